@@ -1,0 +1,74 @@
+//! `polder`: run, inspect and scaffold Polder pipelines from the command line.
+
+mod commands;
+mod progress;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Polder: pipelines on Polars and DuckDB for data that fits one strong machine.
+#[derive(Parser)]
+#[command(name = "polder", version, about)]
+struct Cli {
+    /// The workspace folder: its `.polder/` keeps run metadata, artifacts and logs.
+    #[arg(long, global = true, env = "POLDER_WORKSPACE", default_value = ".")]
+    workspace: PathBuf,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new pipeline folder with a runnable example.
+    Init(commands::init::Args),
+    /// Check a pipeline's files and print its tasks and dependencies.
+    Validate(commands::validate::Args),
+    /// Run a pipeline (unchanged tasks reuse their last output).
+    Run(commands::run::Args),
+    /// List recent runs.
+    Runs(commands::runs::Args),
+    /// Show one run and its tasks.
+    Show(commands::show::Args),
+    /// Print the head of a task's latest output.
+    Preview(commands::preview::Args),
+    /// Generate the demo data if missing, run examples/medallion and print the gold table.
+    Demo(commands::demo::Args),
+    /// Generate an example's data set.
+    Gen(commands::gen::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("POLDER_LOG").unwrap_or_else(|_| level.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Init(a) => commands::init::run(a),
+        Command::Validate(a) => commands::validate::run(a),
+        Command::Run(a) => commands::run::run(&cli.workspace, a),
+        Command::Runs(a) => commands::runs::run(&cli.workspace, a),
+        Command::Show(a) => commands::show::run(&cli.workspace, a),
+        Command::Preview(a) => commands::preview::run(&cli.workspace, a),
+        Command::Demo(a) => commands::demo::run(&cli.workspace, a),
+        Command::Gen(a) => commands::gen::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,519 @@
+//! Runs a pipeline: plans it, reuses cached outputs, runs ready tasks in parallel on blocking
+//! threads (retries, timeouts, cancel), and records everything in the run metadata.
+
+pub mod plan;
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::error::{Error, Result};
+use crate::fsutil::{publish, temp_path_for};
+use crate::params::Params;
+use crate::spec::{Pipeline, SinkFormat, TaskKind};
+use crate::store::{OutputFacts, RunStatus, TaskStatus};
+use crate::tasks::{self, CancelFlag, TaskContext, TaskError, TaskLog};
+use crate::workspace::Workspace;
+
+pub use plan::{fingerprint, plan, PlannedTask};
+
+/// How to run a pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Parameter overrides (`name`, `value`).
+    pub params: Vec<(String, String)>,
+    /// Run only these tasks, on their upstreams' latest outputs (empty: all).
+    pub only: Vec<String>,
+    /// Ignore cached outputs.
+    pub force: bool,
+    /// Most tasks at once (None: the pipeline's `max_parallel`, else the number of cores).
+    pub max_parallel: Option<usize>,
+    /// Who asked: `cli`, `schedule`, `api`.
+    pub trigger: String,
+}
+
+/// Progress of a run, for live displays.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    /// The run is recorded; tasks in execution order.
+    RunStarted {
+        /// Run id.
+        run_id: i64,
+        /// Task ids in topological order.
+        tasks: Vec<String>,
+    },
+    /// An attempt started.
+    TaskStarted {
+        /// Task id.
+        task: String,
+        /// 1-based attempt.
+        attempt: u32,
+    },
+    /// An attempt failed and will be retried.
+    TaskRetrying {
+        /// Task id.
+        task: String,
+        /// The failed attempt.
+        attempt: u32,
+        /// Why it failed.
+        error: String,
+        /// Wait before the next attempt, in milliseconds.
+        delay_ms: u64,
+    },
+    /// A task reached its final state.
+    TaskFinished(TaskSummary),
+    /// The run is over.
+    RunFinished {
+        /// Run id.
+        run_id: i64,
+        /// Final state.
+        status: RunStatus,
+    },
+}
+
+/// The outcome of one task in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskSummary {
+    /// Task id.
+    pub task: String,
+    /// Final state.
+    pub status: TaskStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Rows produced (or written, or failing for validate).
+    pub rows: Option<u64>,
+    /// Wall time of all attempts, in milliseconds.
+    pub duration_ms: u64,
+    /// Failure text.
+    pub error: Option<String>,
+    /// Warnings (warn-severity checks).
+    pub warnings: Vec<String>,
+    /// The output artifact.
+    pub artifact: Option<PathBuf>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Run id.
+    pub run_id: i64,
+    /// Final state.
+    pub status: RunStatus,
+    /// Per task, in execution order.
+    pub tasks: Vec<TaskSummary>,
+    /// Wall time, in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl RunSummary {
+    /// The summary of one task.
+    pub fn task(&self, id: &str) -> Option<&TaskSummary> {
+        self.tasks.iter().find(|t| t.task == id)
+    }
+}
+
+/// A handle to cancel a run in progress.
+#[derive(Clone)]
+pub struct RunCancel(Arc<watch::Sender<bool>>);
+
+impl RunCancel {
+    /// A new, unset handle.
+    pub fn new() -> Self {
+        RunCancel(Arc::new(watch::channel(false).0))
+    }
+
+    /// Cancels the run: running tasks are interrupted, pending ones never start.
+    pub fn cancel(&self) {
+        self.0.send_replace(true);
+    }
+
+    fn subscribe(&self) -> watch::Receiver<bool> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for RunCancel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct Slot {
+    task: PlannedTask,
+    fingerprint: String,
+    status: TaskStatus,
+    artifact: Option<PathBuf>,
+}
+
+/// Runs `pipeline` in `ws`. Task failures are recorded in the summary, not returned as errors;
+/// `Err` means the run could not be planned or recorded.
+pub async fn run_pipeline(
+    ws: Arc<Workspace>,
+    pipeline: Arc<Pipeline>,
+    opts: RunOptions,
+    events: Option<mpsc::UnboundedSender<RunEvent>>,
+    cancel: RunCancel,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let emit = |e: RunEvent| {
+        if let Some(tx) = &events {
+            let _ = tx.send(e);
+        }
+    };
+    for id in &opts.only {
+        if pipeline.task(id).is_none() {
+            return Err(Error::Invalid(format!("--only {id}: pipeline '{}' has no task '{id}'", pipeline.name)));
+        }
+    }
+    let params = Params::resolve(&pipeline, &opts.params)?;
+    let planned = plan(&pipeline, &params)?;
+
+    // Fingerprints in topological order; tasks left out by --only stand in with their latest output.
+    let mut slots: Vec<Slot> = Vec::with_capacity(planned.len());
+    let mut fps: HashMap<String, String> = HashMap::new();
+    let mut reuse: HashMap<String, (TaskStatus, OutputFacts)> = HashMap::new();
+    for task in planned {
+        let selected = opts.only.is_empty() || opts.only.contains(&task.id);
+        let ups: Vec<(String, String)> = task.upstream.iter().map(|u| (u.clone(), fps.get(u).cloned().unwrap_or_default())).collect();
+        let mut fp = fingerprint(&task, &ups);
+        if !selected {
+            if let Some((_, latest_fp, facts)) = ws.store.latest_output(&pipeline.name, &task.id)? {
+                fp = latest_fp;
+                reuse.insert(task.id.clone(), (TaskStatus::Skipped, facts));
+            } else {
+                reuse.insert(task.id.clone(), (TaskStatus::Skipped, OutputFacts::default()));
+            }
+        } else if !opts.force && task.cache && opts.only.is_empty() {
+            if let Some((_, facts)) = ws.store.cached_output(&pipeline.name, &task.id, &fp)? {
+                if output_still_there(&ws, &pipeline, &task, &facts) {
+                    reuse.insert(task.id.clone(), (TaskStatus::Cached, facts));
+                }
+            }
+        }
+        fps.insert(task.id.clone(), fp.clone());
+        slots.push(Slot { task, fingerprint: fp, status: TaskStatus::Pending, artifact: None });
+    }
+
+    let params_json = serde_json::to_string(&params.0).unwrap_or_else(|_| "{}".into());
+    let rows: Vec<(String, String, String)> =
+        slots.iter().map(|s| (s.task.id.clone(), s.task.kind.name().to_string(), s.fingerprint.clone())).collect();
+    let trigger = if opts.trigger.is_empty() { "cli" } else { opts.trigger.as_str() };
+    let run_id = ws.store.create_run(&pipeline.name, &params_json, trigger, &rows)?;
+    emit(RunEvent::RunStarted { run_id, tasks: slots.iter().map(|s| s.task.id.clone()).collect() });
+
+    let mut summaries: HashMap<String, TaskSummary> = HashMap::new();
+    for slot in &mut slots {
+        if let Some((status, facts)) = reuse.remove(&slot.task.id) {
+            ws.store.task_finished(run_id, &slot.task.id, status, &facts, None)?;
+            slot.status = status;
+            slot.artifact = facts.artifact.as_deref().map(|a| ws.resolve(a));
+            let s = TaskSummary {
+                task: slot.task.id.clone(),
+                status,
+                attempts: 0,
+                rows: facts.rows,
+                duration_ms: 0,
+                error: None,
+                warnings: Vec::new(),
+                artifact: slot.artifact.clone(),
+            };
+            emit(RunEvent::TaskFinished(s.clone()));
+            summaries.insert(s.task.clone(), s);
+        }
+    }
+
+    let limit = opts
+        .max_parallel
+        .or(pipeline.max_parallel)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+        .max(1);
+    let mut cancel_rx = cancel.subscribe();
+    let mut running: JoinSet<(usize, TaskSummary)> = JoinSet::new();
+    let mut running_flags: HashMap<usize, Arc<CancelFlag>> = HashMap::new();
+    let mut cancelled = *cancel_rx.borrow();
+    loop {
+        // Propagate failures downstream, then start what is ready.
+        for i in 0..slots.len() {
+            if slots[i].status != TaskStatus::Pending {
+                continue;
+            }
+            let ups: Vec<TaskStatus> = slots[i]
+                .task
+                .upstream
+                .iter()
+                .filter_map(|u| slots.iter().find(|s| &s.task.id == u).map(|s| s.status))
+                .collect();
+            let blocked = ups.iter().any(|s| matches!(s, TaskStatus::Failed | TaskStatus::UpstreamFailed | TaskStatus::Cancelled));
+            if blocked || cancelled {
+                let status = if cancelled { TaskStatus::Cancelled } else { TaskStatus::UpstreamFailed };
+                slots[i].status = status;
+                let error = (status == TaskStatus::UpstreamFailed).then(|| "an upstream task failed".to_string());
+                ws.store.task_finished(run_id, &slots[i].task.id, status, &OutputFacts::default(), error.as_deref())?;
+                let s = TaskSummary {
+                    task: slots[i].task.id.clone(),
+                    status,
+                    attempts: 0,
+                    rows: None,
+                    duration_ms: 0,
+                    error,
+                    warnings: Vec::new(),
+                    artifact: None,
+                };
+                emit(RunEvent::TaskFinished(s.clone()));
+                summaries.insert(s.task.clone(), s);
+                continue;
+            }
+            if running.len() >= limit || !ups.iter().all(|s| s.is_done_ok()) {
+                continue;
+            }
+            slots[i].status = TaskStatus::Running;
+            let upstream: BTreeMap<String, PathBuf> = slots[i]
+                .task
+                .upstream
+                .iter()
+                .filter_map(|u| slots.iter().find(|s| &s.task.id == u).and_then(|s| s.artifact.clone().map(|a| (u.clone(), a))))
+                .collect();
+            let flag = CancelFlag::new();
+            running_flags.insert(i, flag.clone());
+            let job = TaskJob {
+                ws: ws.clone(),
+                pipeline: pipeline.clone(),
+                task: slots[i].task.clone(),
+                run_id,
+                upstream,
+                events: events.clone(),
+                flag,
+            };
+            running.spawn(async move { (i, job.run().await) });
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = running.join_next() => {
+                let Some(joined) = joined else { continue };
+                let (i, summary) = joined.map_err(|e| Error::Invalid(format!("task supervisor crashed: {e}")))?;
+                running_flags.remove(&i);
+                slots[i].status = summary.status;
+                slots[i].artifact = summary.artifact.clone();
+                emit(RunEvent::TaskFinished(summary.clone()));
+                summaries.insert(summary.task.clone(), summary);
+            }
+            changed = cancel_rx.changed(), if !cancelled => {
+                if changed.is_ok() && *cancel_rx.borrow() {
+                    cancelled = true;
+                    for f in running_flags.values() {
+                        f.set();
+                    }
+                }
+            }
+        }
+    }
+
+    let tasks: Vec<TaskSummary> = slots.iter().filter_map(|s| summaries.remove(&s.task.id)).collect();
+    let status = if cancelled {
+        RunStatus::Cancelled
+    } else if tasks.iter().all(|t| t.status.is_done_ok()) {
+        RunStatus::Success
+    } else {
+        RunStatus::Failed
+    };
+    let error = tasks
+        .iter()
+        .find(|t| t.status == TaskStatus::Failed)
+        .map(|t| format!("task '{}' failed: {}", t.task, t.error.as_deref().unwrap_or("")));
+    ws.store.finish_run(run_id, status, error.as_deref())?;
+    emit(RunEvent::RunFinished { run_id, status });
+    Ok(RunSummary { run_id, status, tasks, duration_ms: started.elapsed().as_millis() as u64 })
+}
+
+/// Whether a cached output can still be used: its artifact exists, and a sink's target too.
+fn output_still_there(ws: &Workspace, pipeline: &Pipeline, task: &PlannedTask, facts: &OutputFacts) -> bool {
+    if let Some(a) = &facts.artifact {
+        if !ws.resolve(a).exists() {
+            return false;
+        }
+    }
+    match &task.kind {
+        TaskKind::Sink(s) => {
+            let target = match s.format {
+                SinkFormat::DuckDb => s.database.as_deref(),
+                _ => s.path.as_deref(),
+            };
+            target.is_some_and(|t| pipeline.dir.join(t).exists())
+        }
+        TaskKind::Shell(_) => true,
+        _ => facts.artifact.is_some(),
+    }
+}
+
+/// One task's attempts, supervised on the async side.
+struct TaskJob {
+    ws: Arc<Workspace>,
+    pipeline: Arc<Pipeline>,
+    task: PlannedTask,
+    run_id: i64,
+    upstream: BTreeMap<String, PathBuf>,
+    events: Option<mpsc::UnboundedSender<RunEvent>>,
+    flag: Arc<CancelFlag>,
+}
+
+type AttemptResult = std::result::Result<(OutputFacts, Vec<String>, Option<TaskError>), TaskError>;
+
+impl TaskJob {
+    async fn run(self) -> TaskSummary {
+        let started = Instant::now();
+        let id = self.task.id.clone();
+        let (log_abs, log_rel) = self.ws.log_path(&self.pipeline.name, &id, self.run_id);
+        let (out_abs, out_rel) = self.ws.artifact_path(&self.pipeline.name, &id, self.run_id);
+        let mut attempt = 0;
+        let mut delay = self.task.retry_delay;
+        let (status, facts, warnings, error) = loop {
+            attempt += 1;
+            if let Err(e) = self.ws.store.task_started(self.run_id, &id, attempt, &log_rel) {
+                break (TaskStatus::Failed, OutputFacts::default(), Vec::new(), Some(e.to_string()));
+            }
+            self.send(RunEvent::TaskStarted { task: id.clone(), attempt });
+            let result = self.attempt(attempt, &log_abs, &out_abs, &out_rel).await;
+            match result {
+                Ok((facts, warnings, None)) => break (TaskStatus::Success, facts, warnings, None),
+                Ok((facts, warnings, Some(failure))) => break (TaskStatus::Failed, facts, warnings, Some(failure.to_string())),
+                Err(TaskError::Cancelled) => break (TaskStatus::Cancelled, OutputFacts::default(), Vec::new(), Some("cancelled".into())),
+                Err(e) if e.is_retryable() && attempt <= self.task.retries && !self.flag.is_set() => {
+                    self.send(RunEvent::TaskRetrying { task: id.clone(), attempt, error: e.to_string(), delay_ms: delay.as_millis() as u64 });
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(600));
+                }
+                Err(e) => break (TaskStatus::Failed, OutputFacts::default(), Vec::new(), Some(e.to_string())),
+            }
+        };
+        if let Err(e) = self.ws.store.task_finished(self.run_id, &id, status, &facts, error.as_deref()) {
+            tracing::error!(task = %id, error = %e, "cannot record task result");
+        }
+        TaskSummary {
+            task: id,
+            status,
+            attempts: attempt,
+            rows: facts.rows,
+            duration_ms: started.elapsed().as_millis() as u64,
+            error,
+            warnings,
+            artifact: facts.artifact.as_deref().map(|a| self.ws.resolve(a)),
+        }
+    }
+
+    fn send(&self, e: RunEvent) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(e);
+        }
+    }
+
+    /// One attempt on a blocking thread, bounded by the task's timeout.
+    async fn attempt(&self, attempt: u32, log_abs: &std::path::Path, out_abs: &std::path::Path, out_rel: &str) -> AttemptResult {
+        // Each attempt gets its own flag so a timed-out attempt can be stopped without touching the next.
+        let flag = CancelFlag::new();
+        {
+            let f = flag.clone();
+            self.flag.on_cancel(move || f.set());
+        }
+        let ws = self.ws.clone();
+        let pipeline = self.pipeline.clone();
+        let task = self.task.clone();
+        let upstream = self.upstream.clone();
+        let log_abs = log_abs.to_path_buf();
+        let out_abs = out_abs.to_path_buf();
+        let out_rel = out_rel.to_string();
+        let thread_flag = flag.clone();
+        let handle = tokio::task::spawn_blocking(move || -> AttemptResult {
+            let log = TaskLog::open(&log_abs).unwrap_or_else(|_| TaskLog::discard());
+            log.line(format!("attempt {attempt} of task '{}' ({})", task.id, task.kind.name()));
+            let tmp = temp_path_for(&out_abs);
+            let ctx = TaskContext {
+                task_id: &task.id,
+                kind: &task.kind,
+                engine: task.engine,
+                pipeline_dir: &pipeline.dir,
+                files: &task.files,
+                upstream: &upstream,
+                output: &tmp,
+                log: &log,
+                cancel: &thread_flag,
+                duckdb: &ws.duckdb,
+                limit: None,
+            };
+            let result = catch_unwind(AssertUnwindSafe(|| tasks::run(&ctx))).unwrap_or_else(|payload| Err(TaskError::Panic(panic_text(&payload))));
+            let result = result.and_then(|outcome| {
+                thread_flag.check()?;
+                let mut facts = OutputFacts { rows: outcome.rows, ..Default::default() };
+                if outcome.has_output {
+                    publish(&tmp, &out_abs).map_err(|e| TaskError::data(format!("cannot publish artifact {}", out_abs.display()), e))?;
+                    let info = tasks::frame::artifact_info(&out_abs)?;
+                    facts = OutputFacts {
+                        rows: outcome.rows.or(Some(info.rows)),
+                        bytes: Some(info.bytes),
+                        schema: Some(info.schema_json),
+                        artifact: Some(out_rel),
+                    };
+                }
+                for w in &outcome.warnings {
+                    log.line(format!("warning: {w}"));
+                }
+                Ok((facts, outcome.warnings, outcome.failure))
+            });
+            match &result {
+                Ok((facts, _, failure)) => {
+                    log.line(format!("rows: {:?}", facts.rows));
+                    if let Some(f) = failure {
+                        log.line(format!("error: {f}"));
+                    }
+                }
+                Err(e) => {
+                    remove_path(&tmp);
+                    log.line(format!("error: {e}"));
+                }
+            }
+            result
+        });
+        let timeout = self.task.timeout;
+        let result = match timeout {
+            Some(limit) => match tokio::time::timeout(limit, handle).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    // Interrupt what can be interrupted (DuckDB, shell); a Polars plan runs on and
+                    // its thread discards its own output when it sees the flag.
+                    flag.set();
+                    return Err(TaskError::Timeout { secs: limit.as_secs_f64() });
+                }
+            },
+            None => handle.await,
+        };
+        match result {
+            Ok(r) => r,
+            Err(join) if join.is_panic() => Err(TaskError::Panic(panic_text(&join.into_panic()))),
+            Err(join) => Err(TaskError::Data(format!("task thread ended unexpectedly: {join}"))),
+        }
+    }
+}
+
+fn remove_path(p: &std::path::Path) {
+    if p.is_dir() {
+        let _ = std::fs::remove_dir_all(p);
+    } else {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}

@@ -1,0 +1,128 @@
+//! Turns a pipeline and parameters into concrete tasks: rendered settings, matched files, fingerprints.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::dag;
+use crate::error::{Result, SpecError};
+use crate::params::{Params, UnknownParam};
+use crate::spec::{Pipeline, SqlEngine, Task, TaskKind};
+use crate::tasks::source::resolve_files;
+
+/// Bumped when the engine's output for the same inputs may change, to invalidate caches.
+const FINGERPRINT_VERSION: &str = "polder-fp-1";
+
+/// A task ready to execute.
+#[derive(Debug, Clone)]
+pub struct PlannedTask {
+    /// Task id.
+    pub id: String,
+    /// Settings with parameters rendered.
+    pub kind: TaskKind,
+    /// SQL engine (task's or pipeline's).
+    pub engine: SqlEngine,
+    /// Upstream ids.
+    pub upstream: Vec<String>,
+    /// A source's matched files (sorted).
+    pub files: Vec<PathBuf>,
+    /// Retries after a failed attempt.
+    pub retries: u32,
+    /// First retry delay.
+    pub retry_delay: Duration,
+    /// Per-attempt limit.
+    pub timeout: Option<Duration>,
+    /// Whether the output may be reused.
+    pub cache: bool,
+}
+
+/// Tasks of `pipeline` in topological order, with `params` applied.
+pub fn plan(pipeline: &Pipeline, params: &Params) -> Result<Vec<PlannedTask>> {
+    let order = dag::topo_order(pipeline).map_err(|cycle| SpecError::single(None, format!("dependency cycle: {}", cycle.join(" → "))))?;
+    let mut out = Vec::with_capacity(order.len());
+    for i in order {
+        let t = &pipeline.tasks[i];
+        let kind = render_kind(t, params).map_err(|e| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id)))?;
+        let files = match &kind {
+            TaskKind::Source(s) => resolve_files(&pipeline.dir, &s.path).map_err(|e| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id)))?,
+            _ => Vec::new(),
+        };
+        let engine = match &kind {
+            TaskKind::Sql(s) => s.engine.unwrap_or(pipeline.engine),
+            _ => pipeline.engine,
+        };
+        out.push(PlannedTask {
+            id: t.id.clone(),
+            kind,
+            engine,
+            upstream: t.upstream.clone(),
+            files,
+            retries: t.retries,
+            retry_delay: t.retry_delay,
+            timeout: t.timeout,
+            cache: t.cache,
+        });
+    }
+    Ok(out)
+}
+
+fn render_kind(t: &Task, params: &Params) -> std::result::Result<TaskKind, UnknownParam> {
+    let mut kind = t.kind.clone();
+    match &mut kind {
+        TaskKind::Source(s) => s.path = params.render(&s.path)?,
+        TaskKind::Sql(s) => s.sql = params.render(&s.sql)?,
+        TaskKind::Validate(v) => {
+            for c in &mut v.checks {
+                if let crate::spec::CheckRule::Expr(e) = &mut c.rule {
+                    *e = params.render(e)?;
+                }
+            }
+        }
+        TaskKind::Sink(s) => {
+            if let Some(p) = &mut s.path {
+                *p = params.render(p)?;
+            }
+            if let Some(d) = &mut s.database {
+                *d = params.render(d)?;
+            }
+        }
+        TaskKind::Shell(s) => {
+            s.command = params.render(&s.command)?;
+            for (_, v) in &mut s.env {
+                *v = params.render(v)?;
+            }
+        }
+    }
+    Ok(kind)
+}
+
+#[derive(Serialize)]
+struct FingerprintInput<'a> {
+    version: &'static str,
+    kind: &'a TaskKind,
+    engine: SqlEngine,
+    upstream: &'a [(String, String)],
+    files: Vec<(String, u64, i128)>,
+}
+
+/// The task's fingerprint: its rendered settings and SQL, its upstreams' fingerprints, and the
+/// identity (path, size, modification time) of the files it reads.
+pub fn fingerprint(task: &PlannedTask, upstream_fps: &[(String, String)]) -> String {
+    let files = task
+        .files
+        .iter()
+        .map(|f| {
+            let meta = std::fs::metadata(f).ok();
+            let size = meta.as_ref().map_or(0, |m| m.len());
+            let mtime = meta
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128);
+            (f.to_string_lossy().into_owned(), size, mtime)
+        })
+        .collect();
+    let input = FingerprintInput { version: FINGERPRINT_VERSION, kind: &task.kind, engine: task.engine, upstream: upstream_fps, files };
+    let json = serde_json::to_vec(&input).expect("fingerprint input serializes");
+    blake3::hash(&json).to_hex()[..32].to_string()
+}

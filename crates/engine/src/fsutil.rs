@@ -1,0 +1,87 @@
+//! Atomic file writes and temp-file naming shared by artifacts, specs and sinks.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+
+/// Marker in temp file names; the pid after it lets recovery tell live writers from dead ones.
+pub const TMP_MARK: &str = ".tmp-";
+
+/// A fresh temp path beside `path` (same folder, so the final rename is atomic).
+pub fn temp_path_for(path: &Path) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}{TMP_MARK}{}-{n}", std::process::id()))
+}
+
+/// Writes `bytes` to `path` via a temp file, fsync and rename: readers see the old or the new file, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_path_for(path);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        sync_dir(path.parent().unwrap_or(Path::new(".")));
+        Ok(())
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io("cannot write", path, e)
+    })
+}
+
+/// Renames `from` over `to` and makes the rename durable.
+pub fn publish(from: &Path, to: &Path) -> std::io::Result<()> {
+    if let Ok(f) = std::fs::File::open(from) {
+        if f.metadata().map(|m| m.is_file()).unwrap_or(false) {
+            f.sync_all()?;
+        }
+    }
+    std::fs::rename(from, to)?;
+    sync_dir(to.parent().unwrap_or(Path::new(".")));
+    Ok(())
+}
+
+/// fsync a folder so a rename inside it survives a crash (best effort: not all filesystems allow it).
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Whether a temp file name belongs to a process that is no longer running (Linux: /proc).
+pub fn is_stale_temp(name: &str) -> bool {
+    let Some(i) = name.find(TMP_MARK) else { return false };
+    let pid = name[i + TMP_MARK.len()..].split('-').next().and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) => pid != std::process::id() && !pid_alive(pid),
+        None => true,
+    }
+}
+
+/// Whether a process with this pid exists.
+pub fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes stale temp files and folders under `root` (recursively); returns how many.
+pub fn sweep_stale_temps(root: &Path) -> usize {
+    let mut removed = 0;
+    let Ok(entries) = std::fs::read_dir(root) else { return 0 };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        if is_stale_temp(&name) {
+            let ok = if is_dir { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            removed += ok.is_ok() as usize;
+        } else if is_dir {
+            removed += sweep_stale_temps(&path);
+        }
+    }
+    removed
+}

@@ -1,0 +1,135 @@
+//! Edits `pipeline.toml` in place with toml_edit, keeping comments, blank lines and order.
+//!
+//! The visual editor and the CLI write specs through this type, so a hand-written file and an
+//! edited one differ only where something was changed.
+
+use std::path::{Path, PathBuf};
+
+use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
+
+use crate::error::{Error, Result, SpecError};
+use crate::fsutil::write_atomic;
+use crate::spec::{load, parse, Pipeline, SPEC_FILE};
+
+/// An editable `pipeline.toml`.
+#[derive(Debug, Clone)]
+pub struct SpecDocument {
+    dir: PathBuf,
+    doc: DocumentMut,
+}
+
+impl SpecDocument {
+    /// Opens the spec of the pipeline in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let file = dir.join(SPEC_FILE);
+        let text = std::fs::read_to_string(&file).map_err(|e| Error::io("cannot read", &file, e))?;
+        Self::from_text(dir, &text)
+    }
+
+    /// Parses spec text for the pipeline in `dir`.
+    pub fn from_text(dir: &Path, text: &str) -> Result<Self> {
+        // Full validation first, so editing starts from a file with located errors reported.
+        parse(dir, text)?;
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| SpecError::single(None, e.to_string()))?;
+        Ok(SpecDocument { dir: dir.to_path_buf(), doc })
+    }
+
+    /// The document as TOML text.
+    pub fn text(&self) -> String {
+        self.doc.to_string()
+    }
+
+    fn tasks_mut(&mut self) -> Result<&mut ArrayOfTables> {
+        self.doc
+            .entry("task")
+            .or_insert(Item::ArrayOfTables(ArrayOfTables::new()))
+            .as_array_of_tables_mut()
+            .ok_or_else(|| Error::Invalid("`task` in pipeline.toml is not an array of [[task]] tables".into()))
+    }
+
+    fn task_mut(&mut self, id: &str) -> Result<&mut Table> {
+        self.tasks_mut()?
+            .iter_mut()
+            .find(|t| t.get("id").and_then(|v| v.as_str()) == Some(id))
+            .ok_or_else(|| Error::NotFound(format!("no task '{id}' in pipeline.toml")))
+    }
+
+    /// Sets `key` of task `id`, keeping the comment and spacing around an existing value.
+    pub fn set_task_value(&mut self, id: &str, key: &str, value: impl Into<Value>) -> Result<()> {
+        let table = self.task_mut(id)?;
+        let mut value = value.into();
+        if let Some(old) = table.get(key).and_then(Item::as_value) {
+            *value.decor_mut() = old.decor().clone();
+        }
+        table.insert(key, Item::Value(value));
+        Ok(())
+    }
+
+    /// Removes `key` from task `id`.
+    pub fn remove_task_value(&mut self, id: &str, key: &str) -> Result<()> {
+        self.task_mut(id)?.remove(key);
+        Ok(())
+    }
+
+    /// Appends a task with these fields (`id` and `kind` first).
+    pub fn add_task(&mut self, id: &str, kind: &str, fields: Vec<(&str, Value)>) -> Result<()> {
+        let mut t = Table::new();
+        t.insert("id", Item::Value(id.into()));
+        t.insert("kind", Item::Value(kind.into()));
+        for (k, v) in fields {
+            t.insert(k, Item::Value(v));
+        }
+        self.tasks_mut()?.push(t);
+        Ok(())
+    }
+
+    /// Removes task `id`.
+    pub fn remove_task(&mut self, id: &str) -> Result<()> {
+        let tasks = self.tasks_mut()?;
+        let pos = tasks
+            .iter()
+            .position(|t| t.get("id").and_then(|v| v.as_str()) == Some(id))
+            .ok_or_else(|| Error::NotFound(format!("no task '{id}' in pipeline.toml")))?;
+        tasks.remove(pos);
+        Ok(())
+    }
+
+    /// Renames task `old` to `new`, updating `input` and `inputs` references of other tasks.
+    /// SQL text is not rewritten: a query that reads `old` must be edited by its author.
+    pub fn rename_task(&mut self, old: &str, new: &str) -> Result<()> {
+        self.set_task_value(old, "id", new)?;
+        for t in self.tasks_mut()?.iter_mut() {
+            if t.get("input").and_then(|v| v.as_str()) == Some(old) {
+                let decor = t["input"].as_value().map(|v| v.decor().clone());
+                let mut v: Value = new.into();
+                if let Some(d) = decor {
+                    *v.decor_mut() = d;
+                }
+                t.insert("input", Item::Value(v));
+            }
+            if let Some(arr) = t.get_mut("inputs").and_then(|i| i.as_array_mut()) {
+                for v in arr.iter_mut() {
+                    if v.as_str() == Some(old) {
+                        let decor = v.decor().clone();
+                        *v = new.into();
+                        *v.decor_mut() = decor;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates the edited document and, only if it is valid, writes it atomically.
+    pub fn save(&self) -> Result<Pipeline> {
+        let text = self.text();
+        let pipeline = parse(&self.dir, &text)?;
+        write_atomic(&self.dir.join(SPEC_FILE), text.as_bytes())?;
+        Ok(pipeline)
+    }
+
+    /// Reloads the pipeline from disk.
+    pub fn reload(&self) -> Result<Pipeline> {
+        Ok(load(&self.dir)?)
+    }
+}

@@ -1,0 +1,572 @@
+//! Loads `pipeline.toml` (and the `.sql` files it names) into a checked [`Pipeline`].
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use toml_edit::{Item, Table, TableLike};
+
+use crate::dag;
+use crate::error::{Location, SpecError, SpecProblem};
+use crate::params::Params;
+use crate::spec::fields::{scalar_to_string, suggest, Fields, Problems};
+use crate::spec::model::*;
+use crate::sqlrefs;
+
+/// The spec file every pipeline folder holds.
+pub const SPEC_FILE: &str = "pipeline.toml";
+
+/// Loads the pipeline in `dir`, reporting every problem found.
+pub fn load(dir: &Path) -> Result<Pipeline, SpecError> {
+    let file = dir.join(SPEC_FILE);
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            "; is this a pipeline folder? `polder init NAME` creates one"
+        } else {
+            ""
+        };
+        SpecError::single(None, format!("cannot read {}: {e}{hint}", file.display()))
+    })?;
+    parse(dir, &text)
+}
+
+/// Parses the text of `dir/pipeline.toml`; `.sql` files are read from `dir`.
+pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
+    let file = dir.join(SPEC_FILE);
+    let doc = toml_edit::Document::parse(text.to_string()).map_err(|e| {
+        let loc = e.span().map(|s| Location::from_offset(&file, text, s.start));
+        SpecError { problems: vec![SpecProblem { location: loc, message: format!("invalid TOML: {}", e.message().trim()) }] }
+    })?;
+    let mut p = Problems::new(&file, text);
+    let root = doc.as_table();
+    let mut top = Fields::new(root, Some(0..0), "pipeline.toml");
+
+    let mut pipeline = Pipeline {
+        dir: dir.to_path_buf(),
+        name: String::new(),
+        description: None,
+        schedule: None,
+        engine: SqlEngine::Polars,
+        max_parallel: None,
+        params: Vec::new(),
+        tasks: Vec::new(),
+    };
+
+    match top.item("pipeline").map(|i| (i, i.as_table())) {
+        Some((_, Some(t))) => read_header(&mut p, t, &mut pipeline),
+        Some((i, None)) => p.push(i.span(), "`pipeline` must be a table: write it as [pipeline]"),
+        None => p.push(Some(0..0), "pipeline.toml has no [pipeline] table; add one with at least `name = \"…\"`"),
+    }
+
+    if let Some(item) = top.item("params") {
+        match item.as_table_like() {
+            Some(t) => {
+                for (k, v) in t.iter() {
+                    match scalar_to_string(v) {
+                        Some(s) => pipeline.params.push((k.to_string(), s)),
+                        None => p.push(v.span(), format!("parameter `{k}` must have a string, number, boolean or date default")),
+                    }
+                }
+            }
+            None => p.push(item.span(), "`params` must be a table: write it as [params]"),
+        }
+    }
+
+    let defaults = match top.item("defaults") {
+        Some(item) => match item.as_table() {
+            Some(t) => read_defaults(&mut p, t),
+            None => {
+                p.push(item.span(), "`defaults` must be a table: write it as [defaults]");
+                TaskDefaults::default()
+            }
+        },
+        None => TaskDefaults::default(),
+    };
+
+    match top.item("task") {
+        Some(Item::ArrayOfTables(arr)) => {
+            for t in arr.iter() {
+                if let Some(task) = read_task(&mut p, dir, t, &defaults, pipeline.engine) {
+                    pipeline.tasks.push(task);
+                }
+            }
+        }
+        Some(other) => p.push(other.span(), "tasks must be written as [[task]] tables"),
+        None => {}
+    }
+    top.finish(&mut p);
+
+    if p.list.is_empty() {
+        link_tasks(&mut p, &mut pipeline);
+    }
+    if p.list.is_empty() {
+        if let Err(cycle) = dag::topo_order(&pipeline) {
+            let first = pipeline.task(&cycle[0]).and_then(|t| t.location.clone());
+            p.list.push(SpecProblem {
+                location: first,
+                message: format!("dependency cycle: {}; remove one of these dependencies", cycle.join(" → ")),
+            });
+        }
+    }
+    if p.list.is_empty() {
+        Ok(pipeline)
+    } else {
+        Err(SpecError { problems: p.list })
+    }
+}
+
+fn read_header(p: &mut Problems, t: &Table, pipeline: &mut Pipeline) {
+    let mut f = Fields::new(t, t.span(), "[pipeline]");
+    if let Some(name) = f.req_str(p, "name") {
+        if valid_name(&name) {
+            pipeline.name = name;
+        } else {
+            p.push(f.span_of("name"), format!("pipeline name `{name}` may only use letters, digits, `_` and `-`"));
+        }
+    }
+    pipeline.description = f.str(p, "description");
+    if let Some(s) = f.str(p, "schedule") {
+        let n = s.split_whitespace().count();
+        if n == 5 || n == 6 {
+            pipeline.schedule = Some(s);
+        } else {
+            p.push(f.span_of("schedule"), format!("schedule `{s}` is not a cron expression: expected 5 fields (min hour day month weekday), or 6 with seconds first"));
+        }
+    }
+    if let Some(e) = f.choice(p, "engine", &["polars", "duckdb"]) {
+        pipeline.engine = parse_engine(&e);
+    }
+    if let Some(n) = f.uint(p, "max_parallel") {
+        if n == 0 {
+            p.push(f.span_of("max_parallel"), "max_parallel must be at least 1");
+        } else {
+            pipeline.max_parallel = Some(n as usize);
+        }
+    }
+    f.finish(p);
+}
+
+#[derive(Default)]
+struct TaskDefaults {
+    retries: Option<u32>,
+    retry_delay: Option<Duration>,
+    timeout: Option<Duration>,
+}
+
+fn read_defaults(p: &mut Problems, t: &Table) -> TaskDefaults {
+    let mut f = Fields::new(t, t.span(), "[defaults]");
+    let d = TaskDefaults {
+        retries: f.uint(p, "retries").map(|n| n as u32),
+        retry_delay: f.secs(p, "retry_delay_secs"),
+        timeout: f.secs(p, "timeout_secs"),
+    };
+    f.finish(p);
+    d
+}
+
+fn parse_engine(s: &str) -> SqlEngine {
+    if s == "duckdb" {
+        SqlEngine::DuckDb
+    } else {
+        SqlEngine::Polars
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Task ids double as SQL table names, so they are plain lower-case identifiers.
+fn valid_task_id(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, engine: SqlEngine) -> Option<Task> {
+    let mut f = Fields::new(t, t.span(), "a [[task]]");
+    let id = f.req_str(p, "id");
+    if let Some(id) = &id {
+        f.what = format!("task '{id}'");
+        if !valid_task_id(id) {
+            p.push(f.span_of("id"), format!("task id `{id}` must be a lower-case SQL identifier (a-z, 0-9, _; not starting with a digit), since SQL reads it as a table name"));
+        }
+    }
+    let kind_name = if f.has("kind") {
+        f.choice(p, "kind", TaskKind::NAMES)
+    } else {
+        f.req_str(p, "kind");
+        None
+    };
+    let description = f.str(p, "description");
+    let inputs = f.str_list(p, "inputs").unwrap_or_default();
+    let retries = f.uint(p, "retries").map(|n| n as u32).or(defaults.retries).unwrap_or(0);
+    let retry_delay = f.secs(p, "retry_delay_secs").or(defaults.retry_delay).unwrap_or(Duration::from_secs(1));
+    let timeout = f.secs(p, "timeout_secs").or(defaults.timeout);
+    let cache = f.bool(p, "cache").unwrap_or(true);
+
+    let kind = match kind_name.as_deref() {
+        Some("source") => read_source(p, &mut f).map(TaskKind::Source),
+        Some("sql") => read_sql(p, &mut f, dir, engine).map(TaskKind::Sql),
+        Some("validate") => read_validate(p, &mut f).map(TaskKind::Validate),
+        Some("sink") => read_sink(p, &mut f).map(TaskKind::Sink),
+        Some("shell") => read_shell(p, &mut f).map(TaskKind::Shell),
+        _ => None,
+    };
+    // Unknown-field checks only make sense once the kind (and so its fields) is known.
+    if kind.is_some() {
+        f.finish(p);
+    }
+    Some(Task {
+        id: id?,
+        description,
+        kind: kind?,
+        inputs,
+        upstream: Vec::new(),
+        retries,
+        retry_delay,
+        timeout,
+        cache,
+        location: p.location(t.span()),
+    })
+}
+
+fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
+    let format = f.req_str(p, "format");
+    let format = match format.as_deref() {
+        Some("csv") => Some(SourceFormat::Csv),
+        Some("parquet") => Some(SourceFormat::Parquet),
+        Some("ndjson" | "jsonl") => Some(SourceFormat::Ndjson),
+        Some("json") => Some(SourceFormat::Json),
+        Some("ipc" | "arrow" | "feather") => Some(SourceFormat::Ipc),
+        Some(other) => {
+            p.push(f.span_of("format"), format!("unknown source format `{other}` in {}; expected one of: {}", f.what, SourceFormat::NAMES.join(", ")));
+            None
+        }
+        None => None,
+    };
+    let path = f.req_str(p, "path");
+    let flatten = f.bool(p, "flatten").unwrap_or(false);
+    let flatten_separator = f.str(p, "flatten_separator");
+    let infer_schema_rows = f.uint(p, "infer_schema_rows").map(|n| n as usize);
+    let delimiter = match f.str(p, "delimiter") {
+        Some(d) if d.len() == 1 => d.as_bytes()[0],
+        Some(_) => {
+            p.push(f.span_of("delimiter"), "delimiter must be a single ASCII character");
+            b','
+        }
+        None => b',',
+    };
+    let path_column = match f.item("path_column") {
+        Some(item) => match item.as_table_like() {
+            Some(t) => read_path_column(p, t, item.span(), &f.what),
+            None => {
+                p.push(item.span(), format!("`path_column` in {} must be a table like {{ name = \"date\", pattern = '(\\d{{8}})', type = \"date\" }}", f.what));
+                None
+            }
+        },
+        None => None,
+    };
+    Some(SourceTask { format: format?, path: path?, flatten, flatten_separator, path_column, infer_schema_rows, delimiter })
+}
+
+fn read_path_column(p: &mut Problems, t: &dyn TableLike, span: Option<std::ops::Range<usize>>, what: &str) -> Option<PathColumn> {
+    let mut f = Fields::new(t, span, format!("`path_column` of {what}"));
+    let name = f.req_str(p, "name");
+    let pattern = f.req_str(p, "pattern");
+    if let Some(pat) = &pattern {
+        match regex::Regex::new(pat) {
+            Ok(re) if re.captures_len() >= 2 => {}
+            Ok(_) => p.push(f.span_of("pattern"), format!("pattern `{pat}` needs a capture group `(…)` around the value")),
+            Err(e) => p.push(f.span_of("pattern"), format!("invalid regex: {e}")),
+        }
+    }
+    let dtype = match f.choice(p, "type", &["string", "date", "int"]).as_deref() {
+        Some("date") => PathColumnType::Date,
+        Some("int") => PathColumnType::Int,
+        _ => PathColumnType::String,
+    };
+    let format = f.str(p, "format").unwrap_or_else(|| "%Y%m%d".to_string());
+    f.finish(p);
+    Some(PathColumn { name: name?, pattern: pattern?, dtype, format })
+}
+
+fn read_sql(p: &mut Problems, f: &mut Fields, dir: &Path, _default: SqlEngine) -> Option<SqlTask> {
+    let engine = f.choice(p, "engine", &["polars", "duckdb"]).map(|e| parse_engine(&e));
+    let file = f.str(p, "file");
+    let inline = f.str(p, "sql");
+    let sql = match (&file, inline) {
+        (Some(_), Some(_)) => {
+            p.push(f.span_of("sql"), format!("{} has both `file` and `sql`; keep one", f.what));
+            return None;
+        }
+        (Some(name), None) => match std::fs::read_to_string(dir.join(name)) {
+            Ok(s) => s,
+            Err(e) => {
+                p.push(f.span_of("file"), format!("{}: cannot read SQL file {}: {e}", f.what, dir.join(name).display()));
+                return None;
+            }
+        },
+        (None, Some(s)) => s,
+        (None, None) => {
+            p.push(f.span(), format!("{} needs `file = \"{}.sql\"` or inline `sql = \"…\"`", f.what, f.what.trim_start_matches("task '").trim_end_matches('\'')));
+            return None;
+        }
+    };
+    Some(SqlTask { file, sql, engine })
+}
+
+fn read_validate(p: &mut Problems, f: &mut Fields) -> Option<ValidateTask> {
+    let input = f.req_str(p, "input");
+    let default_severity = severity(p, f).unwrap_or(Severity::Error);
+    let sample_rows = f.uint(p, "sample_rows").unwrap_or(100) as usize;
+    let mut checks = Vec::new();
+    match f.item("checks") {
+        Some(Item::ArrayOfTables(arr)) => {
+            for t in arr.iter() {
+                read_check(p, t, t.span(), &f.what, default_severity, &mut checks);
+            }
+        }
+        Some(item @ Item::Value(toml_edit::Value::Array(arr))) => {
+            for v in arr.iter() {
+                match v.as_inline_table() {
+                    Some(t) => read_check(p, t, v.span(), &f.what, default_severity, &mut checks),
+                    None => p.push(v.span().or(item.span()), format!("each check of {} must be a table like {{ column = \"id\", not_null = true }}", f.what)),
+                }
+            }
+        }
+        Some(other) => p.push(other.span(), format!("`checks` of {} must be an array of tables", f.what)),
+        None => p.push(f.span(), format!("{} has no `checks`", f.what)),
+    }
+    Some(ValidateTask { input: input?, checks, sample_rows })
+}
+
+fn severity(p: &mut Problems, f: &mut Fields) -> Option<Severity> {
+    f.choice(p, "severity", &["error", "warn"]).map(|s| if s == "warn" { Severity::Warn } else { Severity::Error })
+}
+
+fn read_check(p: &mut Problems, t: &dyn TableLike, span: Option<std::ops::Range<usize>>, what: &str, default: Severity, out: &mut Vec<Check>) {
+    let mut f = Fields::new(t, span.clone(), format!("a check of {what}"));
+    let column = f.str(p, "column");
+    let sev = severity(p, &mut f).unwrap_or(default);
+    let before = out.len();
+    let mut push = |rule: CheckRule, needs_column: bool, p: &mut Problems| {
+        if needs_column && column.is_none() {
+            p.push(span.clone(), format!("a check of {what} uses a column rule but names no `column`"));
+        }
+        out.push(Check { column: column.clone(), rule, severity: sev });
+    };
+    if f.bool(p, "not_null") == Some(true) {
+        push(CheckRule::NotNull, true, p);
+    }
+    if f.bool(p, "unique") == Some(true) {
+        push(CheckRule::Unique, true, p);
+    }
+    if let Some(values) = f.literal_list(p, "accepted_values") {
+        push(CheckRule::AcceptedValues(values), true, p);
+    }
+    let (min, max) = (f.literal(p, "min"), f.literal(p, "max"));
+    if min.is_some() || max.is_some() {
+        push(CheckRule::Range { min, max }, true, p);
+    }
+    if let Some(re) = f.str(p, "regex") {
+        if let Err(e) = regex::Regex::new(&re) {
+            p.push(f.span_of("regex"), format!("invalid regex in {what}: {e}"));
+        }
+        push(CheckRule::Regex(re), true, p);
+    }
+    if let Some(item) = f.item("row_count") {
+        match item.as_table_like() {
+            Some(rt) => {
+                let mut rf = Fields::new(rt, item.span(), format!("`row_count` of {what}"));
+                let (min, max) = (rf.uint(p, "min"), rf.uint(p, "max"));
+                rf.finish(p);
+                push(CheckRule::RowCount { min, max }, false, p);
+            }
+            None => match item.as_integer() {
+                Some(n) if n >= 0 => push(CheckRule::RowCount { min: Some(n as u64), max: Some(n as u64) }, false, p),
+                _ => p.push(item.span(), format!("`row_count` in {what} must be {{ min = …, max = … }} or an exact count")),
+            },
+        }
+    }
+    if let Some(expr) = f.str(p, "expr") {
+        push(CheckRule::Expr(expr), false, p);
+    }
+    if out.len() == before {
+        p.push(span, format!("a check of {what} has no rule; use not_null, unique, accepted_values, min/max, regex, row_count or expr"));
+    }
+    f.finish(p);
+}
+
+fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
+    let input = f.req_str(p, "input");
+    let format = match f.req_str(p, "format").as_deref() {
+        Some("parquet") => Some(SinkFormat::Parquet),
+        Some("csv") => Some(SinkFormat::Csv),
+        Some("duckdb") => Some(SinkFormat::DuckDb),
+        Some(other) => {
+            p.push(f.span_of("format"), format!("unknown sink format `{other}` in {}; expected one of: {}", f.what, SinkFormat::NAMES.join(", ")));
+            None
+        }
+        None => None,
+    };
+    let mut sink = SinkTask { input: input?, format: format?, path: None, partition_by: Vec::new(), database: None, table: None, mode: WriteMode::Replace };
+    match sink.format {
+        SinkFormat::Parquet | SinkFormat::Csv => {
+            sink.path = f.req_str(p, "path");
+            if sink.format == SinkFormat::Parquet {
+                sink.partition_by = f.str_list(p, "partition_by").unwrap_or_default();
+            }
+        }
+        SinkFormat::DuckDb => {
+            sink.database = f.req_str(p, "database");
+            sink.table = f.req_str(p, "table");
+            if let Some(t) = &sink.table {
+                if !valid_table_name(t) {
+                    p.push(f.span_of("table"), format!("table name `{t}` must be an identifier, optionally schema-qualified (letters, digits, _)"));
+                }
+            }
+            if let Some(m) = f.choice(p, "mode", WriteMode::NAMES) {
+                sink.mode = match m.as_str() {
+                    "create" => WriteMode::Create,
+                    "append" => WriteMode::Append,
+                    _ => WriteMode::Replace,
+                };
+            }
+        }
+    }
+    if sink.format == SinkFormat::Parquet && sink.partition_by.is_empty() {
+        // nothing more to check
+    }
+    if (sink.format == SinkFormat::DuckDb && sink.database.is_none()) || (sink.format != SinkFormat::DuckDb && sink.path.is_none()) {
+        return None;
+    }
+    Some(sink)
+}
+
+fn valid_table_name(s: &str) -> bool {
+    s.split('.').count() <= 2
+        && s.split('.').all(|part| {
+            let mut c = part.chars();
+            matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_') && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        })
+}
+
+fn read_shell(p: &mut Problems, f: &mut Fields) -> Option<ShellTask> {
+    let command = f.req_str(p, "command");
+    let env = f.str_map(p, "env").unwrap_or_default();
+    Some(ShellTask { command: command?, env })
+}
+
+/// Resolves each task's upstream list and checks that every reference names a task with output.
+fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
+    let mut seen: HashMap<String, Option<Location>> = HashMap::new();
+    for t in &pipeline.tasks {
+        if let Some(first) = seen.get(&t.id) {
+            let at = first.as_ref().map(|l| format!(" (first declared at line {})", l.line)).unwrap_or_default();
+            p.list.push(SpecProblem { location: t.location.clone(), message: format!("duplicate task id '{}'{at}; task ids must be unique", t.id) });
+        } else {
+            seen.insert(t.id.clone(), t.location.clone());
+        }
+    }
+    let has_output: HashMap<String, bool> =
+        pipeline.tasks.iter().map(|t| (t.id.clone(), !matches!(t.kind, TaskKind::Sink(_) | TaskKind::Shell(_)))).collect();
+    let ids: Vec<String> = pipeline.tasks.iter().map(|t| t.id.clone()).collect();
+    // Placeholders are rendered with the defaults so that the SQL parses; `run_date` gets a sample value.
+    let params = Params::resolve(pipeline, &[]).unwrap_or_default();
+    let default_engine = pipeline.engine;
+    let dir = pipeline.dir.clone();
+
+    for task in &mut pipeline.tasks {
+        let mut upstream: Vec<String> = Vec::new();
+        let mut add = |name: &str, upstream: &mut Vec<String>| {
+            if !upstream.iter().any(|u| u == name) {
+                upstream.push(name.to_string());
+            }
+        };
+        let unknown = |name: &str, how: &str| {
+            let hint = suggest(name, ids.iter().map(String::as_str)).map(|h| format!(" (did you mean '{h}'?)")).unwrap_or_default();
+            format!("task '{}' {how} '{name}', which is not a task of this pipeline{hint}", task.id)
+        };
+        let mut problems: Vec<String> = Vec::new();
+        let mut sql_problem: Option<SpecProblem> = None;
+        if let TaskKind::Sql(sql) = &task.kind {
+            let engine = sql.engine.unwrap_or(default_engine);
+            let sql_file_loc = |line: usize, col: usize| {
+                sql.file.as_ref().map(|f| Location { file: dir.join(f), line, col }).or_else(|| task.location.clone())
+            };
+            match params.render(&sql.sql) {
+                Err(e) => {
+                    let (line, col) = line_col(&sql.sql, e.offset);
+                    sql_problem = Some(SpecProblem { location: sql_file_loc(line, col), message: format!("task '{}': {e}", task.id) });
+                }
+                Ok(rendered) => match sqlrefs::parse(&rendered, engine) {
+                    Err(e) => {
+                        let (line, col) = e.position.unwrap_or((1, 1));
+                        sql_problem = Some(SpecProblem {
+                            location: sql_file_loc(line, col),
+                            message: format!("task '{}': SQL syntax error ({} dialect): {}", task.id, engine.as_str(), e.message),
+                        });
+                    }
+                    Ok(stmts) => {
+                        if stmts.len() != 1 || !matches!(stmts[0], sqlparser::ast::Statement::Query(_)) {
+                            sql_problem = Some(SpecProblem {
+                                location: sql_file_loc(1, 1),
+                                message: format!("task '{}': the SQL must be exactly one SELECT (or WITH … SELECT) query; found {} statement(s)", task.id, stmts.len()),
+                            });
+                        }
+                        let refs: BTreeSet<String> = sqlrefs::table_refs(&stmts);
+                        // Keep the order of first mention in the text for stable edges.
+                        let mut ordered: Vec<&String> = refs.iter().collect();
+                        let lower = rendered.to_lowercase();
+                        ordered.sort_by_key(|r| lower.find(r.as_str()).unwrap_or(usize::MAX));
+                        for r in ordered {
+                            if r == &task.id {
+                                problems.push(format!("task '{}' reads its own output '{r}'", task.id));
+                            } else if !has_output.contains_key(r) {
+                                problems.push(unknown(r, "reads table"));
+                            } else if !has_output[r] {
+                                problems.push(format!("task '{}' reads table '{r}', but '{r}' is a sink or shell task and has no output", task.id));
+                            } else {
+                                add(r, &mut upstream);
+                            }
+                        }
+                    }
+                },
+            }
+        }
+        let data_input = match &task.kind {
+            TaskKind::Validate(v) => Some(v.input.clone()),
+            TaskKind::Sink(s) => Some(s.input.clone()),
+            _ => None,
+        };
+        if let Some(input) = data_input {
+            if input == task.id {
+                problems.push(format!("task '{}' names itself as input", task.id));
+            } else if !has_output.contains_key(&input) {
+                problems.push(unknown(&input, "has input"));
+            } else if !has_output[&input] {
+                problems.push(format!("task '{}' has input '{input}', but '{input}' is a sink or shell task and has no output", task.id));
+            } else {
+                add(&input, &mut upstream);
+            }
+        }
+        for input in &task.inputs {
+            if input == &task.id {
+                problems.push(format!("task '{}' lists itself in `inputs`", task.id));
+            } else if !has_output.contains_key(input) {
+                problems.push(unknown(input, "lists in `inputs`"));
+            } else {
+                add(input, &mut upstream);
+            }
+        }
+        p.list.extend(sql_problem);
+        p.list.extend(problems.into_iter().map(|message| SpecProblem { location: task.location.clone(), message }));
+        task.upstream = upstream;
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let l = Location::from_offset(Path::new(""), text, offset);
+    (l.line, l.col)
+}

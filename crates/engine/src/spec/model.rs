@@ -1,0 +1,340 @@
+//! The pipeline model: what `pipeline.toml` describes, as typed values.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::Location;
+
+/// Which SQL engine runs a `sql` task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqlEngine {
+    /// Polars' SQL over lazy frames (the default).
+    Polars,
+    /// An in-memory DuckDB over the upstream artifacts.
+    DuckDb,
+}
+
+impl SqlEngine {
+    /// The name used in `pipeline.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SqlEngine::Polars => "polars",
+            SqlEngine::DuckDb => "duckdb",
+        }
+    }
+}
+
+/// A loaded pipeline: its folder, settings and tasks in file order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pipeline {
+    /// The pipeline's folder (holds `pipeline.toml` and its `.sql` files).
+    pub dir: PathBuf,
+    /// Unique name; keys run metadata and artifacts.
+    pub name: String,
+    /// Free text shown in listings.
+    pub description: Option<String>,
+    /// Cron expression for the runner server's scheduler.
+    pub schedule: Option<String>,
+    /// Default SQL engine for `sql` tasks.
+    pub engine: SqlEngine,
+    /// How many tasks may run at once (None: the number of cores).
+    pub max_parallel: Option<usize>,
+    /// Declared parameters and their defaults, in file order.
+    pub params: Vec<(String, String)>,
+    /// The tasks, in file order.
+    pub tasks: Vec<Task>,
+}
+
+impl Pipeline {
+    /// The task with this id.
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+
+    /// The path of `pipeline.toml`.
+    pub fn spec_path(&self) -> PathBuf {
+        self.dir.join(crate::spec::SPEC_FILE)
+    }
+}
+
+/// One task of a pipeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    /// Unique id within the pipeline; SQL refers to the task's output by this name.
+    pub id: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// What the task does.
+    pub kind: TaskKind,
+    /// Extra upstream tasks this one waits for (beyond those its SQL or `input` names).
+    pub inputs: Vec<String>,
+    /// Every upstream task (SQL tables, `input` and `inputs`), in first-mention order; set by the loader.
+    pub upstream: Vec<String>,
+    /// How many times a failed attempt is retried.
+    pub retries: u32,
+    /// Delay before the first retry; doubles after each further failure.
+    pub retry_delay: Duration,
+    /// Wall-time limit of one attempt.
+    pub timeout: Option<Duration>,
+    /// Whether an unchanged task may reuse its last output.
+    pub cache: bool,
+    /// Where the task is declared, for error messages.
+    #[serde(skip)]
+    pub location: Option<Location>,
+}
+
+impl Task {
+    /// The kind's name as written in `pipeline.toml`.
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.name()
+    }
+}
+
+/// The kinds of task and their settings.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum TaskKind {
+    /// Reads files into a frame.
+    Source(SourceTask),
+    /// A SQL query over upstream outputs.
+    Sql(SqlTask),
+    /// Data quality checks over one upstream output.
+    Validate(ValidateTask),
+    /// Writes an upstream output out of the workspace.
+    Sink(SinkTask),
+    /// Runs a command.
+    Shell(ShellTask),
+}
+
+impl TaskKind {
+    /// The kind's name as written in `pipeline.toml`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TaskKind::Source(_) => "source",
+            TaskKind::Sql(_) => "sql",
+            TaskKind::Validate(_) => "validate",
+            TaskKind::Sink(_) => "sink",
+            TaskKind::Shell(_) => "shell",
+        }
+    }
+
+    /// The kinds accepted in `kind = "…"`.
+    pub const NAMES: &'static [&'static str] = &["source", "sql", "validate", "sink", "shell"];
+}
+
+/// File formats a `source` task reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Newline-delimited JSON, one object per line.
+    Ndjson,
+    /// A JSON array of objects per file.
+    Json,
+    /// Arrow IPC files (Feather v2).
+    Ipc,
+}
+
+impl SourceFormat {
+    /// The accepted names.
+    pub const NAMES: &'static [&'static str] = &["csv", "parquet", "ndjson", "json", "ipc"];
+}
+
+/// A column computed from each row's source file path.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathColumn {
+    /// The new column's name.
+    pub name: String,
+    /// A regex over the file path; its first capture group is the value.
+    pub pattern: String,
+    /// The column type: `string`, `date` or `int`.
+    pub dtype: PathColumnType,
+    /// chrono format of the captured text when `dtype` is `date` (default `%Y%m%d`).
+    pub format: String,
+}
+
+/// Types a path-derived column can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PathColumnType {
+    /// Text as captured.
+    String,
+    /// A date parsed with `format`.
+    Date,
+    /// A 64-bit integer.
+    Int,
+}
+
+/// Settings of a `source` task.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceTask {
+    /// The format of the files.
+    pub format: SourceFormat,
+    /// A path or glob, relative to the pipeline folder; may use `{{ param }}`.
+    pub path: String,
+    /// Lift the fields of struct (nested object) columns to top-level columns.
+    pub flatten: bool,
+    /// When set, flattened names are `parent<sep>field` instead of just `field`.
+    pub flatten_separator: Option<String>,
+    /// A column derived from the file path.
+    pub path_column: Option<PathColumn>,
+    /// Rows read to infer a JSON/CSV schema (None: all rows).
+    pub infer_schema_rows: Option<usize>,
+    /// CSV field separator.
+    pub delimiter: u8,
+}
+
+/// Settings of a `sql` task.
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlTask {
+    /// The `.sql` file (relative to the pipeline folder), if the SQL is not inline.
+    pub file: Option<String>,
+    /// The SQL text as read (file contents or the inline `sql` value), before parameters.
+    pub sql: String,
+    /// The engine, if set on the task (else the pipeline's).
+    pub engine: Option<SqlEngine>,
+}
+
+/// How bad a failed check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the task.
+    Error,
+    /// Logged; the task succeeds.
+    Warn,
+}
+
+/// One data quality rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckRule {
+    /// The column has no nulls.
+    NotNull,
+    /// No value of the column occurs twice.
+    Unique,
+    /// Every non-null value is one of these.
+    AcceptedValues(Vec<Literal>),
+    /// Values lie within the bounds (inclusive).
+    Range {
+        /// Lower bound.
+        min: Option<Literal>,
+        /// Upper bound.
+        max: Option<Literal>,
+    },
+    /// Every non-null value matches the regex (search semantics; anchor with `^…$`).
+    Regex(String),
+    /// The number of rows lies within the bounds (inclusive).
+    RowCount {
+        /// Fewest rows.
+        min: Option<u64>,
+        /// Most rows.
+        max: Option<u64>,
+    },
+    /// A SQL boolean expression (DuckDB dialect) every row satisfies.
+    Expr(String),
+}
+
+/// A scalar literal in a check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Literal {
+    /// Text.
+    Str(String),
+    /// Integer.
+    Int(i64),
+    /// Floating point.
+    Float(f64),
+    /// Boolean.
+    Bool(bool),
+}
+
+/// One check of a `validate` task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// The column checked (None for table-level rules).
+    pub column: Option<String>,
+    /// The rule.
+    pub rule: CheckRule,
+    /// Whether a failure fails the task.
+    pub severity: Severity,
+}
+
+/// Settings of a `validate` task.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidateTask {
+    /// The upstream task whose output is checked.
+    pub input: String,
+    /// The checks, in file order.
+    pub checks: Vec<Check>,
+    /// How many failing rows per check are kept in the task's output.
+    pub sample_rows: usize,
+}
+
+/// Formats a `sink` task writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkFormat {
+    /// A Parquet file, or a hive-partitioned folder of them with `partition_by`.
+    Parquet,
+    /// A CSV file with a header.
+    Csv,
+    /// A table in a DuckDB database file.
+    DuckDb,
+}
+
+impl SinkFormat {
+    /// The accepted names.
+    pub const NAMES: &'static [&'static str] = &["parquet", "csv", "duckdb"];
+}
+
+/// How a DuckDB sink treats an existing table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteMode {
+    /// Fail if the table exists.
+    Create,
+    /// Replace the table atomically.
+    Replace,
+    /// Append rows (creating the table if needed).
+    Append,
+}
+
+impl WriteMode {
+    /// The accepted names.
+    pub const NAMES: &'static [&'static str] = &["create", "replace", "append"];
+}
+
+/// Settings of a `sink` task.
+#[derive(Debug, Clone, Serialize)]
+pub struct SinkTask {
+    /// The upstream task whose output is written.
+    pub input: String,
+    /// The output format.
+    pub format: SinkFormat,
+    /// Output file or folder (parquet, csv), relative to the pipeline folder.
+    pub path: Option<String>,
+    /// Hive partition columns (parquet only).
+    pub partition_by: Vec<String>,
+    /// The DuckDB database file (duckdb only), relative to the pipeline folder.
+    pub database: Option<String>,
+    /// The DuckDB table (duckdb only).
+    pub table: Option<String>,
+    /// The DuckDB write mode (duckdb only).
+    pub mode: WriteMode,
+}
+
+/// Settings of a `shell` task.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShellTask {
+    /// The command line, run by `sh -c` in the pipeline folder.
+    pub command: String,
+    /// Extra environment variables, in file order.
+    pub env: Vec<(String, String)>,
+}

@@ -1,0 +1,479 @@
+//! Run metadata in SQLite: runs and task runs, written in transactions, readable concurrently (WAL).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// States of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Tasks are executing.
+    Running,
+    /// Every task succeeded or was reused.
+    Success,
+    /// At least one task failed.
+    Failed,
+    /// Stopped by the user.
+    Cancelled,
+}
+
+/// States of a task within a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Waiting for upstreams or a slot.
+    Pending,
+    /// Executing.
+    Running,
+    /// Produced fresh output.
+    Success,
+    /// Reused the output of an earlier run with the same fingerprint.
+    Cached,
+    /// Not selected in this run (`--only`); its latest output was used.
+    Skipped,
+    /// Failed after all attempts.
+    Failed,
+    /// Not run because an upstream failed.
+    UpstreamFailed,
+    /// Stopped by a cancel.
+    Cancelled,
+}
+
+macro_rules! str_enum {
+    ($t:ty { $($v:ident => $s:literal),* $(,)? }) => {
+        impl $t {
+            /// The name stored in the database.
+            pub fn as_str(self) -> &'static str { match self { $(Self::$v => $s),* } }
+            /// Parses a stored name.
+            pub fn parse(s: &str) -> Option<Self> { match s { $($s => Some(Self::$v),)* _ => None } }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+str_enum!(RunStatus { Running => "running", Success => "success", Failed => "failed", Cancelled => "cancelled" });
+str_enum!(TaskStatus {
+    Pending => "pending", Running => "running", Success => "success", Cached => "cached", Skipped => "skipped",
+    Failed => "failed", UpstreamFailed => "upstream_failed", Cancelled => "cancelled",
+});
+
+impl TaskStatus {
+    /// Whether the task is finished and its output (if any) can feed downstream tasks.
+    pub fn is_done_ok(self) -> bool {
+        matches!(self, TaskStatus::Success | TaskStatus::Cached | TaskStatus::Skipped)
+    }
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    /// Run id (increasing).
+    pub id: i64,
+    /// Pipeline name.
+    pub pipeline: String,
+    /// State.
+    pub status: RunStatus,
+    /// Parameters as JSON object text.
+    pub params: String,
+    /// Who started it: `cli`, `schedule`, `api`.
+    pub trigger: String,
+    /// Start, Unix milliseconds.
+    pub started_at_ms: i64,
+    /// End, Unix milliseconds.
+    pub ended_at_ms: Option<i64>,
+    /// Why the run failed, if it did.
+    pub error: Option<String>,
+}
+
+/// A task run as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskRunRecord {
+    /// The run.
+    pub run_id: i64,
+    /// Task id.
+    pub task_id: String,
+    /// Task kind.
+    pub kind: String,
+    /// State.
+    pub status: TaskStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The task's fingerprint in this run.
+    pub fingerprint: String,
+    /// Start of the first attempt, Unix milliseconds.
+    pub started_at_ms: Option<i64>,
+    /// End, Unix milliseconds.
+    pub ended_at_ms: Option<i64>,
+    /// Rows in the output (or written by a sink, or failing rows of a validate task).
+    pub rows: Option<u64>,
+    /// Bytes of the output artifact.
+    pub bytes: Option<u64>,
+    /// Output columns as JSON `[{"name":…,"type":…}]`.
+    pub schema: Option<String>,
+    /// Output artifact, relative to the workspace's `.polder` folder.
+    pub artifact: Option<String>,
+    /// Error text, if it failed.
+    pub error: Option<String>,
+    /// Log file, relative to the workspace's `.polder` folder.
+    pub log_path: Option<String>,
+}
+
+/// A finished task's output facts, for recording and for reuse by a later run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OutputFacts {
+    /// Rows.
+    pub rows: Option<u64>,
+    /// Bytes.
+    pub bytes: Option<u64>,
+    /// Schema JSON.
+    pub schema: Option<String>,
+    /// Artifact path relative to `.polder`.
+    pub artifact: Option<String>,
+}
+
+/// The run metadata database.
+pub struct Store {
+    path: PathBuf,
+    /// The one writer connection; SQLite allows one writer at a time anyway, and writes are short.
+    writer: Mutex<Connection>,
+}
+
+const SCHEMA_VERSION: i64 = 1;
+
+const MIGRATION_1: &str = "
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    status TEXT NOT NULL,
+    params TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    pid INTEGER,
+    started_at_ms INTEGER NOT NULL,
+    ended_at_ms INTEGER,
+    error TEXT
+);
+CREATE INDEX runs_by_pipeline ON runs(pipeline, id);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE TABLE task_runs (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    pipeline TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    fingerprint TEXT NOT NULL,
+    started_at_ms INTEGER,
+    ended_at_ms INTEGER,
+    rows INTEGER,
+    bytes INTEGER,
+    schema TEXT,
+    artifact TEXT,
+    error TEXT,
+    log_path TEXT,
+    PRIMARY KEY (run_id, task_id)
+);
+CREATE INDEX task_runs_by_fingerprint ON task_runs(pipeline, task_id, fingerprint);
+";
+
+/// Now as Unix milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let err = |source| Error::Store { path: path.to_path_buf(), source };
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)).map_err(err)?;
+        configure(&conn).map_err(err)?;
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::Invalid(format!(
+                "{} was written by a newer Polder (schema {version}, this one knows {SCHEMA_VERSION}); upgrade polder",
+                path.display()
+            )));
+        }
+        if version < 1 {
+            let tx = conn.transaction().map_err(err)?;
+            tx.execute_batch(MIGRATION_1).map_err(err)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(Store { path: path.to_path_buf(), writer: Mutex::new(conn) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> Error {
+        Error::Store { path: self.path.clone(), source }
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn).map_err(|e| self.err(e))
+    }
+
+    /// A read-only connection for concurrent readers (the runner server uses one per request).
+    pub fn reader(&self) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|e| self.err(e))?;
+        configure(&conn).map_err(|e| self.err(e))?;
+        Ok(conn)
+    }
+
+    /// Marks runs left `running` by a process that no longer exists as failed, with their
+    /// unfinished task runs. Returns the ids of the runs fixed.
+    pub fn recover_interrupted(&self) -> Result<Vec<i64>> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let mut ids = Vec::new();
+            {
+                let mut stmt = tx.prepare("SELECT id, pid FROM runs WHERE status = 'running'")?;
+                let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)))?;
+                for row in rows {
+                    let (id, pid) = row?;
+                    let alive = pid.is_some_and(|p| p as u32 == std::process::id() || crate::fsutil::pid_alive(p as u32));
+                    if !alive {
+                        ids.push(id);
+                    }
+                }
+            }
+            let now = now_ms();
+            for id in &ids {
+                tx.execute(
+                    "UPDATE task_runs SET status = 'failed', ended_at_ms = ?2,
+                        error = 'interrupted: the process running this task exited before it finished'
+                     WHERE run_id = ?1 AND status = 'running'",
+                    params![id, now],
+                )?;
+                tx.execute("UPDATE task_runs SET status = 'cancelled', ended_at_ms = ?2 WHERE run_id = ?1 AND status = 'pending'", params![id, now])?;
+                tx.execute(
+                    "UPDATE runs SET status = 'failed', ended_at_ms = ?2, error = 'interrupted: the process running it exited' WHERE id = ?1",
+                    params![id, now],
+                )?;
+            }
+            tx.commit()?;
+            Ok(ids)
+        })
+    }
+
+    /// Records a new run with every task pending; returns the run id.
+    pub fn create_run(&self, pipeline: &str, params_json: &str, trigger: &str, tasks: &[(String, String, String)]) -> Result<i64> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO runs (pipeline, status, params, trigger, pid, started_at_ms) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
+                params![pipeline, params_json, trigger, std::process::id(), now_ms()],
+            )?;
+            let run_id = tx.last_insert_rowid();
+            {
+                let mut stmt = tx.prepare(
+                    "INSERT INTO task_runs (run_id, pipeline, task_id, kind, status, fingerprint) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                )?;
+                for (task, kind, fp) in tasks {
+                    stmt.execute(params![run_id, pipeline, task, kind, fp])?;
+                }
+            }
+            tx.commit()?;
+            Ok(run_id)
+        })
+    }
+
+    /// Marks a task attempt as started.
+    pub fn task_started(&self, run_id: i64, task: &str, attempt: u32, log_path: &str) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE task_runs SET status = 'running', attempts = ?3, log_path = ?4,
+                    started_at_ms = COALESCE(started_at_ms, ?5), error = NULL
+                 WHERE run_id = ?1 AND task_id = ?2",
+                params![run_id, task, attempt, log_path, now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a task's final state and output facts.
+    pub fn task_finished(&self, run_id: i64, task: &str, status: TaskStatus, facts: &OutputFacts, error: Option<&str>) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE task_runs SET status = ?3, rows = ?4, bytes = ?5, schema = ?6, artifact = ?7, error = ?8, ended_at_ms = ?9
+                 WHERE run_id = ?1 AND task_id = ?2",
+                params![run_id, task, status.as_str(), facts.rows, facts.bytes, facts.schema, facts.artifact, error, now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records the run's final state.
+    pub fn finish_run(&self, run_id: i64, status: RunStatus, error: Option<&str>) -> Result<()> {
+        self.write(|c| {
+            c.execute("UPDATE runs SET status = ?2, error = ?3, ended_at_ms = ?4 WHERE id = ?1", params![run_id, status.as_str(), error, now_ms()])?;
+            Ok(())
+        })
+    }
+
+    /// The newest successful (or reused) output of `task` with this fingerprint, if any.
+    pub fn cached_output(&self, pipeline: &str, task: &str, fingerprint: &str) -> Result<Option<(i64, OutputFacts)>> {
+        self.write(|c| {
+            c.query_row(
+                "SELECT run_id, rows, bytes, schema, artifact FROM task_runs
+                 WHERE pipeline = ?1 AND task_id = ?2 AND fingerprint = ?3 AND status IN ('success', 'cached')
+                 ORDER BY run_id DESC LIMIT 1",
+                params![pipeline, task, fingerprint],
+                |r| Ok((r.get(0)?, facts_from_row(r, 1)?)),
+            )
+            .optional()
+        })
+    }
+
+    /// The newest output of `task` whatever its fingerprint (for `--only` and previews).
+    pub fn latest_output(&self, pipeline: &str, task: &str) -> Result<Option<(i64, String, OutputFacts)>> {
+        self.write(|c| {
+            c.query_row(
+                "SELECT run_id, fingerprint, rows, bytes, schema, artifact FROM task_runs
+                 WHERE pipeline = ?1 AND task_id = ?2 AND status IN ('success', 'cached', 'skipped') AND artifact IS NOT NULL
+                 ORDER BY run_id DESC LIMIT 1",
+                params![pipeline, task],
+                |r| Ok((r.get(0)?, r.get(1)?, facts_from_row(r, 2)?)),
+            )
+            .optional()
+        })
+    }
+
+    /// Runs, newest first, optionally of one pipeline.
+    pub fn list_runs(&self, pipeline: Option<&str>, limit: usize) -> Result<Vec<RunRecord>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, pipeline, status, params, trigger, started_at_ms, ended_at_ms, error FROM runs
+                 WHERE (?1 IS NULL OR pipeline = ?1) ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(params![pipeline, limit as i64], run_from_row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// One run.
+    pub fn get_run(&self, id: i64) -> Result<Option<RunRecord>> {
+        let conn = self.reader()?;
+        conn.query_row(
+            "SELECT id, pipeline, status, params, trigger, started_at_ms, ended_at_ms, error FROM runs WHERE id = ?1",
+            [id],
+            run_from_row,
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    /// The task runs of a run, in the order they were declared.
+    pub fn task_runs(&self, run_id: i64) -> Result<Vec<TaskRunRecord>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT run_id, task_id, kind, status, attempts, fingerprint, started_at_ms, ended_at_ms,
+                        rows, bytes, schema, artifact, error, log_path
+                 FROM task_runs WHERE run_id = ?1 ORDER BY rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([run_id], |r| {
+                let status: String = r.get(3)?;
+                Ok(TaskRunRecord {
+                    run_id: r.get(0)?,
+                    task_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    status: TaskStatus::parse(&status).unwrap_or(TaskStatus::Failed),
+                    attempts: r.get(4)?,
+                    fingerprint: r.get(5)?,
+                    started_at_ms: r.get(6)?,
+                    ended_at_ms: r.get(7)?,
+                    rows: r.get(8)?,
+                    bytes: r.get(9)?,
+                    schema: r.get(10)?,
+                    artifact: r.get(11)?,
+                    error: r.get(12)?,
+                    log_path: r.get(13)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}
+
+fn facts_from_row(r: &Row, first: usize) -> rusqlite::Result<OutputFacts> {
+    Ok(OutputFacts { rows: r.get(first)?, bytes: r.get(first + 1)?, schema: r.get(first + 2)?, artifact: r.get(first + 3)? })
+}
+
+fn run_from_row(r: &Row) -> rusqlite::Result<RunRecord> {
+    let status: String = r.get(2)?;
+    Ok(RunRecord {
+        id: r.get(0)?,
+        pipeline: r.get(1)?,
+        status: RunStatus::parse(&status).unwrap_or(RunStatus::Failed),
+        params: r.get(3)?,
+        trigger: r.get(4)?,
+        started_at_ms: r.get(5)?,
+        ended_at_ms: r.get(6)?,
+        error: r.get(7)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_runs_and_finds_cached_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("m.db")).unwrap();
+        let tasks = vec![("a".to_string(), "sql".to_string(), "fp1".to_string())];
+        let run = store.create_run("p", "{}", "cli", &tasks).unwrap();
+        assert!(store.cached_output("p", "a", "fp1").unwrap().is_none());
+        store.task_started(run, "a", 1, "logs/a.log").unwrap();
+        let facts = OutputFacts { rows: Some(3), bytes: Some(10), schema: None, artifact: Some("artifacts/p/a/run-1.parquet".into()) };
+        store.task_finished(run, "a", TaskStatus::Success, &facts, None).unwrap();
+        store.finish_run(run, RunStatus::Success, None).unwrap();
+        let (found_run, found) = store.cached_output("p", "a", "fp1").unwrap().unwrap();
+        assert_eq!((found_run, found), (run, facts));
+        assert!(store.cached_output("p", "a", "fp2").unwrap().is_none());
+        let trs = store.task_runs(run).unwrap();
+        assert_eq!((trs[0].status, trs[0].attempts, trs[0].rows), (TaskStatus::Success, 1, Some(3)));
+        assert_eq!(store.list_runs(Some("p"), 10).unwrap()[0].status, RunStatus::Success);
+    }
+
+    #[test]
+    fn recovers_runs_of_dead_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let store = Store::open(&path).unwrap();
+        let run = store.create_run("p", "{}", "cli", &[("a".into(), "sql".into(), "f".into())]).unwrap();
+        store.task_started(run, "a", 1, "l").unwrap();
+        // Pretend the run belongs to a process that has exited.
+        store.write(|c| c.execute("UPDATE runs SET pid = 999999999", [])).unwrap();
+        assert_eq!(store.recover_interrupted().unwrap(), vec![run]);
+        assert_eq!(store.get_run(run).unwrap().unwrap().status, RunStatus::Failed);
+        assert_eq!(store.task_runs(run).unwrap()[0].status, TaskStatus::Failed);
+        assert!(store.recover_interrupted().unwrap().is_empty());
+    }
+}

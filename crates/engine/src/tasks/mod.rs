@@ -1,0 +1,228 @@
+//! Task kinds: one module per kind, each turning its inputs into an output artifact.
+
+pub mod frame;
+pub mod shell;
+pub mod sink;
+pub mod source;
+pub mod sql;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::duckdb_files::DuckDbFiles;
+use crate::spec::{SqlEngine, TaskKind};
+
+/// Why a task attempt failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TaskError {
+    /// The SQL engine rejected or failed the query.
+    #[error("SQL error ({engine}){}: {message}", file.as_ref().map(|f| format!(" in {f}")).unwrap_or_default())]
+    Sql {
+        /// `polars` or `duckdb`.
+        engine: &'static str,
+        /// The `.sql` file, if the SQL came from one.
+        file: Option<String>,
+        /// The engine's message.
+        message: String,
+    },
+    /// A source matched no files.
+    #[error("no files match {pattern} (looked for {resolved}); check `path`, or generate the data first")]
+    NoFiles {
+        /// The pattern as written.
+        pattern: String,
+        /// The absolute pattern searched.
+        resolved: String,
+    },
+    /// Reading, transforming or writing data failed.
+    #[error("{0}")]
+    Data(String),
+    /// Error-severity checks failed.
+    #[error("validation failed: {}", failures.join("; "))]
+    Validation {
+        /// One line per failed check.
+        failures: Vec<String>,
+    },
+    /// A shell command exited unsuccessfully.
+    #[error("command `{command}` {status}{}", if tail.is_empty() { String::new() } else { format!("; last output:\n{tail}") })]
+    ShellExit {
+        /// The command line.
+        command: String,
+        /// "exited with code 3", "was killed by signal 9".
+        status: String,
+        /// The last lines of its output.
+        tail: String,
+    },
+    /// The attempt ran past the task's `timeout_secs`.
+    #[error("timed out after {secs}s (timeout_secs = {secs}); raise timeout_secs or make the task faster")]
+    Timeout {
+        /// The limit.
+        secs: f64,
+    },
+    /// Polars, DuckDB or Polder panicked inside the task; the process survived.
+    #[error("internal panic: {0}; this is a bug, please report it with the task's SQL")]
+    Panic(String),
+    /// The run was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl TaskError {
+    /// Whether another attempt could succeed (checks and syntax errors won't change).
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, TaskError::Validation { .. } | TaskError::Cancelled | TaskError::NoFiles { .. })
+    }
+
+    /// A data error with context.
+    pub fn data(context: impl std::fmt::Display, e: impl std::fmt::Display) -> Self {
+        TaskError::Data(format!("{context}: {e}"))
+    }
+}
+
+/// A cancel signal for a running attempt; hooks let engines that can be interrupted stop early.
+#[derive(Default)]
+pub struct CancelFlag {
+    flag: AtomicBool,
+    hooks: Mutex<Vec<Box<dyn Fn() + Send + Sync>>>,
+}
+
+impl CancelFlag {
+    /// A fresh, unset flag.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Whether cancel was requested.
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// Requests cancel and runs the interrupt hooks.
+    pub fn set(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        for h in self.hooks.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            h();
+        }
+    }
+
+    /// Registers a hook run on cancel (immediately if already cancelled).
+    pub fn on_cancel(&self, hook: impl Fn() + Send + Sync + 'static) {
+        if self.is_set() {
+            hook();
+        }
+        self.hooks.lock().unwrap_or_else(|p| p.into_inner()).push(Box::new(hook));
+    }
+
+    /// `Err(Cancelled)` if cancel was requested.
+    pub fn check(&self) -> Result<(), TaskError> {
+        if self.is_set() {
+            Err(TaskError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The log file of one task run.
+pub struct TaskLog {
+    file: Mutex<Option<std::fs::File>>,
+}
+
+impl TaskLog {
+    /// Opens (appending) the log at `path`.
+    pub fn open(path: &Path) -> std::io::Result<TaskLog> {
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(TaskLog { file: Mutex::new(Some(f)) })
+    }
+
+    /// A log that discards lines (previews).
+    pub fn discard() -> TaskLog {
+        TaskLog { file: Mutex::new(None) }
+    }
+
+    /// Appends one timestamped line.
+    pub fn line(&self, msg: impl AsRef<str>) {
+        if let Some(f) = self.file.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            let ts = chrono::Utc::now().format("%H:%M:%S%.3f");
+            for l in msg.as_ref().lines() {
+                let _ = writeln!(f, "{ts} {l}");
+            }
+        }
+    }
+}
+
+/// Everything an attempt needs; the task writes its output to `output` (a temp path the executor publishes).
+pub struct TaskContext<'a> {
+    /// Task id.
+    pub task_id: &'a str,
+    /// Settings, with parameters rendered.
+    pub kind: &'a TaskKind,
+    /// The SQL engine for `sql` tasks (task setting or pipeline default).
+    pub engine: SqlEngine,
+    /// The pipeline folder (relative paths in the spec start here).
+    pub pipeline_dir: &'a Path,
+    /// A source's matched files, sorted.
+    pub files: &'a [PathBuf],
+    /// Upstream task id → its output artifact (Parquet).
+    pub upstream: &'a BTreeMap<String, PathBuf>,
+    /// Where to write this task's output artifact.
+    pub output: &'a Path,
+    /// The task's log.
+    pub log: &'a TaskLog,
+    /// Cancel signal.
+    pub cancel: &'a CancelFlag,
+    /// Shared DuckDB database files.
+    pub duckdb: &'a DuckDbFiles,
+    /// Row limit, for previews (None in runs).
+    pub limit: Option<usize>,
+}
+
+impl TaskContext<'_> {
+    /// The artifact of upstream `id`.
+    pub fn input(&self, id: &str) -> Result<&Path, TaskError> {
+        self.upstream
+            .get(id)
+            .map(PathBuf::as_path)
+            .ok_or_else(|| TaskError::Data(format!("upstream '{id}' has no output artifact")))
+    }
+}
+
+/// What a successful attempt produced.
+#[derive(Debug, Default)]
+pub struct TaskOutcome {
+    /// Whether an artifact was written at `output`.
+    pub has_output: bool,
+    /// Rows produced or written.
+    pub rows: Option<u64>,
+    /// Warnings to log and show (warn-severity checks).
+    pub warnings: Vec<String>,
+    /// A failure decided after the output was written (failed checks keep their failing-row sample).
+    pub failure: Option<TaskError>,
+}
+
+/// Runs the attempt for `ctx.kind`.
+pub fn run(ctx: &TaskContext) -> Result<TaskOutcome, TaskError> {
+    match ctx.kind {
+        TaskKind::Source(s) => source::run(ctx, s),
+        TaskKind::Sql(s) => sql::run(ctx, s),
+        TaskKind::Validate(v) => validate::run(ctx, v),
+        TaskKind::Sink(s) => sink::run(ctx, s),
+        TaskKind::Shell(s) => shell::run(ctx, s),
+    }
+}
+
+/// Quotes an identifier for SQL (both engines accept double quotes).
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Quotes a string literal for SQL.
+pub fn quote_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

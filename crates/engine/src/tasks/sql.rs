@@ -1,0 +1,57 @@
+//! The `sql` task: one query over upstream outputs (read as tables named by task id), on Polars or DuckDB.
+
+use polars::prelude::*;
+use polars::sql::SQLContext;
+
+use crate::duckdb_files;
+use crate::spec::{SqlEngine, SqlTask};
+use crate::tasks::frame::{scan_artifact, sink_parquet};
+use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
+
+/// Runs a SQL task on its engine.
+pub fn run(ctx: &TaskContext, task: &SqlTask) -> Result<TaskOutcome, TaskError> {
+    let query = task.sql.trim().trim_end_matches(';').trim_end();
+    ctx.log.line(format!("engine: {}\n{query}", ctx.engine.as_str()));
+    let sql_err = |message: String| TaskError::Sql { engine: ctx.engine.as_str(), file: task.file.clone(), message };
+    match ctx.engine {
+        SqlEngine::Polars => {
+            let mut sc = SQLContext::new();
+            for (name, path) in ctx.upstream {
+                sc.register(name, scan_artifact(path)?);
+            }
+            let mut lf = sc.execute(query).map_err(|e| sql_err(e.to_string()))?;
+            if let Some(limit) = ctx.limit {
+                lf = lf.limit(limit as IdxSize);
+            }
+            ctx.cancel.check()?;
+            // Column and type errors surface when the plan runs; they are still the query's fault.
+            sink_parquet(lf, ctx.output).map_err(|e| sql_err(e.to_string()))?;
+        }
+        SqlEngine::DuckDb => {
+            let conn = duckdb_files::open_in_memory().map_err(|e| TaskError::data("cannot start DuckDB", e))?;
+            let handle = conn.interrupt_handle();
+            ctx.cancel.on_cancel(move || handle.interrupt());
+            for (name, path) in ctx.upstream {
+                let view = format!(
+                    "CREATE VIEW {} AS SELECT * FROM read_parquet({})",
+                    quote_ident(name),
+                    quote_str(&path.to_string_lossy())
+                );
+                conn.execute_batch(&view).map_err(|e| TaskError::data(format!("cannot expose upstream '{name}' to DuckDB"), e))?;
+            }
+            let body = match ctx.limit {
+                Some(n) => format!("SELECT * FROM ({query}) LIMIT {n}"),
+                None => query.to_string(),
+            };
+            let copy = format!("COPY ({body}) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
+            conn.execute_batch(&copy).map_err(|e| {
+                if ctx.cancel.is_set() {
+                    TaskError::Cancelled
+                } else {
+                    sql_err(e.to_string())
+                }
+            })?;
+        }
+    }
+    Ok(TaskOutcome { has_output: true, ..Default::default() })
+}

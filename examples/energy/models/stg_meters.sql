@@ -1,0 +1,2 @@
+SELECT meter_id, upper(region) AS region, kind
+FROM meters
