@@ -13,6 +13,8 @@
 //!
 //! Files are written atomically (temp file in the same folder, fsync, rename).
 
+#![warn(missing_docs)]
+
 pub mod energy;
 pub mod medallion;
 mod rng;

@@ -31,7 +31,7 @@ pub const APP_NAMES: &[&str] = &[
 /// Percent weight of each entry of [`APP_NAMES`] (sums to 100).
 const APP_WEIGHTS: [u64; 11] = [30, 10, 5, 15, 7, 5, 3, 8, 6, 8, 3];
 
-/// Name of the marker file that [`write`] leaves in the output folder, holding the config line.
+/// Name of the marker file that [`write()`] leaves in the output folder, holding the config line.
 pub const MARKER_FILE: &str = ".generated";
 
 /// Bumped whenever the generated data changes for the same config (invalidates old markers).
@@ -207,14 +207,16 @@ pub fn records(cfg: &MedallionConfig) -> impl Iterator<Item = LogRecord> + Send 
 
 /// Writes `dir/YYYYMMDD.json` for each day (creating `dir`), then the marker file.
 ///
-/// Each file is written atomically. The marker is removed first and written last, so it only
-/// exists while the folder holds complete data for the config. Day files of other dates already in
-/// `dir` are left alone (see [`write_if_missing`], which removes them).
+/// `dir` is the data set's folder: first the marker, every other `YYYYMMDD.json` file and temp
+/// files that crashed runs left behind are removed, so the folder ends up holding exactly this
+/// data set (other files are left alone). Each file is written atomically and the marker last, so
+/// it only exists while the folder holds complete data for the config.
 pub fn write(cfg: &MedallionConfig, dir: &Path) -> Result<GenSummary, Error> {
     cfg.validate()?;
     ensure_dir(dir)?;
     let marker = dir.join(MARKER_FILE);
     remove_if_exists(&marker)?;
+    remove_day_files(dir)?;
 
     let generator = Generator::new(cfg.clone(), cfg.days);
     let mut files = Vec::with_capacity(cfg.days as usize);
@@ -235,18 +237,13 @@ pub fn write(cfg: &MedallionConfig, dir: &Path) -> Result<GenSummary, Error> {
     Ok(GenSummary { files, rows: total })
 }
 
-/// Like [`write`], but does nothing (returns `None`) when `dir` already holds this config's data:
-/// its marker file has the same config line and every day file exists. Otherwise removes the
-/// marker, every `YYYYMMDD.json` file in `dir` and temp files that crashed runs left behind, then
-/// writes.
+/// Like [`write()`], but does nothing (returns `None`) when `dir` already holds this config's data:
+/// its marker file has the same config line and every day file exists. Otherwise writes (which
+/// first removes the old day files).
 pub fn write_if_missing(cfg: &MedallionConfig, dir: &Path) -> Result<Option<GenSummary>, Error> {
     cfg.validate()?;
     if is_current(cfg, dir) {
         return Ok(None);
-    }
-    if dir.is_dir() {
-        remove_if_exists(&dir.join(MARKER_FILE))?;
-        remove_day_files(dir)?;
     }
     write(cfg, dir).map(Some)
 }

@@ -458,19 +458,32 @@ fn write_if_missing_skips_same_config_and_regenerates_other() {
 }
 
 #[test]
-fn plain_write_refreshes_the_marker() {
+fn plain_write_replaces_the_data_set_and_refreshes_the_marker() {
     let dir = tempfile::tempdir().unwrap();
-    let c = cfg(100);
+    let c = cfg(100); // 7 days
     write(
         &MedallionConfig {
             seed: 5,
+            days: 30,
             ..c.clone()
         },
         dir.path(),
     )
     .unwrap();
+    std::fs::write(dir.path().join("README.txt"), "mine").unwrap();
     write(&c, dir.path()).unwrap();
     assert_eq!(write_if_missing(&c, dir.path()).unwrap(), None);
+    let names: Vec<String> = read_dir_bytes(dir.path()).into_keys().collect();
+    assert_eq!(
+        names.len(),
+        7 + 2,
+        "7 day files, the marker and README.txt: {names:?}"
+    );
+    assert!(names.contains(&"README.txt".to_string()));
+    assert!(
+        !names.contains(&"20230408.json".to_string()),
+        "day 8 of the old data set is gone"
+    );
 }
 
 #[test]

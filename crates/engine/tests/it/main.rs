@@ -1,0 +1,10 @@
+//! Engine integration tests: one binary (each extra test binary is another multi-GB link).
+
+mod common;
+mod duckdb_writers;
+mod edit;
+mod energy;
+mod failures;
+mod medallion;
+mod sources;
+mod spec_errors;

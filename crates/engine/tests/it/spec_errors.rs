@@ -1,0 +1,92 @@
+//! Bad pipeline files get located, readable errors; every problem is listed.
+
+use std::path::Path;
+
+fn load_err(spec: &str, files: &[(&str, &str)]) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("pipeline.toml"), spec).unwrap();
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let err = polder_engine::load(tmp.path()).expect_err("spec should be rejected");
+    // Paths in messages are absolute; make them stable for assertions.
+    err.to_string().replace(&tmp.path().display().to_string(), "DIR")
+}
+
+#[test]
+fn toml_syntax_error_has_file_line_and_column() {
+    let msg = load_err("[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\nkind = \"sql\"\n", &[]);
+    assert!(msg.starts_with("DIR/pipeline.toml:5:"), "{msg}");
+    assert!(msg.contains("invalid TOML"), "{msg}");
+}
+
+#[test]
+fn unknown_kind_and_unknown_field_are_located_with_suggestions() {
+    let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\"\nkind = \"sqll\"\n\n[[task]]\nid = \"b\"\nkind = \"source\"\nformat = \"csv\"\npaht = \"x.csv\"\n";
+    let msg = load_err(spec, &[]);
+    assert!(msg.contains("DIR/pipeline.toml:6:8: unknown kind `sqll` in task 'a' (did you mean `sql`?)"), "{msg}");
+    assert!(msg.contains("DIR/pipeline.toml:12:1: unknown field `paht` in task 'b' (did you mean `path`?)"), "{msg}");
+    assert!(msg.contains("task 'b' is missing `path`"), "{msg}");
+    assert!(msg.starts_with("3 problems"), "{msg}");
+}
+
+#[test]
+fn missing_input_names_the_task_and_suggests() {
+    let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"gold\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n\n[[task]]\nid = \"check\"\nkind = \"validate\"\ninput = \"golf\"\nchecks = [{ column = \"a\", not_null = true }]\n";
+    let msg = load_err(spec, &[]);
+    assert!(msg.contains("DIR/pipeline.toml:9:1: task 'check' has input 'golf', which is not a task of this pipeline (did you mean 'gold'?)"), "{msg}");
+}
+
+#[test]
+fn sql_reading_an_unknown_table_is_reported() {
+    let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"bronze\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n\n[[task]]\nid = \"silver\"\nkind = \"sql\"\nfile = \"silver.sql\"\n";
+    let msg = load_err(spec, &[("silver.sql", "SELECT * FROM bronz")]);
+    assert!(msg.contains("task 'silver' reads table 'bronz', which is not a task of this pipeline (did you mean 'bronze'?)"), "{msg}");
+}
+
+#[test]
+fn dependency_cycle_shows_the_cycle() {
+    let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\"\nkind = \"sql\"\nsql = \"SELECT * FROM c\"\n\n[[task]]\nid = \"b\"\nkind = \"sql\"\nsql = \"SELECT * FROM a\"\n\n[[task]]\nid = \"c\"\nkind = \"sql\"\nsql = \"SELECT * FROM b\"\n";
+    let msg = load_err(spec, &[]);
+    assert!(msg.contains("dependency cycle: "), "{msg}");
+    // Any rotation of a → b → c → a is the same cycle.
+    let cycle = msg.split("dependency cycle: ").nth(1).unwrap().split(';').next().unwrap();
+    let ok = ["a → b → c → a", "b → c → a → b", "c → a → b → c"].contains(&cycle);
+    assert!(ok, "{msg}");
+}
+
+#[test]
+fn sql_syntax_error_points_into_the_sql_file() {
+    let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\"\nkind = \"sql\"\nfile = \"a.sql\"\n";
+    let msg = load_err(spec, &[("a.sql", "-- comment\nSELECT a,\nFROM WHERE x\n")]);
+    assert!(msg.starts_with("DIR/a.sql:3:"), "{msg}");
+    assert!(msg.contains("task 'a': SQL syntax error (polars dialect)"), "{msg}");
+}
+
+#[test]
+fn missing_sql_file_duplicate_ids_and_bad_values() {
+    let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\"\nkind = \"sql\"\nfile = \"nope.sql\"\n\n[[task]]\nid = \"b\"\nkind = \"shell\"\ncommand = \"true\"\ntimeout_secs = \"soon\"\n\n[[task]]\nid = \"b\"\nkind = \"shell\"\ncommand = \"true\"\n";
+    let msg = load_err(spec, &[]);
+    assert!(msg.contains("DIR/pipeline.toml:7:8: task 'a': cannot read SQL file DIR/nope.sql"), "{msg}");
+    assert!(msg.contains("DIR/pipeline.toml:13:16: `timeout_secs` in task 'b' must be a number of seconds"), "{msg}");
+}
+
+#[test]
+fn duplicate_task_ids_are_rejected() {
+    let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"b\"\nkind = \"shell\"\ncommand = \"true\"\n\n[[task]]\nid = \"b\"\nkind = \"shell\"\ncommand = \"true\"\n";
+    let msg = load_err(spec, &[]);
+    assert!(msg.contains("DIR/pipeline.toml:9:1: duplicate task id 'b' (first declared at line 4)"), "{msg}");
+}
+
+#[test]
+fn examples_load() {
+    for name in ["medallion", "energy"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+        let p = polder_engine::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(p.tasks.len() >= 6, "{name}");
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/medallion");
+    let p = polder_engine::load(&dir).unwrap();
+    assert_eq!(p.task("silver").unwrap().upstream, ["bronze"]);
+    assert_eq!(p.task("gold_table").unwrap().upstream, ["gold", "gold_checks"]);
+}
