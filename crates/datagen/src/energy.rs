@@ -72,12 +72,7 @@ pub struct EnergyConfig {
 impl EnergyConfig {
     /// 12 meters over 3 days from 2024-01-15 (a Monday), seed 7: 3456 readings, 288 forecasts.
     pub fn small() -> Self {
-        EnergyConfig {
-            meters: 12,
-            days: 3,
-            start: NaiveDate::from_ymd_opt(2024, 1, 15).expect("valid date"),
-            seed: 7,
-        }
+        EnergyConfig { meters: 12, days: 3, start: NaiveDate::from_ymd_opt(2024, 1, 15).expect("valid date"), seed: 7 }
     }
 
     /// Checks that the config can be generated (one meter per region, at least one day).
@@ -92,15 +87,8 @@ impl EnergyConfig {
         if self.days == 0 {
             return Err(Error::InvalidConfig("need at least one day".into()));
         }
-        if self
-            .start
-            .checked_add_days(Days::new(u64::from(self.days)))
-            .is_none()
-        {
-            return Err(Error::InvalidConfig(format!(
-                "{} days from {} overflow the calendar",
-                self.days, self.start
-            )));
+        if self.start.checked_add_days(Days::new(u64::from(self.days))).is_none() {
+            return Err(Error::InvalidConfig(format!("{} days from {} overflow the calendar", self.days, self.start)));
         }
         Ok(())
     }
@@ -156,11 +144,7 @@ impl Model {
     /// Expected (noise-free) kWh of the quarter hour `slot` (0..96) of `date`.
     fn expected_kwh(&self, date: NaiveDate, slot: u32) -> f64 {
         let commercial = self.meter.kind == COMMERCIAL;
-        let shape = if commercial {
-            &COMMERCIAL_SHAPE
-        } else {
-            &RESIDENTIAL_SHAPE
-        };
+        let shape = if commercial { &COMMERCIAL_SHAPE } else { &RESIDENTIAL_SHAPE };
         let hour = (slot / SLOTS_PER_HOUR) as usize;
         let frac = f64::from(slot % SLOTS_PER_HOUR) / f64::from(SLOTS_PER_HOUR);
         let level = shape[hour] + (shape[(hour + 1) % 24] - shape[hour]) * frac;
@@ -187,11 +171,7 @@ fn models(cfg: &EnergyConfig) -> Vec<Model> {
     let mut rng = Stream::new(cfg.seed, STREAM_METERS, 0);
     let mut placed: Vec<(&'static str, bool)> = (0..cfg.meters)
         .map(|i| {
-            let region = if i < REGIONS.len() {
-                REGIONS[i]
-            } else {
-                REGIONS[rng.below(REGIONS.len() as u64) as usize]
-            };
+            let region = if i < REGIONS.len() { REGIONS[i] } else { REGIONS[rng.below(REGIONS.len() as u64) as usize] };
             (region, rng.chance(0.3))
         })
         .collect();
@@ -206,20 +186,9 @@ fn models(cfg: &EnergyConfig) -> Vec<Model> {
         .into_iter()
         .enumerate()
         .map(|(i, (region, commercial))| {
-            let scale = if commercial {
-                rng.between(0.8, 2.4)
-            } else {
-                rng.between(0.12, 0.35)
-            };
+            let scale = if commercial { rng.between(0.8, 2.4) } else { rng.between(0.12, 0.35) };
             let kind = if commercial { COMMERCIAL } else { RESIDENTIAL };
-            Model {
-                meter: Meter {
-                    meter_id: format!("M{:04}", i + 1),
-                    region,
-                    kind,
-                },
-                scale,
-            }
+            Model { meter: Meter { meter_id: format!("M{:04}", i + 1), region, kind }, scale }
         })
         .collect()
 }
@@ -233,11 +202,7 @@ pub fn meters(cfg: &EnergyConfig) -> Vec<Meter> {
 /// (empty if the config is invalid).
 pub fn readings(cfg: &EnergyConfig) -> impl Iterator<Item = Reading> + Send + 'static {
     let models = models(cfg);
-    let slots = if models.is_empty() {
-        0
-    } else {
-        u64::from(cfg.days) * u64::from(READINGS_PER_DAY)
-    };
+    let slots = if models.is_empty() { 0 } else { u64::from(cfg.days) * u64::from(READINGS_PER_DAY) };
     let start = cfg.start_time();
     let mut rng = Stream::new(cfg.seed, STREAM_READINGS, 0);
     (0..slots).flat_map(move |slot| {
@@ -286,17 +251,10 @@ pub fn forecasts(cfg: &EnergyConfig) -> Vec<Forecast> {
             let expected: f64 = models
                 .iter()
                 .filter(|m| m.meter.region == region)
-                .flat_map(|m| {
-                    (first_slot..first_slot + SLOTS_PER_HOUR)
-                        .map(|s| m.expected_kwh(hour.date(), s))
-                })
+                .flat_map(|m| (first_slot..first_slot + SLOTS_PER_HOUR).map(|s| m.expected_kwh(hour.date(), s)))
                 .sum();
             let factor = 1.0 + rng.between(-0.15, 0.15);
-            out.push(Forecast {
-                region,
-                hour,
-                predicted_kwh: round3(expected * factor),
-            });
+            out.push(Forecast { region, hour, predicted_kwh: round3(expected * factor) });
         }
     }
     out
@@ -310,42 +268,29 @@ pub fn write(cfg: &EnergyConfig, dir: &Path) -> Result<GenSummary, Error> {
     let mut rows = 0;
 
     let meters = meters(cfg);
-    files.push(write_csv(
-        &dir.join("meters.csv"),
-        "meter_id,region,kind",
-        meters.iter(),
-        |out, m| writeln!(out, "{},{},{}", m.meter_id, m.region, m.kind),
-    )?);
+    files.push(write_csv(&dir.join("meters.csv"), "meter_id,region,kind", meters.iter(), |out, m| {
+        writeln!(out, "{},{},{}", m.meter_id, m.region, m.kind)
+    })?);
     rows += meters.len();
 
     let mut n = 0;
-    files.push(write_csv(
-        &dir.join("readings.csv"),
-        "meter_id,read_at,kwh",
-        readings(cfg),
-        |out, r| {
-            n += 1;
-            write!(out, "{},", r.meter_id)?;
-            write_datetime(out, r.read_at)?;
-            match r.kwh {
-                Some(kwh) => writeln!(out, ",{kwh:.3}"),
-                None => writeln!(out, ","),
-            }
-        },
-    )?);
+    files.push(write_csv(&dir.join("readings.csv"), "meter_id,read_at,kwh", readings(cfg), |out, r| {
+        n += 1;
+        write!(out, "{},", r.meter_id)?;
+        write_datetime(out, r.read_at)?;
+        match r.kwh {
+            Some(kwh) => writeln!(out, ",{kwh:.3}"),
+            None => writeln!(out, ","),
+        }
+    })?);
     rows += n;
 
     let forecasts = forecasts(cfg);
-    files.push(write_csv(
-        &dir.join("forecast.csv"),
-        "region,hour,predicted_kwh",
-        forecasts.iter(),
-        |out, f| {
-            write!(out, "{},", f.region)?;
-            write_datetime(out, f.hour)?;
-            writeln!(out, ",{:.3}", f.predicted_kwh)
-        },
-    )?);
+    files.push(write_csv(&dir.join("forecast.csv"), "region,hour,predicted_kwh", forecasts.iter(), |out, f| {
+        write!(out, "{},", f.region)?;
+        write_datetime(out, f.hour)?;
+        writeln!(out, ",{:.3}", f.predicted_kwh)
+    })?);
     rows += forecasts.len();
 
     Ok(GenSummary { files, rows })
@@ -368,16 +313,7 @@ fn write_csv<T>(
 
 /// Writes `YYYY-MM-DD HH:MM:SS`.
 fn write_datetime(out: &mut impl Write, t: NaiveDateTime) -> std::io::Result<()> {
-    write!(
-        out,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    write!(out, "{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
 }
 
 #[cfg(test)]

@@ -24,9 +24,7 @@ use crate::write::{ensure_dir, remove_if_exists, stale_temp_base, write_atomic, 
 use crate::{Error, GenSummary};
 
 /// Every `AppName` the generator emits; `APP` is an unknown app that [`category`] maps to `None`.
-pub const APP_NAMES: &[&str] = &[
-    "CHANNEL", "KPLUS", "DSHD", "VOD", "FIMS", "BHD", "DANET", "CHILD", "RELAX", "SPORT", "APP",
-];
+pub const APP_NAMES: &[&str] = &["CHANNEL", "KPLUS", "DSHD", "VOD", "FIMS", "BHD", "DANET", "CHILD", "RELAX", "SPORT", "APP"];
 
 /// Percent weight of each entry of [`APP_NAMES`] (sums to 100).
 const APP_WEIGHTS: [u64; 11] = [30, 10, 5, 15, 7, 5, 3, 8, 6, 8, 3];
@@ -94,32 +92,16 @@ impl MedallionConfig {
     /// Checks that the config can be generated (rows need at least one day and one contract).
     pub fn validate(&self) -> Result<(), Error> {
         if self.rows > 0 && self.days == 0 {
-            return Err(Error::InvalidConfig(format!(
-                "{} rows need at least one day",
-                self.rows
-            )));
+            return Err(Error::InvalidConfig(format!("{} rows need at least one day", self.rows)));
         }
         if self.rows > 0 && self.contracts == 0 {
-            return Err(Error::InvalidConfig(format!(
-                "{} rows need at least one contract",
-                self.rows
-            )));
+            return Err(Error::InvalidConfig(format!("{} rows need at least one contract", self.rows)));
         }
         if self.contracts > MAX_CONTRACTS {
-            return Err(Error::InvalidConfig(format!(
-                "at most {MAX_CONTRACTS} contracts, got {}",
-                self.contracts
-            )));
+            return Err(Error::InvalidConfig(format!("at most {MAX_CONTRACTS} contracts, got {}", self.contracts)));
         }
-        if self
-            .start
-            .checked_add_days(Days::new(u64::from(self.days)))
-            .is_none()
-        {
-            return Err(Error::InvalidConfig(format!(
-                "{} days from {} overflow the calendar",
-                self.days, self.start
-            )));
+        if self.start.checked_add_days(Days::new(u64::from(self.days))).is_none() {
+            return Err(Error::InvalidConfig(format!("{} days from {} overflow the calendar", self.days, self.start)));
         }
         Ok(())
     }
@@ -156,12 +138,7 @@ impl MedallionConfig {
 
 /// The file name of a day's logs: `YYYYMMDD.json`.
 pub fn file_name(date: NaiveDate) -> String {
-    format!(
-        "{:04}{:02}{:02}.json",
-        date.year(),
-        date.month(),
-        date.day()
-    )
+    format!("{:04}{:02}{:02}.json", date.year(), date.month(), date.day())
 }
 
 /// One viewing-log line, plus the date of the file it is in.
@@ -273,9 +250,7 @@ fn remove_day_files(dir: &Path) -> Result<(), Error> {
 
 /// Whether `name` looks like `YYYYMMDD.json`.
 fn is_day_file_name(name: &str) -> bool {
-    name.len() == 13
-        && name.ends_with(".json")
-        && name.as_bytes()[..8].iter().all(u8::is_ascii_digit)
+    name.len() == 13 && name.ends_with(".json") && name.as_bytes()[..8].iter().all(u8::is_ascii_digit)
 }
 
 /// One contract of the population.
@@ -312,22 +287,14 @@ struct Generator {
 impl Generator {
     /// Builds the population (none when there are no rows or no days to fill).
     fn new(cfg: MedallionConfig, days: u32) -> Self {
-        let contracts = if cfg.rows > 0 && days > 0 {
-            make_contracts(&cfg)
-        } else {
-            Vec::new()
-        };
+        let contracts = if cfg.rows > 0 && days > 0 { make_contracts(&cfg) } else { Vec::new() };
         Generator { cfg, contracts }
     }
 
     /// The rows of day `day`: picks the day's active contracts, then a row stream over them.
     fn day(&self, day: u32) -> DayRows {
         let remaining = self.cfg.rows_on_day(day);
-        let (active, cumulative) = if remaining > 0 {
-            self.active_on(day)
-        } else {
-            (Vec::new(), Vec::new())
-        };
+        let (active, cumulative) = if remaining > 0 { self.active_on(day) } else { (Vec::new(), Vec::new()) };
         DayRows {
             rng: Stream::new(self.cfg.seed, STREAM_ROWS, u64::from(day)),
             id_key: mix64(self.cfg.seed ^ STREAM_IDS),
@@ -351,9 +318,8 @@ impl Generator {
         if active.is_empty() {
             // Nobody drew active: take one contract whose window covers the day (contract 0's
             // window covers every day, so there is one).
-            let candidates: Vec<u32> = (0..self.contracts.len() as u32)
-                .filter(|&i| in_window(&self.contracts[i as usize]))
-                .collect();
+            let candidates: Vec<u32> =
+                (0..self.contracts.len() as u32).filter(|&i| in_window(&self.contracts[i as usize])).collect();
             active.push(candidates[rng.below(candidates.len() as u64) as usize]);
         }
         let mut sum = 0.0;
@@ -416,22 +382,10 @@ fn make_contracts(cfg: &MedallionConfig) -> Vec<Contract> {
             (0, days - 1) // contract 0 spans every day, so every day has a candidate
         } else {
             let last = if churns { churn_day } else { days - 1 };
-            let first = if joins_late {
-                (join_day * f64::from(last + 1)) as u32
-            } else {
-                0
-            };
+            let first = if joins_late { (join_day * f64::from(last + 1)) as u32 } else { 0 };
             (first.min(last), last)
         };
-        out.push(Contract {
-            code,
-            macs: mac_codes,
-            n_macs,
-            p_active,
-            weight,
-            first_day,
-            last_day,
-        });
+        out.push(Contract { code, macs: mac_codes, n_macs, p_active, weight, first_day, last_day });
     }
     out
 }
@@ -455,16 +409,9 @@ impl DayRows {
         self.remaining -= 1;
         let rng = &mut self.rng;
 
-        let total = *self
-            .cumulative
-            .last()
-            .expect("a day with rows has an active contract");
+        let total = *self.cumulative.last().expect("a day with rows has an active contract");
         let contract = self.active[pick_cumulative(&self.cumulative, rng.unit() * total)];
-        let mac = if contracts[contract as usize].n_macs == 2 {
-            rng.below(2) as u8
-        } else {
-            0
-        };
+        let mac = if contracts[contract as usize].n_macs == 2 { rng.below(2) as u8 } else { 0 };
 
         let mut ticket = rng.below(100);
         let mut app = 0u8;
@@ -489,13 +436,7 @@ impl DayRows {
             *c = ID_ALPHABET[((bits >> (6 * (19 - k))) & 63) as usize];
         }
 
-        Some(Row {
-            id,
-            contract,
-            mac,
-            duration,
-            app,
-        })
+        Some(Row { id, contract, mac, duration, app })
     }
 }
 

@@ -89,10 +89,7 @@ mod tests {
             seen[s.below(7) as usize] += 1;
         }
         // Each bucket near 10_000.
-        assert!(
-            seen.iter().all(|&c| (9_500..10_500).contains(&c)),
-            "{seen:?}"
-        );
+        assert!(seen.iter().all(|&c| (9_500..10_500).contains(&c)), "{seen:?}");
     }
 
     #[test]

@@ -19,17 +19,10 @@ pub(crate) struct AtomicFile {
 impl AtomicFile {
     /// Starts writing `dest` (its folder must exist).
     pub(crate) fn create(dest: &Path) -> Result<Self, Error> {
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let tmp = dest.with_file_name(format!("{name}.tmp-{}", std::process::id()));
         let file = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
-        Ok(AtomicFile {
-            dest: dest.to_path_buf(),
-            tmp,
-            out: Some(BufWriter::with_capacity(BUF_SIZE, file)),
-        })
+        Ok(AtomicFile { dest: dest.to_path_buf(), tmp, out: Some(BufWriter::with_capacity(BUF_SIZE, file)) })
     }
 
     /// The buffered writer; map its errors with [`AtomicFile::err`].
@@ -45,14 +38,10 @@ impl AtomicFile {
     /// Flushes, fsyncs and renames the temp file to its final name.
     pub(crate) fn commit(mut self) -> Result<PathBuf, Error> {
         let out = self.out.take().expect("AtomicFile committed twice");
-        let file = out
-            .into_inner()
-            .map_err(|e| Error::io("cannot write", &self.tmp, e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| Error::io("cannot sync", &self.tmp, e))?;
+        let file = out.into_inner().map_err(|e| Error::io("cannot write", &self.tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io("cannot sync", &self.tmp, e))?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.dest)
-            .map_err(|e| Error::io("cannot rename into place", &self.dest, e))?;
+        std::fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io("cannot rename into place", &self.dest, e))?;
         if let Some(dir) = self.dest.parent() {
             sync_dir(dir);
         }
@@ -95,19 +84,13 @@ pub(crate) fn remove_if_exists(path: &Path) -> Result<(), Error> {
 pub(crate) fn stale_temp_base(name: &str) -> Option<&str> {
     let (base, pid) = name.rsplit_once(".tmp-")?;
     let pid: u32 = pid.parse().ok()?;
-    let dead = pid != std::process::id()
-        && Path::new("/proc/self").exists()
-        && !Path::new(&format!("/proc/{pid}")).exists();
+    let dead = pid != std::process::id() && Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists();
     dead.then_some(base)
 }
 
 /// fsyncs a folder so renames in it survive a crash (best effort).
 fn sync_dir(dir: &Path) {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
@@ -118,10 +101,8 @@ mod tests {
     use super::*;
 
     fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     }
@@ -133,10 +114,7 @@ mod tests {
         let mut f = AtomicFile::create(&dest).unwrap();
         f.out().write_all(b"hello").unwrap();
         assert!(!dest.exists(), "final name must not appear before commit");
-        assert_eq!(
-            names(dir.path()),
-            vec![format!("a.txt.tmp-{}", std::process::id())]
-        );
+        assert_eq!(names(dir.path()), vec![format!("a.txt.tmp-{}", std::process::id())]);
         assert_eq!(f.commit().unwrap(), dest);
         assert_eq!(std::fs::read(&dest).unwrap(), b"hello");
         assert_eq!(names(dir.path()), vec!["a.txt".to_string()]);
@@ -161,10 +139,7 @@ mod tests {
             return;
         }
         assert_eq!(stale_temp_base("a.json.tmp-4000000000"), Some("a.json"));
-        assert_eq!(
-            stale_temp_base(&format!("a.json.tmp-{}", std::process::id())),
-            None
-        );
+        assert_eq!(stale_temp_base(&format!("a.json.tmp-{}", std::process::id())), None);
         assert_eq!(stale_temp_base("a.json.tmp-1"), None, "pid 1 is alive");
         assert_eq!(stale_temp_base("a.json.tmp-x"), None);
         assert_eq!(stale_temp_base("a.json"), None);

@@ -18,16 +18,20 @@ fn main() -> PolarsResult<()> {
     let run_day = (run_date - epoch).num_days() as i32;
 
     // Bronze: one scan per day file with the date from its name, nested `_source` flattened.
-    let mut files: Vec<_> = std::fs::read_dir(logs)?.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(logs)?.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
     files.sort();
     let mut frames = Vec::new();
     for f in &files {
         let stem = f.file_stem().unwrap().to_string_lossy();
         let date = chrono::NaiveDate::parse_from_str(&stem, "%Y%m%d").expect("day file named YYYYMMDD.json");
-        let lf = LazyJsonLineReader::new(PlRefPath::try_from_path(f)?).with_infer_schema_length(std::num::NonZeroUsize::new(10_000)).finish()?;
+        let lf = LazyJsonLineReader::new(PlRefPath::try_from_path(f)?)
+            .with_infer_schema_length(std::num::NonZeroUsize::new(10_000))
+            .finish()?;
         frames.push(lf.unnest(by_name(["_source"], true, false), None).with_column(lit(date).alias("date")));
     }
-    let bronze = concat_lf_diagonal(frames, UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() })?;
+    let bronze =
+        concat_lf_diagonal(frames, UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() })?;
 
     // Silver: the same SQL as the pipeline.
     let mut ctx = SQLContext::new();
@@ -44,10 +48,17 @@ fn main() -> PolarsResult<()> {
             .clone()
             .lazy()
             .with_column(
-                if metric == "recency" { (lit(run_day) - col("last_active").cast(DataType::Int32)).cast(DataType::Int64) } else { col(metric).cast(DataType::Int64) }
-                    .alias("metric"),
+                if metric == "recency" {
+                    (lit(run_day) - col("last_active").cast(DataType::Int32)).cast(DataType::Int64)
+                } else {
+                    col(metric).cast(DataType::Int64)
+                }
+                .alias("metric"),
             )
-            .sort_by_exprs([col("metric"), col("contract")], SortMultipleOptions::default().with_order_descending_multi([descending, false]))
+            .sort_by_exprs(
+                [col("metric"), col("contract")],
+                SortMultipleOptions::default().with_order_descending_multi([descending, false]),
+            )
             .with_row_index("pos", None)
             .select([
                 col("contract"),

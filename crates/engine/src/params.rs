@@ -35,8 +35,7 @@ impl Params {
     /// `run_date` defaults to today (UTC) unless the pipeline declares it.
     pub fn resolve(pipeline: &Pipeline, overrides: &[(String, String)]) -> Result<Params> {
         let mut map: BTreeMap<String, String> = pipeline.params.iter().cloned().collect();
-        map.entry(RUN_DATE.to_string())
-            .or_insert_with(|| chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string());
+        map.entry(RUN_DATE.to_string()).or_insert_with(|| chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string());
         for (k, v) in overrides {
             if !map.contains_key(k) {
                 let known: Vec<&str> = map.keys().map(String::as_str).collect();
@@ -58,10 +57,7 @@ impl Params {
         for caps in placeholder().captures_iter(text) {
             let whole = caps.get(0).expect("match");
             let name = &caps[1];
-            let value = self
-                .0
-                .get(name)
-                .ok_or_else(|| UnknownParam { name: name.to_string(), offset: whole.start() })?;
+            let value = self.0.get(name).ok_or_else(|| UnknownParam { name: name.to_string(), offset: whole.start() })?;
             out.push_str(&text[last..whole.start()]);
             out.push_str(value);
             last = whole.end();

@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn syntax_error_has_position() {
-        let err = parse("SELECT a,\nFROM WHERE", SqlEngine::DuckDb).unwrap_err();
+        let err = parse("SELECT a\nFROM t WHERE x = = 1", SqlEngine::DuckDb).unwrap_err();
         assert_eq!(err.position.map(|p| p.0), Some(2));
         assert!(!err.message.contains("Line:"), "{}", err.message);
     }

@@ -279,7 +279,13 @@ impl Store {
     }
 
     /// Records a new run with every task pending; returns the run id.
-    pub fn create_run(&self, pipeline: &str, params_json: &str, trigger: &str, tasks: &[(String, String, String)]) -> Result<i64> {
+    pub fn create_run(
+        &self,
+        pipeline: &str,
+        params_json: &str,
+        trigger: &str,
+        tasks: &[(String, String, String)],
+    ) -> Result<i64> {
         self.write(|c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -314,12 +320,19 @@ impl Store {
     }
 
     /// Records a task's final state and output facts.
-    pub fn task_finished(&self, run_id: i64, task: &str, status: TaskStatus, facts: &OutputFacts, error: Option<&str>) -> Result<()> {
+    pub fn task_finished(
+        &self,
+        run_id: i64,
+        task: &str,
+        status: TaskStatus,
+        facts: &OutputFacts,
+        error: Option<&str>,
+    ) -> Result<()> {
         self.write(|c| {
             c.execute(
                 "UPDATE task_runs SET status = ?3, rows = ?4, bytes = ?5, schema = ?6, artifact = ?7, error = ?8, ended_at_ms = ?9
                  WHERE run_id = ?1 AND task_id = ?2",
-                params![run_id, task, status.as_str(), facts.rows, facts.bytes, facts.schema, facts.artifact, error, now_ms()],
+                params![run_id, task, status.as_str(), facts.rows.map(|n| n as i64), facts.bytes.map(|n| n as i64), facts.schema, facts.artifact, error, now_ms()],
             )?;
             Ok(())
         })
@@ -328,7 +341,10 @@ impl Store {
     /// Records the run's final state.
     pub fn finish_run(&self, run_id: i64, status: RunStatus, error: Option<&str>) -> Result<()> {
         self.write(|c| {
-            c.execute("UPDATE runs SET status = ?2, error = ?3, ended_at_ms = ?4 WHERE id = ?1", params![run_id, status.as_str(), error, now_ms()])?;
+            c.execute(
+                "UPDATE runs SET status = ?2, error = ?3, ended_at_ms = ?4 WHERE id = ?1",
+                params![run_id, status.as_str(), error, now_ms()],
+            )?;
             Ok(())
         })
     }
@@ -408,8 +424,8 @@ impl Store {
                     fingerprint: r.get(5)?,
                     started_at_ms: r.get(6)?,
                     ended_at_ms: r.get(7)?,
-                    rows: r.get(8)?,
-                    bytes: r.get(9)?,
+                    rows: get_u64(r, 8)?,
+                    bytes: get_u64(r, 9)?,
                     schema: r.get(10)?,
                     artifact: r.get(11)?,
                     error: r.get(12)?,
@@ -421,8 +437,18 @@ impl Store {
     }
 }
 
+/// SQLite integers are i64; counts are never negative.
+fn get_u64(r: &Row, i: usize) -> rusqlite::Result<Option<u64>> {
+    Ok(r.get::<_, Option<i64>>(i)?.map(|v| v as u64))
+}
+
 fn facts_from_row(r: &Row, first: usize) -> rusqlite::Result<OutputFacts> {
-    Ok(OutputFacts { rows: r.get(first)?, bytes: r.get(first + 1)?, schema: r.get(first + 2)?, artifact: r.get(first + 3)? })
+    Ok(OutputFacts {
+        rows: get_u64(r, first)?,
+        bytes: get_u64(r, first + 1)?,
+        schema: r.get(first + 2)?,
+        artifact: r.get(first + 3)?,
+    })
 }
 
 fn run_from_row(r: &Row) -> rusqlite::Result<RunRecord> {
@@ -451,7 +477,8 @@ mod tests {
         let run = store.create_run("p", "{}", "cli", &tasks).unwrap();
         assert!(store.cached_output("p", "a", "fp1").unwrap().is_none());
         store.task_started(run, "a", 1, "logs/a.log").unwrap();
-        let facts = OutputFacts { rows: Some(3), bytes: Some(10), schema: None, artifact: Some("artifacts/p/a/run-1.parquet".into()) };
+        let facts =
+            OutputFacts { rows: Some(3), bytes: Some(10), schema: None, artifact: Some("artifacts/p/a/run-1.parquet".into()) };
         store.task_finished(run, "a", TaskStatus::Success, &facts, None).unwrap();
         store.finish_run(run, RunStatus::Success, None).unwrap();
         let (found_run, found) = store.cached_output("p", "a", "fp1").unwrap().unwrap();

@@ -30,9 +30,15 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
     let logs = args.dir.join("data/logs");
     let cfg = medallion::MedallionConfig::with_rows(args.rows);
     if let Some(s) = medallion::write_if_missing(&cfg, &logs)? {
-        eprintln!("generated {} rows of viewing logs in {} files under {}", crate::table::count(s.rows as u64), s.files.len(), logs.display());
+        eprintln!(
+            "generated {} rows of viewing logs in {} files under {}",
+            crate::table::count(s.rows as u64),
+            s.files.len(),
+            logs.display()
+        );
     }
-    let run_args = run_cmd::Args { dir: args.dir.clone(), only: vec![], force: args.force, params: vec![], max_parallel: None, json: false };
+    let run_args =
+        run_cmd::Args { dir: args.dir.clone(), only: vec![], force: args.force, params: vec![], max_parallel: None, json: false };
     let summary = run_cmd::execute(workspace, &run_args)?;
     run_cmd::print_summary(&summary, false);
     if let Some(gold) = summary.task("gold").and_then(|t| t.artifact.clone()) {

@@ -43,7 +43,8 @@ pub fn execute(workspace: &Path, args: &Args) -> Result<RunSummary> {
     let pipeline = Arc::new(super::load_pipeline(&args.dir)?);
     let ws = Arc::new(super::open_workspace(workspace)?);
     let params = args.params.iter().map(|p| polder_engine::params::parse_assignment(p)).collect::<Result<Vec<_>, _>>()?;
-    let opts = RunOptions { params, only: args.only.clone(), force: args.force, max_parallel: args.max_parallel, trigger: "cli".into() };
+    let opts =
+        RunOptions { params, only: args.only.clone(), force: args.force, max_parallel: args.max_parallel, trigger: "cli".into() };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let cancel = RunCancel::new();

@@ -30,7 +30,15 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
     for r in runs {
         let time = r.ended_at_ms.map(|e| table::duration((e - r.started_at_ms).max(0) as u64)).unwrap_or_default();
         let err = r.error.as_deref().and_then(|e| e.lines().next()).unwrap_or("").to_string();
-        t.add_row(vec![r.id.to_string(), r.pipeline, r.status.to_string(), table::timestamp(r.started_at_ms), time, r.trigger, err]);
+        t.add_row(vec![
+            r.id.to_string(),
+            r.pipeline,
+            r.status.to_string(),
+            table::timestamp(r.started_at_ms),
+            time,
+            r.trigger,
+            err,
+        ]);
     }
     println!("{t}");
     Ok(ExitCode::SUCCESS)

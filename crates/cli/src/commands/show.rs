@@ -17,7 +17,10 @@ pub struct Args {
 /// Prints the run, its tasks, and the errors with their log files.
 pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
     let ws = super::open_workspace(workspace)?;
-    let r = ws.store.get_run(args.run)?.with_context(|| format!("no run {} in {}; see `polder runs`", args.run, ws.root().display()))?;
+    let r = ws
+        .store
+        .get_run(args.run)?
+        .with_context(|| format!("no run {} in {}; see `polder runs`", args.run, ws.root().display()))?;
     println!("run {} of pipeline '{}': {}", r.id, r.pipeline, r.status);
     println!("started {} UTC, trigger {}, params {}", table::timestamp(r.started_at_ms), r.trigger, r.params);
     let mut t = table::new(&["task", "kind", "status", "attempts", "rows", "bytes", "time", "fingerprint"]);

@@ -79,7 +79,11 @@ fn bad_spec_and_failed_task_exit_non_zero_with_the_reason() {
     let (_, err) = text(&o);
     assert!(err.contains("pipeline.toml:6:8: unknown kind `shel` in task 'a' (did you mean `shell`?)"), "{err}");
 
-    std::fs::write(dir.join("pipeline.toml"), "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"a\"\nkind = \"shell\"\ncommand = \"echo nope >&2; exit 4\"\n").unwrap();
+    std::fs::write(
+        dir.join("pipeline.toml"),
+        "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"a\"\nkind = \"shell\"\ncommand = \"echo nope >&2; exit 4\"\n",
+    )
+    .unwrap();
     let o = polder(ws, &["run", &dir_s]);
     assert_eq!(o.status.code(), Some(1));
     let (out, err) = text(&o);

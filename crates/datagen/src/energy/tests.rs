@@ -12,9 +12,7 @@ fn read_csv(path: &Path) -> (String, Vec<Vec<String>>) {
     assert!(text.ends_with('\n'));
     let mut lines = text.lines();
     let header = lines.next().unwrap().to_string();
-    let rows = lines
-        .map(|l| l.split(',').map(String::from).collect())
-        .collect();
+    let rows = lines.map(|l| l.split(',').map(String::from).collect()).collect();
     (header, rows)
 }
 
@@ -41,10 +39,7 @@ fn small_config() {
 #[test]
 fn meters_cover_regions_and_kinds() {
     for n in [4, 5, 12, 200] {
-        let c = EnergyConfig {
-            meters: n,
-            ..EnergyConfig::small()
-        };
+        let c = EnergyConfig { meters: n, ..EnergyConfig::small() };
         let ms = meters(&c);
         assert_eq!(ms.len(), n);
         for (i, m) in ms.iter().enumerate() {
@@ -57,21 +52,11 @@ fn meters_cover_regions_and_kinds() {
         let kinds: BTreeSet<&str> = ms.iter().map(|m| m.kind).collect();
         assert_eq!(kinds.len(), 2, "n={n}");
     }
-    let many = meters(&EnergyConfig {
-        meters: 1000,
-        ..EnergyConfig::small()
-    });
+    let many = meters(&EnergyConfig { meters: 1000, ..EnergyConfig::small() });
     let commercial = many.iter().filter(|m| m.kind == COMMERCIAL).count();
     assert!((250..350).contains(&commercial), "{commercial}");
     assert_eq!(many[999].meter_id, "M1000");
-    assert_eq!(
-        meters(&EnergyConfig {
-            meters: 10_000,
-            ..EnergyConfig::small()
-        })[9_999]
-            .meter_id,
-        "M10000"
-    );
+    assert_eq!(meters(&EnergyConfig { meters: 10_000, ..EnergyConfig::small() })[9_999].meter_id, "M10000");
 }
 
 #[test]
@@ -89,11 +74,7 @@ fn readings_follow_the_clock_in_file_order() {
 
 #[test]
 fn kwh_values_are_rounded_and_mostly_good() {
-    let c = EnergyConfig {
-        meters: 40,
-        days: 14,
-        ..EnergyConfig::small()
-    };
+    let c = EnergyConfig { meters: 40, days: 14, ..EnergyConfig::small() };
     let rs: Vec<Reading> = readings(&c).collect();
     let (mut empty, mut negative) = (0usize, 0usize);
     for r in &rs {
@@ -117,22 +98,13 @@ fn kwh_values_are_rounded_and_mostly_good() {
 
 #[test]
 fn load_shapes() {
-    let c = EnergyConfig {
-        meters: 60,
-        days: 5,
-        ..EnergyConfig::small()
-    }; // Mon–Fri
-    let kinds: BTreeMap<String, &str> = meters(&c)
-        .into_iter()
-        .map(|m| (m.meter_id, m.kind))
-        .collect();
+    let c = EnergyConfig { meters: 60, days: 5, ..EnergyConfig::small() }; // Mon–Fri
+    let kinds: BTreeMap<String, &str> = meters(&c).into_iter().map(|m| (m.meter_id, m.kind)).collect();
     // Mean good kWh by (kind, hour).
     let mut sums: BTreeMap<(&str, u32), (f64, usize)> = BTreeMap::new();
     for r in readings(&c) {
         if let Some(k) = r.kwh.filter(|k| *k > 0.0) {
-            let e = sums
-                .entry((kinds[&r.meter_id], r.read_at.hour()))
-                .or_default();
+            let e = sums.entry((kinds[&r.meter_id], r.read_at.hour())).or_default();
             e.0 += k;
             e.1 += 1;
         }
@@ -141,36 +113,19 @@ fn load_shapes() {
         let (s, n) = sums[&(kind, hour)];
         s / n as f64
     };
-    assert!(
-        mean(RESIDENTIAL, 19) > 3.0 * mean(RESIDENTIAL, 3),
-        "residential evening peak"
-    );
+    assert!(mean(RESIDENTIAL, 19) > 3.0 * mean(RESIDENTIAL, 3), "residential evening peak");
     assert!(mean(RESIDENTIAL, 19) > mean(RESIDENTIAL, 12));
-    assert!(
-        mean(COMMERCIAL, 11) > 3.0 * mean(COMMERCIAL, 2),
-        "commercial working hours"
-    );
+    assert!(mean(COMMERCIAL, 11) > 3.0 * mean(COMMERCIAL, 2), "commercial working hours");
     assert!(mean(COMMERCIAL, 11) > mean(RESIDENTIAL, 11));
 }
 
 #[test]
 fn forecasts_track_the_regional_totals() {
-    let c = EnergyConfig {
-        meters: 40,
-        days: 2,
-        ..EnergyConfig::small()
-    };
-    let region_of: BTreeMap<String, &str> = meters(&c)
-        .into_iter()
-        .map(|m| (m.meter_id, m.region))
-        .collect();
+    let c = EnergyConfig { meters: 40, days: 2, ..EnergyConfig::small() };
+    let region_of: BTreeMap<String, &str> = meters(&c).into_iter().map(|m| (m.meter_id, m.region)).collect();
     let mut actual: BTreeMap<(&str, NaiveDateTime), f64> = BTreeMap::new();
     for r in readings(&c) {
-        let hour = r
-            .read_at
-            .date()
-            .and_hms_opt(r.read_at.hour(), 0, 0)
-            .unwrap();
+        let hour = r.read_at.date().and_hms_opt(r.read_at.hour(), 0, 0).unwrap();
         *actual.entry((region_of[&r.meter_id], hour)).or_default() += r.kwh.unwrap_or(0.0).max(0.0);
     }
     let fs = forecasts(&c);
@@ -178,10 +133,7 @@ fn forecasts_track_the_regional_totals() {
     let mut ratios = Vec::new();
     for (i, f) in fs.iter().enumerate() {
         assert_eq!(f.region, REGIONS[i % 4]);
-        assert_eq!(
-            f.hour,
-            dt("2024-01-15 00:00:00") + TimeDelta::hours((i / 4) as i64)
-        );
+        assert_eq!(f.hour, dt("2024-01-15 00:00:00") + TimeDelta::hours((i / 4) as i64));
         assert_eq!(f.predicted_kwh, round3(f.predicted_kwh));
         ratios.push(f.predicted_kwh / actual[&(f.region, f.hour)]);
     }
@@ -189,10 +141,7 @@ fn forecasts_track_the_regional_totals() {
     assert!(ratios.iter().all(|r| (0.6..1.5).contains(r)), "{ratios:?}");
     let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
     assert!((0.93..1.07).contains(&mean), "mean ratio {mean}");
-    assert!(
-        ratios.iter().any(|r| *r < 0.92) && ratios.iter().any(|r| *r > 1.08),
-        "forecast has visible error"
-    );
+    assert!(ratios.iter().any(|r| *r < 0.92) && ratios.iter().any(|r| *r > 1.08), "forecast has visible error");
 }
 
 #[test]
@@ -216,24 +165,15 @@ fn files_parse_back_to_exactly_the_records() {
     let dir = tempfile::tempdir().unwrap();
     let c = EnergyConfig::small();
     let s = write(&c, dir.path()).unwrap();
-    let names: Vec<&str> = s
-        .files
-        .iter()
-        .map(|p| p.file_name().unwrap().to_str().unwrap())
-        .collect();
+    let names: Vec<&str> = s.files.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect();
     assert_eq!(names, ["meters.csv", "readings.csv", "forecast.csv"]);
     assert_eq!(s.rows, 12 + 3456 + 288);
 
     let (h, rows) = read_csv(&dir.path().join("meters.csv"));
     assert_eq!(h, "meter_id,region,kind");
-    let parsed: Vec<(String, String, String)> = rows
-        .into_iter()
-        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
-        .collect();
-    let expected: Vec<(String, String, String)> = meters(&c)
-        .into_iter()
-        .map(|m| (m.meter_id, m.region.to_string(), m.kind.to_string()))
-        .collect();
+    let parsed: Vec<(String, String, String)> = rows.into_iter().map(|r| (r[0].clone(), r[1].clone(), r[2].clone())).collect();
+    let expected: Vec<(String, String, String)> =
+        meters(&c).into_iter().map(|m| (m.meter_id, m.region.to_string(), m.kind.to_string())).collect();
     assert_eq!(parsed, expected);
 
     let (h, rows) = read_csv(&dir.path().join("readings.csv"));
@@ -242,22 +182,12 @@ fn files_parse_back_to_exactly_the_records() {
         .iter()
         .map(|r| {
             assert_eq!(r.len(), 3);
-            Reading {
-                meter_id: r[0].clone(),
-                read_at: dt(&r[1]),
-                kwh: parse_kwh(&r[2]),
-            }
+            Reading { meter_id: r[0].clone(), read_at: dt(&r[1]), kwh: parse_kwh(&r[2]) }
         })
         .collect();
     assert_eq!(parsed, readings(&c).collect::<Vec<_>>());
-    assert!(
-        rows.iter().any(|r| r[2].is_empty()),
-        "small data has an empty kwh"
-    );
-    assert!(
-        rows.iter().any(|r| r[2].starts_with('-')),
-        "small data has a negative kwh"
-    );
+    assert!(rows.iter().any(|r| r[2].is_empty()), "small data has an empty kwh");
+    assert!(rows.iter().any(|r| r[2].starts_with('-')), "small data has a negative kwh");
 
     let (h, rows) = read_csv(&dir.path().join("forecast.csv"));
     assert_eq!(h, "region,hour,predicted_kwh");
@@ -278,11 +208,7 @@ fn files_parse_back_to_exactly_the_records() {
 
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
-    let (a, b, o) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (a, b, o) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let c = EnergyConfig::small();
     write(&c, a.path()).unwrap();
     write(&c, b.path()).unwrap();
@@ -301,31 +227,12 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
 #[test]
 fn invalid_configs_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let few = EnergyConfig {
-        meters: 3,
-        ..EnergyConfig::small()
-    };
+    let few = EnergyConfig { meters: 3, ..EnergyConfig::small() };
     let err = write(&few, dir.path()).unwrap_err().to_string();
     assert!(err.contains("one per region"), "{err}");
-    assert!(
-        meters(&few).is_empty() && readings(&few).next().is_none() && forecasts(&few).is_empty()
-    );
-    assert!(matches!(
-        write(
-            &EnergyConfig {
-                days: 0,
-                ..EnergyConfig::small()
-            },
-            dir.path()
-        ),
-        Err(Error::InvalidConfig(_))
-    ));
-    assert!(EnergyConfig {
-        start: NaiveDate::MAX,
-        ..EnergyConfig::small()
-    }
-    .validate()
-    .is_err());
+    assert!(meters(&few).is_empty() && readings(&few).next().is_none() && forecasts(&few).is_empty());
+    assert!(matches!(write(&EnergyConfig { days: 0, ..EnergyConfig::small() }, dir.path()), Err(Error::InvalidConfig(_))));
+    assert!(EnergyConfig { start: NaiveDate::MAX, ..EnergyConfig::small() }.validate().is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 

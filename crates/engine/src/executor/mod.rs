@@ -181,7 +181,8 @@ pub async fn run_pipeline(
     let mut reuse: HashMap<String, (TaskStatus, OutputFacts)> = HashMap::new();
     for task in planned {
         let selected = opts.only.is_empty() || opts.only.contains(&task.id);
-        let ups: Vec<(String, String)> = task.upstream.iter().map(|u| (u.clone(), fps.get(u).cloned().unwrap_or_default())).collect();
+        let ups: Vec<(String, String)> =
+            task.upstream.iter().map(|u| (u.clone(), fps.get(u).cloned().unwrap_or_default())).collect();
         let mut fp = fingerprint(&task, &ups);
         if !selected {
             if let Some((_, latest_fp, facts)) = ws.store.latest_output(&pipeline.name, &task.id)? {
@@ -244,13 +245,10 @@ pub async fn run_pipeline(
             if slots[i].status != TaskStatus::Pending {
                 continue;
             }
-            let ups: Vec<TaskStatus> = slots[i]
-                .task
-                .upstream
-                .iter()
-                .filter_map(|u| slots.iter().find(|s| &s.task.id == u).map(|s| s.status))
-                .collect();
-            let blocked = ups.iter().any(|s| matches!(s, TaskStatus::Failed | TaskStatus::UpstreamFailed | TaskStatus::Cancelled));
+            let ups: Vec<TaskStatus> =
+                slots[i].task.upstream.iter().filter_map(|u| slots.iter().find(|s| &s.task.id == u).map(|s| s.status)).collect();
+            let blocked =
+                ups.iter().any(|s| matches!(s, TaskStatus::Failed | TaskStatus::UpstreamFailed | TaskStatus::Cancelled));
             if blocked || cancelled {
                 let status = if cancelled { TaskStatus::Cancelled } else { TaskStatus::UpstreamFailed };
                 slots[i].status = status;
@@ -385,9 +383,16 @@ impl TaskJob {
             match result {
                 Ok((facts, warnings, None)) => break (TaskStatus::Success, facts, warnings, None),
                 Ok((facts, warnings, Some(failure))) => break (TaskStatus::Failed, facts, warnings, Some(failure.to_string())),
-                Err(TaskError::Cancelled) => break (TaskStatus::Cancelled, OutputFacts::default(), Vec::new(), Some("cancelled".into())),
+                Err(TaskError::Cancelled) => {
+                    break (TaskStatus::Cancelled, OutputFacts::default(), Vec::new(), Some("cancelled".into()))
+                }
                 Err(e) if e.is_retryable() && attempt <= self.task.retries && !self.flag.is_set() => {
-                    self.send(RunEvent::TaskRetrying { task: id.clone(), attempt, error: e.to_string(), delay_ms: delay.as_millis() as u64 });
+                    self.send(RunEvent::TaskRetrying {
+                        task: id.clone(),
+                        attempt,
+                        error: e.to_string(),
+                        delay_ms: delay.as_millis() as u64,
+                    });
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(600));
                 }
@@ -435,6 +440,11 @@ impl TaskJob {
             let log = TaskLog::open(&log_abs).unwrap_or_else(|_| TaskLog::discard());
             log.line(format!("attempt {attempt} of task '{}' ({})", task.id, task.kind.name()));
             let tmp = temp_path_for(&out_abs);
+            if let Some(dir) = out_abs.parent() {
+                if let Err(e) = std::fs::create_dir_all(dir) {
+                    return Err(TaskError::data(format!("cannot create {}", dir.display()), e));
+                }
+            }
             let ctx = TaskContext {
                 task_id: &task.id,
                 kind: &task.kind,
@@ -448,12 +458,14 @@ impl TaskJob {
                 duckdb: &ws.duckdb,
                 limit: None,
             };
-            let result = catch_unwind(AssertUnwindSafe(|| tasks::run(&ctx))).unwrap_or_else(|payload| Err(TaskError::Panic(panic_text(&payload))));
+            let result = catch_unwind(AssertUnwindSafe(|| tasks::run(&ctx)))
+                .unwrap_or_else(|payload| Err(TaskError::Panic(panic_text(&payload))));
             let result = result.and_then(|outcome| {
                 thread_flag.check()?;
                 let mut facts = OutputFacts { rows: outcome.rows, ..Default::default() };
                 if outcome.has_output {
-                    publish(&tmp, &out_abs).map_err(|e| TaskError::data(format!("cannot publish artifact {}", out_abs.display()), e))?;
+                    publish(&tmp, &out_abs)
+                        .map_err(|e| TaskError::data(format!("cannot publish artifact {}", out_abs.display()), e))?;
                     let info = tasks::frame::artifact_info(&out_abs)?;
                     facts = OutputFacts {
                         rows: outcome.rows.or(Some(info.rows)),

@@ -39,13 +39,15 @@ pub struct PlannedTask {
 
 /// Tasks of `pipeline` in topological order, with `params` applied.
 pub fn plan(pipeline: &Pipeline, params: &Params) -> Result<Vec<PlannedTask>> {
-    let order = dag::topo_order(pipeline).map_err(|cycle| SpecError::single(None, format!("dependency cycle: {}", cycle.join(" → "))))?;
+    let order =
+        dag::topo_order(pipeline).map_err(|cycle| SpecError::single(None, format!("dependency cycle: {}", cycle.join(" → "))))?;
     let mut out = Vec::with_capacity(order.len());
     for i in order {
         let t = &pipeline.tasks[i];
         let kind = render_kind(t, params).map_err(|e| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id)))?;
         let files = match &kind {
-            TaskKind::Source(s) => resolve_files(&pipeline.dir, &s.path).map_err(|e| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id)))?,
+            TaskKind::Source(s) => resolve_files(&pipeline.dir, &s.path)
+                .map_err(|e| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id)))?,
             _ => Vec::new(),
         };
         let engine = match &kind {
@@ -122,7 +124,8 @@ pub fn fingerprint(task: &PlannedTask, upstream_fps: &[(String, String)]) -> Str
             (f.to_string_lossy().into_owned(), size, mtime)
         })
         .collect();
-    let input = FingerprintInput { version: FINGERPRINT_VERSION, kind: &task.kind, engine: task.engine, upstream: upstream_fps, files };
+    let input =
+        FingerprintInput { version: FINGERPRINT_VERSION, kind: &task.kind, engine: task.engine, upstream: upstream_fps, files };
     let json = serde_json::to_vec(&input).expect("fingerprint input serializes");
     blake3::hash(&json).to_hex()[..32].to_string()
 }

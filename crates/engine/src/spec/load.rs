@@ -214,7 +214,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
         _ => None,
     };
     // Unknown-field checks only make sense once the kind (and so its fields) is known.
-    if kind.is_some() {
+    if kind_name.is_some() {
         f.finish(p);
     }
     Some(Task {
@@ -240,7 +240,10 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         Some("json") => Some(SourceFormat::Json),
         Some("ipc" | "arrow" | "feather") => Some(SourceFormat::Ipc),
         Some(other) => {
-            p.push(f.span_of("format"), format!("unknown source format `{other}` in {}; expected one of: {}", f.what, SourceFormat::NAMES.join(", ")));
+            p.push(
+                f.span_of("format"),
+                format!("unknown source format `{other}` in {}; expected one of: {}", f.what, SourceFormat::NAMES.join(", ")),
+            );
             None
         }
         None => None,
@@ -258,13 +261,15 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         None => b',',
     };
     let path_column = match f.item("path_column") {
-        Some(item) => match item.as_table_like() {
-            Some(t) => read_path_column(p, t, item.span(), &f.what),
-            None => {
-                p.push(item.span(), format!("`path_column` in {} must be a table like {{ name = \"date\", pattern = '(\\d{{8}})', type = \"date\" }}", f.what));
-                None
+        Some(item) => {
+            match item.as_table_like() {
+                Some(t) => read_path_column(p, t, item.span(), &f.what),
+                None => {
+                    p.push(item.span(), format!("`path_column` in {} must be a table like {{ name = \"date\", pattern = '(\\d{{8}})', type = \"date\" }}", f.what));
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     Some(SourceTask { format: format?, path: path?, flatten, flatten_separator, path_column, infer_schema_rows, delimiter })
@@ -309,7 +314,14 @@ fn read_sql(p: &mut Problems, f: &mut Fields, dir: &Path, _default: SqlEngine) -
         },
         (None, Some(s)) => s,
         (None, None) => {
-            p.push(f.span(), format!("{} needs `file = \"{}.sql\"` or inline `sql = \"…\"`", f.what, f.what.trim_start_matches("task '").trim_end_matches('\'')));
+            p.push(
+                f.span(),
+                format!(
+                    "{} needs `file = \"{}.sql\"` or inline `sql = \"…\"`",
+                    f.what,
+                    f.what.trim_start_matches("task '").trim_end_matches('\'')
+                ),
+            );
             return None;
         }
     };
@@ -331,7 +343,10 @@ fn read_validate(p: &mut Problems, f: &mut Fields) -> Option<ValidateTask> {
             for v in arr.iter() {
                 match v.as_inline_table() {
                     Some(t) => read_check(p, t, v.span(), &f.what, default_severity, &mut checks),
-                    None => p.push(v.span().or(item.span()), format!("each check of {} must be a table like {{ column = \"id\", not_null = true }}", f.what)),
+                    None => p.push(
+                        v.span().or(item.span()),
+                        format!("each check of {} must be a table like {{ column = \"id\", not_null = true }}", f.what),
+                    ),
                 }
             }
         }
@@ -345,7 +360,14 @@ fn severity(p: &mut Problems, f: &mut Fields) -> Option<Severity> {
     f.choice(p, "severity", &["error", "warn"]).map(|s| if s == "warn" { Severity::Warn } else { Severity::Error })
 }
 
-fn read_check(p: &mut Problems, t: &dyn TableLike, span: Option<std::ops::Range<usize>>, what: &str, default: Severity, out: &mut Vec<Check>) {
+fn read_check(
+    p: &mut Problems,
+    t: &dyn TableLike,
+    span: Option<std::ops::Range<usize>>,
+    what: &str,
+    default: Severity,
+    out: &mut Vec<Check>,
+) {
     let mut f = Fields::new(t, span.clone(), format!("a check of {what}"));
     let column = f.str(p, "column");
     let sev = severity(p, &mut f).unwrap_or(default);
@@ -393,7 +415,10 @@ fn read_check(p: &mut Problems, t: &dyn TableLike, span: Option<std::ops::Range<
         push(CheckRule::Expr(expr), false, p);
     }
     if out.len() == before {
-        p.push(span, format!("a check of {what} has no rule; use not_null, unique, accepted_values, min/max, regex, row_count or expr"));
+        p.push(
+            span,
+            format!("a check of {what} has no rule; use not_null, unique, accepted_values, min/max, regex, row_count or expr"),
+        );
     }
     f.finish(p);
 }
@@ -405,12 +430,23 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         Some("csv") => Some(SinkFormat::Csv),
         Some("duckdb") => Some(SinkFormat::DuckDb),
         Some(other) => {
-            p.push(f.span_of("format"), format!("unknown sink format `{other}` in {}; expected one of: {}", f.what, SinkFormat::NAMES.join(", ")));
+            p.push(
+                f.span_of("format"),
+                format!("unknown sink format `{other}` in {}; expected one of: {}", f.what, SinkFormat::NAMES.join(", ")),
+            );
             None
         }
         None => None,
     };
-    let mut sink = SinkTask { input: input?, format: format?, path: None, partition_by: Vec::new(), database: None, table: None, mode: WriteMode::Replace };
+    let mut sink = SinkTask {
+        input: input?,
+        format: format?,
+        path: None,
+        partition_by: Vec::new(),
+        database: None,
+        table: None,
+        mode: WriteMode::Replace,
+    };
     match sink.format {
         SinkFormat::Parquet | SinkFormat::Csv => {
             sink.path = f.req_str(p, "path");
@@ -423,7 +459,10 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
             sink.table = f.req_str(p, "table");
             if let Some(t) = &sink.table {
                 if !valid_table_name(t) {
-                    p.push(f.span_of("table"), format!("table name `{t}` must be an identifier, optionally schema-qualified (letters, digits, _)"));
+                    p.push(
+                        f.span_of("table"),
+                        format!("table name `{t}` must be an identifier, optionally schema-qualified (letters, digits, _)"),
+                    );
                 }
             }
             if let Some(m) = f.choice(p, "mode", WriteMode::NAMES) {
@@ -438,7 +477,9 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
     if sink.format == SinkFormat::Parquet && sink.partition_by.is_empty() {
         // nothing more to check
     }
-    if (sink.format == SinkFormat::DuckDb && sink.database.is_none()) || (sink.format != SinkFormat::DuckDb && sink.path.is_none()) {
+    if (sink.format == SinkFormat::DuckDb && sink.database.is_none())
+        || (sink.format != SinkFormat::DuckDb && sink.path.is_none())
+    {
         return None;
     }
     Some(sink)
@@ -448,7 +489,8 @@ fn valid_table_name(s: &str) -> bool {
     s.split('.').count() <= 2
         && s.split('.').all(|part| {
             let mut c = part.chars();
-            matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_') && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
+                && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
         })
 }
 
@@ -464,7 +506,10 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
     for t in &pipeline.tasks {
         if let Some(first) = seen.get(&t.id) {
             let at = first.as_ref().map(|l| format!(" (first declared at line {})", l.line)).unwrap_or_default();
-            p.list.push(SpecProblem { location: t.location.clone(), message: format!("duplicate task id '{}'{at}; task ids must be unique", t.id) });
+            p.list.push(SpecProblem {
+                location: t.location.clone(),
+                message: format!("duplicate task id '{}'{at}; task ids must be unique", t.id),
+            });
         } else {
             seen.insert(t.id.clone(), t.location.clone());
         }
@@ -479,13 +524,14 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
 
     for task in &mut pipeline.tasks {
         let mut upstream: Vec<String> = Vec::new();
-        let mut add = |name: &str, upstream: &mut Vec<String>| {
+        let add = |name: &str, upstream: &mut Vec<String>| {
             if !upstream.iter().any(|u| u == name) {
                 upstream.push(name.to_string());
             }
         };
         let unknown = |name: &str, how: &str| {
-            let hint = suggest(name, ids.iter().map(String::as_str)).map(|h| format!(" (did you mean '{h}'?)")).unwrap_or_default();
+            let hint =
+                suggest(name, ids.iter().map(String::as_str)).map(|h| format!(" (did you mean '{h}'?)")).unwrap_or_default();
             format!("task '{}' {how} '{name}', which is not a task of this pipeline{hint}", task.id)
         };
         let mut problems: Vec<String> = Vec::new();
@@ -498,7 +544,8 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
             match params.render(&sql.sql) {
                 Err(e) => {
                     let (line, col) = line_col(&sql.sql, e.offset);
-                    sql_problem = Some(SpecProblem { location: sql_file_loc(line, col), message: format!("task '{}': {e}", task.id) });
+                    sql_problem =
+                        Some(SpecProblem { location: sql_file_loc(line, col), message: format!("task '{}': {e}", task.id) });
                 }
                 Ok(rendered) => match sqlrefs::parse(&rendered, engine) {
                     Err(e) => {
@@ -526,7 +573,10 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
                             } else if !has_output.contains_key(r) {
                                 problems.push(unknown(r, "reads table"));
                             } else if !has_output[r] {
-                                problems.push(format!("task '{}' reads table '{r}', but '{r}' is a sink or shell task and has no output", task.id));
+                                problems.push(format!(
+                                    "task '{}' reads table '{r}', but '{r}' is a sink or shell task and has no output",
+                                    task.id
+                                ));
                             } else {
                                 add(r, &mut upstream);
                             }
@@ -546,7 +596,10 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
             } else if !has_output.contains_key(&input) {
                 problems.push(unknown(&input, "has input"));
             } else if !has_output[&input] {
-                problems.push(format!("task '{}' has input '{input}', but '{input}' is a sink or shell task and has no output", task.id));
+                problems.push(format!(
+                    "task '{}' has input '{input}', but '{input}' is a sink or shell task and has no output",
+                    task.id
+                ));
             } else {
                 add(&input, &mut upstream);
             }

@@ -61,7 +61,10 @@ fn write_partitioned(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result
         quote_str(&tmp.to_string_lossy()),
         cols.join(", ")
     );
-    let res = conn.execute_batch(&copy).map_err(|e| TaskError::data("cannot write partitioned Parquet", e)).and_then(|_| ctx.cancel.check());
+    let res = conn
+        .execute_batch(&copy)
+        .map_err(|e| TaskError::data("cannot write partitioned Parquet", e))
+        .and_then(|_| ctx.cancel.check());
     if let Err(e) = res {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
@@ -115,8 +118,12 @@ fn write_duckdb(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), 
             )))
         }
         WriteMode::Create => tx.execute_batch(&format!("CREATE TABLE {qtable} AS SELECT * FROM {src}")).map_err(err)?,
-        WriteMode::Replace => tx.execute_batch(&format!("CREATE OR REPLACE TABLE {qtable} AS SELECT * FROM {src}")).map_err(err)?,
-        WriteMode::Append if exists => tx.execute_batch(&format!("INSERT INTO {qtable} BY NAME SELECT * FROM {src}")).map_err(err)?,
+        WriteMode::Replace => {
+            tx.execute_batch(&format!("CREATE OR REPLACE TABLE {qtable} AS SELECT * FROM {src}")).map_err(err)?
+        }
+        WriteMode::Append if exists => {
+            tx.execute_batch(&format!("INSERT INTO {qtable} BY NAME SELECT * FROM {src}")).map_err(err)?
+        }
         WriteMode::Append => tx.execute_batch(&format!("CREATE TABLE {qtable} AS SELECT * FROM {src}")).map_err(err)?,
     }
     tx.commit().map_err(err)?;

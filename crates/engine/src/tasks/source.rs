@@ -4,6 +4,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars_buffer::Buffer;
 
 use crate::spec::{PathColumn, PathColumnType, SourceFormat, SourceTask};
 use crate::tasks::frame::{polars_err, sink_parquet};
@@ -25,7 +26,10 @@ pub fn resolve_files(pipeline_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>,
 /// Runs a source task.
 pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError> {
     if ctx.files.is_empty() {
-        return Err(TaskError::NoFiles { pattern: src.path.clone(), resolved: ctx.pipeline_dir.join(&src.path).display().to_string() });
+        return Err(TaskError::NoFiles {
+            pattern: src.path.clone(),
+            resolved: ctx.pipeline_dir.join(&src.path).display().to_string(),
+        });
     }
     ctx.log.line(format!("reading {} {:?} file(s) matching {}", ctx.files.len(), src.format, src.path));
     let mut lf = scan(src, ctx.files)?;
@@ -61,7 +65,11 @@ pub fn scan(src: &SourceTask, files: &[PathBuf]) -> Result<LazyFrame, TaskError>
 fn path_value(pc: &PathColumn, re: &regex::Regex, file: &Path) -> Result<Expr, TaskError> {
     let text = file.to_string_lossy();
     let captured = re.captures(&text).and_then(|c| c.get(1)).map(|m| m.as_str()).ok_or_else(|| {
-        TaskError::Data(format!("file {} does not match path_column pattern `{}`; fix the pattern or the file name", file.display(), pc.pattern))
+        TaskError::Data(format!(
+            "file {} does not match path_column pattern `{}`; fix the pattern or the file name",
+            file.display(),
+            pc.pattern
+        ))
     })?;
     match pc.dtype {
         PathColumnType::String => Ok(lit(captured.to_string())),
@@ -70,9 +78,14 @@ fn path_value(pc: &PathColumn, re: &regex::Regex, file: &Path) -> Result<Expr, T
         }),
         PathColumnType::Date => {
             let d = chrono::NaiveDate::parse_from_str(captured, &pc.format).map_err(|e| {
-                TaskError::Data(format!("path_column `{}`: `{captured}` from {} is not a date in format {}: {e}", pc.name, file.display(), pc.format))
+                TaskError::Data(format!(
+                    "path_column `{}`: `{captured}` from {} is not a date in format {}: {e}",
+                    pc.name,
+                    file.display(),
+                    pc.format
+                ))
             })?;
-            Ok(lit(d))
+            Ok(lit(d).cast(DataType::Date))
         }
     }
 }
@@ -84,7 +97,8 @@ fn plpath(p: &Path) -> Result<PlRefPath, TaskError> {
 fn scan_files(src: &SourceTask, files: &[PathBuf]) -> Result<LazyFrame, TaskError> {
     let paths: Buffer<PlRefPath> = files.iter().map(|p| plpath(p)).collect::<Result<Vec<_>, _>>()?.into_iter().collect();
     let infer = src.infer_schema_rows.unwrap_or(INFER_ROWS);
-    let what = || format!("cannot read {} as {:?}", files.first().map(|f| f.display().to_string()).unwrap_or_default(), src.format);
+    let what =
+        || format!("cannot read {} as {:?}", files.first().map(|f| f.display().to_string()).unwrap_or_default(), src.format);
     let lf = match src.format {
         SourceFormat::Ndjson => LazyJsonLineReader::new_paths(paths).with_infer_schema_length(NonZeroUsize::new(infer)).finish(),
         SourceFormat::Csv => LazyCsvReader::new_paths(paths)

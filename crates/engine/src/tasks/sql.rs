@@ -37,20 +37,23 @@ pub fn run(ctx: &TaskContext, task: &SqlTask) -> Result<TaskOutcome, TaskError> 
                     quote_ident(name),
                     quote_str(&path.to_string_lossy())
                 );
-                conn.execute_batch(&view).map_err(|e| TaskError::data(format!("cannot expose upstream '{name}' to DuckDB"), e))?;
+                conn.execute_batch(&view)
+                    .map_err(|e| TaskError::data(format!("cannot expose upstream '{name}' to DuckDB"), e))?;
             }
             let body = match ctx.limit {
                 Some(n) => format!("SELECT * FROM ({query}) LIMIT {n}"),
                 None => query.to_string(),
             };
             let copy = format!("COPY ({body}) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
-            conn.execute_batch(&copy).map_err(|e| {
-                if ctx.cancel.is_set() {
-                    TaskError::Cancelled
-                } else {
-                    sql_err(e.to_string())
-                }
-            })?;
+            conn.execute_batch(&copy).map_err(
+                |e| {
+                    if ctx.cancel.is_set() {
+                        TaskError::Cancelled
+                    } else {
+                        sql_err(e.to_string())
+                    }
+                },
+            )?;
         }
     }
     Ok(TaskOutcome { has_output: true, ..Default::default() })

@@ -15,7 +15,8 @@ pub fn run(ctx: &TaskContext, v: &ValidateTask) -> Result<TaskOutcome, TaskError
     let db_err = |what: String| move |e: duckdb::Error| TaskError::Data(format!("{what}: {e}"));
     conn.execute_batch(&format!("CREATE VIEW {view} AS SELECT * FROM read_parquet({})", quote_str(&input.to_string_lossy())))
         .map_err(db_err(format!("cannot read the output of '{}'", v.input)))?;
-    let total: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM {view}"), [], |r| r.get(0)).map_err(db_err("cannot count rows".into()))?;
+    let total: i64 =
+        conn.query_row(&format!("SELECT COUNT(*) FROM {view}"), [], |r| r.get(0)).map_err(db_err("cannot count rows".into()))?;
     ctx.log.line(format!("{} rows in '{}'", total, v.input));
 
     let mut failures = Vec::new();
@@ -29,7 +30,11 @@ pub fn run(ctx: &TaskContext, v: &ValidateTask) -> Result<TaskOutcome, TaskError
                 let low = min.is_some_and(|m| (total as u64) < m);
                 let high = max.is_some_and(|m| (total as u64) > m);
                 if low || high {
-                    let bounds = format!("{}..{}", min.map(|m| m.to_string()).unwrap_or_default(), max.map(|m| m.to_string()).unwrap_or_default());
+                    let bounds = format!(
+                        "{}..{}",
+                        min.map(|m| m.to_string()).unwrap_or_default(),
+                        max.map(|m| m.to_string()).unwrap_or_default()
+                    );
                     let msg = format!("{label}: {total} rows, expected {bounds}");
                     push(check.severity, msg, &mut failures, &mut warnings, ctx);
                 } else {
@@ -39,11 +44,15 @@ pub fn run(ctx: &TaskContext, v: &ValidateTask) -> Result<TaskOutcome, TaskError
             }
             (_, Some(pred)) => {
                 let sql = format!("SELECT COUNT(*) FROM {view} WHERE {pred}");
-                let n = conn
-                    .query_row(&sql, [], |r| r.get(0))
-                    .map_err(|e| TaskError::Data(format!("check {label} could not run: {e}; check the column name or expression")))?;
+                let n = conn.query_row(&sql, [], |r| r.get(0)).map_err(|e| {
+                    TaskError::Data(format!("check {label} could not run: {e}; check the column name or expression"))
+                })?;
                 if n > 0 {
-                    samples.push(format!("(SELECT {} AS _check, * FROM {view} WHERE {pred} LIMIT {})", quote_str(&label), v.sample_rows));
+                    samples.push(format!(
+                        "(SELECT {} AS _check, * FROM {view} WHERE {pred} LIMIT {})",
+                        quote_str(&label),
+                        v.sample_rows
+                    ));
                 }
                 n
             }

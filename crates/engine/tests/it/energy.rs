@@ -45,7 +45,8 @@ async fn energy_models_match_independent_computation() {
         *hourly.entry((region_of[&r.meter_id], hour)).or_default() += kwh;
     }
     assert_eq!(run.task("stg_readings").unwrap().rows, Some(clean));
-    let forecast: HashMap<(&str, NaiveDateTime), f64> = energy::forecasts(&cfg).into_iter().map(|f| ((f.region, f.hour), f.predicted_kwh)).collect();
+    let forecast: HashMap<(&str, NaiveDateTime), f64> =
+        energy::forecasts(&cfg).into_iter().map(|f| ((f.region, f.hour), f.predicted_kwh)).collect();
     let mut acc: BTreeMap<&str, Acc> = BTreeMap::new();
     for ((region, hour), actual) in &hourly {
         let Some(pred) = forecast.get(&(*region, *hour)) else { continue };

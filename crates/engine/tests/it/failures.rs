@@ -28,7 +28,10 @@ async fn sql_error_names_the_task_and_shows_the_engine_message() {
     assert!(err.contains("no_such_column"), "{err}");
     // No artifact for failed tasks, and no temp file left behind.
     assert!(run.task("bad").unwrap().artifact.is_none());
-    assert!(!fx.ws.state_dir().join("artifacts/fail/bad").exists() || std::fs::read_dir(fx.ws.state_dir().join("artifacts/fail/bad")).unwrap().next().is_none());
+    assert!(
+        !fx.ws.state_dir().join("artifacts/fail/bad").exists()
+            || std::fs::read_dir(fx.ws.state_dir().join("artifacts/fail/bad")).unwrap().next().is_none()
+    );
     assert!(temp_files(fx.ws.state_dir()).is_empty());
     // The run metadata says the same.
     let stored = fx.ws.store.task_runs(run.run_id).unwrap();
@@ -72,7 +75,10 @@ async fn failed_validation_lists_checks_and_keeps_a_sample() {
     let sample = rows(&run, "checks");
     let mut tags: Vec<String> = sample.iter().map(|r| s(&r["_check"]).to_string()).collect();
     tags.sort();
-    assert_eq!(tags, ["accepted_values(code)", "expr(length(code) = 1)", "not_null(id)", "range(id)", "unique(id)", "unique(id)"]);
+    assert_eq!(
+        tags,
+        ["accepted_values(code)", "expr(length(code) = 1)", "not_null(id)", "range(id)", "unique(id)", "unique(id)"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

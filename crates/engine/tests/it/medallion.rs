@@ -88,7 +88,10 @@ fn expected_gold(cfg: &MedallionConfig, run_date: NaiveDate) -> (BTreeMap<String
         } else {
             "Hibernating"
         };
-        gold.insert(c.clone(), GoldRow { most_watched: CATEGORIES[best], recency: rec, frequency: freq, monetary: mon, r, f, m, segment });
+        gold.insert(
+            c.clone(),
+            GoldRow { most_watched: CATEGORIES[best], recency: rec, frequency: freq, monetary: mon, r, f, m, segment },
+        );
     }
     (per, gold)
 }
@@ -131,7 +134,9 @@ async fn medallion_end_to_end_exact_values_cache_and_rerun_set() {
     assert_eq!(silver.len(), per.len());
     for row in &silver {
         let e = &per[s(&row["contract"])];
-        let got = [&row["tv_duration"], &row["movie_duration"], &row["child_duration"], &row["relax_duration"], &row["sport_duration"]].map(i);
+        let got =
+            [&row["tv_duration"], &row["movie_duration"], &row["child_duration"], &row["relax_duration"], &row["sport_duration"]]
+                .map(i);
         assert_eq!(got, e.by_cat, "contract {}", s(&row["contract"]));
         assert_eq!(i(&row["total_duration"]), e.total);
         assert_eq!(i(&row["active_days"]), e.days.len() as i64);
@@ -161,9 +166,15 @@ async fn medallion_end_to_end_exact_values_cache_and_rerun_set() {
     // Checks passed: the failing-row sample is empty.
     assert_eq!(first.task("gold_checks").unwrap().rows, Some(0));
     // Sinks: the hive-partitioned Parquet folder and both DuckDB tables, in one file.
-    for seg in &segments {
-        assert!(dir.join(format!("out/gold_rfm/segment={seg}")).is_dir(), "partition {seg}");
-    }
+    // DuckDB percent-encodes partition values (`At Risk` → `At%20Risk`).
+    let mut parts: Vec<String> = std::fs::read_dir(dir.join("out/gold_rfm"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    parts.sort();
+    let mut want: Vec<String> = segments.iter().map(|s| format!("segment={}", s.replace(' ', "%20"))).collect();
+    want.sort();
+    assert_eq!(parts, want);
     assert_eq!(first.task("gold_table").unwrap().rows, Some(gold.len() as u64));
     {
         let db = duckdb::Connection::open(dir.join("out/warehouse.duckdb")).unwrap();
@@ -195,7 +206,8 @@ async fn medallion_end_to_end_exact_values_cache_and_rerun_set() {
 
     // A new run date changes gold's SQL, so gold and its downstream rerun; silver is reused.
     let later = run_date + chrono::Duration::days(3);
-    let fourth = run_dir(&ws, &dir, RunOptions { params: vec![("run_date".into(), later.to_string())], ..Default::default() }).await;
+    let fourth =
+        run_dir(&ws, &dir, RunOptions { params: vec![("run_date".into(), later.to_string())], ..Default::default() }).await;
     assert_eq!(status(&fourth, "silver"), TaskStatus::Cached);
     assert_eq!(status(&fourth, "gold"), TaskStatus::Success);
     let shifted = rows(&fourth, "gold");

@@ -1,7 +1,7 @@
 //! Source formats: CSV, Parquet, NDJSON (nested), JSON arrays, Arrow IPC; globs; path columns.
 
-use polder_engine::{RunOptions, RunStatus};
 use polars::prelude::*;
+use polder_engine::{RunOptions, RunStatus};
 
 use crate::common::*;
 
@@ -54,23 +54,23 @@ path = "data/nums.arrow"
 [[task]]
 id = "struct_access"
 kind = "sql"
-sql = "SELECT user.name AS who FROM nested_struct ORDER BY who"
+sql = "SELECT person.name AS who FROM nested_struct ORDER BY who"
 "#;
     let fx = Fixture::new(
         spec,
         &[
             ("data/csv/sales_north.csv", "id,amount\n1,10.5\n2,20\n"),
             ("data/csv/sales_south.csv", "id,amount\n3,5\n"),
-            ("data/events/day-1.jsonl", "{\"id\":1,\"user\":{\"name\":\"ann\",\"geo\":{\"cc\":\"NL\"}}}\n{\"id\":2,\"user\":{\"name\":\"bob\",\"geo\":{\"cc\":\"BE\"}}}\n"),
-            ("data/events/day-2.jsonl", "{\"id\":3,\"user\":{\"name\":\"cy\",\"geo\":{\"cc\":\"DE\"}}}\n"),
+            ("data/events/day-1.jsonl", "{\"id\":1,\"person\":{\"name\":\"ann\",\"geo\":{\"cc\":\"NL\"}}}\n{\"id\":2,\"person\":{\"name\":\"bob\",\"geo\":{\"cc\":\"BE\"}}}\n"),
+            ("data/events/day-2.jsonl", "{\"id\":3,\"person\":{\"name\":\"cy\",\"geo\":{\"cc\":\"DE\"}}}\n"),
             ("data/array.json", "[{\"k\":\"x\",\"v\":1},{\"k\":\"y\",\"v\":2}]"),
         ],
     );
     let mut df = df!("n" => [1i64, 2, 3], "s" => ["a", "b", "c"]).unwrap();
-    let mut f = std::fs::File::create(fx.dir().join("data/nums.parquet")).unwrap();
-    ParquetWriter::new(&mut f).finish(&mut df).unwrap();
-    let mut f = std::fs::File::create(fx.dir().join("data/nums.arrow")).unwrap();
-    IpcWriter::new(&mut f).finish(&mut df).unwrap();
+    let mut file = std::fs::File::create(fx.dir().join("data/nums.parquet")).unwrap();
+    ParquetWriter::new(&mut file).finish(&mut df).unwrap();
+    let mut file = std::fs::File::create(fx.dir().join("data/nums.arrow")).unwrap();
+    IpcWriter::new(&mut file).finish(&mut df).unwrap();
 
     let run = fx.run(RunOptions::default()).await;
     assert_eq!(run.status, RunStatus::Success, "{run:#?}");
@@ -81,7 +81,7 @@ sql = "SELECT user.name AS who FROM nested_struct ORDER BY who"
 
     let nested = rows(&run, "nested");
     let got: Vec<(i64, &str, &str, i64)> =
-        nested.iter().map(|r| (i(&r["id"]), s(&r["user.name"]), s(&r["user.geo.cc"]), i(&r["day"]))).collect();
+        nested.iter().map(|r| (i(&r["id"]), s(&r["person.name"]), s(&r["person.geo.cc"]), i(&r["day"]))).collect();
     assert_eq!(got, [(1, "ann", "NL", 1), (2, "bob", "BE", 1), (3, "cy", "DE", 2)]);
 
     let who: Vec<String> = rows(&run, "struct_access").iter().map(|r| s(&r["who"]).to_string()).collect();

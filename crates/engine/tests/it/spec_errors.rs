@@ -34,14 +34,22 @@ fn unknown_kind_and_unknown_field_are_located_with_suggestions() {
 fn missing_input_names_the_task_and_suggests() {
     let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"gold\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n\n[[task]]\nid = \"check\"\nkind = \"validate\"\ninput = \"golf\"\nchecks = [{ column = \"a\", not_null = true }]\n";
     let msg = load_err(spec, &[]);
-    assert!(msg.contains("DIR/pipeline.toml:9:1: task 'check' has input 'golf', which is not a task of this pipeline (did you mean 'gold'?)"), "{msg}");
+    assert!(
+        msg.contains(
+            "DIR/pipeline.toml:9:1: task 'check' has input 'golf', which is not a task of this pipeline (did you mean 'gold'?)"
+        ),
+        "{msg}"
+    );
 }
 
 #[test]
 fn sql_reading_an_unknown_table_is_reported() {
     let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"bronze\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n\n[[task]]\nid = \"silver\"\nkind = \"sql\"\nfile = \"silver.sql\"\n";
     let msg = load_err(spec, &[("silver.sql", "SELECT * FROM bronz")]);
-    assert!(msg.contains("task 'silver' reads table 'bronz', which is not a task of this pipeline (did you mean 'bronze'?)"), "{msg}");
+    assert!(
+        msg.contains("task 'silver' reads table 'bronz', which is not a task of this pipeline (did you mean 'bronze'?)"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -58,7 +66,7 @@ fn dependency_cycle_shows_the_cycle() {
 #[test]
 fn sql_syntax_error_points_into_the_sql_file() {
     let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\"\nkind = \"sql\"\nfile = \"a.sql\"\n";
-    let msg = load_err(spec, &[("a.sql", "-- comment\nSELECT a,\nFROM WHERE x\n")]);
+    let msg = load_err(spec, &[("a.sql", "-- comment\nSELECT a\nFROM t WHERE x = = 1\n")]);
     assert!(msg.starts_with("DIR/a.sql:3:"), "{msg}");
     assert!(msg.contains("task 'a': SQL syntax error (polars dialect)"), "{msg}");
 }
