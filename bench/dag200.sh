@@ -24,11 +24,11 @@ mkdir -p "$P"
         printf '\n[[task]]\nid = "t%d"\nkind = "sql"\nsql = "SELECT x + 1 AS x FROM t%d"\n' "$i" "$up"
     done
 } > "$P/pipeline.toml"
-"$BIN" validate "$P" | head -1
-"$BIN" --workspace "$WORK" run "$P" >/dev/null
+"$BIN" validate "$P" > "$WORK/validate.txt"; head -1 "$WORK/validate.txt"
+"$BIN" --workspace "$WORK" run "$P" >/dev/null 2>&1
 for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" --workspace "$WORK" run "$P" --force >/dev/null
+    /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" --workspace "$WORK" run "$P" --force >/dev/null 2>&1
     read -r wall kb < "$WORK/t"; echo "force run: ${wall}s, peak RSS $((kb / 1024)) MB"
 done
-/usr/bin/time -f "%e" -o "$WORK/t" "$BIN" --workspace "$WORK" run "$P" >/dev/null
+/usr/bin/time -f "%e" -o "$WORK/t" "$BIN" --workspace "$WORK" run "$P" >/dev/null 2>&1
 echo "fully cached run: $(cat "$WORK/t")s"

@@ -44,6 +44,18 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Polars reads its table format from the environment; show whole previews. Set before any
+    // thread starts, so no other thread can read the environment concurrently.
+    for (k, v) in [("POLARS_FMT_MAX_COLS", "30"), ("POLARS_FMT_STR_LEN", "40"), ("POLARS_TABLE_WIDTH", "200")] {
+        if std::env::var_os(k).is_none() {
+            std::env::set_var(k, v);
+        }
+    }
+    // Like other Unix tools, end quietly when the reader of our output goes away (`| head`).
+    // SAFETY: resetting a signal disposition to its default before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let level = match cli.verbose {
         0 => "warn",
