@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 cargo fmt --all --check
-cargo test --workspace --all-targets "$@"
+cargo test --workspace "$@"

@@ -9,12 +9,14 @@ use crate::error::{Error, Result};
 /// Marker in temp file names; the pid after it lets recovery tell live writers from dead ones.
 pub const TMP_MARK: &str = ".tmp-";
 
-/// A fresh temp path beside `path` (same folder, so the final rename is atomic).
+/// A fresh temp path beside `path` (same folder, so the final rename is atomic), keeping its
+/// extension last because writers pick the file format from it.
 pub fn temp_path_for(path: &Path) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}{TMP_MARK}{}-{n}", std::process::id()))
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    path.with_file_name(format!(".{stem}{TMP_MARK}{}-{n}{ext}", std::process::id()))
 }
 
 /// Writes `bytes` to `path` via a temp file, fsync and rename: readers see the old or the new file, never half of one.
@@ -56,7 +58,7 @@ pub fn sync_dir(dir: &Path) {
 /// Whether a temp file name belongs to a process that is no longer running (Linux: /proc).
 pub fn is_stale_temp(name: &str) -> bool {
     let Some(i) = name.find(TMP_MARK) else { return false };
-    let pid = name[i + TMP_MARK.len()..].split('-').next().and_then(|p| p.parse::<u32>().ok());
+    let pid = name[i + TMP_MARK.len()..].split(['-', '.']).next().and_then(|p| p.parse::<u32>().ok());
     match pid {
         Some(pid) => pid != std::process::id() && !pid_alive(pid),
         None => true,
@@ -84,4 +86,20 @@ pub fn sweep_stale_temps(root: &Path) -> usize {
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_paths_keep_the_extension_and_name_their_process() {
+        let t = temp_path_for(Path::new("/a/run-1.arrow"));
+        let name = t.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(".run-1.tmp-") && name.ends_with(".arrow"), "{name}");
+        assert_eq!(t.extension().unwrap(), "arrow");
+        assert!(!is_stale_temp(&name), "our own temp file is live");
+        assert!(is_stale_temp(".run-1.tmp-999999999-0.arrow"));
+        assert!(!is_stale_temp("run-1.arrow"));
+    }
 }

@@ -94,3 +94,64 @@ fn bad_spec_and_failed_task_exit_non_zero_with_the_reason() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("unknown parameter `nope` for pipeline 'p'"), "{:?}", text(&o));
 }
+
+/// Starts `polder run` on a pipeline whose `slow` shell task sleeps, and waits until it runs.
+fn start_slow_run(ws: &Path) -> std::process::Child {
+    let dir = ws.join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"quick\"\nkind = \"sql\"\nsql = \"SELECT 1 AS one\"\n\n\
+                [[task]]\nid = \"slow\"\nkind = \"shell\"\ncommand = \"sleep 30\"\ninputs = [\"quick\"]\n";
+    std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_polder"))
+        .arg("--workspace")
+        .arg(ws)
+        .arg("run")
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = ws.join(".polder/logs/p/run-1/slow.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !log.exists() {
+        assert!(std::time::Instant::now() < deadline, "the slow task never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child
+}
+
+#[test]
+fn ctrl_c_cancels_the_run_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let child = start_slow_run(tmp.path());
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{:?}", text(&out));
+    let (stdout, stderr) = text(&out);
+    assert!(stdout.contains("run 1 cancelled"), "{stdout}");
+    assert!(stderr.contains("cancelling"), "{stderr}");
+    let (show, _) = text(&polder(tmp.path(), &["show", "1"]));
+    assert!(show.contains("run 1 of pipeline 'p': cancelled"), "{show}");
+}
+
+#[test]
+fn a_killed_run_is_marked_failed_and_the_next_run_reuses_finished_tasks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = start_slow_run(tmp.path());
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let (runs, _) = text(&polder(tmp.path(), &["runs"]));
+    assert!(runs.contains("failed") && runs.contains("interrupted: the process running it exited"), "{runs}");
+    let (show, _) = text(&polder(tmp.path(), &["show", "1"]));
+    assert!(show.contains("task 'slow' (failed): interrupted"), "{show}");
+    // The finished task's artifact survived and is reused; the slow one would run again.
+    let dir = tmp.path().join("p");
+    let spec = std::fs::read_to_string(dir.join("pipeline.toml")).unwrap().replace("sleep 30", "true");
+    std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+    let o = polder(tmp.path(), &["run", &dir.display().to_string()]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("(1 ran, 1 cached)"), "{out}");
+}

@@ -458,8 +458,7 @@ impl TaskJob {
                 duckdb: &ws.duckdb,
                 limit: None,
             };
-            let result = catch_unwind(AssertUnwindSafe(|| tasks::run(&ctx)))
-                .unwrap_or_else(|payload| Err(TaskError::Panic(panic_text(&payload))));
+            let result = guarded(|| tasks::run(&ctx));
             let result = result.and_then(|outcome| {
                 thread_flag.check()?;
                 let mut facts = OutputFacts { rows: outcome.rows, ..Default::default() };
@@ -514,6 +513,12 @@ impl TaskJob {
     }
 }
 
+/// Runs `f`, turning a panic (inside Polars, DuckDB or Polder) into a task failure.
+/// The task's Polars and DuckDB objects are dropped during unwinding, so nothing of it is reused.
+pub fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, TaskError>) -> std::result::Result<T, TaskError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(TaskError::Panic(panic_text(&payload))))
+}
+
 fn remove_path(p: &std::path::Path) {
     if p.is_dir() {
         let _ = std::fs::remove_dir_all(p);
@@ -528,4 +533,23 @@ fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_task_error() {
+        let r: std::result::Result<(), TaskError> = guarded(|| {
+            let v: Vec<u8> = Vec::new();
+            let _ = v[3];
+            Ok(())
+        });
+        let msg = r.unwrap_err().to_string();
+        assert!(msg.starts_with("internal panic: index out of bounds"), "{msg}");
+        let s: std::result::Result<u8, TaskError> = guarded(|| std::panic::panic_any(String::from("owned message")));
+        assert!(s.unwrap_err().to_string().contains("owned message"));
+        assert_eq!(guarded(|| Ok(7)).unwrap(), 7);
+    }
 }
