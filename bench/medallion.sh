@@ -29,8 +29,11 @@ WS="$WORK/ws"
 rm -rf "$WS"
 {
     measure polder_core "$BIN/polder" --workspace "$WS" run bench/medallion_core --force --param "logs_dir=$DATA"
+    measure polder_bronze_view "$BIN/polder" --workspace "$WS" run bench/medallion_view --force --param "logs_dir=$DATA"
     measure polars_handwritten "$BIN/examples/medallion_polars" "$DATA" 2023-05-01 "$WORK/gold_handwritten.parquet"
-    measure polder_full "$BIN/polder" --workspace "$WS" run examples/medallion --force --param "run_date=2023-05-01"
+    measure polder_full_example "$BIN/polder" --workspace "$WS" run examples/medallion --force --param "logs_dir=$DATA"
+    # Streaming: the source task alone (NDJSON → Parquet artifact) over the whole input.
+    measure polder_bronze_only "$BIN/polder" --workspace "$WS" run bench/medallion_core --only bronze --param "logs_dir=$DATA"
 } | tee "$WORK/results.txt"
 
 python3 - "$WORK/results.txt" <<'PY'

@@ -18,7 +18,7 @@ use crate::fsutil::{publish, temp_path_for};
 use crate::params::Params;
 use crate::spec::{Pipeline, SinkFormat, TaskKind};
 use crate::store::{OutputFacts, RunStatus, TaskStatus};
-use crate::tasks::{self, CancelFlag, TaskContext, TaskError, TaskLog};
+use crate::tasks::{self, CancelFlag, Input, TaskContext, TaskError, TaskLog, ViewPlan};
 use crate::workspace::Workspace;
 
 pub use plan::{fingerprint, plan, PlannedTask};
@@ -149,7 +149,7 @@ struct Slot {
     task: PlannedTask,
     fingerprint: String,
     status: TaskStatus,
-    artifact: Option<PathBuf>,
+    input: Option<Input>,
 }
 
 /// Runs `pipeline` in `ws`. Task failures are recorded in the summary, not returned as errors;
@@ -184,7 +184,9 @@ pub async fn run_pipeline(
         let ups: Vec<(String, String)> =
             task.upstream.iter().map(|u| (u.clone(), fps.get(u).cloned().unwrap_or_default())).collect();
         let mut fp = fingerprint(&task, &ups);
-        if !selected {
+        if task.view {
+            // Views cost nothing on their own; they are resolved when their readers start.
+        } else if !selected {
             if let Some((_, latest_fp, facts)) = ws.store.latest_output(&pipeline.name, &task.id)? {
                 fp = latest_fp;
                 reuse.insert(task.id.clone(), (TaskStatus::Skipped, facts));
@@ -199,7 +201,7 @@ pub async fn run_pipeline(
             }
         }
         fps.insert(task.id.clone(), fp.clone());
-        slots.push(Slot { task, fingerprint: fp, status: TaskStatus::Pending, artifact: None });
+        slots.push(Slot { task, fingerprint: fp, status: TaskStatus::Pending, input: None });
     }
 
     let params_json = serde_json::to_string(&params.0).unwrap_or_else(|_| "{}".into());
@@ -214,7 +216,7 @@ pub async fn run_pipeline(
         if let Some((status, facts)) = reuse.remove(&slot.task.id) {
             ws.store.task_finished(run_id, &slot.task.id, status, &facts, None)?;
             slot.status = status;
-            slot.artifact = facts.artifact.as_deref().map(|a| ws.resolve(a));
+            slot.input = facts.artifact.as_deref().map(|a| Input::Artifact(ws.resolve(a)));
             let s = TaskSummary {
                 task: slot.task.id.clone(),
                 status,
@@ -223,7 +225,7 @@ pub async fn run_pipeline(
                 duration_ms: 0,
                 error: None,
                 warnings: Vec::new(),
-                artifact: slot.artifact.clone(),
+                artifact: facts.artifact.as_deref().map(|a| ws.resolve(a)),
             };
             emit(RunEvent::TaskFinished(s.clone()));
             summaries.insert(s.task.clone(), s);
@@ -268,16 +270,39 @@ pub async fn run_pipeline(
                 summaries.insert(s.task.clone(), s);
                 continue;
             }
-            if running.len() >= limit || !ups.iter().all(|s| s.is_done_ok()) {
+            if !ups.iter().all(|s| s.is_done_ok()) {
                 continue;
             }
-            slots[i].status = TaskStatus::Running;
-            let upstream: BTreeMap<String, PathBuf> = slots[i]
+            let upstream: BTreeMap<String, Input> = slots[i]
                 .task
                 .upstream
                 .iter()
-                .filter_map(|u| slots.iter().find(|s| &s.task.id == u).and_then(|s| s.artifact.clone().map(|a| (u.clone(), a))))
+                .filter_map(|u| slots.iter().find(|s| &s.task.id == u).and_then(|s| s.input.clone().map(|a| (u.clone(), a))))
                 .collect();
+            if slots[i].task.view {
+                let t = slots[i].task.clone();
+                let plan = ViewPlan { id: t.id.clone(), kind: t.kind.clone(), files: t.files.clone(), upstream };
+                slots[i].input = Some(Input::View(Arc::new(plan)));
+                slots[i].status = TaskStatus::Success;
+                ws.store.task_finished(run_id, &t.id, TaskStatus::Success, &OutputFacts::default(), None)?;
+                let s = TaskSummary {
+                    task: t.id.clone(),
+                    status: TaskStatus::Success,
+                    attempts: 0,
+                    rows: None,
+                    duration_ms: 0,
+                    error: None,
+                    warnings: Vec::new(),
+                    artifact: None,
+                };
+                emit(RunEvent::TaskFinished(s.clone()));
+                summaries.insert(s.task.clone(), s);
+                continue;
+            }
+            if running.len() >= limit {
+                continue;
+            }
+            slots[i].status = TaskStatus::Running;
             let flag = CancelFlag::new();
             running_flags.insert(i, flag.clone());
             let job = TaskJob {
@@ -300,7 +325,7 @@ pub async fn run_pipeline(
                 let (i, summary) = joined.map_err(|e| Error::Invalid(format!("task supervisor crashed: {e}")))?;
                 running_flags.remove(&i);
                 slots[i].status = summary.status;
-                slots[i].artifact = summary.artifact.clone();
+                slots[i].input = summary.artifact.clone().map(Input::Artifact);
                 emit(RunEvent::TaskFinished(summary.clone()));
                 summaries.insert(summary.task.clone(), summary);
             }
@@ -358,7 +383,7 @@ struct TaskJob {
     pipeline: Arc<Pipeline>,
     task: PlannedTask,
     run_id: i64,
-    upstream: BTreeMap<String, PathBuf>,
+    upstream: BTreeMap<String, Input>,
     events: Option<mpsc::UnboundedSender<RunEvent>>,
     flag: Arc<CancelFlag>,
 }

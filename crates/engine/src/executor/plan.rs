@@ -35,6 +35,8 @@ pub struct PlannedTask {
     pub timeout: Option<Duration>,
     /// Whether the output may be reused.
     pub cache: bool,
+    /// `materialize = "view"`: not run on its own; readers inline it.
+    pub view: bool,
 }
 
 /// Tasks of `pipeline` in topological order, with `params` applied.
@@ -64,6 +66,7 @@ pub fn plan(pipeline: &Pipeline, params: &Params) -> Result<Vec<PlannedTask>> {
             retry_delay: t.retry_delay,
             timeout: t.timeout,
             cache: t.cache,
+            view: t.materialize == crate::spec::Materialize::View,
         });
     }
     Ok(out)

@@ -60,6 +60,11 @@ impl<'t> Fields<'t> {
         self.table.get(key)
     }
 
+    /// A string value without marking the key as read.
+    pub fn peek_str(&self, key: &str) -> Option<&'t str> {
+        self.table.get(key).and_then(|i| i.as_str())
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.table.contains_key(key)
     }

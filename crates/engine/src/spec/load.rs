@@ -204,6 +204,27 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
     let retry_delay = f.secs(p, "retry_delay_secs").or(defaults.retry_delay).unwrap_or(Duration::from_secs(1));
     let timeout = f.secs(p, "timeout_secs").or(defaults.timeout);
     let cache = f.bool(p, "cache").unwrap_or(true);
+    let materialize = match f.choice(p, "materialize", &["table", "view"]).as_deref() {
+        Some("view") => {
+            let polars_sql = match f.peek_str("engine") {
+                Some(e) => e == "polars",
+                None => engine == SqlEngine::Polars,
+            };
+            let ok = match kind_name.as_deref() {
+                Some("source") => true,
+                Some("sql") => polars_sql,
+                _ => false,
+            };
+            if !ok {
+                p.push(
+                    f.span_of("materialize"),
+                    format!("{}: materialize = \"view\" is for source tasks and Polars SQL tasks only", f.what),
+                );
+            }
+            Materialize::View
+        }
+        _ => Materialize::Table,
+    };
 
     let kind = match kind_name.as_deref() {
         Some("source") => read_source(p, &mut f).map(TaskKind::Source),
@@ -227,6 +248,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
         retry_delay,
         timeout,
         cache,
+        materialize,
         location: p.location(t.span()),
     })
 }
@@ -514,6 +536,8 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
             seen.insert(t.id.clone(), t.location.clone());
         }
     }
+    let views: HashMap<String, bool> =
+        pipeline.tasks.iter().map(|t| (t.id.clone(), t.materialize == Materialize::View)).collect();
     let has_output: HashMap<String, bool> =
         pipeline.tasks.iter().map(|t| (t.id.clone(), !matches!(t.kind, TaskKind::Sink(_) | TaskKind::Shell(_)))).collect();
     let ids: Vec<String> = pipeline.tasks.iter().map(|t| t.id.clone()).collect();
@@ -611,6 +635,16 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
                 problems.push(unknown(input, "lists in `inputs`"));
             } else {
                 add(input, &mut upstream);
+            }
+        }
+        let reads_views_in_polars =
+            matches!(&task.kind, TaskKind::Sql(s) if s.engine.unwrap_or(default_engine) == SqlEngine::Polars);
+        for u in &upstream {
+            if views.get(u) == Some(&true) && !reads_views_in_polars && !task.inputs.contains(u) {
+                problems.push(format!(
+                    "task '{}' reads '{u}', which is materialize = \"view\"; only Polars SQL tasks can read views, so set materialize = \"table\" on '{u}'",
+                    task.id
+                ));
             }
         }
         p.list.extend(sql_problem);

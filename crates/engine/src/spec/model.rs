@@ -81,6 +81,8 @@ pub struct Task {
     pub timeout: Option<Duration>,
     /// Whether an unchanged task may reuse its last output.
     pub cache: bool,
+    /// Whether the output is stored (`table`) or recomputed inside each reader's query (`view`).
+    pub materialize: Materialize,
     /// Where the task is declared, for error messages.
     #[serde(skip)]
     pub location: Option<Location>,
@@ -91,6 +93,17 @@ impl Task {
     pub fn kind_name(&self) -> &'static str {
         self.kind.name()
     }
+}
+
+/// How a task's output is kept (dbt's materializations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Materialize {
+    /// Written once as an artifact; readers scan it.
+    Table,
+    /// Not written: each reader (a Polars SQL task) inlines the task's query into its own plan,
+    /// so projection and filters reach the source files. For cheap or single-use steps.
+    View,
 }
 
 /// The kinds of task and their settings.

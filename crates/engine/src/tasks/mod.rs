@@ -169,8 +169,8 @@ pub struct TaskContext<'a> {
     pub pipeline_dir: &'a Path,
     /// A source's matched files, sorted.
     pub files: &'a [PathBuf],
-    /// Upstream task id → its output artifact (Parquet).
-    pub upstream: &'a BTreeMap<String, PathBuf>,
+    /// Upstream task id → its output.
+    pub upstream: &'a BTreeMap<String, Input>,
     /// Where to write this task's output artifact.
     pub output: &'a Path,
     /// The task's log.
@@ -186,10 +186,53 @@ pub struct TaskContext<'a> {
 impl TaskContext<'_> {
     /// The artifact of upstream `id`.
     pub fn input(&self, id: &str) -> Result<&Path, TaskError> {
-        self.upstream
-            .get(id)
-            .map(PathBuf::as_path)
-            .ok_or_else(|| TaskError::Data(format!("upstream '{id}' has no output artifact")))
+        match self.upstream.get(id) {
+            Some(Input::Artifact(p)) => Ok(p),
+            Some(Input::View(_)) => {
+                Err(TaskError::Data(format!("upstream '{id}' is a view; only Polars SQL tasks can read views")))
+            }
+            None => Err(TaskError::Data(format!("upstream '{id}' has no output; run it first (without --only)"))),
+        }
+    }
+}
+
+/// An upstream output as a downstream task sees it.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A stored artifact (Parquet).
+    Artifact(PathBuf),
+    /// A `materialize = "view"` task, recomputed inside the reader's plan.
+    View(Arc<ViewPlan>),
+}
+
+/// What a reader needs to recompute a view.
+#[derive(Debug, Clone)]
+pub struct ViewPlan {
+    /// The view task's id.
+    pub id: String,
+    /// Its settings, parameters rendered (a source or a Polars SQL task).
+    pub kind: TaskKind,
+    /// A source view's matched files.
+    pub files: Vec<PathBuf>,
+    /// The view's own inputs.
+    pub upstream: BTreeMap<String, Input>,
+}
+
+impl Input {
+    /// A lazy frame over this input: a scan of the artifact, or the view's plan.
+    pub fn lazy(&self) -> Result<polars::prelude::LazyFrame, TaskError> {
+        match self {
+            Input::Artifact(p) => frame::scan_artifact(p),
+            Input::View(v) => match &v.kind {
+                TaskKind::Source(s) => source::lazy(s, &v.files),
+                TaskKind::Sql(s) => sql::polars_plan(&s.sql, &v.upstream).map_err(|message| TaskError::Sql {
+                    engine: "polars",
+                    file: s.file.clone(),
+                    message: format!("in view '{}': {message}", v.id),
+                }),
+                _ => Err(TaskError::Data(format!("task '{}' cannot be a view", v.id))),
+            },
+        }
     }
 }
 

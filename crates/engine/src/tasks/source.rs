@@ -32,16 +32,26 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
         });
     }
     ctx.log.line(format!("reading {} {:?} file(s) matching {}", ctx.files.len(), src.format, src.path));
-    let mut lf = scan(src, ctx.files)?;
-    if src.flatten {
-        lf = flatten(lf, src.flatten_separator.as_deref())?;
-    }
+    let mut lf = lazy(src, ctx.files)?;
     if let Some(limit) = ctx.limit {
         lf = lf.limit(limit as IdxSize);
     }
     ctx.cancel.check()?;
     sink_parquet(lf, ctx.output).map_err(polars_err("cannot read source"))?;
     Ok(TaskOutcome { has_output: true, ..Default::default() })
+}
+
+/// The source's frame: all files, flattened and with the path column as configured.
+pub fn lazy(src: &SourceTask, files: &[PathBuf]) -> Result<LazyFrame, TaskError> {
+    if files.is_empty() {
+        return Err(TaskError::NoFiles { pattern: src.path.clone(), resolved: src.path.clone() });
+    }
+    let lf = scan(src, files)?;
+    if src.flatten {
+        flatten(lf, src.flatten_separator.as_deref())
+    } else {
+        Ok(lf)
+    }
 }
 
 /// A lazy frame over all files, with the path-derived column when configured.

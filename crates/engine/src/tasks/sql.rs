@@ -5,8 +5,20 @@ use polars::sql::SQLContext;
 
 use crate::duckdb_files;
 use crate::spec::{SqlEngine, SqlTask};
-use crate::tasks::frame::{scan_artifact, sink_parquet};
+use std::collections::BTreeMap;
+
+use crate::tasks::frame::sink_parquet;
+use crate::tasks::Input;
 use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
+
+/// The lazy plan of a Polars SQL query over `upstream` (tables named by task id).
+pub fn polars_plan(query: &str, upstream: &BTreeMap<String, Input>) -> Result<LazyFrame, String> {
+    let mut sc = SQLContext::new();
+    for (name, input) in upstream {
+        sc.register(name, input.lazy().map_err(|e| e.to_string())?);
+    }
+    sc.execute(query.trim().trim_end_matches(';')).map_err(|e| e.to_string())
+}
 
 /// Runs a SQL task on its engine.
 pub fn run(ctx: &TaskContext, task: &SqlTask) -> Result<TaskOutcome, TaskError> {
@@ -15,11 +27,7 @@ pub fn run(ctx: &TaskContext, task: &SqlTask) -> Result<TaskOutcome, TaskError> 
     let sql_err = |message: String| TaskError::Sql { engine: ctx.engine.as_str(), file: task.file.clone(), message };
     match ctx.engine {
         SqlEngine::Polars => {
-            let mut sc = SQLContext::new();
-            for (name, path) in ctx.upstream {
-                sc.register(name, scan_artifact(path)?);
-            }
-            let mut lf = sc.execute(query).map_err(|e| sql_err(e.to_string()))?;
+            let mut lf = polars_plan(query, ctx.upstream).map_err(sql_err)?;
             if let Some(limit) = ctx.limit {
                 lf = lf.limit(limit as IdxSize);
             }
@@ -31,7 +39,8 @@ pub fn run(ctx: &TaskContext, task: &SqlTask) -> Result<TaskOutcome, TaskError> 
             let conn = duckdb_files::open_in_memory().map_err(|e| TaskError::data("cannot start DuckDB", e))?;
             let handle = conn.interrupt_handle();
             ctx.cancel.on_cancel(move || handle.interrupt());
-            for (name, path) in ctx.upstream {
+            for name in ctx.upstream.keys() {
+                let path = ctx.input(name)?;
                 let view = format!(
                     "CREATE VIEW {} AS SELECT * FROM read_parquet({})",
                     quote_ident(name),

@@ -8,3 +8,4 @@ mod failures;
 mod medallion;
 mod sources;
 mod spec_errors;
+mod views;
