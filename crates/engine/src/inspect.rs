@@ -1,25 +1,64 @@
-//! Reading task outputs for people: the head of an artifact as a table.
+//! Reading task outputs for people: the latest output of a task (stored, or recomputed for a
+//! view) as a text table or JSON rows.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::tasks::frame::scan_artifact;
+use crate::executor::plan;
+use crate::params::Params;
+use crate::spec::{Materialize, Pipeline};
+use crate::tasks::{Input, ViewPlan};
+use crate::workspace::Workspace;
 
-/// The first `limit` rows of a Parquet artifact, formatted as a text table, and the column names.
-pub fn head_table(path: &Path, limit: usize) -> Result<String> {
-    let df = scan_artifact(path)?
-        .limit(limit as IdxSize)
-        .collect()
-        .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", path.display())))?;
-    Ok(df.to_string())
+/// The latest output of `task`: its newest artifact, or for a view, the view's plan over its
+/// upstreams' latest outputs (with the parameters' defaults).
+pub fn latest(ws: &Workspace, pipeline: &Pipeline, task: &str) -> Result<Input> {
+    let t = pipeline.task(task).ok_or_else(|| {
+        let ids: Vec<&str> = pipeline.tasks.iter().map(|t| t.id.as_str()).collect();
+        Error::NotFound(format!("pipeline '{}' has no task '{task}'; its tasks: {}", pipeline.name, ids.join(", ")))
+    })?;
+    if t.materialize == Materialize::Table {
+        let facts = ws.store.latest_output(&pipeline.name, task)?.map(|(_, _, f)| f);
+        return match facts.and_then(|f| f.artifact) {
+            Some(a) => Ok(Input::Artifact(ws.resolve(&a))),
+            None => Err(Error::NotFound(format!(
+                "task '{task}' has no output yet; run `polder run {}` first",
+                pipeline.dir.display()
+            ))),
+        };
+    }
+    let planned = plan(pipeline, &Params::resolve(pipeline, &[])?)?;
+    let p = planned.into_iter().find(|p| p.id == task).expect("planned tasks include every task");
+    let mut upstream = BTreeMap::new();
+    for u in &p.upstream {
+        upstream.insert(u.clone(), latest(ws, pipeline, u)?);
+    }
+    Ok(Input::View(Arc::new(ViewPlan { id: p.id, kind: p.kind, files: p.files, upstream })))
 }
 
-/// The first `limit` rows of a Parquet artifact as JSON objects (one per row).
-pub fn head_json(path: &Path, limit: usize) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
-    let err = |e: PolarsError| Error::Invalid(format!("cannot read {}: {e}", path.display()));
-    let df = scan_artifact(path)?.limit(limit as IdxSize).collect().map_err(err)?;
+fn head(input: &Input, limit: usize) -> Result<DataFrame> {
+    let limit = limit.min(IdxSize::MAX as usize) as IdxSize;
+    input.lazy()?.limit(limit).collect().map_err(|e| Error::Invalid(format!("cannot read the output: {e}")))
+}
+
+/// The first `limit` rows of an output as a text table.
+pub fn input_table(input: &Input, limit: usize) -> Result<String> {
+    Ok(head(input, limit)?.to_string())
+}
+
+/// The first `limit` rows of an artifact as a text table.
+pub fn head_table(path: &Path, limit: usize) -> Result<String> {
+    input_table(&Input::Artifact(path.to_path_buf()), limit)
+}
+
+/// The first `limit` rows of an output as JSON objects (one per row).
+pub fn input_json(input: &Input, limit: usize) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let df = head(input, limit)?;
+    let err = |e: PolarsError| Error::Invalid(format!("cannot read the output: {e}"));
     let mut rows = vec![serde_json::Map::new(); df.height()];
     for col in df.columns() {
         let s = col.as_materialized_series();
@@ -29,6 +68,11 @@ pub fn head_json(path: &Path, limit: usize) -> Result<Vec<serde_json::Map<String
         }
     }
     Ok(rows)
+}
+
+/// The first `limit` rows of an artifact as JSON objects.
+pub fn head_json(path: &Path, limit: usize) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    input_json(&Input::Artifact(path.to_path_buf()), limit)
 }
 
 fn any_to_json(v: &AnyValue) -> serde_json::Value {

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
+use polder_engine::inspect;
+use polder_engine::tasks::Input;
 
 /// Arguments of `polder preview`.
 #[derive(clap::Args)]
@@ -20,25 +22,21 @@ pub struct Args {
     json: bool,
 }
 
-/// Prints the first rows of the task's newest artifact.
+/// Prints the first rows of the task's newest output (a view is computed on the fly).
 pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
     let p = super::load_pipeline(&args.dir)?;
-    if p.task(&args.task).is_none() {
-        let ids: Vec<&str> = p.tasks.iter().map(|t| t.id.as_str()).collect();
-        bail!("pipeline '{}' has no task '{}'; its tasks: {}", p.name, args.task, ids.join(", "));
-    }
     let ws = super::open_workspace(workspace)?;
-    let Some((run_id, _, facts)) = ws.store.latest_output(&p.name, &args.task)? else {
-        bail!("task '{}' has no output yet; run `polder run {}` first", args.task, args.dir.display());
-    };
-    let path = ws.resolve(facts.artifact.as_deref().unwrap_or_default());
+    let input = inspect::latest(&ws, &p, &args.task)?;
     if args.json {
-        for row in polder_engine::inspect::head_json(&path, args.limit)? {
+        for row in inspect::input_json(&input, args.limit)? {
             println!("{}", serde_json::Value::Object(row));
         }
-    } else {
-        println!("{} · run {run_id} · {} rows", args.task, facts.rows.map(crate::table::count).unwrap_or_default());
-        println!("{}", polder_engine::inspect::head_table(&path, args.limit)?);
+        return Ok(ExitCode::SUCCESS);
     }
+    match &input {
+        Input::Artifact(path) => println!("{} · {}", args.task, path.display()),
+        Input::View(_) => println!("{} · view, computed from its upstreams' latest outputs", args.task),
+    }
+    println!("{}", inspect::input_table(&input, args.limit)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -228,7 +228,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
 
     let kind = match kind_name.as_deref() {
         Some("source") => read_source(p, &mut f).map(TaskKind::Source),
-        Some("sql") => read_sql(p, &mut f, dir, engine).map(TaskKind::Sql),
+        Some("sql") => read_sql(p, &mut f, dir).map(TaskKind::Sql),
         Some("validate") => read_validate(p, &mut f).map(TaskKind::Validate),
         Some("sink") => read_sink(p, &mut f).map(TaskKind::Sink),
         Some("shell") => read_shell(p, &mut f).map(TaskKind::Shell),
@@ -318,7 +318,7 @@ fn read_path_column(p: &mut Problems, t: &dyn TableLike, span: Option<std::ops::
     Some(PathColumn { name: name?, pattern: pattern?, dtype, format })
 }
 
-fn read_sql(p: &mut Problems, f: &mut Fields, dir: &Path, _default: SqlEngine) -> Option<SqlTask> {
+fn read_sql(p: &mut Problems, f: &mut Fields, dir: &Path) -> Option<SqlTask> {
     let engine = f.choice(p, "engine", &["polars", "duckdb"]).map(|e| parse_engine(&e));
     let file = f.str(p, "file");
     let inline = f.str(p, "sql");
@@ -495,9 +495,6 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
                 };
             }
         }
-    }
-    if sink.format == SinkFormat::Parquet && sink.partition_by.is_empty() {
-        // nothing more to check
     }
     if (sink.format == SinkFormat::DuckDb && sink.database.is_none())
         || (sink.format != SinkFormat::DuckDb && sink.path.is_none())

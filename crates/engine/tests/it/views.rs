@@ -39,6 +39,12 @@ async fn views_are_inlined_not_stored_and_invalidate_readers() {
         assert_eq!((t.status, t.attempts, t.artifact.is_none()), (TaskStatus::Success, 0, true), "{v}");
         assert!(!fx.ws.state_dir().join("artifacts/views").join(v).exists(), "{v} must not be stored");
     }
+    // A view can still be looked at: it is computed from its upstreams' latest outputs.
+    let p = polder_engine::load(&fx.dir()).unwrap();
+    let big = polder_engine::inspect::latest(&fx.ws, &p, "big").unwrap();
+    let rows_big = polder_engine::inspect::input_json(&big, 10).unwrap();
+    let got: Vec<(i64, i64)> = rows_big.iter().map(|r| (i(&r["id"]), i(&r["doubled"]))).collect();
+    assert_eq!(got, [(2, 10), (3, 20)]);
     let again = fx.run(RunOptions::default()).await;
     assert_eq!(status(&again, "total"), TaskStatus::Cached);
     // A new file behind the view changes its fingerprint, so its reader reruns.
