@@ -6,7 +6,12 @@ use comfy_table::{ContentArrangement, Table};
 /// A table with these column headers, sized to the terminal.
 pub fn new(headers: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_header(headers.to_vec());
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(headers.to_vec());
+    // Wrap to the terminal only when there is a real one of usable width (pseudo-terminals
+    // under `script` or some CI runners report 0 columns).
+    if t.width().is_some_and(|w| w >= 60) {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    }
     t
 }
 
