@@ -112,6 +112,13 @@ pub struct RunSummary {
     pub duration_ms: u64,
 }
 
+impl TaskSummary {
+    /// The summary of a task that ended without an attempt (reused, skipped, a view, or blocked).
+    fn settled(task: &str, status: TaskStatus, rows: Option<u64>, error: Option<String>, artifact: Option<PathBuf>) -> Self {
+        TaskSummary { task: task.to_string(), status, attempts: 0, rows, duration_ms: 0, error, warnings: Vec::new(), artifact }
+    }
+}
+
 impl RunSummary {
     /// The summary of one task.
     pub fn task(&self, id: &str) -> Option<&TaskSummary> {
@@ -217,16 +224,8 @@ pub async fn run_pipeline(
             ws.store.task_finished(run_id, &slot.task.id, status, &facts, None)?;
             slot.status = status;
             slot.input = facts.artifact.as_deref().map(|a| Input::Artifact(ws.resolve(a)));
-            let s = TaskSummary {
-                task: slot.task.id.clone(),
-                status,
-                attempts: 0,
-                rows: facts.rows,
-                duration_ms: 0,
-                error: None,
-                warnings: Vec::new(),
-                artifact: facts.artifact.as_deref().map(|a| ws.resolve(a)),
-            };
+            let s =
+                TaskSummary::settled(&slot.task.id, status, facts.rows, None, facts.artifact.as_deref().map(|a| ws.resolve(a)));
             emit(RunEvent::TaskFinished(s.clone()));
             summaries.insert(s.task.clone(), s);
         }
@@ -237,6 +236,7 @@ pub async fn run_pipeline(
         .or(pipeline.max_parallel)
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
         .max(1);
+    let index: HashMap<String, usize> = slots.iter().enumerate().map(|(i, s)| (s.task.id.clone(), i)).collect();
     let mut cancel_rx = cancel.subscribe();
     let mut running: JoinSet<(usize, TaskSummary)> = JoinSet::new();
     let mut running_flags: HashMap<usize, Arc<CancelFlag>> = HashMap::new();
@@ -248,7 +248,7 @@ pub async fn run_pipeline(
                 continue;
             }
             let ups: Vec<TaskStatus> =
-                slots[i].task.upstream.iter().filter_map(|u| slots.iter().find(|s| &s.task.id == u).map(|s| s.status)).collect();
+                slots[i].task.upstream.iter().filter_map(|u| index.get(u).map(|&j| slots[j].status)).collect();
             let blocked =
                 ups.iter().any(|s| matches!(s, TaskStatus::Failed | TaskStatus::UpstreamFailed | TaskStatus::Cancelled));
             if blocked || cancelled {
@@ -256,16 +256,7 @@ pub async fn run_pipeline(
                 slots[i].status = status;
                 let error = (status == TaskStatus::UpstreamFailed).then(|| "an upstream task failed".to_string());
                 ws.store.task_finished(run_id, &slots[i].task.id, status, &OutputFacts::default(), error.as_deref())?;
-                let s = TaskSummary {
-                    task: slots[i].task.id.clone(),
-                    status,
-                    attempts: 0,
-                    rows: None,
-                    duration_ms: 0,
-                    error,
-                    warnings: Vec::new(),
-                    artifact: None,
-                };
+                let s = TaskSummary::settled(&slots[i].task.id, status, None, error, None);
                 emit(RunEvent::TaskFinished(s.clone()));
                 summaries.insert(s.task.clone(), s);
                 continue;
@@ -277,7 +268,7 @@ pub async fn run_pipeline(
                 .task
                 .upstream
                 .iter()
-                .filter_map(|u| slots.iter().find(|s| &s.task.id == u).and_then(|s| s.input.clone().map(|a| (u.clone(), a))))
+                .filter_map(|u| index.get(u).and_then(|&j| slots[j].input.clone()).map(|a| (u.clone(), a)))
                 .collect();
             if slots[i].task.view {
                 let t = slots[i].task.clone();
@@ -285,16 +276,7 @@ pub async fn run_pipeline(
                 slots[i].input = Some(Input::View(Arc::new(plan)));
                 slots[i].status = TaskStatus::Success;
                 ws.store.task_finished(run_id, &t.id, TaskStatus::Success, &OutputFacts::default(), None)?;
-                let s = TaskSummary {
-                    task: t.id.clone(),
-                    status: TaskStatus::Success,
-                    attempts: 0,
-                    rows: None,
-                    duration_ms: 0,
-                    error: None,
-                    warnings: Vec::new(),
-                    artifact: None,
-                };
+                let s = TaskSummary::settled(&t.id, TaskStatus::Success, None, None, None);
                 emit(RunEvent::TaskFinished(s.clone()));
                 summaries.insert(s.task.clone(), s);
                 continue;
