@@ -41,6 +41,8 @@ enum Command {
     Demo(commands::demo::Args),
     /// Generate an example's data set.
     Gen(commands::gen::Args),
+    /// Remove artifacts no run needs any more (keeps recent runs and cached outputs).
+    Gc(commands::gc::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Preview(a) => commands::preview::run(&cli.workspace, a),
         Command::Demo(a) => commands::demo::run(&cli.workspace, a),
         Command::Gen(a) => commands::gen::run(a),
+        Command::Gc(a) => commands::gc::run(&cli.workspace, a),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ pub mod duckdb_files;
 pub mod error;
 pub mod executor;
 pub mod fsutil;
+pub mod gc;
 pub mod inspect;
 pub mod params;
 pub mod spec;

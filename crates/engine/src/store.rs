@@ -442,6 +442,40 @@ fn get_u64(r: &Row, i: usize) -> rusqlite::Result<Option<u64>> {
     Ok(r.get::<_, Option<i64>>(i)?.map(|v| v as u64))
 }
 
+impl Store {
+    /// Artifacts (relative to `.polder`) that must survive garbage collection: those of each
+    /// pipeline's newest `keep_runs` runs, of running runs, and each task's newest usable output.
+    pub fn artifacts_in_use(&self, keep_runs: usize) -> Result<std::collections::HashSet<String>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT artifact FROM task_runs WHERE artifact IS NOT NULL AND (
+                     run_id IN (SELECT id FROM runs r WHERE status = 'running'
+                                OR (SELECT COUNT(*) FROM runs n WHERE n.pipeline = r.pipeline AND n.id > r.id) < ?1)
+                  OR run_id = (SELECT MAX(t.run_id) FROM task_runs t
+                               WHERE t.pipeline = task_runs.pipeline AND t.task_id = task_runs.task_id
+                                 AND t.status IN ('success', 'cached') AND t.artifact IS NOT NULL))",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([keep_runs as i64], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// Forgets artifacts that were deleted, so no run points at a missing file.
+    pub fn forget_artifacts(&self, removed: &[String]) -> Result<()> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut stmt = tx.prepare("UPDATE task_runs SET artifact = NULL WHERE artifact = ?1")?;
+                for a in removed {
+                    stmt.execute([a])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+}
+
 fn facts_from_row(r: &Row, first: usize) -> rusqlite::Result<OutputFacts> {
     Ok(OutputFacts {
         rows: get_u64(r, first)?,

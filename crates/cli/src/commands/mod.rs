@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod gc;
 pub mod gen;
 pub mod init;
 pub mod preview;

@@ -5,6 +5,7 @@ mod duckdb_writers;
 mod edit;
 mod energy;
 mod failures;
+mod gc;
 mod medallion;
 mod sources;
 mod spec_errors;
