@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
+# Always --workspace: `cargo test -p CRATE` unifies features over fewer crates, which changes
+# Polars' dependency features and rebuilds it.
 cargo fmt --all --check
 cargo test --workspace "$@"

@@ -43,6 +43,8 @@ enum Command {
     Gen(commands::gen::Args),
     /// Remove artifacts no run needs any more (keeps recent runs and cached outputs).
     Gc(commands::gc::Args),
+    /// Serve the workspace over the runner HTTP API.
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => commands::demo::run(&cli.workspace, a),
         Command::Gen(a) => commands::gen::run(a),
         Command::Gc(a) => commands::gc::run(&cli.workspace, a),
+        Command::Serve(a) => commands::serve::run(&cli.workspace, a),
     };
     match result {
         Ok(code) => code,

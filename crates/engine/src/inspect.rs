@@ -57,17 +57,7 @@ pub fn head_table(path: &Path, limit: usize) -> Result<String> {
 
 /// The first `limit` rows of an output as JSON objects (one per row).
 pub fn input_json(input: &Input, limit: usize) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
-    let df = head(input, limit)?;
-    let err = |e: PolarsError| Error::Invalid(format!("cannot read the output: {e}"));
-    let mut rows = vec![serde_json::Map::new(); df.height()];
-    for col in df.columns() {
-        let s = col.as_materialized_series();
-        for (i, row) in rows.iter_mut().enumerate() {
-            let v = s.get(i).map_err(err)?;
-            row.insert(s.name().to_string(), any_to_json(&v));
-        }
-    }
-    Ok(rows)
+    frame_json(&head(input, limit)?)
 }
 
 /// The first `limit` rows of an artifact as JSON objects.
@@ -94,4 +84,59 @@ fn any_to_json(v: &AnyValue) -> serde_json::Value {
         AnyValue::StringOwned(s) => J::String(s.to_string()),
         other => J::String(other.to_string().trim_matches('"').to_string()),
     }
+}
+
+/// A page of an output: rows `offset..offset+limit` (the slice is pushed into the scan, so the
+/// rest of the artifact is not read), as JSON objects, with the output's total row count.
+pub fn page_json(input: &Input, offset: usize, limit: usize) -> Result<(Vec<serde_json::Map<String, serde_json::Value>>, u64)> {
+    let total = row_count(input)?;
+    let df = slice(input, offset, limit)?;
+    Ok((frame_json(&df)?, total))
+}
+
+/// A page of an output as an Arrow IPC file (readable by apache-arrow's `tableFromIPC`).
+pub fn page_ipc(input: &Input, offset: usize, limit: usize) -> Result<Vec<u8>> {
+    let mut df = slice(input, offset, limit)?;
+    let mut buf = Vec::new();
+    IpcWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::Invalid(format!("cannot encode the page: {e}")))?;
+    Ok(buf)
+}
+
+/// Rows in an output.
+pub fn row_count(input: &Input) -> Result<u64> {
+    let df = input.lazy()?.select([len()]).collect().map_err(|e| Error::Invalid(format!("cannot count rows: {e}")))?;
+    let v = df.column("len").and_then(|c| c.get(0)).map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(v.extract::<u64>().unwrap_or(0))
+}
+
+/// The columns of an output as JSON `[{"name":…,"type":…}]`.
+pub fn schema(input: &Input) -> Result<serde_json::Value> {
+    let schema = input.lazy()?.collect_schema().map_err(|e| Error::Invalid(format!("cannot read the schema: {e}")))?;
+    Ok(serde_json::from_str(&crate::tasks::frame::schema_json(&schema)).unwrap_or_default())
+}
+
+fn slice(input: &Input, offset: usize, limit: usize) -> Result<DataFrame> {
+    let limit = limit.min(IdxSize::MAX as usize) as IdxSize;
+    input.lazy()?.slice(offset as i64, limit).collect().map_err(|e| Error::Invalid(format!("cannot read the output: {e}")))
+}
+
+fn frame_json(df: &DataFrame) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let err = |e: PolarsError| Error::Invalid(format!("cannot read the output: {e}"));
+    let mut rows = vec![serde_json::Map::new(); df.height()];
+    for col in df.columns() {
+        let s = col.as_materialized_series();
+        for (i, row) in rows.iter_mut().enumerate() {
+            let v = s.get(i).map_err(err)?;
+            row.insert(s.name().to_string(), any_to_json(&v));
+        }
+    }
+    Ok(rows)
+}
+
+/// Rows of an Arrow IPC file (as served by the runner's output pages) as JSON objects.
+pub fn ipc_to_json(bytes: &[u8]) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let df = IpcReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map_err(|e| Error::Invalid(format!("not an Arrow IPC file: {e}")))?;
+    frame_json(&df)
 }

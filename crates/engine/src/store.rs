@@ -137,6 +137,15 @@ pub struct OutputFacts {
     pub artifact: Option<String>,
 }
 
+/// Counts per status.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusCounts {
+    /// (status, runs).
+    pub runs: Vec<(String, i64)>,
+    /// (status, task runs).
+    pub tasks: Vec<(String, i64)>,
+}
+
 /// The run metadata database.
 pub struct Store {
     path: PathBuf,
@@ -459,6 +468,20 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([keep_runs as i64], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// Runs and task runs per status, for metrics.
+    pub fn status_counts(&self) -> Result<StatusCounts> {
+        let conn = self.reader()?;
+        let count = |sql: &str| -> Result<Vec<(String, i64)>> {
+            let mut stmt = conn.prepare(sql).map_err(|e| self.err(e))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+        };
+        Ok(StatusCounts {
+            runs: count("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")?,
+            tasks: count("SELECT status, COUNT(*) FROM task_runs GROUP BY status ORDER BY status")?,
+        })
     }
 
     /// Forgets artifacts that were deleted, so no run points at a missing file.

@@ -7,6 +7,7 @@ pub mod init;
 pub mod preview;
 pub mod run;
 pub mod runs;
+pub mod serve;
 pub mod show;
 pub mod validate;
 

@@ -1,0 +1,46 @@
+//! The HTTP API: one module per resource. The router and its OpenAPI document come from the
+//! same `#[utoipa::path]` annotations, so the spec cannot drift from the routes.
+
+pub mod events;
+pub mod health;
+pub mod outputs;
+pub mod pipelines;
+pub mod runs;
+pub mod status;
+
+use std::sync::Arc;
+
+use axum::Router;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth;
+use crate::state::AppState;
+
+/// The router (auth and Host checks applied to every route) and the OpenAPI document.
+pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
+    let (router, mut api) = OpenApiRouter::new()
+        .routes(routes!(health::health))
+        .routes(routes!(status::status))
+        .routes(routes!(status::openapi))
+        .routes(routes!(pipelines::list_pipelines))
+        .routes(routes!(pipelines::get_pipeline))
+        .routes(routes!(pipelines::trigger_run))
+        .routes(routes!(runs::list_runs))
+        .routes(routes!(runs::get_run))
+        .routes(routes!(runs::cancel_run))
+        .routes(routes!(runs::retry_run))
+        .routes(routes!(status::metrics))
+        .routes(routes!(runs::task_log))
+        .routes(routes!(outputs::run_output))
+        .routes(routes!(outputs::latest_output))
+        .routes(routes!(events::events))
+        .split_for_parts();
+    api.info.title = "Polder runner API".into();
+    api.info.version = env!("CARGO_PKG_VERSION").into();
+    api.info.description = Some("Every route but /api/health needs `Authorization: Bearer <token>`.".into());
+    let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
+    let router = router.layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_auth)).with_state(state);
+    (router, api)
+}

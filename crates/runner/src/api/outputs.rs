@@ -1,0 +1,91 @@
+//! Task outputs in pages, as JSON or Arrow IPC, read without loading the whole artifact.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use polder_engine::inspect;
+use polder_engine::tasks::Input;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Most rows in one JSON page.
+pub const MAX_JSON_ROWS: usize = 10_000;
+/// Most rows in one Arrow page.
+pub const MAX_ARROW_ROWS: usize = 500_000;
+
+/// Which rows, in which encoding.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// First row (0-based).
+    pub offset: Option<usize>,
+    /// Rows (default 100).
+    pub limit: Option<usize>,
+    /// `json` (default) or `arrow` (an Arrow IPC file).
+    pub format: Option<String>,
+}
+
+/// A page of one task's output in one run.
+#[utoipa::path(get, path = "/api/runs/{id}/tasks/{task}/output", tag = "outputs",
+    params(("id" = i64, Path, description = "Run id"), ("task" = String, Path, description = "Task id"), PageQuery),
+    responses((status = 200, description = "JSON {offset, limit, total_rows, schema, rows}, or Arrow IPC with X-Total-Rows"),
+              (status = 404, description = "No output")))]
+pub async fn run_output(
+    State(state): State<Arc<AppState>>,
+    Path((id, task)): Path<(i64, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let tr = state.ws.store.task_runs(id)?.into_iter().find(|t| t.task_id == task);
+    let tr = tr.ok_or_else(|| ApiError::NotFound(format!("run {id} has no task '{task}'")))?;
+    let rel = tr.artifact.ok_or_else(|| ApiError::NotFound(format!("task '{task}' of run {id} has no output")))?;
+    page(Input::Artifact(state.ws.resolve(&rel)), q).await
+}
+
+/// A page of a task's newest output (a view is computed from its upstreams' newest outputs).
+#[utoipa::path(get, path = "/api/pipelines/{name}/tasks/{task}/output", tag = "outputs",
+    params(("name" = String, Path, description = "Pipeline name"), ("task" = String, Path, description = "Task id"), PageQuery),
+    responses((status = 200, description = "As for a run's output"), (status = 404, description = "No output yet")))]
+pub async fn latest_output(
+    State(state): State<Arc<AppState>>,
+    Path((name, task)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let p = super::pipelines::find(&state, &name)?;
+    let input = inspect::latest(&state.ws, &p, &task)?;
+    page(input, q).await
+}
+
+async fn page(input: Input, q: PageQuery) -> Result<Response, ApiError> {
+    let offset = q.offset.unwrap_or(0);
+    let arrow = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("arrow") => true,
+        Some(other) => return Err(ApiError::BadRequest(format!("format `{other}`: use json or arrow"))),
+    };
+    let limit = q.limit.unwrap_or(100).min(if arrow { MAX_ARROW_ROWS } else { MAX_JSON_ROWS });
+    // Polars work is blocking; keep it off the async workers.
+    let result = tokio::task::spawn_blocking(move || -> Result<Response, ApiError> {
+        if arrow {
+            let total = inspect::row_count(&input)?;
+            let bytes = inspect::page_ipc(&input, offset, limit)?;
+            let mut resp = bytes.into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.apache.arrow.file"));
+            h.insert("x-total-rows", HeaderValue::from(total));
+            Ok(resp)
+        } else {
+            let (rows, total) = inspect::page_json(&input, offset, limit)?;
+            let schema = inspect::schema(&input)?;
+            Ok(Json(json!({ "offset": offset, "limit": limit, "total_rows": total, "schema": schema, "rows": rows }))
+                .into_response())
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("reading the output crashed: {e}")))?;
+    result
+}

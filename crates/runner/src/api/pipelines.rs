@@ -1,0 +1,144 @@
+//! Pipelines in the workspace: list, get, trigger a run.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use polder_engine::executor::{run_pipeline, RunCancel, RunEvent, RunOptions};
+use polder_engine::Pipeline;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Finds a pipeline of the workspace by name; a pipeline whose files are invalid is an error.
+pub fn find(state: &AppState, name: &str) -> Result<Pipeline, ApiError> {
+    for (dir, loaded) in polder_engine::spec::discover(state.ws.root()) {
+        match loaded {
+            Ok(p) if p.name == name => return Ok(p),
+            Err(e) if dir.file_name().is_some_and(|d| d == name) => return Err(ApiError::BadRequest(e.to_string())),
+            _ => {}
+        }
+    }
+    Err(ApiError::NotFound(format!("no pipeline '{name}' in {}", state.ws.root().display())))
+}
+
+/// Every pipeline folder in the workspace, with its load error if its files are invalid.
+#[utoipa::path(get, path = "/api/pipelines", tag = "pipelines", responses((status = 200, description = "Pipelines")))]
+pub async fn list_pipelines(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let root = state.ws.root().to_path_buf();
+    let items: Vec<Value> = polder_engine::spec::discover(&root)
+        .into_iter()
+        .map(|(dir, loaded)| {
+            let rel = dir.strip_prefix(&root).unwrap_or(&dir).display().to_string();
+            match loaded {
+                Ok(p) => json!({
+                    "name": p.name, "dir": rel, "description": p.description, "schedule": p.schedule,
+                    "tasks": p.tasks.len(), "error": null,
+                }),
+                Err(e) => json!({ "name": null, "dir": rel, "error": e.to_string() }),
+            }
+        })
+        .collect();
+    Json(Value::Array(items))
+}
+
+/// One pipeline: settings, tasks and edges.
+#[utoipa::path(get, path = "/api/pipelines/{name}", tag = "pipelines",
+    params(("name" = String, Path, description = "Pipeline name")),
+    responses((status = 200, description = "The pipeline"), (status = 404, description = "No such pipeline")))]
+pub async fn get_pipeline(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let p = find(&state, &name)?;
+    let edges: Vec<Value> =
+        p.tasks.iter().flat_map(|t| t.upstream.iter().map(move |u| json!({ "from": u, "to": t.id }))).collect();
+    let tasks: Vec<Value> = p
+        .tasks
+        .iter()
+        .map(|t| json!({ "id": t.id, "kind": t.kind_name(), "description": t.description, "upstream": t.upstream, "materialize": t.materialize, "settings": t.kind }))
+        .collect();
+    Ok(Json(json!({
+        "name": p.name, "description": p.description, "schedule": p.schedule, "engine": p.engine,
+        "params": p.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+        "tasks": tasks, "edges": edges,
+    })))
+}
+
+/// Body of a trigger request.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TriggerRequest {
+    /// Parameter overrides.
+    pub params: BTreeMap<String, String>,
+    /// Rerun every task.
+    pub force: bool,
+    /// Run only these tasks.
+    pub only: Vec<String>,
+}
+
+/// Starts a run; answers once it is recorded, with its id.
+#[utoipa::path(post, path = "/api/pipelines/{name}/runs", tag = "runs",
+    params(("name" = String, Path, description = "Pipeline name")),
+    request_body(content = TriggerRequest, description = "Parameters (all optional)"),
+    responses((status = 202, description = "Run started: {run_id}"), (status = 400, description = "Invalid pipeline or parameters")))]
+pub async fn trigger_run(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    body: Option<Json<TriggerRequest>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req = body.map(|b| b.0).unwrap_or_default();
+    let pipeline = find(&state, &name)?;
+    let opts = RunOptions {
+        params: req.params.into_iter().collect(),
+        only: req.only,
+        force: req.force,
+        max_parallel: None,
+        trigger: "api".into(),
+    };
+    let run_id = start_run(state, pipeline, opts).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
+}
+
+/// Starts `pipeline` in the background; returns its run id once recorded. Events go to SSE clients.
+pub async fn start_run(state: Arc<AppState>, pipeline: Pipeline, opts: RunOptions) -> Result<i64, ApiError> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let cancel = RunCancel::new();
+    let name = pipeline.name.clone();
+    let handle = tokio::spawn(run_pipeline(state.ws.clone(), Arc::new(pipeline), opts, Some(tx), cancel.clone()));
+    let run_id = match rx.recv().await {
+        Some(RunEvent::RunStarted { run_id, .. }) => run_id,
+        _ => {
+            return Err(match handle.await {
+                Ok(Err(e)) => e.into(),
+                Ok(Ok(_)) => ApiError::Internal("the run ended before it started".into()),
+                Err(e) => ApiError::Internal(format!("the run crashed: {e}")),
+            })
+        }
+    };
+    state.active.lock().unwrap_or_else(|p| p.into_inner()).insert(run_id, cancel);
+    publish(&state, &name, run_id, &RunEvent::RunStarted { run_id, tasks: Vec::new() });
+    let st = state.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            publish(&st, &name, run_id, &ev);
+        }
+        if let Ok(Err(e)) = handle.await {
+            tracing::error!(run_id, error = %e, "run failed to record");
+        }
+        st.active.lock().unwrap_or_else(|p| p.into_inner()).remove(&run_id);
+    });
+    Ok(run_id)
+}
+
+fn publish(state: &AppState, pipeline: &str, run_id: i64, ev: &RunEvent) {
+    let mut v = serde_json::to_value(ev).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("pipeline".into(), json!(pipeline));
+        o.insert("run_id".into(), json!(run_id));
+    }
+    // No subscribers is fine: events are for live views only.
+    let _ = state.events.send(v.to_string());
+}

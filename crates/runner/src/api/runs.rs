@@ -1,0 +1,89 @@
+//! Runs: list, get, cancel, task logs.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Filters of the run list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RunQuery {
+    /// Only runs of this pipeline.
+    pub pipeline: Option<String>,
+    /// Most runs returned (default 50, at most 500).
+    pub limit: Option<usize>,
+}
+
+/// Runs, newest first.
+#[utoipa::path(get, path = "/api/runs", tag = "runs", params(RunQuery), responses((status = 200, description = "Runs")))]
+pub async fn list_runs(State(state): State<Arc<AppState>>, Query(q): Query<RunQuery>) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(50).min(500);
+    let runs = state.ws.store.list_runs(q.pipeline.as_deref(), limit)?;
+    Ok(Json(serde_json::to_value(runs).unwrap_or_default()))
+}
+
+/// One run with its task runs.
+#[utoipa::path(get, path = "/api/runs/{id}", tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 200, description = "The run and its tasks"), (status = 404, description = "No such run")))]
+pub async fn get_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    let run = state.ws.store.get_run(id)?.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
+    let tasks = state.ws.store.task_runs(id)?;
+    Ok(Json(json!({ "run": run, "tasks": tasks })))
+}
+
+/// Cancels a run in progress.
+#[utoipa::path(post, path = "/api/runs/{id}/cancel", tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 200, description = "Cancel requested"), (status = 409, description = "The run is not in progress")))]
+pub async fn cancel_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    let cancel = state.active.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+    match cancel {
+        Some(c) => {
+            c.cancel();
+            Ok(Json(json!({ "run_id": id, "cancelling": true })))
+        }
+        None => Err(ApiError::Conflict(format!("run {id} is not in progress on this runner"))),
+    }
+}
+
+/// The log of one task in one run, as text.
+#[utoipa::path(get, path = "/api/runs/{id}/tasks/{task}/log", tag = "runs",
+    params(("id" = i64, Path, description = "Run id"), ("task" = String, Path, description = "Task id")),
+    responses((status = 200, description = "The log (text/plain)"), (status = 404, description = "No such task run or no log yet")))]
+pub async fn task_log(
+    State(state): State<Arc<AppState>>,
+    Path((id, task)): Path<(i64, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tr = state.ws.store.task_runs(id)?.into_iter().find(|t| t.task_id == task);
+    let tr = tr.ok_or_else(|| ApiError::NotFound(format!("run {id} has no task '{task}'")))?;
+    let rel = tr.log_path.ok_or_else(|| ApiError::NotFound(format!("task '{task}' of run {id} has no log (it did not run)")))?;
+    let text = tokio::fs::read_to_string(state.ws.resolve(&rel))
+        .await
+        .map_err(|e| ApiError::NotFound(format!("log of '{task}': {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
+}
+
+/// Retries a run: a new run with the same parameters, in which tasks that succeeded reuse their
+/// outputs (unchanged fingerprints) and failed tasks and their downstream run again.
+#[utoipa::path(post, path = "/api/runs/{id}/retry", tag = "runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 202, description = "New run started: {run_id}"), (status = 404, description = "No such run")))]
+pub async fn retry_run(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    let run = state.ws.store.get_run(id)?.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
+    let params: std::collections::BTreeMap<String, String> = serde_json::from_str(&run.params).unwrap_or_default();
+    let pipeline = super::pipelines::find(&state, &run.pipeline)?;
+    let opts = polder_engine::RunOptions { params: params.into_iter().collect(), trigger: "retry".into(), ..Default::default() };
+    let run_id = super::pipelines::start_run(state, pipeline, opts).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(json!({ "run_id": run_id, "retry_of": id }))))
+}

@@ -1,0 +1,51 @@
+//! `GET /api/status` and `GET /api/openapi.json`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::state::AppState;
+
+/// Version, uptime, workspace and runs in progress.
+#[utoipa::path(get, path = "/api/status", tag = "runner", responses((status = 200, description = "Runner status")))]
+pub async fn status(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let active: Vec<i64> = state.active.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_secs": state.started.elapsed().as_secs(),
+        "workspace": state.ws.root().display().to_string(),
+        "active_runs": active,
+    }))
+}
+
+/// This API's OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "runner", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], state.openapi.get().cloned().unwrap_or_default())
+}
+
+/// Prometheus metrics: runs and task runs by status, runs in progress, uptime.
+#[utoipa::path(get, path = "/metrics", tag = "runner", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse, crate::error::ApiError> {
+    let counts = state.ws.store.status_counts()?;
+    let active = state.active.lock().unwrap_or_else(|p| p.into_inner()).len();
+    let mut out = String::new();
+    out.push_str("# HELP polder_runs Runs recorded in the workspace, by status.\n# TYPE polder_runs gauge\n");
+    for (status, n) in &counts.runs {
+        out.push_str(&format!("polder_runs{{status=\"{status}\"}} {n}\n"));
+    }
+    out.push_str("# HELP polder_task_runs Task runs recorded, by status.\n# TYPE polder_task_runs gauge\n");
+    for (status, n) in &counts.tasks {
+        out.push_str(&format!("polder_task_runs{{status=\"{status}\"}} {n}\n"));
+    }
+    out.push_str(&format!("# HELP polder_active_runs Runs in progress on this runner.\n# TYPE polder_active_runs gauge\npolder_active_runs {active}\n"));
+    out.push_str(&format!(
+        "# HELP polder_uptime_seconds Seconds since the runner started.\n# TYPE polder_uptime_seconds counter\npolder_uptime_seconds {}\n",
+        state.started.elapsed().as_secs()
+    ));
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}

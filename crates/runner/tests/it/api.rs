@@ -1,0 +1,188 @@
+//! Pipelines, runs, outputs, logs and events over HTTP, checked against the engine's own results.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::http::*;
+
+const SPEC: &str = r#"
+[pipeline]
+name = "shop"
+schedule = "0 3 * * *"
+
+[params]
+min = "0"
+
+[[task]]
+id = "orders"
+kind = "source"
+format = "csv"
+path = "data/orders.csv"
+
+[[task]]
+id = "totals"
+kind = "sql"
+sql = "SELECT customer, SUM(amount) AS total, COUNT(*) AS n FROM orders WHERE amount >= {{ min }} GROUP BY customer ORDER BY customer"
+
+[[task]]
+id = "slow"
+kind = "shell"
+command = "echo started; sleep {{ sleep }}"
+inputs = ["totals"]
+"#;
+
+fn workspace() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("pipeline.toml"), SPEC.replace("min = \"0\"", "min = \"0\"\nsleep = \"0\"")).unwrap();
+    let mut csv = String::from("order_id,customer,amount\n");
+    for i in 0..1000 {
+        csv.push_str(&format!("{i},c{:03},{}\n", i % 250, i % 7));
+    }
+    std::fs::write(dir.join("data/orders.csv"), csv).unwrap();
+    tmp
+}
+
+fn wait_for_end(addr: std::net::SocketAddr, run: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let r = get(addr, &format!("/api/runs/{run}")).json();
+        if r["run"]["status"] != "running" {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "run {run} did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn trigger_a_run_and_page_its_output_as_json_and_arrow() {
+    let tmp = workspace();
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+
+    let list = get(addr, "/api/pipelines").json();
+    assert_eq!(list[0]["name"], "shop");
+    let p = get(addr, "/api/pipelines/shop").json();
+    assert_eq!(p["schedule"], "0 3 * * *");
+    let edges: Vec<(String, String)> = p["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["from"].as_str().unwrap().to_string(), e["to"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(edges, [("orders".into(), "totals".into()), ("totals".into(), "slow".into())]);
+    assert_eq!(get(addr, "/api/pipelines/nope").status, 404);
+
+    let r = post(addr, "/api/pipelines/shop/runs", r#"{"params": {"min": "3"}}"#);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let run = r.json()["run_id"].as_i64().unwrap();
+    let done = wait_for_end(addr, run);
+    assert_eq!(done["run"]["status"], "success", "{done}");
+    assert_eq!(done["run"]["trigger"], "api");
+
+    // The engine's own result, read from the artifact, is the reference.
+    let ws = polder_engine::Workspace::open(tmp.path()).unwrap();
+    let tr = ws.store.task_runs(run).unwrap().into_iter().find(|t| t.task_id == "totals").unwrap();
+    let engine_rows = polder_engine::inspect::head_json(&ws.resolve(tr.artifact.as_deref().unwrap()), 10_000).unwrap();
+    assert_eq!(engine_rows.len(), 250);
+    // Independently: amounts i % 7 >= 3 for i in customer c's four orders.
+    let c001: i64 = (0..1000).filter(|i| i % 250 == 1 && i % 7 >= 3).map(|i| i % 7).sum();
+    assert_eq!(engine_rows[1]["total"].as_i64().unwrap(), c001);
+
+    let mut paged: Vec<Value> = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = get(addr, &format!("/api/runs/{run}/tasks/totals/output?offset={offset}&limit=64")).json();
+        assert_eq!(page["total_rows"], 250);
+        let rows = page["rows"].as_array().unwrap().clone();
+        if rows.is_empty() {
+            break;
+        }
+        offset += rows.len();
+        paged.extend(rows);
+    }
+    let engine_values: Vec<Value> = engine_rows.into_iter().map(Value::Object).collect();
+    assert_eq!(paged, engine_values);
+    let page = get(addr, &format!("/api/runs/{run}/tasks/totals/output?offset=0&limit=1")).json();
+    assert_eq!(page["schema"][0]["name"], "customer");
+
+    let arrow = get(addr, &format!("/api/runs/{run}/tasks/totals/output?offset=10&limit=20&format=arrow"));
+    assert_eq!(arrow.status, 200);
+    assert_eq!(arrow.header("content-type"), Some("application/vnd.apache.arrow.file"));
+    assert_eq!(arrow.header("x-total-rows"), Some("250"));
+    assert_eq!(&arrow.body[..6], b"ARROW1");
+    // Decoded, the Arrow page holds exactly rows 10..30 of the engine's result.
+    let from_ipc: Vec<Value> = polder_engine::inspect::ipc_to_json(&arrow.body).unwrap().into_iter().map(Value::Object).collect();
+    assert_eq!(from_ipc, engine_values[10..30]);
+
+    let latest = get(addr, "/api/pipelines/shop/tasks/totals/output?limit=3").json();
+    assert_eq!(latest["rows"].as_array().unwrap().len(), 3);
+
+    let log = get(addr, &format!("/api/runs/{run}/tasks/slow/log"));
+    assert!(log.text().contains("| started"), "{}", log.text());
+    let runs = get(addr, "/api/runs?pipeline=shop").json();
+    assert_eq!(runs[0]["id"].as_i64(), Some(run));
+
+    // A retry reuses every unchanged output: here all of them.
+    let retry = post(addr, &format!("/api/runs/{run}/retry"), "");
+    assert_eq!(retry.status, 202, "{}", retry.text());
+    let retried = wait_for_end(addr, retry.json()["run_id"].as_i64().unwrap());
+    assert_eq!(retried["run"]["status"], "success");
+    assert_eq!(retried["run"]["trigger"], "retry");
+    assert!(retried["tasks"].as_array().unwrap().iter().all(|t| t["status"] == "cached"), "{retried}");
+
+    let metrics = get(addr, "/metrics").text();
+    assert!(metrics.contains("polder_runs{status=\"success\"} 2"), "{metrics}");
+    assert!(metrics.contains("polder_active_runs 0"), "{metrics}");
+
+    let bad = post(addr, "/api/pipelines/shop/runs", r#"{"params": {"nope": "1"}}"#);
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["message"].as_str().unwrap().contains("unknown parameter `nope`"));
+}
+
+#[test]
+fn events_stream_and_cancel() {
+    let tmp = workspace();
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    // Subscribe first, then start a run whose last task sleeps, then cancel it.
+    let mut sse = TcpStream::connect(addr).unwrap();
+    write!(sse, "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").unwrap();
+    sse.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut reader = BufReader::new(sse);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    std::thread::sleep(Duration::from_millis(100));
+
+    let run = post(addr, "/api/pipelines/shop/runs", r#"{"params": {"sleep": "30"}, "force": true}"#).json()["run_id"]
+        .as_i64()
+        .unwrap();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
+        let ev: Value = serde_json::from_str(data).unwrap();
+        if ev["run_id"].as_i64() != Some(run) {
+            continue;
+        }
+        let kind = ev["event"].as_str().unwrap().to_string();
+        let task = ev["task"].as_str().unwrap_or("").to_string();
+        seen.push((kind.clone(), task.clone()));
+        if kind == "task_started" && task == "slow" {
+            let c = post(addr, &format!("/api/runs/{run}/cancel"), "");
+            assert_eq!(c.status, 200, "{}", c.text());
+        }
+        if kind == "run_finished" {
+            assert_eq!(ev["status"], "cancelled");
+            break;
+        }
+    }
+    assert!(seen.contains(&("task_finished".into(), "totals".into())), "{seen:?}");
+    assert_eq!(wait_for_end(addr, run)["run"]["status"], "cancelled");
+    assert_eq!(post(addr, &format!("/api/runs/{run}/cancel"), "").status, 409);
+}

@@ -1,0 +1,5 @@
+//! Runner tests over real HTTP on 127.0.0.1: one binary (each extra one is another big link).
+
+mod api;
+mod auth;
+mod http;
