@@ -17,6 +17,8 @@ pub struct Workspace {
     pub store: Store,
     /// Open DuckDB database files, one instance per file, writers serialized.
     pub duckdb: DuckDbFiles,
+    /// Runs found interrupted (left `running` by a dead process) and marked failed at open.
+    pub recovered: Vec<i64>,
 }
 
 impl Workspace {
@@ -39,7 +41,7 @@ impl Workspace {
         if swept > 0 {
             tracing::info!(files = swept, "removed temp files left by interrupted runs");
         }
-        Ok(Workspace { root, state, store, duckdb: DuckDbFiles::default() })
+        Ok(Workspace { root, state, store, duckdb: DuckDbFiles::default(), recovered })
     }
 
     /// The workspace folder.

@@ -38,6 +38,7 @@ pub struct Runner {
     pub new_token: Option<String>,
     listener: TcpListener,
     app: axum::Router,
+    state: Arc<AppState>,
 }
 
 impl Runner {
@@ -52,12 +53,13 @@ impl Runner {
         }
         let hosts = auth::allowed_hosts(addr, &opts.allow_hosts);
         let state = AppState::new(ws, auth::Auth { token_hash, hosts });
-        let (app, _) = api::router(state);
-        Ok(Runner { addr, new_token, listener, app })
+        let (app, _) = api::router(state.clone());
+        Ok(Runner { addr, new_token, listener, app, state })
     }
 
-    /// Serves until the process ends.
+    /// Resumes interrupted runs whose pipeline asks for it, then serves until the process ends.
     pub async fn serve(self) -> Result<(), RunnerError> {
+        api::pipelines::resume_interrupted(&self.state).await;
         axum::serve(self.listener, self.app).await.map_err(RunnerError::Serve)
     }
 }

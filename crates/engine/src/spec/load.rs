@@ -48,6 +48,7 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
         schedule: None,
         engine: SqlEngine::Polars,
         max_parallel: None,
+        on_interrupt: OnInterrupt::Fail,
         params: Vec::new(),
         tasks: Vec::new(),
     };
@@ -135,6 +136,9 @@ fn read_header(p: &mut Problems, t: &Table, pipeline: &mut Pipeline) {
     }
     if let Some(e) = f.choice(p, "engine", &["polars", "duckdb"]) {
         pipeline.engine = parse_engine(&e);
+    }
+    if f.choice(p, "on_interrupt", &["fail", "resume"]).as_deref() == Some("resume") {
+        pipeline.on_interrupt = OnInterrupt::Resume;
     }
     if let Some(n) = f.uint(p, "max_parallel") {
         if n == 0 {

@@ -27,6 +27,16 @@ impl SqlEngine {
     }
 }
 
+/// What happens to a run interrupted by a crash or kill of the process running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInterrupt {
+    /// The run stays failed ("interrupted").
+    Fail,
+    /// A runner starts a new run with the same parameters; finished tasks reuse their outputs.
+    Resume,
+}
+
 /// A loaded pipeline: its folder, settings and tasks in file order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pipeline {
@@ -42,6 +52,8 @@ pub struct Pipeline {
     pub engine: SqlEngine,
     /// How many tasks may run at once (None: the number of cores).
     pub max_parallel: Option<usize>,
+    /// What a runner does with a run interrupted by a crash: fail it, or resume it.
+    pub on_interrupt: OnInterrupt,
     /// Declared parameters and their defaults, in file order.
     pub params: Vec<(String, String)>,
     /// The tasks, in file order.

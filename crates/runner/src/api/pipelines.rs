@@ -142,3 +142,28 @@ fn publish(state: &AppState, pipeline: &str, run_id: i64, ev: &RunEvent) {
     // No subscribers is fine: events are for live views only.
     let _ = state.events.send(v.to_string());
 }
+
+/// Starts a new run for each run the workspace found interrupted at open whose pipeline has
+/// `on_interrupt = "resume"`; finished tasks reuse their outputs through the cache.
+pub async fn resume_interrupted(state: &Arc<AppState>) {
+    for &old in &state.ws.recovered {
+        let Ok(Some(run)) = state.ws.store.get_run(old) else { continue };
+        let pipeline = match find(state, &run.pipeline) {
+            Ok(p) if p.on_interrupt == polder_engine::spec::OnInterrupt::Resume => p,
+            Ok(_) => {
+                tracing::info!(run = old, pipeline = %run.pipeline, "interrupted run left failed (on_interrupt = \"fail\")");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(run = old, error = %e, "cannot resume interrupted run");
+                continue;
+            }
+        };
+        let params: BTreeMap<String, String> = serde_json::from_str(&run.params).unwrap_or_default();
+        let opts = RunOptions { params: params.into_iter().collect(), trigger: format!("resume:{old}"), ..Default::default() };
+        match start_run(state.clone(), pipeline, opts).await {
+            Ok(new) => tracing::info!(run = old, resumed_as = new, "resumed interrupted run"),
+            Err(e) => tracing::warn!(run = old, error = %e, "cannot resume interrupted run"),
+        }
+    }
+}

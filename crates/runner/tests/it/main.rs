@@ -3,3 +3,4 @@
 mod api;
 mod auth;
 mod http;
+mod restart;
