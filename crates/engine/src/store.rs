@@ -153,7 +153,7 @@ pub struct Store {
     writer: Mutex<Connection>,
 }
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATION_1: &str = "
 CREATE TABLE runs (
@@ -190,6 +190,35 @@ CREATE TABLE task_runs (
 CREATE INDEX task_runs_by_fingerprint ON task_runs(pipeline, task_id, fingerprint);
 ";
 
+const MIGRATION_2: &str = "
+CREATE TABLE schedule_state (
+    pipeline TEXT PRIMARY KEY,
+    last_fire_ms INTEGER NOT NULL
+);
+CREATE TABLE run_queue (
+    id INTEGER PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    params TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    enqueued_at_ms INTEGER NOT NULL
+);
+";
+
+/// A run waiting for a free slot on a runner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueuedRun {
+    /// Queue entry id (increasing: the queue is first in, first out).
+    pub id: i64,
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Parameters as a JSON object.
+    pub params: String,
+    /// Who asked: `schedule`, `api`, `backfill`.
+    pub trigger: String,
+    /// When it was queued, Unix milliseconds.
+    pub enqueued_at_ms: i64,
+}
+
 /// Now as Unix milliseconds.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -217,9 +246,14 @@ impl Store {
                 path.display()
             )));
         }
-        if version < 1 {
+        if version < SCHEMA_VERSION {
             let tx = conn.transaction().map_err(err)?;
-            tx.execute_batch(MIGRATION_1).map_err(err)?;
+            if version < 1 {
+                tx.execute_batch(MIGRATION_1).map_err(err)?;
+            }
+            if version < 2 {
+                tx.execute_batch(MIGRATION_2).map_err(err)?;
+            }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
             tx.commit().map_err(err)?;
         }
@@ -482,6 +516,78 @@ impl Store {
             runs: count("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")?,
             tasks: count("SELECT status, COUNT(*) FROM task_runs GROUP BY status ORDER BY status")?,
         })
+    }
+
+    /// When a pipeline's schedule last fired (Unix milliseconds).
+    pub fn last_fire(&self, pipeline: &str) -> Result<Option<i64>> {
+        self.write(|c| {
+            c.query_row("SELECT last_fire_ms FROM schedule_state WHERE pipeline = ?1", [pipeline], |r| r.get(0)).optional()
+        })
+    }
+
+    /// Records a schedule firing and queues its run, in one transaction (a crash cannot fire twice
+    /// or lose the run).
+    pub fn fire_schedule(&self, pipeline: &str, fire_ms: i64, params_json: &str) -> Result<i64> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO schedule_state (pipeline, last_fire_ms) VALUES (?1, ?2)
+                 ON CONFLICT(pipeline) DO UPDATE SET last_fire_ms = excluded.last_fire_ms",
+                params![pipeline, fire_ms],
+            )?;
+            tx.execute(
+                "INSERT INTO run_queue (pipeline, params, trigger, enqueued_at_ms) VALUES (?1, ?2, 'schedule', ?3)",
+                params![pipeline, params_json, now_ms()],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// Sets when a schedule last fired without queueing (first sight of a schedule).
+    pub fn set_last_fire(&self, pipeline: &str, fire_ms: i64) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO schedule_state (pipeline, last_fire_ms) VALUES (?1, ?2)
+                 ON CONFLICT(pipeline) DO UPDATE SET last_fire_ms = excluded.last_fire_ms",
+                params![pipeline, fire_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Queues a run.
+    pub fn enqueue(&self, pipeline: &str, params_json: &str, trigger: &str) -> Result<i64> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO run_queue (pipeline, params, trigger, enqueued_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![pipeline, params_json, trigger, now_ms()],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// The queue, oldest first.
+    pub fn queued(&self) -> Result<Vec<QueuedRun>> {
+        self.write(|c| {
+            let mut stmt = c.prepare("SELECT id, pipeline, params, trigger, enqueued_at_ms FROM run_queue ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(QueuedRun {
+                    id: r.get(0)?,
+                    pipeline: r.get(1)?,
+                    params: r.get(2)?,
+                    trigger: r.get(3)?,
+                    enqueued_at_ms: r.get(4)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Removes a queue entry (it started, or was dropped).
+    pub fn dequeue(&self, id: i64) -> Result<()> {
+        self.write(|c| c.execute("DELETE FROM run_queue WHERE id = ?1", [id]).map(|_| ()))
     }
 
     /// Forgets artifacts that were deleted, so no run points at a missing file.

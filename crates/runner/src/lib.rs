@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod scheduler;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -28,6 +29,8 @@ pub struct ServeOptions {
     pub rotate_token: bool,
     /// Extra `Host` header values to accept (a loopback runner accepts only its own addresses).
     pub allow_hosts: Vec<String>,
+    /// Most runs executing at once on this runner; more wait in the queue.
+    pub max_active_runs: usize,
 }
 
 /// A runner listening on a socket, ready to serve.
@@ -52,7 +55,7 @@ impl Runner {
             tracing::warn!(%addr, "listening on a non-loopback address without TLS: put a TLS proxy in front, tokens travel in clear text");
         }
         let hosts = auth::allowed_hosts(addr, &opts.allow_hosts);
-        let state = AppState::new(ws, auth::Auth { token_hash, hosts });
+        let state = AppState::new(ws, auth::Auth { token_hash, hosts }, opts.max_active_runs.max(1));
         let (app, _) = api::router(state.clone());
         Ok(Runner { addr, new_token, listener, app, state })
     }
@@ -60,6 +63,7 @@ impl Runner {
     /// Resumes interrupted runs whose pipeline asks for it, then serves until the process ends.
     pub async fn serve(self) -> Result<(), RunnerError> {
         api::pipelines::resume_interrupted(&self.state).await;
+        tokio::spawn(scheduler::run(self.state.clone()));
         axum::serve(self.listener, self.app).await.map_err(RunnerError::Serve)
     }
 }

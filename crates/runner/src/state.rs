@@ -20,8 +20,10 @@ pub struct AppState {
     pub auth: Auth,
     /// Run and task events, fanned out to SSE clients.
     pub events: broadcast::Sender<EventJson>,
-    /// Cancel handles of runs in progress.
-    pub active: Mutex<HashMap<i64, RunCancel>>,
+    /// Runs in progress: pipeline name and cancel handle.
+    pub active: Mutex<HashMap<i64, (String, RunCancel)>>,
+    /// Most runs at once on this runner.
+    pub max_active_runs: usize,
     /// When the runner started.
     pub started: Instant,
     /// The OpenAPI document, as served.
@@ -30,13 +32,14 @@ pub struct AppState {
 
 impl AppState {
     /// Shared state for a runner over `ws`.
-    pub fn new(ws: Arc<Workspace>, auth: Auth) -> Arc<AppState> {
+    pub fn new(ws: Arc<Workspace>, auth: Auth, max_active_runs: usize) -> Arc<AppState> {
         let (events, _) = broadcast::channel(1024);
         Arc::new(AppState {
             ws,
             auth,
             events,
             active: Mutex::new(HashMap::new()),
+            max_active_runs,
             started: Instant::now(),
             openapi: OnceLock::new(),
         })

@@ -22,6 +22,9 @@ pub struct Args {
     /// Also accept this Host header value (repeatable), e.g. a proxy's name.
     #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     allow_hosts: Vec<String>,
+    /// Most runs executing at once; more wait in the queue.
+    #[arg(long, default_value_t = 4)]
+    max_active_runs: usize,
 }
 
 /// Binds, prints the address (and a new token, once), then serves until killed.
@@ -36,6 +39,7 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
         token,
         rotate_token: args.rotate_token,
         allow_hosts: args.allow_hosts,
+        max_active_runs: args.max_active_runs,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

@@ -49,6 +49,8 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
         engine: SqlEngine::Polars,
         max_parallel: None,
         on_interrupt: OnInterrupt::Fail,
+        timezone: None,
+        max_active_runs: 1,
         params: Vec::new(),
         tasks: Vec::new(),
     };
@@ -136,6 +138,14 @@ fn read_header(p: &mut Problems, t: &Table, pipeline: &mut Pipeline) {
     }
     if let Some(e) = f.choice(p, "engine", &["polars", "duckdb"]) {
         pipeline.engine = parse_engine(&e);
+    }
+    pipeline.timezone = f.str(p, "timezone");
+    if let Some(n) = f.uint(p, "max_active_runs") {
+        if n == 0 {
+            p.push(f.span_of("max_active_runs"), "max_active_runs must be at least 1");
+        } else {
+            pipeline.max_active_runs = n as usize;
+        }
     }
     if f.choice(p, "on_interrupt", &["fail", "resume"]).as_deref() == Some("resume") {
         pipeline.on_interrupt = OnInterrupt::Resume;

@@ -54,6 +54,10 @@ pub struct Pipeline {
     pub max_parallel: Option<usize>,
     /// What a runner does with a run interrupted by a crash: fail it, or resume it.
     pub on_interrupt: OnInterrupt,
+    /// IANA time zone the schedule is evaluated in (None: the runner's, UTC by default).
+    pub timezone: Option<String>,
+    /// Most runs of this pipeline a runner executes at once; more wait in its queue.
+    pub max_active_runs: usize,
     /// Declared parameters and their defaults, in file order.
     pub params: Vec<(String, String)>,
     /// The tasks, in file order.

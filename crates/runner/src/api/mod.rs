@@ -27,6 +27,8 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(pipelines::list_pipelines))
         .routes(routes!(pipelines::get_pipeline))
         .routes(routes!(pipelines::trigger_run))
+        .routes(routes!(pipelines::backfill))
+        .routes(routes!(runs::queue))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::cancel_run))

@@ -98,6 +98,16 @@ pub async fn trigger_run(
         max_parallel: None,
         trigger: "api".into(),
     };
+    if !crate::scheduler::has_capacity(&state, &pipeline.name, pipeline.max_active_runs) {
+        let params: BTreeMap<String, String> = opts.params.into_iter().collect();
+        if !opts.only.is_empty() || opts.force {
+            return Err(ApiError::Conflict(
+                "the runner is at its run limit; `force` and `only` runs are not queued, retry later".into(),
+            ));
+        }
+        let id = state.ws.store.enqueue(&pipeline.name, &serde_json::to_string(&params).unwrap_or_default(), "api")?;
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "queued": id }))));
+    }
     let run_id = start_run(state, pipeline, opts).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
 }
@@ -118,7 +128,7 @@ pub async fn start_run(state: Arc<AppState>, pipeline: Pipeline, opts: RunOption
             })
         }
     };
-    state.active.lock().unwrap_or_else(|p| p.into_inner()).insert(run_id, cancel);
+    state.active.lock().unwrap_or_else(|p| p.into_inner()).insert(run_id, (name.clone(), cancel));
     publish(&state, &name, run_id, &RunEvent::RunStarted { run_id, tasks: Vec::new() });
     let st = state.clone();
     tokio::spawn(async move {
@@ -166,4 +176,38 @@ pub async fn resume_interrupted(state: &Arc<AppState>) {
             Err(e) => tracing::warn!(run = old, error = %e, "cannot resume interrupted run"),
         }
     }
+}
+
+/// A range of schedule intervals to run.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillRequest {
+    /// First day (YYYY-MM-DD, in the schedule's time zone), inclusive.
+    pub from: String,
+    /// Last day, inclusive.
+    pub to: String,
+}
+
+/// Queues one run per schedule interval whose fire time falls in the range, each with the
+/// interval's logical date as `run_date`.
+#[utoipa::path(post, path = "/api/pipelines/{name}/backfill", tag = "runs",
+    params(("name" = String, Path, description = "Pipeline name")),
+    request_body(content = BackfillRequest),
+    responses((status = 202, description = "Queued: {queued: [ids], run_dates: [...]}"), (status = 400, description = "No schedule, or a bad range")))]
+pub async fn backfill(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Json(req): Json<BackfillRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let p = find(&state, &name)?;
+    let expr =
+        p.schedule.as_deref().ok_or_else(|| ApiError::BadRequest(format!("pipeline '{name}' has no schedule to backfill")))?;
+    let dates =
+        crate::scheduler::backfill_dates(expr, p.timezone.as_deref(), &req.from, &req.to).map_err(ApiError::BadRequest)?;
+    let mut ids = Vec::new();
+    for d in &dates {
+        let params = json!({ polder_engine::params::RUN_DATE: d.to_string() });
+        ids.push(state.ws.store.enqueue(&p.name, &params.to_string(), "backfill")?);
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": ids, "run_dates": dates }))))
 }

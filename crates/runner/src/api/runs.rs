@@ -44,7 +44,7 @@ pub async fn get_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) ->
     params(("id" = i64, Path, description = "Run id")),
     responses((status = 200, description = "Cancel requested"), (status = 409, description = "The run is not in progress")))]
 pub async fn cancel_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    let cancel = state.active.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+    let cancel = state.active.lock().unwrap_or_else(|p| p.into_inner()).get(&id).map(|(_, c)| c.clone());
     match cancel {
         Some(c) => {
             c.cancel();
@@ -86,4 +86,10 @@ pub async fn retry_run(
     let opts = polder_engine::RunOptions { params: params.into_iter().collect(), trigger: "retry".into(), ..Default::default() };
     let run_id = super::pipelines::start_run(state, pipeline, opts).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(json!({ "run_id": run_id, "retry_of": id }))))
+}
+
+/// Runs waiting for a free slot, oldest first.
+#[utoipa::path(get, path = "/api/queue", tag = "runs", responses((status = 200, description = "Queued runs")))]
+pub async fn queue(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(serde_json::to_value(state.ws.store.queued()?).unwrap_or_default()))
 }

@@ -64,6 +64,7 @@ fn generated_token_is_stored_hashed_and_rotates() {
         token: None,
         rotate_token: true,
         allow_hosts: vec![],
+        max_active_runs: 4,
     };
     let (addr3, rotated) = start_with(opts);
     let rotated = rotated.unwrap();

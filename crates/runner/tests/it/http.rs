@@ -96,6 +96,7 @@ pub fn start(workspace: &Path, token: Option<&str>) -> (SocketAddr, Option<Strin
         token: token.map(str::to_string),
         rotate_token: false,
         allow_hosts: vec![],
+        max_active_runs: 4,
     };
     start_with(opts)
 }
