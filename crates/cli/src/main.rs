@@ -2,6 +2,7 @@
 
 mod commands;
 mod progress;
+mod remote;
 mod table;
 
 use std::path::PathBuf;
@@ -45,6 +46,10 @@ enum Command {
     Gc(commands::gc::Args),
     /// Serve the workspace over the runner HTTP API.
     Serve(commands::serve::Args),
+    /// Bundle a pipeline folder and deploy it to a runner as a new version.
+    Deploy(commands::deploy::Args),
+    /// Work with a runner: runs, trigger, logs.
+    Remote(commands::remote::Args),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +86,8 @@ fn main() -> ExitCode {
         Command::Gen(a) => commands::gen::run(a),
         Command::Gc(a) => commands::gc::run(&cli.workspace, a),
         Command::Serve(a) => commands::serve::run(&cli.workspace, a),
+        Command::Deploy(a) => commands::deploy::run(a),
+        Command::Remote(a) => commands::remote::run(a),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod catalog;
+pub mod deploys;
 pub mod error;
 pub mod scheduler;
 pub mod state;

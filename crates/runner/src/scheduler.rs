@@ -14,7 +14,8 @@ use chrono_tz::Tz;
 use cron::Schedule;
 use polder_engine::executor::RunOptions;
 
-use crate::api::pipelines::{find, start_run};
+use crate::api::pipelines::start_run;
+use crate::catalog::find;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -132,7 +133,7 @@ pub async fn run(state: Arc<AppState>) {
 
 fn fire_due(state: &Arc<AppState>, warned: &mut HashMap<String, String>) -> Result<(), ApiError> {
     let now = Utc::now();
-    for (_, loaded) in polder_engine::spec::discover(state.ws.root()) {
+    for (_, _, loaded) in crate::catalog::all(state) {
         let Ok(p) = loaded else { continue };
         let Some(expr) = &p.schedule else { continue };
         let cron = match Cron::parse(expr, p.timezone.as_deref()) {
@@ -157,6 +158,13 @@ fn fire_due(state: &Arc<AppState>, warned: &mut HashMap<String, String>) -> Resu
         tracing::info!(pipeline = %p.name, queue_id = id, fire = %fire, "schedule fired");
     }
     Ok(())
+}
+
+/// The next fire time of a schedule after now, if it parses.
+pub fn next_fire(expr: &str, tz: Option<&str>) -> Option<DateTime<Utc>> {
+    let cron = Cron::parse(expr, tz).ok()?;
+    let now = Utc::now();
+    cron.fires_between(now, now + chrono::Duration::days(3660), 1).first().copied()
 }
 
 /// Whether one more run of `pipeline` may start now (runner-wide and per-pipeline limits).

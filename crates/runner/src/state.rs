@@ -28,6 +28,8 @@ pub struct AppState {
     pub started: Instant,
     /// The OpenAPI document, as served.
     pub openapi: OnceLock<String>,
+    /// Deploys and rollbacks take turns.
+    pub deploy_lock: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             max_active_runs,
             started: Instant::now(),
             openapi: OnceLock::new(),
+            deploy_lock: tokio::sync::Mutex::new(()),
         })
     }
 }

@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod deploy;
 pub mod gc;
 pub mod gen;
 pub mod init;
 pub mod preview;
+pub mod remote;
 pub mod run;
 pub mod runs;
 pub mod serve;

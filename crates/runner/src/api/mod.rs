@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource. The router and its OpenAPI document come from the
 //! same `#[utoipa::path]` annotations, so the spec cannot drift from the routes.
 
+pub mod deploys;
 pub mod events;
 pub mod health;
 pub mod outputs;
@@ -38,11 +39,17 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(outputs::run_output))
         .routes(routes!(outputs::latest_output))
         .routes(routes!(events::events))
+        .routes(routes!(deploys::deploy))
+        .routes(routes!(deploys::versions))
+        .routes(routes!(deploys::rollback))
         .split_for_parts();
     api.info.title = "Polder runner API".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();
     api.info.description = Some("Every route but /api/health needs `Authorization: Bearer <token>`.".into());
     let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
-    let router = router.layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_auth)).with_state(state);
+    let router = router
+        .layer(axum::extract::DefaultBodyLimit::max(deploys::MAX_UPLOAD_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_auth))
+        .with_state(state);
     (router, api)
 }

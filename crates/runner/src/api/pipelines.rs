@@ -15,32 +15,22 @@ use tokio::sync::mpsc;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Finds a pipeline of the workspace by name; a pipeline whose files are invalid is an error.
-pub fn find(state: &AppState, name: &str) -> Result<Pipeline, ApiError> {
-    for (dir, loaded) in polder_engine::spec::discover(state.ws.root()) {
-        match loaded {
-            Ok(p) if p.name == name => return Ok(p),
-            Err(e) if dir.file_name().is_some_and(|d| d == name) => return Err(ApiError::BadRequest(e.to_string())),
-            _ => {}
-        }
-    }
-    Err(ApiError::NotFound(format!("no pipeline '{name}' in {}", state.ws.root().display())))
-}
+pub use crate::catalog::find;
 
 /// Every pipeline folder in the workspace, with its load error if its files are invalid.
 #[utoipa::path(get, path = "/api/pipelines", tag = "pipelines", responses((status = 200, description = "Pipelines")))]
 pub async fn list_pipelines(State(state): State<Arc<AppState>>) -> Json<Value> {
     let root = state.ws.root().to_path_buf();
-    let items: Vec<Value> = polder_engine::spec::discover(&root)
+    let items: Vec<Value> = crate::catalog::all(&state)
         .into_iter()
-        .map(|(dir, loaded)| {
+        .map(|(dir, version, loaded)| {
             let rel = dir.strip_prefix(&root).unwrap_or(&dir).display().to_string();
             match loaded {
                 Ok(p) => json!({
-                    "name": p.name, "dir": rel, "description": p.description, "schedule": p.schedule,
+                    "name": p.name, "dir": rel, "version": version, "description": p.description, "schedule": p.schedule,
                     "tasks": p.tasks.len(), "error": null,
                 }),
-                Err(e) => json!({ "name": null, "dir": rel, "error": e.to_string() }),
+                Err(e) => json!({ "name": null, "dir": rel, "version": version, "error": e.to_string() }),
             }
         })
         .collect();
@@ -62,6 +52,7 @@ pub async fn get_pipeline(State(state): State<Arc<AppState>>, Path(name): Path<S
         .collect();
     Ok(Json(json!({
         "name": p.name, "description": p.description, "schedule": p.schedule, "engine": p.engine,
+        "version": crate::deploys::active(state.ws.state_dir(), &p.name), "timezone": p.timezone,
         "params": p.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
         "tasks": tasks, "edges": edges,
     })))

@@ -45,6 +45,11 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, 
     req.push_str("\r\n");
     req.push_str(body);
     s.write_all(req.as_bytes()).unwrap();
+    read_response(s)
+}
+
+/// Reads a whole HTTP/1.1 response (content-length or chunked) from a stream.
+pub fn read_response(s: TcpStream) -> Resp {
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
@@ -112,4 +117,12 @@ pub fn start_with(opts: ServeOptions) -> (SocketAddr, Option<String>) {
         });
     });
     rx.recv().unwrap()
+}
+
+/// The `polder` binary of this build (integration tests live in target/<profile>/deps).
+pub fn polder_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("polder");
+    assert!(bin.exists(), "{} not built: run `cargo test --workspace`", bin.display());
+    bin
 }

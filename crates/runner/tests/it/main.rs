@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod deploy;
 mod http;
 mod restart;
 mod schedule;

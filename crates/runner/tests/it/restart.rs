@@ -3,19 +3,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::http::*;
-
-fn polder_bin() -> PathBuf {
-    // Integration tests live in target/<profile>/deps; the CLI binary one level up.
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("polder");
-    assert!(bin.exists(), "{} not built: run `cargo test --workspace`", bin.display());
-    bin
-}
 
 fn serve(ws: &Path) -> (Child, SocketAddr) {
     let mut child = Command::new(polder_bin())

@@ -1,0 +1,151 @@
+//! Deployed pipeline versions: bundles (tar.gz of a pipeline folder) unpacked with strict checks
+//! into immutable numbered folders; the active version is one small file, replaced atomically.
+//! Runs load their pipeline when they start, so a redeploy never touches a run in flight.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use flate2::read::GzDecoder;
+use polder_engine::fsutil::{write_atomic, TMP_MARK};
+
+/// Largest unpacked bundle.
+pub const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
+/// Most entries in a bundle.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// The deploys folder of a workspace state folder.
+pub fn root(state_dir: &Path) -> PathBuf {
+    state_dir.join("deploys")
+}
+
+/// Versions of `name`, ascending.
+pub fn versions(state_dir: &Path, name: &str) -> Vec<u32> {
+    let mut v: Vec<u32> = std::fs::read_dir(root(state_dir).join(name))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_string_lossy().strip_prefix('v').and_then(|n| n.parse().ok()))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// The active version of `name`, if it was deployed.
+pub fn active(state_dir: &Path, name: &str) -> Option<u32> {
+    std::fs::read_to_string(root(state_dir).join(name).join("active")).ok()?.trim().parse().ok()
+}
+
+/// The folder of the active version of `name`.
+pub fn active_dir(state_dir: &Path, name: &str) -> Option<PathBuf> {
+    let v = active(state_dir, name)?;
+    Some(root(state_dir).join(name).join(format!("v{v}")))
+}
+
+/// (name, active version, folder) of every deployed pipeline.
+pub fn active_versions(state_dir: &Path) -> Vec<(String, u32, PathBuf)> {
+    let mut out: Vec<(String, u32, PathBuf)> = std::fs::read_dir(root(state_dir))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let v = active(state_dir, &name)?;
+            Some((name.clone(), v, root(state_dir).join(&name).join(format!("v{v}"))))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Makes `version` the active one.
+pub fn activate(state_dir: &Path, name: &str, version: u32) -> Result<(), String> {
+    if !versions(state_dir, name).contains(&version) {
+        return Err(format!("pipeline '{name}' has no deployed version {version}"));
+    }
+    write_atomic(&root(state_dir).join(name).join("active"), version.to_string().as_bytes()).map_err(|e| e.to_string())
+}
+
+/// Unpacks a bundle into `dest` (which must not exist), refusing absolute paths, `..`, links,
+/// special files, more than [`MAX_ENTRIES`] entries and more than [`MAX_BUNDLE_BYTES`] of content.
+pub fn unpack(bundle: &[u8], dest: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
+    let mut archive = tar::Archive::new(GzDecoder::new(bundle));
+    let mut total = 0u64;
+    let entries = archive.entries().map_err(|e| format!("not a valid tar.gz bundle: {e}"))?;
+    for (i, entry) in entries.enumerate() {
+        if i >= MAX_ENTRIES {
+            return Err(format!("bundle has more than {MAX_ENTRIES} entries"));
+        }
+        let mut entry = entry.map_err(|e| format!("not a valid tar.gz bundle: {e}"))?;
+        let path = entry.path().map_err(|e| format!("bad path in bundle: {e}"))?.into_owned();
+        let shown = path.display().to_string();
+        let mut rel = PathBuf::new();
+        for c in path.components() {
+            match c {
+                Component::Normal(p) => rel.push(p),
+                Component::CurDir => {}
+                Component::ParentDir => return Err(format!("bundle entry `{shown}` leaves the pipeline folder (`..`)")),
+                Component::RootDir | Component::Prefix(_) => return Err(format!("bundle entry `{shown}` is an absolute path")),
+            }
+        }
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            return Err(format!("bundle entry `{shown}` is a link; bundles may hold only files and folders"));
+        }
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let target = dest.join(&rel);
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+            continue;
+        }
+        if !kind.is_file() {
+            return Err(format!("bundle entry `{shown}` is not a regular file"));
+        }
+        let declared = entry.header().size().map_err(|e| format!("bad size of `{shown}`: {e}"))?;
+        total = total.saturating_add(declared);
+        if total > MAX_BUNDLE_BYTES {
+            return Err(format!("bundle is larger than {} MiB unpacked", MAX_BUNDLE_BYTES >> 20));
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        let mut out = std::fs::File::create(&target).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        // Never trust the header: copy at most what it declared, and fail if there is more.
+        let copied =
+            std::io::copy(&mut (&mut entry).take(declared + 1), &mut out).map_err(|e| format!("cannot unpack `{shown}`: {e}"))?;
+        if copied != declared {
+            return Err(format!("bundle entry `{shown}` is not the size its header says"));
+        }
+    }
+    Ok(())
+}
+
+/// Unpacks and validates a bundle, stores it as the next version of its pipeline and activates
+/// it. Returns (pipeline name, version). Callers serialize deploys.
+pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> {
+    let base = root(state_dir);
+    std::fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
+    let incoming = base.join(format!(".incoming{TMP_MARK}{}-{}", std::process::id(), polder_engine::store::now_ms()));
+    let result = (|| {
+        unpack(bundle, &incoming)?;
+        let p = polder_engine::load(&incoming).map_err(|e| {
+            format!("the bundle's pipeline is invalid:\n{}", e.to_string().replace(&incoming.display().to_string(), "<bundle>"))
+        })?;
+        let dir = base.join(&p.name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let version = versions(state_dir, &p.name).last().copied().unwrap_or(0) + 1;
+        let vdir = dir.join(format!("v{version}"));
+        polder_engine::fsutil::publish(&incoming, &vdir).map_err(|e| format!("cannot store version {version}: {e}"))?;
+        let meta = serde_json::json!({ "version": version, "deployed_at_ms": polder_engine::store::now_ms() });
+        write_atomic(&dir.join(format!("v{version}.json")), meta.to_string().as_bytes()).map_err(|e| e.to_string())?;
+        activate(state_dir, &p.name, version)?;
+        Ok((p.name, version))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&incoming);
+    }
+    result
+}

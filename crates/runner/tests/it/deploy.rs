@@ -1,0 +1,159 @@
+//! Deploys over HTTP: `polder deploy`, versions, a redeploy during a run, rollback, and hostile
+//! bundles refused with nothing written outside the deploy folder.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::http::*;
+
+fn write_pipeline(dir: &Path, version: &str) {
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let spec = format!(
+        "# deployed by a test\n[pipeline]\nname = \"dep\"\nschedule = \"0 4 * * *\"\n\n[[task]]\nid = \"wait\"\nkind = \"shell\"\ncommand = \"sleep 1\"\n\n\
+         [[task]]\nid = \"out\"\nkind = \"sql\"\nsql = \"SELECT '{version}' AS version, COUNT(*) AS n FROM src\"\ninputs = [\"wait\"]\n\n\
+         [[task]]\nid = \"src\"\nkind = \"source\"\nformat = \"csv\"\npath = \"data/x.csv\"\n"
+    );
+    std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+    std::fs::write(dir.join("data/x.csv"), "a\n1\n2\n3\n").unwrap();
+}
+
+fn deploy(addr: SocketAddr, dir: &Path) -> String {
+    let out = Command::new(polder_bin())
+        .args(["deploy", &dir.display().to_string(), "--to", &format!("http://{addr}")])
+        .env("POLDER_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+fn wait_end(addr: SocketAddr, run: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = get(addr, &format!("/api/runs/{run}")).json();
+        if r["run"]["status"] != "running" {
+            return r;
+        }
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn version_of_output(addr: SocketAddr, run: i64) -> String {
+    let page = get(addr, &format!("/api/runs/{run}/tasks/out/output")).json();
+    assert_eq!(page["rows"][0]["n"], 3);
+    page["rows"][0]["version"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn deploy_redeploy_during_a_run_and_roll_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("server");
+    let src = tmp.path().join("dep");
+    write_pipeline(&src, "v1");
+    let (addr, _) = start(&ws, Some(TOKEN));
+
+    let said = deploy(addr, &src);
+    assert!(said.starts_with(&format!("deployed 'dep' as version 1 to http://{addr}")), "{said}");
+    assert!(said.contains("schedule 0 4 * * *: next run "), "{said}");
+    let p = get(addr, "/api/pipelines/dep").json();
+    assert_eq!(p["version"], 1);
+
+    // A run starts on v1; v2 is deployed while it runs; the run finishes on v1.
+    let run_a = post(addr, "/api/pipelines/dep/runs", "{}").json()["run_id"].as_i64().unwrap();
+    write_pipeline(&src, "v2");
+    assert!(deploy(addr, &src).starts_with("deployed 'dep' as version 2"));
+    assert_eq!(wait_end(addr, run_a)["run"]["status"], "success");
+    assert_eq!(version_of_output(addr, run_a), "v1");
+    let run_b = post(addr, "/api/pipelines/dep/runs", "{}").json()["run_id"].as_i64().unwrap();
+    wait_end(addr, run_b);
+    assert_eq!(version_of_output(addr, run_b), "v2");
+
+    let versions = get(addr, "/api/pipelines/dep/versions").json();
+    assert_eq!(versions["active"], 2);
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 2);
+    let r = post(addr, "/api/pipelines/dep/rollback", r#"{"version": 1}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let run_c = post(addr, "/api/pipelines/dep/runs", "{}").json()["run_id"].as_i64().unwrap();
+    wait_end(addr, run_c);
+    assert_eq!(version_of_output(addr, run_c), "v1");
+    assert_eq!(post(addr, "/api/pipelines/dep/rollback", r#"{"version": 9}"#).status, 400);
+    // The deployed spec kept its comment: versions are the uploaded files as they were.
+    let stored = std::fs::read_to_string(ws.join(".polder/deploys/dep/v1/pipeline.toml")).unwrap();
+    assert!(stored.starts_with("# deployed by a test"));
+}
+
+/// A tar.gz with one entry whose raw name, type, declared size and content are as given
+/// (written by hand so that `..`, absolute names and lying sizes get through).
+fn raw_bundle(name: &str, kind: tar::EntryType, link: Option<&str>, declared: u64, content: &[u8]) -> Vec<u8> {
+    let mut h = tar::Header::new_old();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    h.set_entry_type(kind);
+    h.set_size(declared);
+    h.set_mode(0o644);
+    if let Some(l) = link {
+        h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
+    }
+    h.set_cksum();
+    let mut raw = h.as_bytes().to_vec();
+    raw.extend_from_slice(content);
+    raw.resize(raw.len().div_ceil(512) * 512 + 1024, 0);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&raw).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn hostile_bundles_are_refused_and_write_nothing_outside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("server");
+    let (addr, _) = start(&ws, Some(TOKEN));
+    let canary = tmp.path().join("escaped");
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (raw_bundle(&canary.display().to_string(), tar::EntryType::Regular, None, 3, b"bad"), "is an absolute path"),
+        (raw_bundle("../../escaped", tar::EntryType::Regular, None, 3, b"bad"), "leaves the pipeline folder"),
+        (raw_bundle("link", tar::EntryType::Symlink, Some("/etc"), 0, b""), "is a link"),
+        (raw_bundle("big.csv", tar::EntryType::Regular, None, 600 << 20, b"tiny"), "larger than 512 MiB"),
+        (raw_bundle("dev", tar::EntryType::Char, None, 0, b""), "not a regular file"),
+        (b"not a bundle at all".to_vec(), "not a valid tar.gz bundle"),
+    ];
+    for (bundle, why) in cases {
+        let r = request_bytes(addr, "/api/deploy", &bundle);
+        assert_eq!(r.status, 400, "{why}: {}", r.text());
+        assert!(r.json()["message"].as_str().unwrap().contains(why), "{why}: {}", r.text());
+    }
+    assert!(!canary.exists() && !ws.join("escaped").exists() && !tmp.path().join("server/.polder/escaped").exists());
+    // Nothing was kept: no version, no leftover incoming folder.
+    let left: Vec<_> = std::fs::read_dir(ws.join(".polder/deploys")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
+    // A bundle whose pipeline is invalid is refused with the engine's message.
+    let src = tmp.path().join("bad");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("pipeline.toml"), "[pipeline]\nname = \"bad\"\n\n[[task]]\nid = \"a\"\nkind = \"sqll\"\n").unwrap();
+    let out = Command::new(polder_bin())
+        .args(["deploy", &src.display().to_string(), "--to", &format!("http://{addr}")])
+        .env("POLDER_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind `sqll`"));
+}
+
+fn request_bytes(addr: SocketAddr, path: &str, body: &[u8]) -> Resp {
+    // The shared helper sends text bodies; bundles are binary.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/gzip\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    read_response(s)
+}
