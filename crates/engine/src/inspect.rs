@@ -140,3 +140,40 @@ pub fn ipc_to_json(bytes: &[u8]) -> Result<Vec<serde_json::Map<String, serde_jso
         .map_err(|e| Error::Invalid(format!("not an Arrow IPC file: {e}")))?;
     frame_json(&df)
 }
+
+/// Per-column statistics of an output: type, null count, min and max (as text), computed in one
+/// streaming pass over the artifact.
+pub fn column_stats(input: &Input) -> Result<Vec<serde_json::Value>> {
+    let lf = input.lazy()?;
+    let schema = lf.clone().collect_schema().map_err(|e| Error::Invalid(format!("cannot read the schema: {e}")))?;
+    let mut exprs = Vec::new();
+    for (name, dtype) in schema.iter() {
+        let c = col(name.clone());
+        exprs.push(c.clone().null_count().alias(format!("{name}\u{1}nulls")));
+        // min/max are defined for primitive, temporal and string columns; nested types get none.
+        if !dtype.is_nested() {
+            exprs.push(c.clone().min().cast(DataType::String).alias(format!("{name}\u{1}min")));
+            exprs.push(c.max().cast(DataType::String).alias(format!("{name}\u{1}max")));
+        }
+    }
+    let df = lf
+        .select(exprs)
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| Error::Invalid(format!("cannot compute statistics: {e}")))?;
+    let df = df.unwrap_single();
+    let cell = |key: String| -> serde_json::Value {
+        df.column(&key).ok().and_then(|c| c.get(0).ok()).map(|v| any_to_json(&v)).unwrap_or(serde_json::Value::Null)
+    };
+    Ok(schema
+        .iter()
+        .map(|(name, dtype)| {
+            serde_json::json!({
+                "name": name.as_str(),
+                "type": dtype.to_string(),
+                "null_count": cell(format!("{name}\u{1}nulls")),
+                "min": cell(format!("{name}\u{1}min")),
+                "max": cell(format!("{name}\u{1}max")),
+            })
+        })
+        .collect())
+}

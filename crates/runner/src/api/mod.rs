@@ -38,6 +38,8 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(runs::task_log))
         .routes(routes!(outputs::run_output))
         .routes(routes!(outputs::latest_output))
+        .routes(routes!(outputs::run_output_stats))
+        .routes(routes!(runs::task_log_stream))
         .routes(routes!(events::events))
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::versions))

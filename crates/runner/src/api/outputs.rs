@@ -89,3 +89,21 @@ async fn page(input: Input, q: PageQuery) -> Result<Response, ApiError> {
     .map_err(|e| ApiError::Internal(format!("reading the output crashed: {e}")))?;
     result
 }
+
+/// Per-column statistics (type, null count, min, max) of one task's output in one run.
+#[utoipa::path(get, path = "/api/runs/{id}/tasks/{task}/stats", tag = "outputs",
+    params(("id" = i64, Path, description = "Run id"), ("task" = String, Path, description = "Task id")),
+    responses((status = 200, description = "[{name, type, null_count, min, max}]"), (status = 404, description = "No output")))]
+pub async fn run_output_stats(
+    State(state): State<Arc<AppState>>,
+    Path((id, task)): Path<(i64, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let tr = state.ws.store.task_runs(id)?.into_iter().find(|t| t.task_id == task);
+    let tr = tr.ok_or_else(|| ApiError::NotFound(format!("run {id} has no task '{task}'")))?;
+    let rel = tr.artifact.ok_or_else(|| ApiError::NotFound(format!("task '{task}' of run {id} has no output")))?;
+    let input = Input::Artifact(state.ws.resolve(&rel));
+    let stats = tokio::task::spawn_blocking(move || inspect::column_stats(&input))
+        .await
+        .map_err(|e| ApiError::Internal(format!("statistics crashed: {e}")))??;
+    Ok(Json(serde_json::Value::Array(stats)))
+}

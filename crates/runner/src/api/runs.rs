@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
@@ -92,4 +93,60 @@ pub async fn retry_run(
 #[utoipa::path(get, path = "/api/queue", tag = "runs", responses((status = 200, description = "Queued runs")))]
 pub async fn queue(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     Ok(Json(serde_json::to_value(state.ws.store.queued()?).unwrap_or_default()))
+}
+
+/// A task's log as Server-Sent Events: what is there, then new lines as they are written,
+/// until the task run ends (then one `end` event with its status).
+#[utoipa::path(get, path = "/api/runs/{id}/tasks/{task}/log/stream", tag = "runs",
+    params(("id" = i64, Path, description = "Run id"), ("task" = String, Path, description = "Task id")),
+    responses((status = 200, description = "text/event-stream of log lines")))]
+pub async fn task_log_stream(
+    State(state): State<Arc<AppState>>,
+    Path((id, task)): Path<(i64, String)>,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+    if !state.ws.store.task_runs(id)?.iter().any(|t| t.task_id == task) {
+        return Err(ApiError::NotFound(format!("run {id} has no task '{task}'")));
+    }
+    struct Tail {
+        state: Arc<AppState>,
+        id: i64,
+        task: String,
+        offset: u64,
+        pending: std::collections::VecDeque<String>,
+        done: bool,
+    }
+    let tail = Tail { state, id, task, offset: 0, pending: Default::default(), done: false };
+    let stream = futures_util::stream::unfold(tail, |mut t| async move {
+        loop {
+            if let Some(line) = t.pending.pop_front() {
+                return Some((Ok(Event::default().data(line)), t));
+            }
+            if t.done {
+                return None;
+            }
+            let tr = t.state.ws.store.task_runs(t.id).ok().and_then(|v| v.into_iter().find(|x| x.task_id == t.task));
+            let finished = tr
+                .as_ref()
+                .is_some_and(|x| !matches!(x.status, polder_engine::TaskStatus::Pending | polder_engine::TaskStatus::Running));
+            if let Some(rel) = tr.as_ref().and_then(|x| x.log_path.clone()) {
+                if let Ok(bytes) = tokio::fs::read(t.state.ws.resolve(&rel)).await {
+                    let new = &bytes[(t.offset as usize).min(bytes.len())..];
+                    // Only whole lines; a partial last line waits for its newline.
+                    if let Some(end) = new.iter().rposition(|b| *b == b'\n') {
+                        t.pending.extend(String::from_utf8_lossy(&new[..end]).lines().map(str::to_string));
+                        t.offset += end as u64 + 1;
+                    }
+                }
+            }
+            if t.pending.is_empty() && finished {
+                t.done = true;
+                let status = tr.map(|x| x.status.to_string()).unwrap_or_default();
+                return Some((Ok(Event::default().event("end").data(status)), t));
+            }
+            if t.pending.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -119,6 +119,18 @@ fn trigger_a_run_and_page_its_output_as_json_and_arrow() {
     let from_ipc: Vec<Value> = polder_engine::inspect::ipc_to_json(&arrow.body).unwrap().into_iter().map(Value::Object).collect();
     assert_eq!(from_ipc, engine_values[10..30]);
 
+    // Column statistics, recomputed here.
+    let totals: Vec<i64> = (0..250).map(|c| (0..1000).filter(|i| i % 250 == c && i % 7 >= 3).map(|i| i % 7).sum()).collect();
+    let stats = get(addr, &format!("/api/runs/{run}/tasks/totals/stats")).json();
+    assert_eq!(stats[0]["name"], "customer");
+    assert_eq!(
+        (stats[0]["null_count"].as_i64(), stats[0]["min"].as_str(), stats[0]["max"].as_str()),
+        (Some(0), Some("c000"), Some("c249"))
+    );
+    assert_eq!(stats[1]["name"], "total");
+    let want = (totals.iter().min().unwrap().to_string(), totals.iter().max().unwrap().to_string());
+    assert_eq!((stats[1]["min"].as_str().unwrap().to_string(), stats[1]["max"].as_str().unwrap().to_string()), want);
+
     let latest = get(addr, "/api/pipelines/shop/tasks/totals/output?limit=3").json();
     assert_eq!(latest["rows"].as_array().unwrap().len(), 3);
 
@@ -185,4 +197,34 @@ fn events_stream_and_cancel() {
     assert!(seen.contains(&("task_finished".into(), "totals".into())), "{seen:?}");
     assert_eq!(wait_for_end(addr, run)["run"]["status"], "cancelled");
     assert_eq!(post(addr, &format!("/api/runs/{run}/cancel"), "").status, 409);
+}
+
+#[test]
+fn a_task_log_streams_live_until_the_task_ends() {
+    let tmp = workspace();
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    let run = post(addr, "/api/pipelines/shop/runs", r#"{"params": {"sleep": "1"}}"#).json()["run_id"].as_i64().unwrap();
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET /api/runs/{run}/tasks/slow/log/stream HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n")
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut reader = BufReader::new(s);
+    let (mut lines, mut end, mut line, mut in_end) = (Vec::new(), None, String::new(), false);
+    while end.is_none() {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        let l = line.trim_end();
+        if l == "event: end" {
+            in_end = true;
+        } else if let Some(data) = l.strip_prefix("data: ") {
+            if in_end {
+                end = Some(data.to_string());
+            } else {
+                lines.push(data.to_string());
+            }
+        }
+    }
+    assert_eq!(end.as_deref(), Some("success"));
+    assert!(lines.iter().any(|l| l.ends_with("| started")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("attempt 1 of task 'slow'")), "{lines:?}");
 }
