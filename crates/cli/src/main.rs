@@ -48,8 +48,10 @@ enum Command {
     Serve(commands::serve::Args),
     /// Bundle a pipeline folder and deploy it to a runner as a new version.
     Deploy(commands::deploy::Args),
-    /// Work with a runner: runs, trigger, logs.
+    /// Work with a runner: runs, trigger, logs, backfill.
     Remote(commands::remote::Args),
+    /// Run a pipeline locally once per schedule interval in a date range.
+    Backfill(commands::backfill::Args),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => commands::serve::run(&cli.workspace, a),
         Command::Deploy(a) => commands::deploy::run(a),
         Command::Remote(a) => commands::remote::run(a),
+        Command::Backfill(a) => commands::backfill::run(&cli.workspace, a),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod backfill;
 pub mod demo;
 pub mod deploy;
 pub mod gc;

@@ -36,6 +36,17 @@ enum Cmd {
         #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
         params: Vec<String>,
     },
+    /// Queue one run per schedule interval in a date range on the runner.
+    Backfill {
+        /// Pipeline name.
+        pipeline: String,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        from: String,
+        /// Last day, inclusive.
+        #[arg(long)]
+        until: String,
+    },
     /// Print a task's log.
     Logs {
         /// Run id.
@@ -76,6 +87,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 Some(id) => println!("started run {id} of '{pipeline}'"),
                 None => println!("queued as {} (the runner is at its run limit)", answer["queued"]),
             }
+        }
+        Cmd::Backfill { pipeline, from, until } => {
+            let body = serde_json::json!({ "from": from, "to": until }).to_string();
+            let answer = remote.post(&format!("/api/pipelines/{pipeline}/backfill"), "application/json", body.as_bytes())?;
+            let n = answer["queued"].as_array().map_or(0, |a| a.len());
+            println!("queued {n} runs of '{pipeline}' for run dates {}", answer["run_dates"]);
         }
         Cmd::Logs { run, task } => print!("{}", remote.get_text(&format!("/api/runs/{run}/tasks/{task}/log"))?),
     }

@@ -155,3 +155,22 @@ fn a_killed_run_is_marked_failed_and_the_next_run_reuses_finished_tasks() {
     assert!(o.status.success(), "{out}{err}");
     assert!(out.contains("(1 ran, 1 cached)"), "{out}");
 }
+
+#[test]
+fn backfill_runs_each_interval_with_its_logical_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = "[pipeline]\nname = \"b\"\nschedule = \"0 6 * * *\"\n\n[[task]]\nid = \"d\"\nkind = \"sql\"\nsql = \"SELECT '{{ run_date }}' AS run_date\"\n";
+    std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+    let d = dir.display().to_string();
+    let o = polder(tmp.path(), &["backfill", &d, "--from", "2024-02-28", "--until", "2024-03-01"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.starts_with("backfilling 'b': 3 intervals"), "{out}");
+    for (n, date) in ["2024-02-27", "2024-02-28", "2024-02-29"].iter().enumerate() {
+        assert!(out.contains(&format!("run_date {date}: run {} success", n + 1)), "{out}");
+    }
+    let (json, _) = text(&polder(tmp.path(), &["preview", &d, "d", "--json"]));
+    assert_eq!(json.trim(), r#"{"run_date":"2024-02-29"}"#);
+}
