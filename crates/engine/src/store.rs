@@ -137,6 +137,17 @@ pub struct OutputFacts {
     pub artifact: Option<String>,
 }
 
+/// Which runs to list.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    /// Only this pipeline.
+    pub pipeline: Option<String>,
+    /// Only runs in this state.
+    pub status: Option<RunStatus>,
+    /// Only runs older than this id (paging).
+    pub before_id: Option<i64>,
+}
+
 /// Counts per status.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct StatusCounts {
@@ -422,14 +433,36 @@ impl Store {
 
     /// Runs, newest first, optionally of one pipeline.
     pub fn list_runs(&self, pipeline: Option<&str>, limit: usize) -> Result<Vec<RunRecord>> {
+        self.find_runs(&RunFilter { pipeline: pipeline.map(str::to_string), ..Default::default() }, limit)
+    }
+
+    /// Runs matching `filter`, newest first; page with `before_id` (the last id of the previous page).
+    pub fn find_runs(&self, filter: &RunFilter, limit: usize) -> Result<Vec<RunRecord>> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(
                 "SELECT id, pipeline, status, params, trigger, started_at_ms, ended_at_ms, error FROM runs
-                 WHERE (?1 IS NULL OR pipeline = ?1) ORDER BY id DESC LIMIT ?2",
+                 WHERE (?1 IS NULL OR pipeline = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR id < ?3)
+                 ORDER BY id DESC LIMIT ?4",
             )
             .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(params![pipeline, limit as i64], run_from_row).map_err(|e| self.err(e))?;
+        let status = filter.status.map(|s| s.as_str());
+        let rows = stmt
+            .query_map(params![filter.pipeline, status, filter.before_id, limit as i64], run_from_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Finished task runs' count and total seconds per task kind and status (for metrics).
+    pub fn task_durations(&self) -> Result<Vec<(String, String, i64, f64)>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT kind, status, COUNT(*), COALESCE(SUM(ended_at_ms - started_at_ms), 0) / 1000.0 FROM task_runs
+                 WHERE started_at_ms IS NOT NULL AND ended_at_ms IS NOT NULL GROUP BY kind, status ORDER BY kind, status",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 

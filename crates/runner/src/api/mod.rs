@@ -27,6 +27,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(status::openapi))
         .routes(routes!(pipelines::list_pipelines))
         .routes(routes!(pipelines::get_pipeline))
+        .routes(routes!(pipelines::validate_spec))
         .routes(routes!(pipelines::trigger_run))
         .routes(routes!(pipelines::backfill))
         .routes(routes!(runs::queue))

@@ -202,3 +202,44 @@ pub async fn backfill(
     }
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": ids, "run_dates": dates }))))
 }
+
+/// Body of a validation request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateRequest {
+    /// The text of a `pipeline.toml` (SQL inline, or files named relative to `dir`).
+    pub spec: String,
+    /// A pipeline folder in the workspace to resolve `.sql` files from (default: none).
+    #[serde(default)]
+    pub dir: Option<String>,
+}
+
+/// Checks a pipeline spec without saving it: every problem, with line and column.
+#[utoipa::path(post, path = "/api/pipelines/validate", tag = "pipelines",
+    request_body(content = ValidateRequest),
+    responses((status = 200, description = "{valid, problems: [{line, col, message}], tasks, edges}")))]
+pub async fn validate_spec(
+    State(state): State<Arc<AppState>>,
+    Json(req): Json<ValidateRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let dir = match &req.dir {
+        Some(d) if d.split('/').any(|c| c == "..") => return Err(ApiError::BadRequest("`dir` may not contain `..`".into())),
+        Some(d) => state.ws.root().join(d),
+        None => state.ws.state_dir().join("validate-scratch"),
+    };
+    Ok(Json(match polder_engine::spec::parse(&dir, &req.spec) {
+        Ok(p) => {
+            let edges: Vec<Value> =
+                p.tasks.iter().flat_map(|t| t.upstream.iter().map(move |u| json!({ "from": u, "to": t.id }))).collect();
+            json!({ "valid": true, "problems": [], "tasks": p.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(), "edges": edges })
+        }
+        Err(e) => {
+            let problems: Vec<Value> = e
+                .problems
+                .iter()
+                .map(|p| json!({ "line": p.location.as_ref().map(|l| l.line), "col": p.location.as_ref().map(|l| l.col), "message": p.message }))
+                .collect();
+            json!({ "valid": false, "problems": problems })
+        }
+    }))
+}

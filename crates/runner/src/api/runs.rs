@@ -13,11 +13,15 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Filters of the run list.
+/// Filters and paging of the run list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RunQuery {
     /// Only runs of this pipeline.
     pub pipeline: Option<String>,
+    /// Only runs in this state: running, success, failed, cancelled.
+    pub status: Option<String>,
+    /// Only runs older than this id: pass the last id of the previous page.
+    pub before: Option<i64>,
     /// Most runs returned (default 50, at most 500).
     pub limit: Option<usize>,
 }
@@ -26,7 +30,15 @@ pub struct RunQuery {
 #[utoipa::path(get, path = "/api/runs", tag = "runs", params(RunQuery), responses((status = 200, description = "Runs")))]
 pub async fn list_runs(State(state): State<Arc<AppState>>, Query(q): Query<RunQuery>) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(50).min(500);
-    let runs = state.ws.store.list_runs(q.pipeline.as_deref(), limit)?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            polder_engine::RunStatus::parse(s)
+                .ok_or_else(|| ApiError::BadRequest(format!("status `{s}`: use running, success, failed or cancelled")))?,
+        ),
+    };
+    let filter = polder_engine::store::RunFilter { pipeline: q.pipeline, status, before_id: q.before };
+    let runs = state.ws.store.find_runs(&filter, limit)?;
     Ok(Json(serde_json::to_value(runs).unwrap_or_default()))
 }
 

@@ -42,6 +42,15 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResp
     for (status, n) in &counts.tasks {
         out.push_str(&format!("polder_task_runs{{status=\"{status}\"}} {n}\n"));
     }
+    out.push_str("# HELP polder_task_duration_seconds Time spent in finished task runs, by kind and status.\n# TYPE polder_task_duration_seconds summary\n");
+    for (kind, status, n, secs) in state.ws.store.task_durations()? {
+        out.push_str(&format!("polder_task_duration_seconds_sum{{kind=\"{kind}\",status=\"{status}\"}} {secs}\n"));
+        out.push_str(&format!("polder_task_duration_seconds_count{{kind=\"{kind}\",status=\"{status}\"}} {n}\n"));
+    }
+    let queued = state.ws.store.queued()?.len();
+    out.push_str(&format!(
+        "# HELP polder_queue_depth Runs waiting for a slot.\n# TYPE polder_queue_depth gauge\npolder_queue_depth {queued}\n"
+    ));
     out.push_str(&format!("# HELP polder_active_runs Runs in progress on this runner.\n# TYPE polder_active_runs gauge\npolder_active_runs {active}\n"));
     out.push_str(&format!(
         "# HELP polder_uptime_seconds Seconds since the runner started.\n# TYPE polder_uptime_seconds counter\npolder_uptime_seconds {}\n",

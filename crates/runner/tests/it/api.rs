@@ -151,6 +151,31 @@ fn trigger_a_run_and_page_its_output_as_json_and_arrow() {
     assert!(metrics.contains("polder_runs{status=\"success\"} 2"), "{metrics}");
     assert!(metrics.contains("polder_active_runs 0"), "{metrics}");
 
+    // Filters and paging.
+    let failed = get(addr, "/api/runs?status=failed").json();
+    assert!(failed.as_array().unwrap().is_empty());
+    let page1 = get(addr, "/api/runs?limit=1").json();
+    let older = get(addr, &format!("/api/runs?limit=5&before={}", page1[0]["id"])).json();
+    assert_eq!(older[0]["id"].as_i64(), Some(run));
+    assert_eq!(get(addr, "/api/runs?status=weird").status, 400);
+    let metrics = get(addr, "/metrics").text();
+    assert!(metrics.contains("polder_task_duration_seconds_count{kind=\"sql\",status=\"success\"} 1"), "{metrics}");
+    assert!(metrics.contains("polder_queue_depth 0"), "{metrics}");
+
+    // Validating a spec without saving it.
+    let v = post(
+        addr,
+        "/api/pipelines/validate",
+        &serde_json::json!({ "spec": "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\"\nkind = \"sqll\"\n" }).to_string(),
+    )
+    .json();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["problems"][0]["line"], 6);
+    assert!(v["problems"][0]["message"].as_str().unwrap().contains("did you mean `sql`"));
+    let v = post(addr, "/api/pipelines/validate", &serde_json::json!({ "spec": SPEC }).to_string()).json();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["edges"].as_array().unwrap().len(), 2);
+
     let bad = post(addr, "/api/pipelines/shop/runs", r#"{"params": {"nope": "1"}}"#);
     assert_eq!(bad.status, 400);
     assert!(bad.json()["message"].as_str().unwrap().contains("unknown parameter `nope`"));
