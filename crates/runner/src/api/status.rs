@@ -13,12 +13,20 @@ use crate::state::AppState;
 /// Version, uptime, workspace and runs in progress.
 #[utoipa::path(get, path = "/api/status", tag = "runner", responses((status = 200, description = "Runner status")))]
 pub async fn status(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let active: Vec<i64> = state.active.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect();
+    let mut active: Vec<i64> = state.active.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect();
+    active.sort_unstable();
+    let queued = state.ws.store.queued().map(|q| q.len()).unwrap_or(0);
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_secs": state.started.elapsed().as_secs(),
         "workspace": state.ws.root().display().to_string(),
         "active_runs": active,
+        "max_active_runs": state.max_active_runs,
+        "queued_runs": queued,
+        "resources": {
+            "rss_bytes": rss_bytes(),
+            "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        },
     }))
 }
 
@@ -57,4 +65,11 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResp
         state.started.elapsed().as_secs()
     ));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
+
+/// This process's resident memory (Linux `/proc`; None elsewhere).
+fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
 }

@@ -253,3 +253,29 @@ fn a_task_log_streams_live_until_the_task_ends() {
     assert!(lines.iter().any(|l| l.ends_with("| started")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("attempt 1 of task 'slow'")), "{lines:?}");
 }
+
+#[test]
+fn status_and_the_remote_cli() {
+    let tmp = workspace();
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    let status = get(addr, "/api/status").json();
+    assert_eq!(status["queued_runs"], 0);
+    assert!(status["resources"]["rss_bytes"].as_u64().unwrap() > 1_000_000);
+
+    let polder = |args: &[&str]| {
+        let mut full = args.to_vec();
+        let to = format!("http://{addr}");
+        full.extend(["--to", &to]);
+        let o = std::process::Command::new(polder_bin()).args(&full).env("POLDER_TOKEN", TOKEN).output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+    };
+    let (ok, out) = polder(&["remote", "trigger", "shop", "--param", "min=5"]);
+    assert!(ok && out.starts_with("started run 1 of 'shop'"), "{out}");
+    wait_for_end(addr, 1);
+    let (ok, out) = polder(&["remote", "runs"]);
+    assert!(ok && out.contains("shop") && out.contains("success"), "{out}");
+    let (ok, out) = polder(&["remote", "logs", "1", "slow"]);
+    assert!(ok && out.contains("| started"), "{out}");
+    let (ok, out) = polder(&["remote", "trigger", "nope"]);
+    assert!(!ok && out.contains("failed (404 Not Found): no pipeline 'nope'"), "{out}");
+}
