@@ -94,11 +94,12 @@ pub fn page_json(input: &Input, offset: usize, limit: usize) -> Result<(Vec<serd
     Ok((frame_json(&df)?, total))
 }
 
-/// A page of an output as an Arrow IPC file (readable by apache-arrow's `tableFromIPC`).
+/// A page of an output as an uncompressed Arrow IPC stream (apache-arrow's `tableFromIPC` or
+/// `RecordBatchReader` read it; compressed IPC it cannot).
 pub fn page_ipc(input: &Input, offset: usize, limit: usize) -> Result<Vec<u8>> {
     let mut df = slice(input, offset, limit)?;
     let mut buf = Vec::new();
-    IpcWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::Invalid(format!("cannot encode the page: {e}")))?;
+    IpcStreamWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::Invalid(format!("cannot encode the page: {e}")))?;
     Ok(buf)
 }
 
@@ -133,11 +134,11 @@ fn frame_json(df: &DataFrame) -> Result<Vec<serde_json::Map<String, serde_json::
     Ok(rows)
 }
 
-/// Rows of an Arrow IPC file (as served by the runner's output pages) as JSON objects.
+/// Rows of an Arrow IPC stream (as served by the runner's output pages) as JSON objects.
 pub fn ipc_to_json(bytes: &[u8]) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
-    let df = IpcReader::new(std::io::Cursor::new(bytes))
+    let df = IpcStreamReader::new(std::io::Cursor::new(bytes))
         .finish()
-        .map_err(|e| Error::Invalid(format!("not an Arrow IPC file: {e}")))?;
+        .map_err(|e| Error::Invalid(format!("not an Arrow IPC stream: {e}")))?;
     frame_json(&df)
 }
 

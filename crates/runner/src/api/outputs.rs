@@ -26,14 +26,14 @@ pub struct PageQuery {
     pub offset: Option<usize>,
     /// Rows (default 100).
     pub limit: Option<usize>,
-    /// `json` (default) or `arrow` (an Arrow IPC file).
+    /// `json` (default) or `arrow` (an uncompressed Arrow IPC stream).
     pub format: Option<String>,
 }
 
 /// A page of one task's output in one run.
 #[utoipa::path(get, path = "/api/runs/{id}/tasks/{task}/output", tag = "outputs",
     params(("id" = i64, Path, description = "Run id"), ("task" = String, Path, description = "Task id"), PageQuery),
-    responses((status = 200, description = "JSON {offset, limit, total_rows, schema, rows}, or Arrow IPC with X-Total-Rows"),
+    responses((status = 200, description = "JSON {offset, limit, total_rows, schema, rows}, or an Arrow IPC stream with X-Total-Rows"),
               (status = 404, description = "No output")))]
 pub async fn run_output(
     State(state): State<Arc<AppState>>,
@@ -75,7 +75,7 @@ async fn page(input: Input, q: PageQuery) -> Result<Response, ApiError> {
             let bytes = inspect::page_ipc(&input, offset, limit)?;
             let mut resp = bytes.into_response();
             let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.apache.arrow.file"));
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.apache.arrow.stream"));
             h.insert("x-total-rows", HeaderValue::from(total));
             Ok(resp)
         } else {
