@@ -133,3 +133,87 @@ impl SpecDocument {
         Ok(load(&self.dir)?)
     }
 }
+
+impl SpecDocument {
+    /// Sets `key` of task `id` from JSON (what editors send): strings, numbers, booleans, arrays
+    /// and objects (as inline tables); `null` removes the key.
+    pub fn set_task_json(&mut self, id: &str, key: &str, value: &serde_json::Value) -> Result<()> {
+        if key == "id" {
+            return Err(Error::Invalid("rename a task with rename_task, not by setting `id`".into()));
+        }
+        match value {
+            serde_json::Value::Null => self.remove_task_value(id, key),
+            v => self.set_task_value(id, key, json_to_toml(v)?),
+        }
+    }
+
+    /// Writes the SQL of task `id`: into its `.sql` file (atomically) if it has one, else as its
+    /// inline `sql`. The whole pipeline is validated with the new SQL first; on error nothing changes.
+    pub fn write_task_sql(&mut self, id: &str, sql: &str) -> Result<Pipeline> {
+        let file = self.task_mut(id)?.get("file").and_then(|v| v.as_str()).map(str::to_string);
+        match file {
+            Some(file) => {
+                // Validate as if the SQL were inline, then write the file itself.
+                let mut probe = self.clone();
+                probe.remove_task_value(id, "file")?;
+                probe.set_task_value(id, "sql", sql)?;
+                parse(&self.dir, &probe.text())?;
+                let path = self.dir.join(&file);
+                write_atomic(&path, sql.as_bytes())?;
+                Ok(load(&self.dir)?)
+            }
+            None => {
+                self.set_task_value(id, "sql", sql)?;
+                self.save()
+            }
+        }
+    }
+}
+
+/// A JSON value as a TOML value (objects become inline tables; null is not representable).
+pub fn json_to_toml(v: &serde_json::Value) -> Result<Value> {
+    use serde_json::Value as J;
+    Ok(match v {
+        J::Null => return Err(Error::Invalid("null has no TOML form; remove the key instead".into())),
+        J::Bool(b) => Value::from(*b),
+        J::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::from(i),
+            (None, Some(f)) => Value::from(f),
+            _ => return Err(Error::Invalid(format!("number {n} does not fit TOML"))),
+        },
+        J::String(s) => Value::from(s.as_str()),
+        J::Array(items) => {
+            let mut arr = toml_edit::Array::new();
+            for item in items {
+                arr.push(json_to_toml(item)?);
+            }
+            Value::Array(arr)
+        }
+        J::Object(map) => {
+            let mut t = toml_edit::InlineTable::new();
+            for (k, item) in map {
+                t.insert(k, json_to_toml(item)?);
+            }
+            Value::InlineTable(t)
+        }
+    })
+}
+
+/// A new pipeline folder `parent/name` with a minimal `pipeline.toml`; refuses an existing folder.
+pub fn create_pipeline(parent: &Path, name: &str, description: Option<&str>) -> Result<Pipeline> {
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        return Err(Error::Invalid(format!("pipeline name `{name}` may only use letters, digits, `_` and `-`")));
+    }
+    let dir = parent.join(name);
+    if dir.exists() {
+        return Err(Error::Invalid(format!("{} already exists", dir.display())));
+    }
+    let mut text = format!("[pipeline]\nname = \"{name}\"\n");
+    if let Some(d) = description {
+        text.push_str(&format!("description = {}\n", Value::from(d)));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+    write_atomic(&dir.join(SPEC_FILE), text.as_bytes())?;
+    Ok(load(&dir)?)
+}

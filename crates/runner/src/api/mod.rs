@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource. The router and its OpenAPI document come from the
 //! same `#[utoipa::path]` annotations, so the spec cannot drift from the routes.
 
+pub mod authoring;
 pub mod deploys;
 pub mod events;
 pub mod health;
@@ -25,7 +26,13 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(health::health))
         .routes(routes!(status::status))
         .routes(routes!(status::openapi))
-        .routes(routes!(pipelines::list_pipelines))
+        .routes(routes!(pipelines::list_pipelines, authoring::create))
+        .routes(routes!(authoring::add_task))
+        .routes(routes!(authoring::update_task, authoring::remove_task))
+        .routes(routes!(authoring::rename_task))
+        .routes(routes!(authoring::write_sql))
+        .routes(routes!(authoring::set_inputs))
+        .routes(routes!(authoring::preview))
         .routes(routes!(pipelines::get_pipeline))
         .routes(routes!(pipelines::validate_spec))
         .routes(routes!(pipelines::trigger_run))

@@ -43,6 +43,13 @@ pub async fn list_pipelines(State(state): State<Arc<AppState>>) -> Json<Value> {
     responses((status = 200, description = "The pipeline"), (status = 404, description = "No such pipeline")))]
 pub async fn get_pipeline(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     let p = find(&state, &name)?;
+    let mut v = pipeline_json(&p);
+    v["version"] = json!(crate::deploys::active(state.ws.state_dir(), &p.name));
+    Ok(Json(v))
+}
+
+/// A pipeline as the API shows it: settings, tasks (with their settings) and edges.
+pub fn pipeline_json(p: &Pipeline) -> Value {
     let edges: Vec<Value> =
         p.tasks.iter().flat_map(|t| t.upstream.iter().map(move |u| json!({ "from": u, "to": t.id }))).collect();
     let tasks: Vec<Value> = p
@@ -50,12 +57,11 @@ pub async fn get_pipeline(State(state): State<Arc<AppState>>, Path(name): Path<S
         .iter()
         .map(|t| json!({ "id": t.id, "kind": t.kind_name(), "description": t.description, "upstream": t.upstream, "materialize": t.materialize, "settings": t.kind }))
         .collect();
-    Ok(Json(json!({
-        "name": p.name, "description": p.description, "schedule": p.schedule, "engine": p.engine,
-        "version": crate::deploys::active(state.ws.state_dir(), &p.name), "timezone": p.timezone,
+    json!({
+        "name": p.name, "description": p.description, "schedule": p.schedule, "engine": p.engine, "timezone": p.timezone,
         "params": p.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
         "tasks": tasks, "edges": edges,
-    })))
+    })
 }
 
 /// Body of a trigger request.

@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod authoring;
 mod deploy;
 mod http;
 mod restart;

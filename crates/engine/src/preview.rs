@@ -1,0 +1,78 @@
+//! Previews: run one source or SQL task with a row limit on its upstreams' latest outputs, as a
+//! notebook cell does, without recording a run.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::executor::{guarded, plan};
+use crate::inspect;
+use crate::params::Params;
+use crate::spec::{Pipeline, TaskKind};
+use crate::tasks::{self, CancelFlag, Input, TaskContext, TaskLog};
+use crate::workspace::Workspace;
+
+/// The first rows a task would produce.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Preview {
+    /// Rows as JSON objects.
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Columns `[{"name", "type"}]`.
+    pub schema: serde_json::Value,
+    /// Wall time of the task, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// Runs `task` (a source or SQL task) with at most `limit` rows, reading its upstreams' newest
+/// outputs; `sql` replaces the task's SQL (an unsaved cell). Nothing is recorded or kept.
+pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usize, sql: Option<&str>) -> Result<Preview> {
+    let params = Params::resolve(pipeline, &[])?;
+    let mut planned = plan(pipeline, &params)?
+        .into_iter()
+        .find(|p| p.id == task)
+        .ok_or_else(|| Error::NotFound(format!("pipeline '{}' has no task '{task}'", pipeline.name)))?;
+    match (&mut planned.kind, sql) {
+        (TaskKind::Sql(s), Some(text)) => {
+            s.sql = params.render(text).map_err(|e| Error::Invalid(format!("task '{task}': {e}")))?;
+        }
+        (TaskKind::Source(_) | TaskKind::Sql(_), _) => {}
+        _ => {
+            return Err(Error::Invalid(format!(
+                "task '{task}' is a {} task; previews are for source and sql tasks",
+                planned.kind.name()
+            )))
+        }
+    }
+    let mut upstream: BTreeMap<String, Input> = BTreeMap::new();
+    for u in &planned.upstream {
+        let input = inspect::latest(ws, pipeline, u).map_err(|e| {
+            Error::Invalid(format!("upstream '{u}' of '{task}' has no output to preview on ({e}); run the pipeline first"))
+        })?;
+        upstream.insert(u.clone(), input);
+    }
+    let dir = ws.state_dir().join("previews");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+    let out = crate::fsutil::temp_path_for(&dir.join(format!("{task}.parquet")));
+    let started = std::time::Instant::now();
+    let log = TaskLog::discard();
+    let cancel = CancelFlag::new();
+    let ctx = TaskContext {
+        task_id: &planned.id,
+        kind: &planned.kind,
+        engine: planned.engine,
+        pipeline_dir: &pipeline.dir,
+        files: &planned.files,
+        upstream: &upstream,
+        output: &out,
+        log: &log,
+        cancel: &cancel,
+        duckdb: &ws.duckdb,
+        limit: Some(limit),
+    };
+    let result = guarded(|| tasks::run(&ctx)).map_err(Error::Task).and_then(|_| {
+        let input = Input::Artifact(out.clone());
+        let (rows, _) = inspect::page_json(&input, 0, limit)?;
+        Ok(Preview { rows, schema: inspect::schema(&input)?, elapsed_ms: started.elapsed().as_millis() as u64 })
+    });
+    let _ = std::fs::remove_file(&out);
+    result
+}

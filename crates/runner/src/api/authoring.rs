@@ -1,0 +1,262 @@
+//! Authoring: create pipelines and edit their tasks through the engine's spec editor, so the
+//! files on disk keep hand-written comments and order; preview a task without a run.
+//! Every edit is validated before anything is written; a rejected edit changes nothing.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use polder_engine::spec::edit::{create_pipeline, SpecDocument};
+use polder_engine::Pipeline;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The workspace folder of pipeline `name` (deployed versions are read-only).
+fn editable_dir(state: &AppState, name: &str) -> Result<PathBuf, ApiError> {
+    for (dir, loaded) in polder_engine::spec::discover(state.ws.root()) {
+        let matches = match &loaded {
+            Ok(p) => p.name == name,
+            Err(_) => dir.file_name().is_some_and(|d| d == name),
+        };
+        if matches {
+            return Ok(dir);
+        }
+    }
+    if crate::deploys::active(state.ws.state_dir(), name).is_some() {
+        return Err(ApiError::Conflict(format!(
+            "pipeline '{name}' is a deployed version, which is read-only; edit its source and deploy again"
+        )));
+    }
+    Err(ApiError::NotFound(format!("no pipeline '{name}' in {}", state.ws.root().display())))
+}
+
+/// Runs a blocking edit of pipeline `name` and answers with the pipeline as saved.
+async fn edit(
+    state: Arc<AppState>,
+    name: String,
+    f: impl FnOnce(&mut SpecDocument) -> polder_engine::Result<Option<Pipeline>> + Send + 'static,
+) -> Result<Json<Value>, ApiError> {
+    let dir = editable_dir(&state, &name)?;
+    let saved = tokio::task::spawn_blocking(move || -> Result<Pipeline, ApiError> {
+        let mut doc = SpecDocument::open(&dir)?;
+        match f(&mut doc)? {
+            Some(p) => Ok(p),
+            None => Ok(doc.save()?),
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("edit crashed: {e}")))??;
+    Ok(Json(super::pipelines::pipeline_json(&saved)))
+}
+
+/// Body of a create request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePipeline {
+    /// Name, also the folder created in the workspace.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Creates an empty pipeline folder in the workspace.
+#[utoipa::path(post, path = "/api/pipelines", tag = "authoring", request_body(content = CreatePipeline),
+    responses((status = 201, description = "The new pipeline"), (status = 400, description = "Bad name or the folder exists")))]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Json(req): Json<CreatePipeline>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if crate::catalog::find(&state, &req.name).is_ok() {
+        return Err(ApiError::Conflict(format!("a pipeline named '{}' exists", req.name)));
+    }
+    let p = create_pipeline(state.ws.root(), &req.name, req.description.as_deref())?;
+    Ok((StatusCode::CREATED, Json(super::pipelines::pipeline_json(&p))))
+}
+
+/// Body of an add-task request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddTask {
+    /// Task id.
+    pub id: String,
+    /// Kind: source, sql, validate, sink, shell.
+    pub kind: String,
+    /// Other fields, as in pipeline.toml (`{"sql": "SELECT …"}`, `{"format": "csv", "path": "…"}`).
+    #[serde(default)]
+    pub settings: Map<String, Value>,
+}
+
+/// Appends a task.
+#[utoipa::path(post, path = "/api/pipelines/{name}/tasks", tag = "authoring",
+    params(("name" = String, Path, description = "Pipeline name")), request_body(content = AddTask),
+    responses((status = 200, description = "The pipeline as saved"), (status = 400, description = "The edit is invalid; nothing changed")))]
+pub async fn add_task(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Json(req): Json<AddTask>,
+) -> Result<Json<Value>, ApiError> {
+    edit(state, name, move |doc| {
+        let mut fields = Vec::new();
+        for (k, v) in &req.settings {
+            fields.push((k.as_str(), polder_engine::spec::edit::json_to_toml(v)?));
+        }
+        doc.add_task(&req.id, &req.kind, fields)?;
+        Ok(None)
+    })
+    .await
+}
+
+/// Body of an update: fields to set; `null` removes a field.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTask {
+    /// Fields to change.
+    pub settings: Map<String, Value>,
+}
+
+/// Changes fields of a task, keeping the comments around them.
+#[utoipa::path(patch, path = "/api/pipelines/{name}/tasks/{task}", tag = "authoring",
+    params(("name" = String, Path, description = "Pipeline name"), ("task" = String, Path, description = "Task id")),
+    request_body(content = UpdateTask),
+    responses((status = 200, description = "The pipeline as saved"), (status = 400, description = "The edit is invalid; nothing changed")))]
+pub async fn update_task(
+    State(state): State<Arc<AppState>>,
+    Path((name, task)): Path<(String, String)>,
+    Json(req): Json<UpdateTask>,
+) -> Result<Json<Value>, ApiError> {
+    edit(state, name, move |doc| {
+        for (k, v) in &req.settings {
+            doc.set_task_json(&task, k, v)?;
+        }
+        Ok(None)
+    })
+    .await
+}
+
+/// Removes a task.
+#[utoipa::path(delete, path = "/api/pipelines/{name}/tasks/{task}", tag = "authoring",
+    params(("name" = String, Path, description = "Pipeline name"), ("task" = String, Path, description = "Task id")),
+    responses((status = 200, description = "The pipeline as saved"), (status = 400, description = "Other tasks still read it; nothing changed")))]
+pub async fn remove_task(
+    State(state): State<Arc<AppState>>,
+    Path((name, task)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    edit(state, name, move |doc| {
+        doc.remove_task(&task)?;
+        Ok(None)
+    })
+    .await
+}
+
+/// Body of a rename.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameTask {
+    /// The new id.
+    pub to: String,
+}
+
+/// Renames a task and the `input`/`inputs` references to it (SQL text is left to its author).
+#[utoipa::path(post, path = "/api/pipelines/{name}/tasks/{task}/rename", tag = "authoring",
+    params(("name" = String, Path, description = "Pipeline name"), ("task" = String, Path, description = "Task id")),
+    request_body(content = RenameTask),
+    responses((status = 200, description = "The pipeline as saved"), (status = 400, description = "The edit is invalid; nothing changed")))]
+pub async fn rename_task(
+    State(state): State<Arc<AppState>>,
+    Path((name, task)): Path<(String, String)>,
+    Json(req): Json<RenameTask>,
+) -> Result<Json<Value>, ApiError> {
+    edit(state, name, move |doc| {
+        doc.rename_task(&task, &req.to)?;
+        Ok(None)
+    })
+    .await
+}
+
+/// Body of a SQL write.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteSql {
+    /// The query.
+    pub sql: String,
+}
+
+/// Writes a task's SQL (its `.sql` file, or inline), after validating the whole pipeline with it.
+#[utoipa::path(put, path = "/api/pipelines/{name}/tasks/{task}/sql", tag = "authoring",
+    params(("name" = String, Path, description = "Pipeline name"), ("task" = String, Path, description = "Task id")),
+    request_body(content = WriteSql),
+    responses((status = 200, description = "The pipeline as saved"), (status = 400, description = "The SQL is invalid; nothing changed")))]
+pub async fn write_sql(
+    State(state): State<Arc<AppState>>,
+    Path((name, task)): Path<(String, String)>,
+    Json(req): Json<WriteSql>,
+) -> Result<Json<Value>, ApiError> {
+    edit(state, name, move |doc| doc.write_task_sql(&task, &req.sql).map(Some)).await
+}
+
+/// Body of an edge update.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetInputs {
+    /// Upstream tasks this task waits for, beyond those its SQL or `input` names.
+    pub inputs: Vec<String>,
+}
+
+/// Sets a task's explicit upstream edges (`inputs`).
+#[utoipa::path(put, path = "/api/pipelines/{name}/tasks/{task}/inputs", tag = "authoring",
+    params(("name" = String, Path, description = "Pipeline name"), ("task" = String, Path, description = "Task id")),
+    request_body(content = SetInputs),
+    responses((status = 200, description = "The pipeline as saved"), (status = 400, description = "Unknown task or a cycle; nothing changed")))]
+pub async fn set_inputs(
+    State(state): State<Arc<AppState>>,
+    Path((name, task)): Path<(String, String)>,
+    Json(req): Json<SetInputs>,
+) -> Result<Json<Value>, ApiError> {
+    edit(state, name, move |doc| {
+        let value = if req.inputs.is_empty() { Value::Null } else { json!(req.inputs) };
+        doc.set_task_json(&task, "inputs", &value)?;
+        Ok(None)
+    })
+    .await
+}
+
+/// Body of a preview.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// Most rows (default 100, at most 10,000).
+    pub limit: Option<usize>,
+    /// Unsaved SQL to preview instead of the task's.
+    pub sql: Option<String>,
+}
+
+/// Runs one source or SQL task with a row limit on its upstreams' newest outputs; nothing is recorded.
+#[utoipa::path(post, path = "/api/pipelines/{name}/tasks/{task}/preview", tag = "authoring",
+    params(("name" = String, Path, description = "Pipeline name"), ("task" = String, Path, description = "Task id")),
+    request_body(content = PreviewRequest),
+    responses((status = 200, description = "{rows, schema, elapsed_ms}"), (status = 400, description = "SQL error, or upstreams without output")))]
+pub async fn preview(
+    State(state): State<Arc<AppState>>,
+    Path((name, task)): Path<(String, String)>,
+    body: Option<Json<PreviewRequest>>,
+) -> Result<Json<Value>, ApiError> {
+    let req = body.map(|b| b.0).unwrap_or_default();
+    let p = crate::catalog::find(&state, &name)?;
+    let limit = req.limit.unwrap_or(100).min(10_000);
+    let st = state.clone();
+    let out =
+        tokio::task::spawn_blocking(move || polder_engine::preview::preview_task(&st.ws, &p, &task, limit, req.sql.as_deref()))
+            .await
+            .map_err(|e| ApiError::Internal(format!("preview crashed: {e}")))?
+            .map_err(|e| match e {
+                polder_engine::Error::Task(t) => ApiError::BadRequest(t.to_string()),
+                other => other.into(),
+            })?;
+    Ok(Json(serde_json::to_value(out).unwrap_or_default()))
+}
