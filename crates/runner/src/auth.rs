@@ -79,7 +79,11 @@ pub async fn require_auth(State(state): State<Arc<AppState>>, req: Request, next
             return Err(ApiError::ForbiddenHost(format!("Host `{host}` is not served here; use one of: {}", hosts.join(", "))));
         }
     }
-    if PUBLIC_PATHS.contains(&req.uri().path()) {
+    let path = req.uri().path();
+    // The UI's files are public (they hold no data; the page asks for the token). API routes,
+    // known or not, and metrics need the token.
+    let is_ui = !(path.starts_with("/api/") || path == "/api" || path == "/metrics");
+    if PUBLIC_PATHS.contains(&path) || is_ui {
         return Ok(next.run(req).await);
     }
     let given = req.headers().get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));

@@ -33,6 +33,8 @@ pub struct ServeOptions {
     pub allow_hosts: Vec<String>,
     /// Most runs executing at once on this runner; more wait in the queue.
     pub max_active_runs: usize,
+    /// The built web UI (a folder with `index.html`) to serve at `/`.
+    pub ui_dir: Option<PathBuf>,
 }
 
 /// A runner listening on a socket, ready to serve.
@@ -57,7 +59,7 @@ impl Runner {
             tracing::warn!(%addr, "listening on a non-loopback address without TLS: put a TLS proxy in front, tokens travel in clear text");
         }
         let hosts = auth::allowed_hosts(addr, &opts.allow_hosts);
-        let state = AppState::new(ws, auth::Auth { token_hash, hosts }, opts.max_active_runs.max(1));
+        let state = AppState::new(ws, auth::Auth { token_hash, hosts }, opts.max_active_runs.max(1), opts.ui_dir.clone());
         let (app, _) = api::router(state.clone());
         Ok(Runner { addr, new_token, listener, app, state })
     }

@@ -28,13 +28,15 @@ pub struct AppState {
     pub started: Instant,
     /// The OpenAPI document, as served.
     pub openapi: OnceLock<String>,
+    /// The built web UI to serve at `/`, if any.
+    pub ui_dir: Option<std::path::PathBuf>,
     /// Deploys and rollbacks take turns.
     pub deploy_lock: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
     /// Shared state for a runner over `ws`.
-    pub fn new(ws: Arc<Workspace>, auth: Auth, max_active_runs: usize) -> Arc<AppState> {
+    pub fn new(ws: Arc<Workspace>, auth: Auth, max_active_runs: usize, ui_dir: Option<std::path::PathBuf>) -> Arc<AppState> {
         let (events, _) = broadcast::channel(1024);
         Arc::new(AppState {
             ws,
@@ -44,6 +46,7 @@ impl AppState {
             max_active_runs,
             started: Instant::now(),
             openapi: OnceLock::new(),
+            ui_dir,
             deploy_lock: tokio::sync::Mutex::new(()),
         })
     }

@@ -25,6 +25,9 @@ pub struct Args {
     /// Most runs executing at once; more wait in the queue.
     #[arg(long, default_value_t = 4)]
     max_active_runs: usize,
+    /// The built web UI to serve at `/` (default: ui/dist when it exists).
+    #[arg(long, env = "POLDER_UI_DIR")]
+    ui_dir: Option<PathBuf>,
 }
 
 /// Binds, prints the address (and a new token, once), then serves until killed.
@@ -40,6 +43,7 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
         rotate_token: args.rotate_token,
         allow_hosts: args.allow_hosts,
         max_active_runs: args.max_active_runs,
+        ui_dir: args.ui_dir.or_else(|| Some(PathBuf::from("ui/dist")).filter(|d| d.join("index.html").is_file())),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

@@ -9,6 +9,7 @@ pub mod outputs;
 pub mod pipelines;
 pub mod runs;
 pub mod status;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -58,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
     api.info.description = Some("Every route but /api/health needs `Authorization: Bearer <token>`.".into());
     let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
     let router = router
+        .fallback(ui::serve_ui)
         .layer(axum::extract::DefaultBodyLimit::max(deploys::MAX_UPLOAD_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_auth))
         .with_state(state);

@@ -65,10 +65,46 @@ fn generated_token_is_stored_hashed_and_rotates() {
         rotate_token: true,
         allow_hosts: vec![],
         max_active_runs: 4,
+        ui_dir: None,
     };
     let (addr3, rotated) = start_with(opts);
     let rotated = rotated.unwrap();
     assert_ne!(rotated, token);
     assert_eq!(request(addr3, "GET", "/api/status", Some(&token), None, None).status, 401);
     assert_eq!(request(addr3, "GET", "/api/status", Some(&rotated), None, None).status, 200);
+}
+
+#[test]
+fn the_ui_is_served_without_a_token_and_the_api_still_needs_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ui = tmp.path().join("dist");
+    std::fs::create_dir_all(ui.join("assets")).unwrap();
+    std::fs::write(ui.join("index.html"), "<!doctype html><title>Polder</title>").unwrap();
+    std::fs::write(ui.join("assets/app.js"), "console.log('polder')").unwrap();
+    std::fs::write(tmp.path().join("secret.txt"), "do not serve").unwrap();
+    let opts = ServeOptions {
+        workspace: tmp.path().join("ws"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        token: Some(TOKEN.into()),
+        rotate_token: false,
+        allow_hosts: vec![],
+        max_active_runs: 4,
+        ui_dir: Some(ui),
+    };
+    let (addr, _) = start_with(opts);
+    let index = request(addr, "GET", "/", None, None, None);
+    assert_eq!((index.status, index.header("content-type")), (200, Some("text/html; charset=utf-8")));
+    assert!(index.text().contains("<title>Polder</title>"));
+    let js = request(addr, "GET", "/assets/app.js", None, None, None);
+    assert_eq!((js.status, js.header("content-type")), (200, Some("text/javascript; charset=utf-8")));
+    // Client-side routes get the page; missing assets and escapes do not leak files.
+    assert!(request(addr, "GET", "/pipelines/shop/runs/3", None, None, None).text().contains("<title>Polder</title>"));
+    assert_eq!(request(addr, "GET", "/assets/missing.js", None, None, None).status, 404);
+    assert!(!request(addr, "GET", "/../secret.txt", None, None, None).text().contains("do not serve"));
+    assert!(!request(addr, "GET", "/%2e%2e/secret.txt", None, None, None).text().contains("do not serve"));
+    // Unknown API routes still want the token, and are 404 with it.
+    assert_eq!(request(addr, "GET", "/api/nope", None, None, None).status, 401);
+    assert_eq!(request(addr, "GET", "/api/nope", Some(TOKEN), None, None).status, 404);
+    // The Host check covers the UI too.
+    assert_eq!(request(addr, "GET", "/", None, Some("evil.example"), None).status, 403);
 }

@@ -102,6 +102,7 @@ pub fn start(workspace: &Path, token: Option<&str>) -> (SocketAddr, Option<Strin
         rotate_token: false,
         allow_hosts: vec![],
         max_active_runs: 4,
+        ui_dir: None,
     };
     start_with(opts)
 }
