@@ -32,6 +32,15 @@ pub fn find(state: &AppState, name: &str) -> Result<Pipeline, ApiError> {
     if let Some(dir) = deploys::active_dir(state.ws.state_dir(), name) {
         return polder_engine::load(&dir).map_err(|e| ApiError::BadRequest(e.to_string()));
     }
+    // Fast path: the folder is usually named after the pipeline; no need to load every pipeline.
+    let direct = state.ws.root().join(name);
+    if direct.join(polder_engine::spec::SPEC_FILE).is_file() {
+        if let Ok(p) = polder_engine::load(&direct) {
+            if p.name == name {
+                return Ok(p);
+            }
+        }
+    }
     for (dir, loaded) in polder_engine::spec::discover(state.ws.root()) {
         match loaded {
             Ok(p) if p.name == name => return Ok(p),
