@@ -37,13 +37,7 @@ impl Remote {
 
     /// GET a JSON document.
     pub fn get_json(&self, path: &str) -> Result<Value> {
-        let resp = self
-            .agent
-            .get(format!("{}{path}", self.url))
-            .header("Authorization", format!("Bearer {}", self.token))
-            .call()
-            .with_context(|| format!("cannot reach the runner at {}", self.url))?;
-        Ok(serde_json::from_str(&self.check(&format!("GET {path}"), resp)?)?)
+        Ok(serde_json::from_str(&self.get_text(path)?)?)
     }
 
     /// GET text.

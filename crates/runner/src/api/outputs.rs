@@ -40,10 +40,7 @@ pub async fn run_output(
     Path((id, task)): Path<(i64, String)>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let tr = state.ws.store.task_runs(id)?.into_iter().find(|t| t.task_id == task);
-    let tr = tr.ok_or_else(|| ApiError::NotFound(format!("run {id} has no task '{task}'")))?;
-    let rel = tr.artifact.ok_or_else(|| ApiError::NotFound(format!("task '{task}' of run {id} has no output")))?;
-    page(Input::Artifact(state.ws.resolve(&rel)), q).await
+    page(run_artifact(&state, id, &task)?, q).await
 }
 
 /// A page of a task's newest output (a view is computed from its upstreams' newest outputs).
@@ -58,6 +55,14 @@ pub async fn latest_output(
     let p = super::pipelines::find(&state, &name)?;
     let input = inspect::latest(&state.ws, &p, &task)?;
     page(input, q).await
+}
+
+/// The output artifact of `task` in run `id`.
+fn run_artifact(state: &AppState, id: i64, task: &str) -> Result<Input, ApiError> {
+    let tr = state.ws.store.task_runs(id)?.into_iter().find(|t| t.task_id == task);
+    let tr = tr.ok_or_else(|| ApiError::NotFound(format!("run {id} has no task '{task}'")))?;
+    let rel = tr.artifact.ok_or_else(|| ApiError::NotFound(format!("task '{task}' of run {id} has no output")))?;
+    Ok(Input::Artifact(state.ws.resolve(&rel)))
 }
 
 async fn page(input: Input, q: PageQuery) -> Result<Response, ApiError> {
@@ -98,10 +103,7 @@ pub async fn run_output_stats(
     State(state): State<Arc<AppState>>,
     Path((id, task)): Path<(i64, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let tr = state.ws.store.task_runs(id)?.into_iter().find(|t| t.task_id == task);
-    let tr = tr.ok_or_else(|| ApiError::NotFound(format!("run {id} has no task '{task}'")))?;
-    let rel = tr.artifact.ok_or_else(|| ApiError::NotFound(format!("task '{task}' of run {id} has no output")))?;
-    let input = Input::Artifact(state.ws.resolve(&rel));
+    let input = run_artifact(&state, id, &task)?;
     let stats = tokio::task::spawn_blocking(move || inspect::column_stats(&input))
         .await
         .map_err(|e| ApiError::Internal(format!("statistics crashed: {e}")))??;
