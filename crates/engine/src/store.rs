@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// States of a run.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
@@ -23,6 +24,7 @@ pub enum RunStatus {
 }
 
 /// States of a task within a run.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
@@ -71,6 +73,7 @@ impl TaskStatus {
 }
 
 /// A run as stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
     /// Run id (increasing).
@@ -92,6 +95,7 @@ pub struct RunRecord {
 }
 
 /// A task run as stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskRunRecord {
     /// The run.
@@ -216,6 +220,7 @@ CREATE TABLE run_queue (
 ";
 
 /// A run waiting for a free slot on a runner.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueuedRun {
     /// Queue entry id (increasing: the queue is first in, first out).

@@ -6,6 +6,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+/// The body of every error response.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable kind: not_found, bad_request, unauthorized, forbidden_host, conflict, internal.
+    pub code: String,
+    /// What was wrong and how to fix it.
+    pub message: String,
+}
+
 /// An error answered to an API client as `{"code": …, "message": …}`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -48,7 +57,7 @@ impl IntoResponse for ApiError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
         }
-        (status, Json(serde_json::json!({ "code": code, "message": self.to_string() }))).into_response()
+        (status, Json(ErrorBody { code: code.into(), message: self.to_string() })).into_response()
     }
 }
 

@@ -9,7 +9,6 @@ use axum::Json;
 use polder_engine::inspect;
 use polder_engine::tasks::Input;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -18,6 +17,32 @@ use crate::state::AppState;
 pub const MAX_JSON_ROWS: usize = 10_000;
 /// Most rows in one Arrow page.
 pub const MAX_ARROW_ROWS: usize = 500_000;
+
+/// A column of an output.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Polars type name (`i64`, `str`, `date`, …).
+    #[serde(rename = "type")]
+    pub dtype: String,
+}
+
+/// A JSON page of an output.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Page {
+    /// First row of the page.
+    pub offset: usize,
+    /// Rows asked for (after the cap).
+    pub limit: usize,
+    /// Rows in the whole output.
+    pub total_rows: u64,
+    /// Columns.
+    pub schema: Vec<Column>,
+    /// The rows, as objects keyed by column name.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+}
 
 /// Which rows, in which encoding.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -33,7 +58,7 @@ pub struct PageQuery {
 /// A page of one task's output in one run.
 #[utoipa::path(get, path = "/api/runs/{id}/tasks/{task}/output", tag = "outputs",
     params(("id" = i64, Path, description = "Run id"), ("task" = String, Path, description = "Task id"), PageQuery),
-    responses((status = 200, description = "JSON {offset, limit, total_rows, schema, rows}, or an Arrow IPC stream with X-Total-Rows"),
+    responses((status = 200, description = "A JSON page, or an Arrow IPC stream with X-Total-Rows", body = Page),
               (status = 404, description = "No output")))]
 pub async fn run_output(
     State(state): State<Arc<AppState>>,
@@ -84,10 +109,9 @@ async fn page(input: Input, q: PageQuery) -> Result<Response, ApiError> {
             h.insert("x-total-rows", HeaderValue::from(total));
             Ok(resp)
         } else {
-            let (rows, total) = inspect::page_json(&input, offset, limit)?;
-            let schema = inspect::schema(&input)?;
-            Ok(Json(json!({ "offset": offset, "limit": limit, "total_rows": total, "schema": schema, "rows": rows }))
-                .into_response())
+            let (rows, total_rows) = inspect::page_json(&input, offset, limit)?;
+            let schema = serde_json::from_value(inspect::schema(&input)?).unwrap_or_default();
+            Ok(Json(Page { offset, limit, total_rows, schema, rows }).into_response())
         }
     })
     .await

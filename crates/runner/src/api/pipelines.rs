@@ -64,6 +64,17 @@ pub fn pipeline_json(p: &Pipeline) -> Value {
     })
 }
 
+/// Answer to a trigger: the run started, or waits in the queue.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TriggerResponse {
+    /// The run, when it started at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<i64>,
+    /// The queue entry, when the runner was at a limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<i64>,
+}
+
 /// Body of a trigger request.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -80,12 +91,12 @@ pub struct TriggerRequest {
 #[utoipa::path(post, path = "/api/pipelines/{name}/runs", tag = "runs",
     params(("name" = String, Path, description = "Pipeline name")),
     request_body(content = TriggerRequest, description = "Parameters (all optional)"),
-    responses((status = 202, description = "Run started: {run_id}"), (status = 400, description = "Invalid pipeline or parameters")))]
+    responses((status = 202, description = "Run started (`run_id`) or queued (`queued`)", body = TriggerResponse), (status = 400, description = "Invalid pipeline or parameters", body = crate::error::ErrorBody)))]
 pub async fn trigger_run(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     body: Option<Json<TriggerRequest>>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<TriggerResponse>), ApiError> {
     let req = body.map(|b| b.0).unwrap_or_default();
     let pipeline = find(&state, &name)?;
     let opts = RunOptions {
@@ -103,10 +114,10 @@ pub async fn trigger_run(
             ));
         }
         let id = state.ws.store.enqueue(&pipeline.name, &serde_json::to_string(&params).unwrap_or_default(), "api")?;
-        return Ok((StatusCode::ACCEPTED, Json(json!({ "queued": id }))));
+        return Ok((StatusCode::ACCEPTED, Json(TriggerResponse { run_id: None, queued: Some(id) })));
     }
     let run_id = start_run(state, pipeline, opts).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
+    Ok((StatusCode::ACCEPTED, Json(TriggerResponse { run_id: Some(run_id), queued: None })))
 }
 
 /// Starts `pipeline` in the background; returns its run id once recorded. Events go to SSE clients.

@@ -7,7 +7,8 @@ use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
+use polder_engine::store::{RunRecord, TaskRunRecord};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
@@ -27,8 +28,8 @@ pub struct RunQuery {
 }
 
 /// Runs, newest first.
-#[utoipa::path(get, path = "/api/runs", tag = "runs", params(RunQuery), responses((status = 200, description = "Runs")))]
-pub async fn list_runs(State(state): State<Arc<AppState>>, Query(q): Query<RunQuery>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/runs", tag = "runs", params(RunQuery), responses((status = 200, description = "Runs", body = Vec<RunRecord>)))]
+pub async fn list_runs(State(state): State<Arc<AppState>>, Query(q): Query<RunQuery>) -> Result<Json<Vec<RunRecord>>, ApiError> {
     let limit = q.limit.unwrap_or(50).min(500);
     let status = match q.status.as_deref() {
         None => None,
@@ -38,18 +39,26 @@ pub async fn list_runs(State(state): State<Arc<AppState>>, Query(q): Query<RunQu
         ),
     };
     let filter = polder_engine::store::RunFilter { pipeline: q.pipeline, status, before_id: q.before };
-    let runs = state.ws.store.find_runs(&filter, limit)?;
-    Ok(Json(serde_json::to_value(runs).unwrap_or_default()))
+    Ok(Json(state.ws.store.find_runs(&filter, limit)?))
+}
+
+/// A run with its task runs.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RunDetail {
+    /// The run.
+    pub run: RunRecord,
+    /// Its task runs, in declaration order.
+    pub tasks: Vec<TaskRunRecord>,
 }
 
 /// One run with its task runs.
 #[utoipa::path(get, path = "/api/runs/{id}", tag = "runs",
     params(("id" = i64, Path, description = "Run id")),
-    responses((status = 200, description = "The run and its tasks"), (status = 404, description = "No such run")))]
-pub async fn get_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    responses((status = 200, description = "The run and its tasks", body = RunDetail), (status = 404, description = "No such run", body = crate::error::ErrorBody)))]
+pub async fn get_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<RunDetail>, ApiError> {
     let run = state.ws.store.get_run(id)?.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
     let tasks = state.ws.store.task_runs(id)?;
-    Ok(Json(json!({ "run": run, "tasks": tasks })))
+    Ok(Json(RunDetail { run, tasks }))
 }
 
 /// Cancels a run in progress.
@@ -102,9 +111,9 @@ pub async fn retry_run(
 }
 
 /// Runs waiting for a free slot, oldest first.
-#[utoipa::path(get, path = "/api/queue", tag = "runs", responses((status = 200, description = "Queued runs")))]
-pub async fn queue(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(serde_json::to_value(state.ws.store.queued()?).unwrap_or_default()))
+#[utoipa::path(get, path = "/api/queue", tag = "runs", responses((status = 200, description = "Queued runs", body = Vec<polder_engine::store::QueuedRun>)))]
+pub async fn queue(State(state): State<Arc<AppState>>) -> Result<Json<Vec<polder_engine::store::QueuedRun>>, ApiError> {
+    Ok(Json(state.ws.store.queued()?))
 }
 
 /// A task's log as Server-Sent Events: what is there, then new lines as they are written,

@@ -108,3 +108,29 @@ fn the_ui_is_served_without_a_token_and_the_api_still_needs_one() {
     // The Host check covers the UI too.
     assert_eq!(request(addr, "GET", "/", None, Some("evil.example"), None).status, 403);
 }
+
+#[test]
+fn the_openapi_document_types_the_main_responses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    let spec = get(addr, "/api/openapi.json").json();
+    assert_eq!(spec["info"]["title"], "Polder runner API");
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "RunRecord",
+        "TaskRunRecord",
+        "RunStatus",
+        "TaskStatus",
+        "RunDetail",
+        "Page",
+        "ErrorBody",
+        "TriggerResponse",
+        "TriggerRequest",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} missing: {:?}", schemas.keys().collect::<Vec<_>>());
+    }
+    let ok = &spec["paths"]["/api/runs/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(ok, "#/components/schemas/RunDetail");
+    let statuses = &schemas["TaskStatus"]["enum"];
+    assert!(statuses.as_array().unwrap().contains(&serde_json::json!("upstream_failed")), "{statuses}");
+}
