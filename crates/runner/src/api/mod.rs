@@ -54,7 +54,10 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(deploys::versions))
         .routes(routes!(deploys::rollback))
         .split_for_parts();
+    // OpenApiRouter::new() starts from utoipa's own package metadata; replace all of it.
     api.info.title = "Polder runner API".into();
+    api.info.contact = None;
+    api.info.license = Some(utoipa::openapi::License::new(env!("CARGO_PKG_LICENSE")));
     api.info.version = env!("CARGO_PKG_VERSION").into();
     api.info.description = Some("Every route but /api/health needs `Authorization: Bearer <token>`.".into());
     let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());

@@ -134,3 +134,18 @@ fn the_openapi_document_types_the_main_responses() {
     let statuses = &schemas["TaskStatus"]["enum"];
     assert!(statuses.as_array().unwrap().contains(&serde_json::json!("upstream_failed")), "{statuses}");
 }
+
+/// The committed `crates/runner/openapi.json` (from which the UI's types are generated) matches
+/// the routes; run with `UPDATE_OPENAPI=1` to rewrite it after changing the API.
+#[test]
+fn the_committed_openapi_document_is_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    let served = get(addr, "/api/openapi.json").text();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, format!("{served}\n")).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed.trim_end() == served.trim_end(), "crates/runner/openapi.json is stale: rerun the tests with UPDATE_OPENAPI=1 and commit it");
+}
