@@ -178,3 +178,162 @@ pub fn column_stats(input: &Input) -> Result<Vec<serde_json::Value>> {
         })
         .collect())
 }
+
+/// How to order and filter an output before paging it (server-side, for grids).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct View {
+    /// (column, descending), applied in order.
+    pub sort: Vec<(String, bool)>,
+    /// Conditions, all of which a row must meet.
+    pub filters: Vec<Filter>,
+}
+
+/// One condition on a column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    /// The column.
+    pub column: String,
+    /// The comparison.
+    pub op: FilterOp,
+    /// The value compared with (text; cast to the column's type). Unused by the null tests.
+    pub value: String,
+}
+
+/// Comparisons a grid filter can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Less than.
+    Lt,
+    /// At most.
+    Le,
+    /// Greater than.
+    Gt,
+    /// At least.
+    Ge,
+    /// The text contains the value (literal, case-sensitive).
+    Contains,
+    /// Null.
+    IsNull,
+    /// Not null.
+    NotNull,
+}
+
+impl View {
+    /// Parses `sort=col:asc,col2:desc` and `filter=col:op:value` (repeatable) query values.
+    pub fn parse(sort: Option<&str>, filters: &[String]) -> Result<View> {
+        let mut view = View::default();
+        for part in sort.unwrap_or("").split(',').filter(|p| !p.is_empty()) {
+            let (col, dir) = part.rsplit_once(':').unwrap_or((part, "asc"));
+            let desc = match dir {
+                "asc" => false,
+                "desc" => true,
+                other => return Err(Error::Invalid(format!("sort direction `{other}` for `{col}`: use asc or desc"))),
+            };
+            view.sort.push((col.to_string(), desc));
+        }
+        for f in filters {
+            let mut it = f.splitn(3, ':');
+            let (column, op, value) = (it.next().unwrap_or(""), it.next().unwrap_or(""), it.next().unwrap_or(""));
+            let op = match op {
+                "eq" => FilterOp::Eq,
+                "ne" => FilterOp::Ne,
+                "lt" => FilterOp::Lt,
+                "le" => FilterOp::Le,
+                "gt" => FilterOp::Gt,
+                "ge" => FilterOp::Ge,
+                "contains" => FilterOp::Contains,
+                "is_null" => FilterOp::IsNull,
+                "not_null" => FilterOp::NotNull,
+                other => {
+                    return Err(Error::Invalid(format!(
+                        "filter `{f}`: unknown operator `{other}`; use column:op:value with eq, ne, lt, le, gt, ge, contains, is_null, not_null"
+                    )))
+                }
+            };
+            view.filters.push(Filter { column: column.to_string(), op, value: value.to_string() });
+        }
+        Ok(view)
+    }
+
+    /// Applies the view to an output's frame; unknown columns are errors naming the columns there are.
+    pub fn apply(&self, lf: LazyFrame) -> Result<LazyFrame> {
+        if self.sort.is_empty() && self.filters.is_empty() {
+            return Ok(lf);
+        }
+        let mut lf = lf;
+        let schema = lf.collect_schema().map_err(|e| Error::Invalid(format!("cannot read the schema: {e}")))?;
+        let check = |c: &str| -> Result<DataType> {
+            schema.get(c).cloned().ok_or_else(|| {
+                let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+                Error::Invalid(format!("no column `{c}`; columns: {}", names.join(", ")))
+            })
+        };
+        for f in &self.filters {
+            let dtype = check(&f.column)?;
+            let c = col(f.column.as_str());
+            let v = || lit(f.value.clone()).strict_cast(dtype.clone());
+            let pred = match f.op {
+                FilterOp::Eq => c.eq(v()),
+                FilterOp::Ne => c.neq(v()),
+                FilterOp::Lt => c.lt(v()),
+                FilterOp::Le => c.lt_eq(v()),
+                FilterOp::Gt => c.gt(v()),
+                FilterOp::Ge => c.gt_eq(v()),
+                FilterOp::Contains => c.cast(DataType::String).str().contains_literal(lit(f.value.clone())),
+                FilterOp::IsNull => c.is_null(),
+                FilterOp::NotNull => c.is_not_null(),
+            };
+            lf = lf.filter(pred);
+        }
+        if !self.sort.is_empty() {
+            for (c, _) in &self.sort {
+                check(c)?;
+            }
+            let cols: Vec<Expr> = self.sort.iter().map(|(c, _)| col(c.as_str())).collect();
+            let desc: Vec<bool> = self.sort.iter().map(|(_, d)| *d).collect();
+            let opts =
+                SortMultipleOptions::default().with_order_descending_multi(desc).with_nulls_last(true).with_maintain_order(true);
+            lf = lf.sort_by_exprs(cols, opts);
+        }
+        Ok(lf)
+    }
+}
+
+/// A page of an output seen through `view`, as JSON, with the row count after filtering.
+pub fn view_page_json(
+    input: &Input,
+    view: &View,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<serde_json::Map<String, serde_json::Value>>, u64)> {
+    if view == &View::default() {
+        return page_json(input, offset, limit);
+    }
+    let err = |e: PolarsError| Error::Invalid(format!("cannot read the output: {e}"));
+    let lf = view.apply(input.lazy()?)?;
+    let total = lf.clone().select([len()]).collect().map_err(err)?;
+    let total = total.column("len").and_then(|c| c.get(0)).map_err(err)?.extract::<u64>().unwrap_or(0);
+    let limit = limit.min(IdxSize::MAX as usize) as IdxSize;
+    let df = lf.slice(offset as i64, limit).collect().map_err(err)?;
+    Ok((frame_json(&df)?, total))
+}
+
+/// A page of an output seen through `view`, as an Arrow IPC stream, with the filtered row count.
+pub fn view_page_ipc(input: &Input, view: &View, offset: usize, limit: usize) -> Result<(Vec<u8>, u64)> {
+    if view == &View::default() {
+        return Ok((page_ipc(input, offset, limit)?, row_count(input)?));
+    }
+    let err = |e: PolarsError| Error::Invalid(format!("cannot read the output: {e}"));
+    let lf = view.apply(input.lazy()?)?;
+    let total = lf.clone().select([len()]).collect().map_err(err)?;
+    let total = total.column("len").and_then(|c| c.get(0)).map_err(err)?.extract::<u64>().unwrap_or(0);
+    let limit = limit.min(IdxSize::MAX as usize) as IdxSize;
+    let mut df = lf.slice(offset as i64, limit).collect().map_err(err)?;
+    let mut buf = Vec::new();
+    IpcStreamWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::Invalid(format!("cannot encode the page: {e}")))?;
+    Ok((buf, total))
+}

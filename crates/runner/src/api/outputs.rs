@@ -53,6 +53,11 @@ pub struct PageQuery {
     pub limit: Option<usize>,
     /// `json` (default) or `arrow` (an uncompressed Arrow IPC stream).
     pub format: Option<String>,
+    /// Server-side order: `col:asc,col2:desc`.
+    pub sort: Option<String>,
+    /// Server-side filter: `col:op:value` conditions joined by `;` (ops: eq, ne, lt, le, gt, ge,
+    /// contains, is_null, not_null); rows must meet all. `total_rows` counts the filtered rows.
+    pub filter: Option<String>,
 }
 
 /// A page of one task's output in one run.
@@ -98,18 +103,20 @@ async fn page(input: Input, q: PageQuery) -> Result<Response, ApiError> {
         Some(other) => return Err(ApiError::BadRequest(format!("format `{other}`: use json or arrow"))),
     };
     let limit = q.limit.unwrap_or(100).min(if arrow { MAX_ARROW_ROWS } else { MAX_JSON_ROWS });
+    let filters: Vec<String> =
+        q.filter.as_deref().unwrap_or("").split(';').filter(|f| !f.is_empty()).map(str::to_string).collect();
+    let view = inspect::View::parse(q.sort.as_deref(), &filters)?;
     // Polars work is blocking; keep it off the async workers.
     let result = tokio::task::spawn_blocking(move || -> Result<Response, ApiError> {
         if arrow {
-            let total = inspect::row_count(&input)?;
-            let bytes = inspect::page_ipc(&input, offset, limit)?;
+            let (bytes, total) = inspect::view_page_ipc(&input, &view, offset, limit)?;
             let mut resp = bytes.into_response();
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.apache.arrow.stream"));
             h.insert("x-total-rows", HeaderValue::from(total));
             Ok(resp)
         } else {
-            let (rows, total_rows) = inspect::page_json(&input, offset, limit)?;
+            let (rows, total_rows) = inspect::view_page_json(&input, &view, offset, limit)?;
             let schema = serde_json::from_value(inspect::schema(&input)?).unwrap_or_default();
             Ok(Json(Page { offset, limit, total_rows, schema, rows }).into_response())
         }

@@ -131,6 +131,38 @@ fn trigger_a_run_and_page_its_output_as_json_and_arrow() {
     let want = (totals.iter().min().unwrap().to_string(), totals.iter().max().unwrap().to_string());
     assert_eq!((stats[1]["min"].as_str().unwrap().to_string(), stats[1]["max"].as_str().unwrap().to_string()), want);
 
+    // Server-side sort and filter, recomputed here.
+    let mut want: Vec<(String, i64)> =
+        (0..250).map(|c| (format!("c{c:03}"), totals[c as usize])).filter(|(_, t)| *t >= 8).collect();
+    want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let page = get(
+        addr,
+        &format!("/api/runs/{run}/tasks/totals/output?limit=5&offset=2&sort=total:desc,customer:asc&filter=total:ge:8"),
+    )
+    .json();
+    assert_eq!(page["total_rows"].as_u64(), Some(want.len() as u64));
+    let got: Vec<(String, i64)> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["customer"].as_str().unwrap().to_string(), r["total"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(got, want[2..7]);
+    let page = get(addr, &format!("/api/runs/{run}/tasks/totals/output?filter=customer:contains:c00;n:eq:4")).json();
+    let expect = (0..10).filter(|c| (0..1000).filter(|i| i % 250 == *c && i % 7 >= 3).count() == 4).count();
+    assert_eq!(page["total_rows"].as_u64(), Some(expect as u64));
+    let arrow = get(
+        addr,
+        &format!("/api/runs/{run}/tasks/totals/output?format=arrow&sort=total:desc,customer:asc&filter=total:ge:8&limit=3"),
+    );
+    assert_eq!(arrow.header("x-total-rows"), Some(want.len().to_string().as_str()));
+    let from_ipc = polder_engine::inspect::ipc_to_json(&arrow.body).unwrap();
+    assert_eq!(from_ipc[0]["customer"].as_str(), Some(want[0].0.as_str()));
+    let bad = get(addr, &format!("/api/runs/{run}/tasks/totals/output?sort=nope:asc"));
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["message"].as_str().unwrap().contains("no column `nope`; columns: customer, total, n"));
+    assert_eq!(get(addr, &format!("/api/runs/{run}/tasks/totals/output?filter=total:like:3")).status, 400);
+
     let latest = get(addr, "/api/pipelines/shop/tasks/totals/output?limit=3").json();
     assert_eq!(latest["rows"].as_array().unwrap().len(), 3);
 

@@ -147,5 +147,8 @@ fn the_committed_openapi_document_is_current() {
         std::fs::write(&path, format!("{served}\n")).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed.trim_end() == served.trim_end(), "crates/runner/openapi.json is stale: rerun the tests with UPDATE_OPENAPI=1 and commit it");
+    assert!(
+        committed.trim_end() == served.trim_end(),
+        "crates/runner/openapi.json is stale: rerun the tests with UPDATE_OPENAPI=1 and commit it"
+    );
 }
