@@ -36,6 +36,8 @@ enum Command {
     Runs(commands::runs::Args),
     /// Show one run and its tasks.
     Show(commands::show::Args),
+    /// Print a task's log.
+    Logs(commands::logs::Args),
     /// Print the head of a task's latest output.
     Preview(commands::preview::Args),
     /// Generate the demo data if missing, run examples/medallion and print the gold table.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Run(a) => commands::run::run(&cli.workspace, a),
         Command::Runs(a) => commands::runs::run(&cli.workspace, a),
         Command::Show(a) => commands::show::run(&cli.workspace, a),
+        Command::Logs(a) => commands::logs::run(&cli.workspace, a),
         Command::Preview(a) => commands::preview::run(&cli.workspace, a),
         Command::Demo(a) => commands::demo::run(&cli.workspace, a),
         Command::Gen(a) => commands::gen::run(a),

@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod gc;
 pub mod gen;
 pub mod init;
+pub mod logs;
 pub mod preview;
 pub mod remote;
 pub mod run;
