@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: formatting, then the unit and integration tests.
+# Runs every test of the project: Rust formatting and tests, then the UI's type check, unit tests,
+# build, and the browser test (Debian's Chromium driven by playwright-core against polder serve).
 # One profile (dev, with optimized dependencies) serves tests, the CLI and the demo, so Polars
 # and DuckDB compile once; the target dir lives outside the clone so fresh clones reuse it.
 set -euo pipefail
@@ -9,3 +10,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 # Polars' dependency features and rebuilds it.
 cargo fmt --all --check
 cargo test --workspace "$@"
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run typecheck
+npm test
+npm run build
+node tests/e2e/ui.e2e.mjs

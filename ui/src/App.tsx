@@ -1,0 +1,374 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ApiClient, ApiError } from './api/client';
+import { subscribeEvents, type StreamStatus } from './api/events';
+import { applyEvent, statesFromRun, type TaskStates } from './api/runState';
+import type { PipelineDetail, PipelineSummary, Run, RunDetail, RunnerEvent } from './api/types';
+import { clearAuth, loadAuth, saveAuth, type Auth } from './auth';
+import { DagCanvas } from './components/DagCanvas';
+import { Explorer } from './components/Explorer';
+import { Login } from './components/Login';
+import { LogView } from './components/LogView';
+import { OutputGrid } from './components/OutputGrid';
+import { RunsList, RunTasks } from './components/RunsPanel';
+import { useTheme } from './theme';
+
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
+const TERMINAL = new Set(['success', 'cached', 'skipped', 'failed', 'upstream_failed', 'cancelled']);
+
+/** Server states win, except that a live terminal state beats a stale pending/running one. */
+function mergeStates(live: TaskStates, server: TaskStates): TaskStates {
+  const out: TaskStates = { ...live, ...server };
+  for (const [k, v] of Object.entries(live)) {
+    const s = server[k];
+    if (TERMINAL.has(v) && (s === 'pending' || s === 'running')) out[k] = v;
+  }
+  return out;
+}
+
+export function App() {
+  const [auth, setAuth] = useState<Auth | null>(loadAuth);
+  const [authError, setAuthError] = useState<string | null>(null);
+  const theme = useTheme();
+
+  const signOut = useCallback((reason?: string) => {
+    clearAuth();
+    setAuth(null);
+    setAuthError(reason ?? null);
+  }, []);
+
+  if (!auth)
+    return (
+      <Login
+        initialError={authError}
+        onLogin={(a) => {
+          saveAuth(a);
+          setAuthError(null);
+          setAuth(a);
+        }}
+      />
+    );
+  return <Workbench auth={auth} onSignOut={signOut} theme={theme} />;
+}
+
+function Workbench({
+  auth,
+  onSignOut,
+  theme,
+}: {
+  auth: Auth;
+  onSignOut: (reason?: string) => void;
+  theme: ReturnType<typeof useTheme>;
+}) {
+  const client = useMemo(() => new ApiClient(auth.url, auth.token), [auth]);
+  const [pipelines, setPipelines] = useState<PipelineSummary[] | null>(null);
+  const [pipelinesError, setPipelinesError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(() => localStorage.getItem('polder.pipeline'));
+  const [detail, setDetail] = useState<PipelineDetail | null>(null);
+  const [detailError, setDetailError] = useState<string | null>(null);
+  const [runs, setRuns] = useState<Run[] | null>(null);
+  const [runsError, setRunsError] = useState<string | null>(null);
+  const [runId, setRunId] = useState<number | null>(null);
+  const [followLatest, setFollowLatest] = useState(true);
+  const [runDetail, setRunDetail] = useState<RunDetail | null>(null);
+  const [runError, setRunError] = useState<string | null>(null);
+  const [states, setStates] = useState<TaskStates>({});
+  const [task, setTask] = useState<string | null>(null);
+  const [bottomTab, setBottomTab] = useState<'output' | 'log'>('output');
+  const [triggerMsg, setTriggerMsg] = useState<{ error: boolean; text: string } | null>(null);
+  const [stream, setStream] = useState<StreamStatus>('connecting');
+  const [now, setNow] = useState(() => Date.now());
+  const [runVersion, setRunVersion] = useState(0);
+
+  const handleError = useCallback(
+    (e: unknown, set: (s: string | null) => void) => {
+      if (isAbort(e)) return;
+      if (e instanceof ApiError && e.status === 401) onSignOut(e.message);
+      else set(msg(e));
+    },
+    [onSignOut],
+  );
+
+  // Pipelines
+  const loadPipelines = useCallback(() => {
+    setPipelinesError(null);
+    client
+      .listPipelines()
+      .then(setPipelines)
+      .catch((e) => handleError(e, setPipelinesError));
+  }, [client, handleError]);
+  useEffect(loadPipelines, [loadPipelines]);
+
+  // Auto-select the first pipeline when nothing (valid) is selected.
+  useEffect(() => {
+    if (!pipelines) return;
+    const names = pipelines.map((p) => p.name).filter((n): n is string => !!n);
+    if (!selected || !names.includes(selected)) setSelected(names[0] ?? null);
+  }, [pipelines, selected]);
+
+  useEffect(() => {
+    if (selected) localStorage.setItem('polder.pipeline', selected);
+  }, [selected]);
+
+  // Pipeline detail
+  useEffect(() => {
+    setDetail(null);
+    setDetailError(null);
+    setRuns(null);
+    setRunId(null);
+    setRunDetail(null);
+    setStates({});
+    setTask(null);
+    setFollowLatest(true);
+    setTriggerMsg(null);
+    if (!selected) return;
+    const ctrl = new AbortController();
+    client
+      .getPipeline(selected, ctrl.signal)
+      .then(setDetail)
+      .catch((e) => handleError(e, setDetailError));
+    return () => ctrl.abort();
+  }, [client, selected, handleError]);
+
+  // Runs list
+  const loadRuns = useCallback(() => {
+    if (!selected) return;
+    client
+      .listRuns(selected, 50)
+      .then((rs) => {
+        setRunsError(null);
+        setRuns(rs);
+      })
+      .catch((e) => handleError(e, setRunsError));
+  }, [client, selected, handleError]);
+  useEffect(loadRuns, [loadRuns]);
+
+  // Follow latest: select the newest run.
+  useEffect(() => {
+    if (followLatest && runs && runs.length > 0 && runs[0]!.id !== runId) setRunId(runs[0]!.id);
+  }, [followLatest, runs, runId]);
+
+  // Run detail
+  const loadRunDetail = useCallback(
+    (id: number, signal?: AbortSignal) => {
+      client
+        .getRun(id, signal)
+        .then((d) => {
+          setRunError(null);
+          setRunDetail(d);
+          setStates((live) => mergeStates(live, statesFromRun(d.tasks)));
+        })
+        .catch((e) => handleError(e, setRunError));
+    },
+    [client, handleError],
+  );
+  useEffect(() => {
+    setRunDetail(null);
+    setStates({});
+    setRunError(null);
+    if (runId == null) return;
+    const ctrl = new AbortController();
+    loadRunDetail(runId, ctrl.signal);
+    return () => ctrl.abort();
+  }, [runId, loadRunDetail]);
+
+  // Live events
+  const live = useRef({ selected, runId, followLatest, task });
+  live.current = { selected, runId, followLatest, task };
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const pendingBump = useRef(false);
+  useEffect(() => {
+    const onEvent = (ev: RunnerEvent) => {
+      const cur = live.current;
+      if (ev.pipeline !== cur.selected) return;
+      if (ev.event === 'run_started' || ev.event === 'run_finished') {
+        loadRuns();
+        if (ev.event === 'run_started' && cur.followLatest && ev.run_id !== cur.runId) {
+          setRunId(ev.run_id);
+          return;
+        }
+      }
+      if (ev.run_id !== cur.runId) return;
+      setStates((s) => applyEvent(s, ev.run_id, ev));
+      if (ev.event === 'task_finished' || ev.event === 'run_finished') {
+        if (refreshTimer.current) clearTimeout(refreshTimer.current);
+        // Reload the output/log panel only when the shown task has finished.
+        if (ev.event === 'run_finished' || ev.task === cur.task) pendingBump.current = true;
+        refreshTimer.current = setTimeout(() => {
+          loadRunDetail(ev.run_id);
+          if (pendingBump.current) setRunVersion((v) => v + 1);
+          pendingBump.current = false;
+        }, 250);
+      }
+    };
+    const stop = subscribeEvents(client, onEvent, (s) => setStream(s));
+    return () => {
+      stop();
+      if (refreshTimer.current) clearTimeout(refreshTimer.current);
+    };
+  }, [client, loadRuns, loadRunDetail]);
+
+  // Tick durations of running runs.
+  const anyRunning = runs?.some((r) => r.status === 'running') ?? false;
+  useEffect(() => {
+    if (!anyRunning) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [anyRunning]);
+
+  const trigger = async (force: boolean) => {
+    if (!selected) return;
+    setTriggerMsg(null);
+    try {
+      const res = await client.triggerRun(selected, { force });
+      setFollowLatest(true);
+      if (res.run_id != null) {
+        setRunId(res.run_id);
+        setTriggerMsg({ error: false, text: `Run #${res.run_id} started` });
+      } else {
+        setTriggerMsg({ error: false, text: 'Run queued' });
+      }
+      loadRuns();
+    } catch (e) {
+      handleError(e, (m) => setTriggerMsg(m ? { error: true, text: m } : null));
+    }
+  };
+
+  const selectRun = (id: number) => {
+    setFollowLatest(runs?.[0]?.id === id);
+    setRunId(id);
+  };
+
+  const showLog = (t: string) => {
+    setTask(t);
+    setBottomTab('log');
+  };
+
+  const selectedTaskDef = detail?.tasks.find((t) => t.id === task) ?? null;
+  const runHasTask = runDetail?.tasks.some((t) => t.task_id === task) ?? false;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand">
+          <span className="logo">◧</span> Polder
+        </span>
+        <span className="muted conn" title={auth.url}>
+          <span className={`dot stream-${stream}`} /> {auth.url.replace(/^https?:\/\//, '')}
+          {stream !== 'open' ? ` · events ${stream}` : ''}
+        </span>
+        <span className="spacer" />
+        <button className="ghost" onClick={theme.cycle} title="Theme: system → light → dark" data-testid="theme-toggle">
+          {theme.pref === 'system' ? '◐ System' : theme.pref === 'light' ? '☀ Light' : '☾ Dark'}
+        </button>
+        <button className="ghost" onClick={() => onSignOut()} data-testid="sign-out">
+          Sign out
+        </button>
+      </header>
+
+      <Explorer pipelines={pipelines} error={pipelinesError} selected={selected} onSelect={setSelected} onReload={loadPipelines} />
+
+      <main className="center">
+        {!selected && pipelines && (
+          <div className="empty center">
+            <div>
+              <h2>Welcome to Polder</h2>
+              <p>Pick a pipeline on the left, or add a folder with a <code>pipeline.toml</code> to the runner's workspace.</p>
+            </div>
+          </div>
+        )}
+        {selected && (
+          <>
+            <div className="toolbar">
+              <span className="title">{selected}</span>
+              {detail?.description && <span className="muted ellipsis">{detail.description}</span>}
+              <span className="spacer" />
+              {triggerMsg && <span className={triggerMsg.error ? 'err' : 'muted'} data-testid="trigger-message">{triggerMsg.text}</span>}
+              <button className="ghost" onClick={() => trigger(true)} title="Run every task, ignoring the cache" disabled={!detail}>
+                Force run
+              </button>
+              <button className="primary" data-testid="run-pipeline" onClick={() => trigger(false)} disabled={!detail}>
+                ▶ Run
+              </button>
+            </div>
+            <div className="canvas">
+              {detailError && <div className="error-box pad">{detailError}</div>}
+              {!detail && !detailError && <div className="muted center">Loading pipeline…</div>}
+              {detail && (
+                <DagCanvas
+                  pipeline={detail}
+                  states={states}
+                  hasRun={runId != null}
+                  selectedTask={task}
+                  onSelectTask={setTask}
+                  colorMode={theme.effective}
+                />
+              )}
+            </div>
+            <div className="bottom">
+              <div className="tabs">
+                <button className={bottomTab === 'output' ? 'tab active' : 'tab'} onClick={() => setBottomTab('output')}>
+                  Output
+                </button>
+                <button className={bottomTab === 'log' ? 'tab active' : 'tab'} onClick={() => setBottomTab('log')} data-testid="tab-log">
+                  Log
+                </button>
+                {selectedTaskDef && (
+                  <span className="muted tab-info">
+                    {selectedTaskDef.kind} <span className="mono">{selectedTaskDef.id}</span>
+                  </span>
+                )}
+              </div>
+              <div className="bottom-body">
+                {!task && <div className="empty center">Select a task in the graph to see its output and log.</div>}
+                {task && bottomTab === 'output' && (
+                  <OutputGrid
+                    key={`${selected}|${task}|${runHasTask ? runId : 'latest'}|${runVersion}`}
+                    client={client}
+                    source={{ pipeline: selected, task, runId: runHasTask ? runId : null }}
+                    themeKey={theme.effective}
+                  />
+                )}
+                {task && bottomTab === 'log' &&
+                  (runId != null && runHasTask ? (
+                    <LogView client={client} runId={runId} task={task} refreshKey={runVersion} />
+                  ) : (
+                    <div className="empty center">No log: this task has not run in the selected run.</div>
+                  ))}
+              </div>
+            </div>
+          </>
+        )}
+      </main>
+
+      <aside className="side">
+        {selected ? (
+          <>
+            <RunsList
+              runs={runs}
+              error={runsError}
+              selectedRunId={runId}
+              followLatest={followLatest}
+              onSelect={selectRun}
+              onFollowLatest={() => setFollowLatest((f) => !f)}
+              now={now}
+            />
+            <RunTasks
+              detail={runDetail}
+              states={states}
+              error={runError}
+              selectedTask={task}
+              onSelectTask={(t) => {
+                setTask(t);
+              }}
+              onShowLog={showLog}
+              now={now}
+            />
+          </>
+        ) : (
+          <div className="empty pad">Runs of the selected pipeline appear here.</div>
+        )}
+      </aside>
+    </div>
+  );
+}

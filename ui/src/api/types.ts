@@ -1,0 +1,127 @@
+// Shapes of the Polder runner HTTP API.
+
+export type TaskKind = 'source' | 'sql' | 'validate' | 'sink' | 'shell';
+export type RunStatus = 'running' | 'success' | 'failed' | 'cancelled';
+export type TaskStatus =
+  | 'pending'
+  | 'running'
+  | 'success'
+  | 'cached'
+  | 'skipped'
+  | 'failed'
+  | 'upstream_failed'
+  | 'cancelled';
+
+export interface PipelineSummary {
+  /** null when the folder does not hold a valid pipeline; `error` says why. */
+  name: string | null;
+  dir: string;
+  version: string | null;
+  description: string | null;
+  schedule: string | null;
+  tasks: number | null;
+  error: string | null;
+}
+
+export interface TaskDef {
+  id: string;
+  kind: TaskKind;
+  description: string | null;
+  upstream: string[];
+  materialize: string | null;
+  settings: Record<string, unknown>;
+}
+
+export interface Edge {
+  from: string;
+  to: string;
+}
+
+export interface PipelineDetail {
+  name: string;
+  description: string | null;
+  schedule: string | null;
+  engine: string | null;
+  timezone: string | null;
+  params: Record<string, unknown>;
+  version: string | null;
+  tasks: TaskDef[];
+  edges: Edge[];
+}
+
+export interface Run {
+  id: number;
+  pipeline: string;
+  status: RunStatus;
+  /** JSON text. */
+  params: string | null;
+  trigger: string | null;
+  started_at_ms: number | null;
+  ended_at_ms: number | null;
+  error: string | null;
+}
+
+export interface TaskRun {
+  run_id: number;
+  task_id: string;
+  kind: TaskKind;
+  status: TaskStatus;
+  attempts: number;
+  started_at_ms: number | null;
+  ended_at_ms: number | null;
+  rows: number | null;
+  bytes: number | null;
+  /** JSON text: [{name, type}]. */
+  schema: string | null;
+  artifact: string | null;
+  error: string | null;
+  log_path: string | null;
+}
+
+export interface RunDetail {
+  run: Run;
+  tasks: TaskRun[];
+}
+
+export interface TriggerResponse {
+  run_id?: number;
+  queued?: unknown;
+}
+
+export interface ColumnSchema {
+  name: string;
+  type: string;
+}
+
+export type CellValue = string | number | boolean | null | Record<string, unknown> | unknown[];
+
+export interface OutputPage {
+  offset: number;
+  limit: number;
+  total_rows: number;
+  schema: ColumnSchema[];
+  rows: Record<string, CellValue>[];
+}
+
+export type RunnerEventKind =
+  | 'run_started'
+  | 'task_started'
+  | 'task_retrying'
+  | 'task_finished'
+  | 'run_finished';
+
+export interface RunnerEvent {
+  event: RunnerEventKind;
+  pipeline: string;
+  run_id: number;
+  task?: string;
+  status?: string;
+  rows?: number | null;
+  duration_ms?: number | null;
+  error?: string | null;
+}
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+}

@@ -1,0 +1,50 @@
+import type { PipelineSummary } from '../api/types';
+
+export function Explorer(props: {
+  pipelines: PipelineSummary[] | null;
+  error: string | null;
+  selected: string | null;
+  onSelect: (name: string) => void;
+  onReload: () => void;
+}) {
+  const { pipelines, error, selected, onSelect, onReload } = props;
+  return (
+    <aside className="explorer">
+      <div className="panel-title">
+        <span>Pipelines</span>
+        <button className="icon" title="Reload pipelines" onClick={onReload}>⟳</button>
+      </div>
+      {error && <div className="error-box small">{error}</div>}
+      {pipelines === null && !error && <div className="muted pad">Loading…</div>}
+      {pipelines?.length === 0 && (
+        <div className="empty pad">
+          <b>No pipelines yet.</b>
+          <p>Put a folder with a <code>pipeline.toml</code> in the runner's workspace, then press ⟳.</p>
+        </div>
+      )}
+      <ul className="list">
+        {pipelines?.map((p) =>
+          p.name ? (
+            <li
+              key={p.dir}
+              data-testid={`pipeline-${p.name}`}
+              className={p.name === selected ? 'item selected' : 'item'}
+              onClick={() => onSelect(p.name!)}
+              title={p.description ?? p.name}
+            >
+              <div className="item-main">{p.name}</div>
+              <div className="item-sub muted">
+                {p.tasks ?? 0} tasks{p.schedule ? ` · ${p.schedule}` : ''}
+              </div>
+            </li>
+          ) : (
+            <li key={p.dir} className="item invalid" title={p.error ?? ''}>
+              <div className="item-main">{p.dir}</div>
+              <div className="item-sub err">{p.error ?? 'invalid pipeline'}</div>
+            </li>
+          ),
+        )}
+      </ul>
+    </aside>
+  );
+}
