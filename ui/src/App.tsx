@@ -185,6 +185,9 @@ function Workbench({
         loadRuns();
         if (ev.event === 'run_started' && cur.followLatest && ev.run_id !== cur.runId) {
           setRunId(ev.run_id);
+          // Events of a short run can all arrive before the next render: follow the new run now,
+          // so its run_finished still schedules the final detail reload.
+          live.current = { ...cur, runId: ev.run_id };
           return;
         }
       }
