@@ -126,8 +126,8 @@ pub async fn start_run(state: Arc<AppState>, pipeline: Pipeline, opts: RunOption
     let cancel = RunCancel::new();
     let name = pipeline.name.clone();
     let handle = tokio::spawn(run_pipeline(state.ws.clone(), Arc::new(pipeline), opts, Some(tx), cancel.clone()));
-    let run_id = match rx.recv().await {
-        Some(RunEvent::RunStarted { run_id, .. }) => run_id,
+    let (run_id, first) = match rx.recv().await {
+        Some(ev @ RunEvent::RunStarted { run_id, .. }) => (run_id, ev),
         _ => {
             return Err(match handle.await {
                 Ok(Err(e)) => e.into(),
@@ -137,7 +137,7 @@ pub async fn start_run(state: Arc<AppState>, pipeline: Pipeline, opts: RunOption
         }
     };
     state.active.lock().unwrap_or_else(|p| p.into_inner()).insert(run_id, (name.clone(), cancel));
-    publish(&state, &name, run_id, &RunEvent::RunStarted { run_id, tasks: Vec::new() });
+    publish(&state, &name, run_id, &first);
     let st = state.clone();
     tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
