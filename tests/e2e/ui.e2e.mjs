@@ -74,6 +74,8 @@ try {
     await page.waitForFunction(() => document.querySelector('[data-testid="node-gold_table"]')?.getAttribute("data-state") === "success", null, { timeout: 120_000 });
     const states = await page.$$eval('[data-testid^="node-"]', (ns) => ns.map((n) => n.getAttribute("data-state")));
     if (!states.every((s) => s === "success")) throw new Error(`states after the run: ${states}`);
+    // The run panel reloads the run's details shortly after the last event.
+    await page.waitForFunction(() => document.querySelector(".run-detail .status-text")?.textContent === "success");
     await page.screenshot({ path: join(shots, "run-success.png") });
   });
 

@@ -86,39 +86,10 @@ fn any_to_json(v: &AnyValue) -> serde_json::Value {
     }
 }
 
-/// A page of an output: rows `offset..offset+limit` (the slice is pushed into the scan, so the
-/// rest of the artifact is not read), as JSON objects, with the output's total row count.
-pub fn page_json(input: &Input, offset: usize, limit: usize) -> Result<(Vec<serde_json::Map<String, serde_json::Value>>, u64)> {
-    let total = row_count(input)?;
-    let df = slice(input, offset, limit)?;
-    Ok((frame_json(&df)?, total))
-}
-
-/// A page of an output as an uncompressed Arrow IPC stream (apache-arrow's `tableFromIPC` or
-/// `RecordBatchReader` read it; compressed IPC it cannot).
-pub fn page_ipc(input: &Input, offset: usize, limit: usize) -> Result<Vec<u8>> {
-    let mut df = slice(input, offset, limit)?;
-    let mut buf = Vec::new();
-    IpcStreamWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::Invalid(format!("cannot encode the page: {e}")))?;
-    Ok(buf)
-}
-
-/// Rows in an output.
-pub fn row_count(input: &Input) -> Result<u64> {
-    let df = input.lazy()?.select([len()]).collect().map_err(|e| Error::Invalid(format!("cannot count rows: {e}")))?;
-    let v = df.column("len").and_then(|c| c.get(0)).map_err(|e| Error::Invalid(e.to_string()))?;
-    Ok(v.extract::<u64>().unwrap_or(0))
-}
-
 /// The columns of an output as JSON `[{"name":…,"type":…}]`.
 pub fn schema(input: &Input) -> Result<serde_json::Value> {
     let schema = input.lazy()?.collect_schema().map_err(|e| Error::Invalid(format!("cannot read the schema: {e}")))?;
     Ok(serde_json::from_str(&crate::tasks::frame::schema_json(&schema)).unwrap_or_default())
-}
-
-fn slice(input: &Input, offset: usize, limit: usize) -> Result<DataFrame> {
-    let limit = limit.min(IdxSize::MAX as usize) as IdxSize;
-    input.lazy()?.slice(offset as i64, limit).collect().map_err(|e| Error::Invalid(format!("cannot read the output: {e}")))
 }
 
 fn frame_json(df: &DataFrame) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
@@ -303,36 +274,34 @@ impl View {
     }
 }
 
-/// A page of an output seen through `view`, as JSON, with the row count after filtering.
-pub fn view_page_json(
+/// Rows `offset..offset+limit` of an output seen through `view`, and the row count after
+/// filtering. Without sort or filter the slice is pushed into the scan and the count comes from
+/// file metadata, so the rest of the artifact is not read.
+fn view_slice(input: &Input, view: &View, offset: usize, limit: usize) -> Result<(DataFrame, u64)> {
+    let err = |e: PolarsError| Error::Invalid(format!("cannot read the output: {e}"));
+    let lf = view.apply(input.lazy()?)?;
+    let counted = lf.clone().select([len()]).collect().map_err(err)?;
+    let total = counted.column("len").and_then(|c| c.get(0)).map_err(err)?.extract::<u64>().unwrap_or(0);
+    let limit = limit.min(IdxSize::MAX as usize) as IdxSize;
+    Ok((lf.slice(offset as i64, limit).collect().map_err(err)?, total))
+}
+
+/// A page of an output seen through `view`, as JSON objects, with the filtered row count.
+pub fn page_json(
     input: &Input,
     view: &View,
     offset: usize,
     limit: usize,
 ) -> Result<(Vec<serde_json::Map<String, serde_json::Value>>, u64)> {
-    if view == &View::default() {
-        return page_json(input, offset, limit);
-    }
-    let err = |e: PolarsError| Error::Invalid(format!("cannot read the output: {e}"));
-    let lf = view.apply(input.lazy()?)?;
-    let total = lf.clone().select([len()]).collect().map_err(err)?;
-    let total = total.column("len").and_then(|c| c.get(0)).map_err(err)?.extract::<u64>().unwrap_or(0);
-    let limit = limit.min(IdxSize::MAX as usize) as IdxSize;
-    let df = lf.slice(offset as i64, limit).collect().map_err(err)?;
+    let (df, total) = view_slice(input, view, offset, limit)?;
     Ok((frame_json(&df)?, total))
 }
 
-/// A page of an output seen through `view`, as an Arrow IPC stream, with the filtered row count.
-pub fn view_page_ipc(input: &Input, view: &View, offset: usize, limit: usize) -> Result<(Vec<u8>, u64)> {
-    if view == &View::default() {
-        return Ok((page_ipc(input, offset, limit)?, row_count(input)?));
-    }
-    let err = |e: PolarsError| Error::Invalid(format!("cannot read the output: {e}"));
-    let lf = view.apply(input.lazy()?)?;
-    let total = lf.clone().select([len()]).collect().map_err(err)?;
-    let total = total.column("len").and_then(|c| c.get(0)).map_err(err)?.extract::<u64>().unwrap_or(0);
-    let limit = limit.min(IdxSize::MAX as usize) as IdxSize;
-    let mut df = lf.slice(offset as i64, limit).collect().map_err(err)?;
+/// A page of an output seen through `view`, as an uncompressed Arrow IPC stream (apache-arrow's
+/// `tableFromIPC` or `RecordBatchReader` read it; compressed IPC it cannot), with the filtered
+/// row count.
+pub fn page_ipc(input: &Input, view: &View, offset: usize, limit: usize) -> Result<(Vec<u8>, u64)> {
+    let (mut df, total) = view_slice(input, view, offset, limit)?;
     let mut buf = Vec::new();
     IpcStreamWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::Invalid(format!("cannot encode the page: {e}")))?;
     Ok((buf, total))

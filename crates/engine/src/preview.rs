@@ -70,8 +70,11 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
     };
     let result = guarded(|| tasks::run(&ctx)).map_err(Error::Task).and_then(|_| {
         let input = Input::Artifact(out.clone());
-        let (rows, _) = inspect::page_json(&input, 0, limit)?;
-        Ok(Preview { rows, schema: inspect::schema(&input)?, elapsed_ms: started.elapsed().as_millis() as u64 })
+        Ok(Preview {
+            rows: inspect::input_json(&input, limit)?,
+            schema: inspect::schema(&input)?,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        })
     });
     let _ = std::fs::remove_file(&out);
     result

@@ -109,14 +109,14 @@ async fn page(input: Input, q: PageQuery) -> Result<Response, ApiError> {
     // Polars work is blocking; keep it off the async workers.
     let result = tokio::task::spawn_blocking(move || -> Result<Response, ApiError> {
         if arrow {
-            let (bytes, total) = inspect::view_page_ipc(&input, &view, offset, limit)?;
+            let (bytes, total) = inspect::page_ipc(&input, &view, offset, limit)?;
             let mut resp = bytes.into_response();
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.apache.arrow.stream"));
             h.insert("x-total-rows", HeaderValue::from(total));
             Ok(resp)
         } else {
-            let (rows, total_rows) = inspect::view_page_json(&input, &view, offset, limit)?;
+            let (rows, total_rows) = inspect::page_json(&input, &view, offset, limit)?;
             let schema = serde_json::from_value(inspect::schema(&input)?).unwrap_or_default();
             Ok(Json(Page { offset, limit, total_rows, schema, rows }).into_response())
         }
