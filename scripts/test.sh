@@ -15,4 +15,4 @@ cargo test --workspace "$@"
 npm run typecheck
 npm test
 npm run build
-node tests/e2e/ui.e2e.mjs
+node tests/e2e/main.mjs

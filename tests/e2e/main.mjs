@@ -1,0 +1,95 @@
+// End-to-end tests of the web UI in a real browser: Debian's Chromium driven by playwright-core,
+// against one `polder serve` on 127.0.0.1 serving ui/dist. Every module in scenarios/ (in name
+// order) exports `setup(ctx)` (optional: prepare the workspace before the runner starts) and
+// `run(ctx)` (register checks with ctx.check). Screenshots go to tests/e2e/screenshots/.
+// Run: node tests/e2e/main.mjs [name-filter]   (after `npm run build` and a cargo build)
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir, homedir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const target = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache", "polder", "target");
+const polder = join(target, "debug", "polder");
+const shots = join(root, "tests", "e2e", "screenshots");
+const TOKEN = "e2e-token";
+mkdirSync(shots, { recursive: true });
+
+const only = process.argv[2];
+const dir = join(root, "tests", "e2e", "scenarios");
+const files = readdirSync(dir).filter((f) => f.endsWith(".mjs") && (!only || f.includes(only))).sort();
+const scenarios = [];
+for (const f of files) scenarios.push({ name: f, mod: await import(pathToFileURL(join(dir, f)).href) });
+
+const results = [];
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push([name, null]);
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push([name, e]);
+    console.log(`FAIL ${name}: ${e?.stack || e}`);
+  }
+}
+
+const ws = mkdtempSync(join(tmpdir(), "polder-e2e-"));
+const ctx = {
+  root,
+  ws,
+  shots,
+  token: TOKEN,
+  check,
+  /** Runs the polder CLI (synchronously) and returns its stdout. */
+  polder: (...args) => execFileSync(polder, args, { encoding: "utf8" }),
+};
+for (const s of scenarios) if (s.mod.setup) await s.mod.setup(ctx);
+
+const server = spawn(polder, ["--workspace", ws, "serve", "--bind", "127.0.0.1:0", "--ui-dir", join(root, "ui", "dist")], {
+  env: { ...process.env, POLDER_TOKEN: TOKEN },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+ctx.base = await new Promise((resolve, reject) => {
+  server.stdout.once("data", (b) => resolve(b.toString().trim().split(" ").pop()));
+  server.once("exit", (code) => reject(new Error(`polder serve exited with ${code}`)));
+});
+/** Calls the runner's API with the token; JSON in and out. */
+ctx.api = async (path, init = {}) => {
+  const r = await fetch(ctx.base + path, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...(init.headers || {}) } });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.status === 204 ? null : r.json();
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+ctx.browser = browser;
+ctx.page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+ctx.page.setDefaultTimeout(30_000);
+/** Opens the UI and logs in (once per page). */
+ctx.login = async (page = ctx.page) => {
+  await page.goto(ctx.base);
+  await page.getByTestId("login-token").fill(TOKEN);
+  await page.getByTestId("login-submit").click();
+  await page.locator('[data-testid^="pipeline-"]').first().waitFor();
+};
+
+try {
+  for (const s of scenarios) {
+    console.log(`# ${s.name}`);
+    await s.mod.run(ctx);
+  }
+} finally {
+  await browser.close();
+  server.kill();
+  if (!process.env.KEEP_WS) rmSync(ws, { recursive: true, force: true });
+  else console.log(`workspace kept: ${ws}`);
+}
+
+const failed = results.filter(([, e]) => e).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
