@@ -1,0 +1,94 @@
+import { DataEditor, type GridCell, type GridColumn, type Item } from '@glideapps/glide-data-grid';
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { textCell } from './cells';
+import { HEADER_HEIGHT, headerWidth, makeHeaderPainter, type HeaderInfo } from './header';
+import { isNumericType, jsonCellText } from './jsonValues';
+import { gridPalette, gridTheme } from './theme';
+import './grid.css';
+
+export const ROW_HEIGHT = 24;
+
+export interface StaticGridProps {
+  /** Columns in order, as a preview returns them. */
+  schema: { name: string; type: string }[];
+  /** The rows a preview or JSON page returns (values already JSON: numbers, strings, null…). */
+  rows: Record<string, unknown>[];
+  /** Changes when the app theme changes, so the canvas re-reads the CSS colours. */
+  themeKey: string;
+  testId?: string;
+  /** Most pixels the grid may take; it shrinks to fit fewer rows. */
+  maxHeight?: number;
+}
+
+/**
+ * A small in-memory grid (notebook previews): the same look as the paged output grid, with
+ * copy (Ctrl+C on a selection gives TSV). Everything is in `rows`, so no paging.
+ */
+export function StaticGrid({ schema, rows, themeKey, testId, maxHeight = 320 }: StaticGridProps) {
+  const theme = useMemo(() => {
+    void themeKey;
+    return gridTheme();
+  }, [themeKey]);
+  const palette = useMemo(() => {
+    void themeKey;
+    return gridPalette();
+  }, [themeKey]);
+  const [widths, setWidths] = useState<Record<string, number>>({});
+
+  const info: HeaderInfo[] = useMemo(() => schema.map((c) => ({ name: c.name, type: c.type })), [schema]);
+  const infoRef = useRef(info);
+  infoRef.current = info;
+  const paletteRef = useRef(palette);
+  paletteRef.current = palette;
+  const drawHeader = useMemo(() => makeHeaderPainter(() => infoRef.current, () => paletteRef.current), []);
+
+  const numeric = useMemo(() => schema.map((c) => isNumericType(c.type)), [schema]);
+  const columns: GridColumn[] = useMemo(
+    () =>
+      info.map((h, i) => ({
+        id: h.name,
+        title: h.name,
+        width: widths[h.name] ?? headerWidth(h, jsonCellText(rows[0]?.[schema[i]?.name ?? '']) ?? ''),
+      })),
+    [info, widths, rows, schema],
+  );
+
+  const getCellContent = useCallback(
+    ([col, row]: Item): GridCell => {
+      const name = schema[col]?.name ?? '';
+      return textCell(jsonCellText(rows[row]?.[name]), numeric[col] ?? false, palette.faint);
+    },
+    [schema, rows, numeric, palette],
+  );
+
+  // Header + rows + room for a horizontal scrollbar, capped.
+  const height = Math.min(maxHeight, HEADER_HEIGHT + Math.max(1, rows.length) * ROW_HEIGHT + 14);
+
+  if (schema.length === 0) {
+    return (
+      <div className="pg-empty" data-testid={testId}>
+        No columns.
+      </div>
+    );
+  }
+  return (
+    <div className="pg-static" data-testid={testId} data-rows={rows.length} style={{ height }}>
+      <DataEditor
+        columns={columns}
+        rows={rows.length}
+        rowHeight={ROW_HEIGHT}
+        headerHeight={HEADER_HEIGHT}
+        drawHeader={drawHeader}
+        getCellContent={getCellContent}
+        getCellsForSelection
+        onColumnResize={(c, w) => setWidths((prev) => ({ ...prev, [String(c.id)]: w }))}
+        rowMarkers="number"
+        smoothScrollX
+        smoothScrollY
+        theme={theme}
+        width="100%"
+        height="100%"
+      />
+    </div>
+  );
+}
