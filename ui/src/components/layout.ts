@@ -1,11 +1,11 @@
 import ELK from 'elkjs/lib/elk-api.js';
 import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
-import type { Edge, TaskDef } from '../api/types';
+import type { Positions } from '../api/authoring';
+import type { Edge } from '../api/types';
+import { NODE_H, NODE_W } from './canvas/placement';
 
-export const NODE_W = 180;
-export const NODE_H = 52;
-
-export type Positions = Record<string, { x: number; y: number }>;
+export { NODE_H, NODE_W };
+export type { Positions };
 
 let elk: InstanceType<typeof ELK> | null = null;
 function getElk() {
@@ -14,8 +14,8 @@ function getElk() {
   return elk;
 }
 
-/** Layered left-to-right layout computed in the ELK web worker. */
-export async function layoutDag(tasks: TaskDef[], edges: Edge[]): Promise<Positions> {
+/** Layered left-to-right layout of every task, computed in the ELK web worker. */
+export async function layoutDag(tasks: { id: string }[], edges: Edge[]): Promise<Positions> {
   const ids = new Set(tasks.map((t) => t.id));
   const graph = {
     id: 'root',
