@@ -15,6 +15,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The parsed error body, for fields beyond code and message (e.g. a SQL error's `location`). */
+    readonly body?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -48,7 +50,7 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   try {
     const body = JSON.parse(text) as { code?: unknown; message?: unknown };
     if (body && typeof body.message === 'string') {
-      return new ApiError(res.status, typeof body.code === 'string' ? body.code : 'error', body.message);
+      return new ApiError(res.status, typeof body.code === 'string' ? body.code : 'error', body.message, body as Record<string, unknown>);
     }
   } catch {
     // not JSON
