@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod params;
 pub mod preview;
 pub mod spec;
+pub mod sqlerror;
 pub mod sqlrefs;
 pub mod store;
 pub mod tasks;

@@ -13,6 +13,9 @@ pub struct ErrorBody {
     pub code: String,
     /// What was wrong and how to fix it.
     pub message: String,
+    /// For SQL errors: where in the SQL the engine's message points, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<polder_engine::sqlerror::SqlLocation>,
 }
 
 /// An error answered to an API client as `{"code": …, "message": …}`.
@@ -21,6 +24,14 @@ pub enum ApiError {
     /// 404.
     #[error("{0}")]
     NotFound(String),
+    /// 400: the SQL is wrong; `location` points into it when known.
+    #[error("{message}")]
+    Sql {
+        /// The engine's message.
+        message: String,
+        /// Where in the SQL.
+        location: Option<polder_engine::sqlerror::SqlLocation>,
+    },
     /// 400: the request is wrong.
     #[error("{0}")]
     BadRequest(String),
@@ -42,7 +53,7 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::BadRequest(_) | ApiError::Sql { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::ForbiddenHost(_) => (StatusCode::FORBIDDEN, "forbidden_host"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -57,7 +68,11 @@ impl IntoResponse for ApiError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
         }
-        (status, Json(ErrorBody { code: code.into(), message: self.to_string() })).into_response()
+        let location = match &self {
+            ApiError::Sql { location, .. } => *location,
+            _ => None,
+        };
+        (status, Json(ErrorBody { code: code.into(), message: self.to_string(), location })).into_response()
     }
 }
 

@@ -8,6 +8,7 @@ pub mod deploys;
 pub mod error;
 pub mod scheduler;
 pub mod state;
+pub mod ui_files;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

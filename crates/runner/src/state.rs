@@ -12,6 +12,9 @@ use crate::auth::Auth;
 /// One event for live views: a run or task state change, as JSON.
 pub type EventJson = String;
 
+/// Memory for cached sorted/filtered views (the newest one is kept even when larger).
+const VIEW_CACHE_BYTES: usize = 512 << 20;
+
 /// Everything handlers need.
 pub struct AppState {
     /// The workspace served.
@@ -32,6 +35,8 @@ pub struct AppState {
     pub ui_dir: Option<std::path::PathBuf>,
     /// Deploys and rollbacks take turns.
     pub deploy_lock: tokio::sync::Mutex<()>,
+    /// Sorted/filtered output views, so paging one sorts it once.
+    pub views: polder_engine::inspect::ViewCache,
 }
 
 impl AppState {
@@ -48,6 +53,7 @@ impl AppState {
             openapi: OnceLock::new(),
             ui_dir,
             deploy_lock: tokio::sync::Mutex::new(()),
+            views: polder_engine::inspect::ViewCache::new(VIEW_CACHE_BYTES),
         })
     }
 }

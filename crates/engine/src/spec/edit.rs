@@ -83,6 +83,37 @@ impl SpecDocument {
         Ok(())
     }
 
+    /// Appends a SQL task whose query lives in its own `file` (relative to the pipeline folder):
+    /// validated as if inline, then the file is written and the spec saved. An existing file
+    /// with other content is never overwritten.
+    pub fn add_sql_task_in_file(&mut self, id: &str, file: &str, sql: &str, fields: Vec<(&str, Value)>) -> Result<Pipeline> {
+        let rel = Path::new(file);
+        if file.is_empty() || rel.is_absolute() || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            return Err(Error::Invalid(format!(
+                "task '{id}': file `{file}` must be a relative path inside the pipeline folder, like `{id}.sql`"
+            )));
+        }
+        let path = self.dir.join(rel);
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            if existing != sql {
+                return Err(Error::Invalid(format!(
+                    "task '{id}': {} already exists with other SQL; pick another file name or task id",
+                    path.display()
+                )));
+            }
+        }
+        let mut probe = self.clone();
+        let mut inline = fields.clone();
+        inline.push(("sql", sql.into()));
+        probe.add_task(id, "sql", inline)?;
+        parse(&self.dir, &probe.text())?;
+        let mut with_file = fields;
+        with_file.push(("file", file.into()));
+        self.add_task(id, "sql", with_file)?;
+        write_atomic(&path, sql.as_bytes())?;
+        self.save()
+    }
+
     /// Removes task `id`.
     pub fn remove_task(&mut self, id: &str) -> Result<()> {
         let tasks = self.tasks_mut()?;

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The workspace folder of pipeline `name` (deployed versions are read-only).
-fn editable_dir(state: &AppState, name: &str) -> Result<PathBuf, ApiError> {
+pub fn editable_dir(state: &AppState, name: &str) -> Result<PathBuf, ApiError> {
     for (dir, loaded) in polder_engine::spec::discover(state.ws.root()) {
         let matches = match &loaded {
             Ok(p) => p.name == name,
@@ -33,6 +33,14 @@ fn editable_dir(state: &AppState, name: &str) -> Result<PathBuf, ApiError> {
         )));
     }
     Err(ApiError::NotFound(format!("no pipeline '{name}' in {}", state.ws.root().display())))
+}
+
+/// The folder pipeline `name` is served from: its active deployed version, else its workspace folder.
+pub fn readable_dir(state: &AppState, name: &str) -> Result<PathBuf, ApiError> {
+    match crate::deploys::active_dir(state.ws.state_dir(), name) {
+        Some(dir) => Ok(dir),
+        None => editable_dir(state, name),
+    }
 }
 
 /// Runs a blocking edit of pipeline `name` and answers with the pipeline as saved.
@@ -101,15 +109,30 @@ pub async fn add_task(
     Path(name): Path<String>,
     Json(req): Json<AddTask>,
 ) -> Result<Json<Value>, ApiError> {
+    // A SQL task given both `file` and `sql` gets its query written to that file.
+    let in_file = match (req.kind.as_str(), req.settings.get("file"), req.settings.get("sql")) {
+        ("sql", Some(Value::String(f)), Some(Value::String(q))) => Some((f.clone(), q.clone())),
+        _ => None,
+    };
+    let sql = in_file.as_ref().map(|(_, q)| q.clone());
     edit(state, name, move |doc| {
         let mut fields = Vec::new();
         for (k, v) in &req.settings {
+            if in_file.is_some() && (k == "file" || k == "sql") {
+                continue;
+            }
             fields.push((k.as_str(), polder_engine::spec::edit::json_to_toml(v)?));
         }
-        doc.add_task(&req.id, &req.kind, fields)?;
-        Ok(None)
+        match &in_file {
+            Some((file, sql)) => doc.add_sql_task_in_file(&req.id, file, sql, fields).map(Some),
+            None => {
+                doc.add_task(&req.id, &req.kind, fields)?;
+                Ok(None)
+            }
+        }
     })
     .await
+    .map_err(|e| with_sql_location(e, sql.as_deref()))
 }
 
 /// Body of an update: fields to set; `null` removes a field.
@@ -147,11 +170,17 @@ pub async fn remove_task(
     State(state): State<Arc<AppState>>,
     Path((name, task)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    edit(state, name, move |doc| {
+    let dir = editable_dir(&state, &name)?;
+    // Notes that followed the removed task move up to its first upstream.
+    let instead = crate::catalog::find(&state, &name).ok().and_then(|p| p.task(&task).and_then(|t| t.upstream.first().cloned()));
+    let removed = task.clone();
+    let saved = edit(state, name, move |doc| {
         doc.remove_task(&task)?;
         Ok(None)
     })
-    .await
+    .await?;
+    crate::ui_files::remove_task(&dir, &removed, instead.as_deref())?;
+    Ok(saved)
 }
 
 /// Body of a rename.
@@ -172,11 +201,15 @@ pub async fn rename_task(
     Path((name, task)): Path<(String, String)>,
     Json(req): Json<RenameTask>,
 ) -> Result<Json<Value>, ApiError> {
-    edit(state, name, move |doc| {
+    let dir = editable_dir(&state, &name)?;
+    let (old, new) = (task.clone(), req.to.clone());
+    let saved = edit(state, name, move |doc| {
         doc.rename_task(&task, &req.to)?;
         Ok(None)
     })
-    .await
+    .await?;
+    crate::ui_files::rename_task(&dir, &old, &new)?;
+    Ok(saved)
 }
 
 /// Body of a SQL write.
@@ -197,7 +230,33 @@ pub async fn write_sql(
     Path((name, task)): Path<(String, String)>,
     Json(req): Json<WriteSql>,
 ) -> Result<Json<Value>, ApiError> {
-    edit(state, name, move |doc| doc.write_task_sql(&task, &req.sql).map(Some)).await
+    let sql = req.sql.clone();
+    edit(state, name, move |doc| doc.write_task_sql(&task, &req.sql).map(Some))
+        .await
+        .map_err(|e| with_sql_location(e, Some(&sql)))
+}
+
+/// A rejected edit or preview of `sql`, with the place in the SQL the engine's message points at.
+fn with_sql_location(e: ApiError, sql: Option<&str>) -> ApiError {
+    match (e, sql) {
+        (ApiError::BadRequest(message), Some(sql)) => {
+            // The spec loader locates syntax errors in pipeline.toml or the .sql file; the editor
+            // wants the place inside the SQL itself, so reparse it for that.
+            let reparsed = || {
+                use polder_engine::spec::SqlEngine;
+                [SqlEngine::Polars, SqlEngine::DuckDb].into_iter().find_map(|e| {
+                    let (line, column) = polder_engine::sqlrefs::parse(sql, e).err()?.position?;
+                    Some(polder_engine::sqlerror::SqlLocation { line, column })
+                })
+            };
+            let location = match message.contains("syntax error") {
+                true => reparsed().or_else(|| polder_engine::sqlerror::locate(&message, sql)),
+                false => polder_engine::sqlerror::locate(&message, sql),
+            };
+            ApiError::Sql { message, location }
+        }
+        (e, _) => e,
+    }
 }
 
 /// Body of an edge update.
@@ -249,6 +308,10 @@ pub async fn preview(
     let req = body.map(|b| b.0).unwrap_or_default();
     let p = crate::catalog::find(&state, &name)?;
     let limit = req.limit.unwrap_or(100).min(10_000);
+    let sql = req.sql.clone().or_else(|| match p.task(&task).map(|t| &t.kind) {
+        Some(polder_engine::spec::TaskKind::Sql(s)) => Some(s.sql.clone()),
+        _ => None,
+    });
     let st = state.clone();
     let out =
         tokio::task::spawn_blocking(move || polder_engine::preview::preview_task(&st.ws, &p, &task, limit, req.sql.as_deref()))
@@ -257,6 +320,7 @@ pub async fn preview(
             .map_err(|e| match e {
                 polder_engine::Error::Task(t) => ApiError::BadRequest(t.to_string()),
                 other => other.into(),
-            })?;
+            })
+            .map_err(|e| with_sql_location(e, sql.as_deref()))?;
     Ok(Json(serde_json::to_value(out).unwrap_or_default()))
 }

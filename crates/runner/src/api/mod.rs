@@ -5,6 +5,8 @@ pub mod authoring;
 pub mod deploys;
 pub mod events;
 pub mod health;
+pub mod layout;
+pub mod notes;
 pub mod outputs;
 pub mod pipelines;
 pub mod runs;
@@ -34,6 +36,9 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(authoring::write_sql))
         .routes(routes!(authoring::set_inputs))
         .routes(routes!(authoring::preview))
+        .routes(routes!(layout::get_layout, layout::put_layout))
+        .routes(routes!(notes::get_notes, notes::put_notes))
+        .routes(routes!(outputs::schemas))
         .routes(routes!(pipelines::get_pipeline))
         .routes(routes!(pipelines::validate_spec))
         .routes(routes!(pipelines::trigger_run))
@@ -48,6 +53,9 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(outputs::run_output))
         .routes(routes!(outputs::latest_output))
         .routes(routes!(outputs::run_output_stats))
+        .routes(routes!(outputs::latest_output_stats))
+        .routes(routes!(outputs::run_output_export))
+        .routes(routes!(outputs::latest_output_export))
         .routes(routes!(runs::task_log_stream))
         .routes(routes!(events::events))
         .routes(routes!(deploys::deploy))

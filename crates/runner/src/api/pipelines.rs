@@ -57,10 +57,14 @@ pub fn pipeline_json(p: &Pipeline) -> Value {
         .iter()
         .map(|t| json!({ "id": t.id, "kind": t.kind_name(), "description": t.description, "upstream": t.upstream, "materialize": t.materialize, "settings": t.kind }))
         .collect();
+    // Topological order (declaration order breaks ties); a valid pipeline has no cycle.
+    let order: Vec<&str> = polder_engine::dag::topo_order(p)
+        .map(|idx| idx.into_iter().map(|i| p.tasks[i].id.as_str()).collect())
+        .unwrap_or_else(|_| p.tasks.iter().map(|t| t.id.as_str()).collect());
     json!({
         "name": p.name, "description": p.description, "schedule": p.schedule, "engine": p.engine, "timezone": p.timezone,
         "params": p.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-        "tasks": tasks, "edges": edges,
+        "tasks": tasks, "edges": edges, "order": order,
     })
 }
 

@@ -48,7 +48,18 @@ pub struct RunDetail {
     /// The run.
     pub run: RunRecord,
     /// Its task runs, in declaration order.
-    pub tasks: Vec<TaskRunRecord>,
+    pub tasks: Vec<TaskRunView>,
+}
+
+/// A task run as the API shows it: the stored record, and where a SQL error points.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TaskRunView {
+    /// The stored task run.
+    #[serde(flatten)]
+    pub record: TaskRunRecord,
+    /// For a failed SQL task: the line and column of its current SQL the error points at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_location: Option<polder_engine::sqlerror::SqlLocation>,
 }
 
 /// One run with its task runs.
@@ -57,7 +68,27 @@ pub struct RunDetail {
     responses((status = 200, description = "The run and its tasks", body = RunDetail), (status = 404, description = "No such run", body = crate::error::ErrorBody)))]
 pub async fn get_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<RunDetail>, ApiError> {
     let run = state.ws.store.get_run(id)?.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
-    let tasks = state.ws.store.task_runs(id)?;
+    let records = state.ws.store.task_runs(id)?;
+    // Locations are found in the pipeline's current SQL, which is what the user will edit.
+    let pipeline = if records.iter().any(|t| t.error.is_some() && t.kind == "sql") {
+        super::pipelines::find(&state, &run.pipeline).ok()
+    } else {
+        None
+    };
+    let tasks = records
+        .into_iter()
+        .map(|record| {
+            let sql = pipeline.as_ref().and_then(|p| match p.task(&record.task_id).map(|t| &t.kind) {
+                Some(polder_engine::spec::TaskKind::Sql(s)) => Some(s.sql.as_str()),
+                _ => None,
+            });
+            let error_location = match (&record.error, sql) {
+                (Some(e), Some(sql)) => polder_engine::sqlerror::locate(e, sql),
+                _ => None,
+            };
+            TaskRunView { record, error_location }
+        })
+        .collect();
     Ok(Json(RunDetail { run, tasks }))
 }
 

@@ -7,3 +7,4 @@ mod deploy;
 mod http;
 mod restart;
 mod schedule;
+mod workbench;

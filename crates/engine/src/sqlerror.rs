@@ -1,0 +1,142 @@
+//! Where in a query an engine's error points: a line and column recovered from DuckDB's
+//! `LINE n:` excerpt with its caret, sqlparser's `Line: n, Column: m`, or a quoted unknown
+//! column/table name found in the SQL. Editors use it to place error markers.
+
+/// A position in SQL text, 1-based.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SqlLocation {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column (in characters), from 1.
+    pub column: usize,
+}
+
+/// The location `message` (an engine's error about `sql`) points at, if it can be found.
+pub fn locate(message: &str, sql: &str) -> Option<SqlLocation> {
+    duckdb_excerpt(message, sql).or_else(|| sqlparser_position(message)).or_else(|| quoted_name(message, sql))
+}
+
+/// DuckDB: `LINE 3:  FROM tbl WHERE x` followed by a line with `^` under the error. Long lines
+/// are shown as a window starting with `...`, so the excerpt is searched for in the SQL line.
+fn duckdb_excerpt(message: &str, sql: &str) -> Option<SqlLocation> {
+    let lines: Vec<&str> = message.lines().collect();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(rest) = l.trim_start().strip_prefix("LINE ") else { continue };
+        let (num, excerpt) = rest.split_once(':')?;
+        let line: usize = num.trim().parse().ok()?;
+        let prefix_len = l.len() - excerpt.len();
+        let caret = lines.get(i + 1).and_then(|c| c.find('^'));
+        let excerpt_col = caret.map(|c| c.saturating_sub(prefix_len)).unwrap_or(0);
+        let shown = excerpt.strip_prefix(' ').unwrap_or(excerpt);
+        let excerpt_col = excerpt_col.saturating_sub(excerpt.len() - shown.len());
+        let (shown, skipped) = match shown.strip_prefix("...") {
+            Some(s) => (s, 3),
+            None => (shown, 0),
+        };
+        let shown = shown.strip_suffix("...").unwrap_or(shown);
+        let sql_line = sql.lines().nth(line - 1)?;
+        // Where the excerpt starts in the SQL line (byte offset), then the caret's offset in it.
+        let start = if shown.is_empty() { 0 } else { sql_line.find(shown.trim_end()).unwrap_or(0) };
+        let byte = (start + excerpt_col.saturating_sub(skipped)).min(sql_line.len());
+        let column = sql_line.get(..byte).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        return Some(SqlLocation { line, column });
+    }
+    None
+}
+
+/// sqlparser: `… at Line: 2, Column: 7`.
+fn sqlparser_position(message: &str) -> Option<SqlLocation> {
+    let at = message.find("Line: ")?;
+    let rest = &message[at + 6..];
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    Some(SqlLocation { line: line.trim().parse().ok()?, column: column.parse().ok()? })
+}
+
+/// Polars and others name the unknown column or table in quotes: find its first use as a word.
+fn quoted_name(message: &str, sql: &str) -> Option<SqlLocation> {
+    const CUES: [&str; 6] = ["column", "table", "relation", "field", "identifier", "not found"];
+    let lower = message.to_lowercase();
+    if !CUES.iter().any(|c| lower.contains(c)) {
+        return None;
+    }
+    for quote in ['"', '\'', '`'] {
+        let mut parts = message.split(quote);
+        parts.next();
+        while let (Some(name), Some(_)) = (parts.next(), parts.next()) {
+            if name.is_empty() || name.len() > 128 || name.contains(char::is_whitespace) {
+                continue;
+            }
+            if let Some(loc) = find_word(sql, name) {
+                return Some(loc);
+            }
+        }
+    }
+    None
+}
+
+/// The first occurrence of `word` in `sql` as a whole identifier (case-insensitive).
+fn find_word(sql: &str, word: &str) -> Option<SqlLocation> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let word_l = word.to_lowercase();
+    for (n, line) in sql.lines().enumerate() {
+        let lower = line.to_lowercase();
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(&word_l) {
+            let start = from + pos;
+            let end = start + word_l.len();
+            let before = lower[..start].chars().next_back();
+            let after = lower[end..].chars().next();
+            if !before.is_some_and(is_ident) && !after.is_some_and(is_ident) {
+                return Some(SqlLocation { line: n + 1, column: line[..start].chars().count() + 1 });
+            }
+            from = end;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SQL: &str = "SELECT\n    a,\n    missing_col\nFROM t";
+
+    #[test]
+    fn duckdb_caret_points_into_the_line() {
+        let msg = "Binder Error: Referenced column \"missing_col\" not found in FROM clause!\nCandidate bindings: \"a\"\n\nLINE 3:     missing_col\n            ^";
+        assert_eq!(locate(msg, SQL), Some(SqlLocation { line: 3, column: 5 }));
+    }
+
+    #[test]
+    fn duckdb_windowed_excerpt_is_found_in_the_line() {
+        let sql = format!("SELECT {}FORM t", "x, ".repeat(40));
+        let msg = "Parser Error: syntax error at or near \"t\"\n\nLINE 1: ...x, x, x, FORM t\n{}^";
+        let msg = msg.replace("{}", &" ".repeat(25));
+        let loc = locate(&msg, &sql).unwrap();
+        assert_eq!(loc.line, 1);
+        // The caret sits under `t`, after "FORM ".
+        assert_eq!(&sql[loc.column - 1..], "t");
+    }
+
+    #[test]
+    fn sqlparser_position_is_read() {
+        let msg = "sql/gold.sql: Expected: end of statement, found: FORM at Line: 2, Column: 7";
+        assert_eq!(locate(msg, "SELECT 1\nFROM  FORM"), Some(SqlLocation { line: 2, column: 7 }));
+    }
+
+    #[test]
+    fn quoted_unknown_column_is_found_as_a_word() {
+        let msg = "unable to find column \"missing_col\"; valid columns: [\"a\", \"b\"]";
+        assert_eq!(locate(msg, SQL), Some(SqlLocation { line: 3, column: 5 }));
+        // A longer identifier containing the name does not count.
+        assert_eq!(find_word("SELECT ab, a FROM t", "a"), Some(SqlLocation { line: 1, column: 12 }));
+    }
+
+    #[test]
+    fn unrelated_messages_have_no_location() {
+        assert_eq!(locate("out of memory", SQL), None);
+        assert_eq!(locate("column \"nowhere\" not found", SQL), None);
+    }
+}
