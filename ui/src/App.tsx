@@ -305,6 +305,9 @@ function Workbench({
                   selectedTask={task}
                   onSelectTask={setTask}
                   colorMode={theme.effective}
+                  client={client}
+                  onPipelineChanged={setDetail}
+                  runTasks={runDetail?.tasks ?? null}
                 />
               )}
             </div>

@@ -47,6 +47,8 @@ export interface PipelineDetail {
   version: string | null;
   tasks: TaskDef[];
   edges: Edge[];
+  /** Task ids in topological order (declaration order breaks ties). */
+  order?: string[];
 }
 
 export interface Run {

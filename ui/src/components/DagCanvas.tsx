@@ -1,46 +1,35 @@
+// The pipeline's DAG on an @xyflow/react canvas: live task states of the shown run, and authoring —
+// add tasks from the palette, connect, delete, rename, move, undo/redo. Every edit goes through the
+// runner's authoring API (which validates it and writes pipeline.toml/.sql); node positions are kept
+// in the pipeline's layout.json.
 import {
   Background,
   Controls,
-  Handle,
   MiniMap,
-  Position,
   ReactFlow,
+  ReactFlowProvider,
   useNodesState,
+  useReactFlow,
+  type Connection,
   type Edge as FlowEdge,
   type Node,
-  type NodeProps,
 } from '@xyflow/react';
-import { memo, useEffect, useMemo, useState } from 'react';
-import type { PipelineDetail } from '../api/types';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { ApiError, type ApiClient } from '../api/client';
+import * as authoring from '../api/authoring';
+import type { Positions, XY } from '../api/authoring';
 import type { TaskStates } from '../api/runState';
-import { layoutDag, NODE_H, NODE_W, type Positions } from './layout';
-
-type TaskNodeData = { id: string; kind: string; state: string; selected: boolean };
-type TaskNode = Node<TaskNodeData, 'task'>;
-
-const KIND_ICON: Record<string, string> = { source: '⇥', sql: 'Σ', validate: '✓', sink: '⇲', shell: '$' };
-
-const TaskNodeView = memo(function TaskNodeView({ data }: NodeProps<TaskNode>) {
-  return (
-    <div
-      className={`dag-node state-${data.state}${data.selected ? ' is-selected' : ''}`}
-      data-testid={`node-${data.id}`}
-      data-state={data.state}
-      style={{ width: NODE_W, height: NODE_H }}
-      title={`${data.id} (${data.kind}) — ${data.state}`}
-    >
-      <Handle type="target" position={Position.Left} isConnectable={false} />
-      <div className="dag-node-kind">
-        <span className="kind-icon">{KIND_ICON[data.kind] ?? '•'}</span> {data.kind}
-        <span className="dag-node-state">{data.state === 'none' ? '' : data.state.replace('_', ' ')}</span>
-      </div>
-      <div className="dag-node-id">{data.id}</div>
-      <Handle type="source" position={Position.Right} isConnectable={false} />
-    </div>
-  );
-});
-
-const nodeTypes = { task: TaskNodeView };
+import type { Edge, PipelineDetail, TaskKind, TaskRun } from '../api/types';
+import { applyOp, type CanvasApi } from './canvas/applyOp';
+import { ContextMenu, type MenuItem } from './canvas/ContextMenu';
+import { describe, emptyHistory, record, redoStep, undoStep, type CanvasOp, type History } from './canvas/history';
+import { NewTaskForm } from './canvas/NewTaskForm';
+import { KIND_MIME, Palette } from './canvas/Palette';
+import { placeNodes } from './canvas/placement';
+import { nodeTypes, RenameContext, type RenameActions, type TaskNode } from './canvas/TaskNode';
+import { defaultSettings, edgeLockedMessage, edgeOrigin, explicitInputs, specFromTask, suggestId, type TaskInfo } from './canvas/taskSpec';
+import { layoutDag, NODE_H, NODE_W } from './layout';
+import './canvas/canvas.css';
 
 const STATE_COLOR: Record<string, string> = {
   pending: '#9aa3ad',
@@ -53,94 +42,596 @@ const STATE_COLOR: Record<string, string> = {
   cancelled: '#8a8a8a',
   none: '#c9ced6',
 };
+const FIT = { padding: 0.2, maxZoom: 1.25 };
+const SAVE_DELAY_MS = 300;
 
-export function DagCanvas(props: {
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const edgeId = (e: Edge) => `${e.from}->${e.to}`;
+
+type Message = { kind: 'error' | 'info'; text: string };
+type Drop = { kind: TaskKind; flow: XY; at: { left: number; top: number } };
+type Menu = { at: { left: number; top: number }; node?: string; edge?: Edge };
+
+export interface DagCanvasProps {
   pipeline: PipelineDetail;
   states: TaskStates;
   hasRun: boolean;
   selectedTask: string | null;
   onSelectTask: (id: string | null) => void;
   colorMode: 'light' | 'dark';
-}) {
-  const { pipeline, states, hasRun, selectedTask, onSelectTask, colorMode } = props;
-  const [positions, setPositions] = useState<{ key: string; pos: Positions } | null>(null);
+  /** With `client` and `onPipelineChanged` the canvas edits; without, it only shows. */
+  client?: ApiClient;
+  /** Called with the pipeline as reloaded after every accepted edit. */
+  onPipelineChanged?: (detail: PipelineDetail) => void;
+  /** Task runs of the shown run: row counts and durations on the nodes. */
+  runTasks?: TaskRun[] | null;
+}
+
+export function DagCanvas(props: DagCanvasProps) {
+  return (
+    <ReactFlowProvider>
+      <Canvas {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function Canvas(props: DagCanvasProps) {
+  const { pipeline, states, hasRun, selectedTask, onSelectTask, colorMode, client, onPipelineChanged, runTasks } = props;
+  const editable = !!client && !!onPipelineChanged;
+  const flow = useReactFlow();
+  const wrapper = useRef<HTMLDivElement>(null);
+  const tasks = pipeline.tasks as TaskInfo[];
+  const name = pipeline.name;
+
+  const [layout, setLayout] = useState<{ name: string; pos: Positions } | null>(null);
   const [layoutError, setLayoutError] = useState<string | null>(null);
   const [nodes, setNodes, onNodesChange] = useNodesState<TaskNode>([]);
+  const [history, setHistory] = useState<History>(emptyHistory);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<Message | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [drop, setDrop] = useState<Drop | null>(null);
+  const [menu, setMenu] = useState<Menu | null>(null);
+  const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
 
-  const layoutKey = useMemo(
-    () => pipeline.name + '|' + pipeline.tasks.map((t) => t.id).join(',') + '|' + pipeline.edges.map((e) => `${e.from}>${e.to}`).join(','),
-    [pipeline],
+  // Refs mirror state that async edits read after an await (the values of the render that
+  // started them would be stale).
+  const posRef = useRef<Positions>({});
+  const historyRef = useRef<History>(emptyHistory);
+  const busyRef = useRef(false);
+  const live = useRef({ name, tasks, selectedTask });
+  live.current = { name, tasks, selectedTask };
+
+  // ---- positions: load layout.json, place tasks without a position, save (debounced) ----
+  const savedFor = useRef<string | null>(null);
+  const saveTimer = useRef<{ timer: ReturnType<typeof setTimeout>; run: () => void } | null>(null);
+  const idsKey = tasks.map((t) => t.id).join(',');
+  const edgesKey = pipeline.edges.map(edgeId).join(',');
+
+  const flushSave = useCallback(() => {
+    const pending = saveTimer.current;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    saveTimer.current = null;
+    pending.run();
+  }, []);
+
+  const scheduleSave = useCallback(() => {
+    if (!client) return;
+    if (saveTimer.current) clearTimeout(saveTimer.current.timer);
+    const target = live.current.name;
+    const run = () => {
+      const ids = new Set(live.current.name === target ? live.current.tasks.map((t) => t.id) : Object.keys(posRef.current));
+      const pos = Object.fromEntries(Object.entries(posRef.current).filter(([id]) => ids.has(id)));
+      authoring.putLayout(client, target, pos).catch((e: unknown) =>
+        setMessage({ kind: 'error', text: `Could not save node positions: ${errText(e)}` }),
+      );
+    };
+    saveTimer.current = { timer: setTimeout(() => flushSave(), SAVE_DELAY_MS), run };
+  }, [client, flushSave]);
+
+  const commitPositions = useCallback(
+    (pos: Positions, save: boolean) => {
+      posRef.current = pos;
+      setLayout({ name: live.current.name, pos });
+      if (save) scheduleSave();
+    },
+    [scheduleSave],
   );
+
+  // A new pipeline: fresh history and messages; pending position saves of the old one go out now.
+  useEffect(() => {
+    historyRef.current = emptyHistory;
+    setHistory(emptyHistory);
+    setMessage(null);
+    setDrop(null);
+    setMenu(null);
+    setRenaming(null);
+    setSelectedEdge(null);
+    return flushSave;
+  }, [name, flushSave]);
 
   useEffect(() => {
     let alive = true;
     setLayoutError(null);
-    layoutDag(pipeline.tasks, pipeline.edges)
-      .then((pos) => alive && setPositions({ key: layoutKey, pos }))
-      .catch((e: unknown) => alive && setLayoutError(String((e as Error)?.message ?? e)));
+    (async () => {
+      if (savedFor.current !== name) {
+        const saved = client ? await authoring.getLayout(client, name) : {};
+        if (!alive) return;
+        savedFor.current = name;
+        posRef.current = saved;
+      }
+      const ids = tasks.map((t) => t.id);
+      const cur = posRef.current;
+      let pos: Positions;
+      if (ids.every((id) => cur[id])) pos = Object.fromEntries(ids.map((id) => [id, cur[id]!]));
+      else {
+        const elk = await layoutDag(tasks, pipeline.edges);
+        if (!alive) return;
+        pos = placeNodes(ids, pipeline.edges, posRef.current, elk);
+      }
+      posRef.current = pos;
+      setLayout({ name, pos });
+    })().catch((e: unknown) => alive && setLayoutError(errText(e)));
     return () => {
       alive = false;
     };
-  }, [layoutKey, pipeline]);
+    // idsKey/edgesKey stand for tasks and edges: re-place only when the graph changes.
+  }, [client, name, idsKey, edgesKey]);
 
-  // Rebuild node data when layout, states or selection change; keep measured sizes.
+  // ---- nodes and edges ----
+  const runInfo = useMemo(() => {
+    const m = new Map<string, { rows: number | null; durationMs: number | null }>();
+    for (const t of runTasks ?? [])
+      m.set(t.task_id, {
+        rows: t.rows,
+        durationMs: t.started_at_ms != null && t.ended_at_ms != null ? t.ended_at_ms - t.started_at_ms : null,
+      });
+    return m;
+  }, [runTasks]);
+
   useEffect(() => {
-    if (!positions || positions.key !== layoutKey) return;
+    if (!layout || layout.name !== name) return;
     setNodes((prev) => {
       const byId = new Map(prev.map((n) => [n.id, n]));
-      return pipeline.tasks.map((t) => {
+      return tasks.map((t) => {
         const old = byId.get(t.id);
-        const state = states[t.id] ?? (hasRun ? 'pending' : 'none');
+        const info = runInfo.get(t.id);
         return {
           ...(old ?? {}),
           id: t.id,
           type: 'task' as const,
-          position: positions.pos[t.id] ?? { x: 0, y: 0 },
-          data: { id: t.id, kind: t.kind, state, selected: t.id === selectedTask },
-          draggable: false,
-          connectable: false,
+          // A node being dragged keeps its place when live states re-render the graph.
+          position: old?.dragging ? old.position : (layout.pos[t.id] ?? { x: 0, y: 0 }),
+          selected: t.id === selectedTask,
+          draggable: editable,
+          connectable: editable,
+          deletable: false,
+          data: {
+            id: t.id,
+            kind: t.kind,
+            state: states[t.id] ?? (hasRun ? 'pending' : 'none'),
+            rows: info?.rows ?? null,
+            durationMs: info?.durationMs ?? null,
+            renaming: renaming === t.id,
+            editable,
+          },
         };
       });
     });
-  }, [positions, layoutKey, pipeline, states, hasRun, selectedTask, setNodes]);
+  }, [layout, name, tasks, states, hasRun, selectedTask, renaming, runInfo, editable, setNodes]);
 
   const edges: FlowEdge[] = useMemo(
     () =>
-      pipeline.edges.map((e) => ({
-        id: `${e.from}->${e.to}`,
-        source: e.from,
-        target: e.to,
-        animated: states[e.from] === 'running' || states[e.to] === 'running',
-      })),
-    [pipeline.edges, states],
+      pipeline.edges.map((e) => {
+        const origin = edgeOrigin(e, tasks);
+        return {
+          id: edgeId(e),
+          source: e.from,
+          target: e.to,
+          selected: edgeId(e) === selectedEdge,
+          deletable: false,
+          className: `edge-from-${origin}`,
+          animated: states[e.from] === 'running' || states[e.to] === 'running',
+        };
+      }),
+    [pipeline.edges, tasks, states, selectedEdge],
   );
 
+  // ---- edits ----
+  const api = useMemo<CanvasApi | null>(
+    () =>
+      client
+        ? {
+            addTask: (spec) => authoring.addTask(client, live.current.name, spec),
+            removeTask: (id) => authoring.removeTask(client, live.current.name, id),
+            renameTask: (from, to) => authoring.renameTask(client, live.current.name, from, to),
+            setInputs: (task, inputs) => authoring.setInputs(client, live.current.name, task, inputs),
+          }
+        : null,
+    [client],
+  );
+
+  /** Applies `op` through the API; on success keeps `nextHistory(history)`, else shows the engine's error. */
+  const perform = useCallback(
+    async (op: CanvasOp, nextHistory: (h: History) => History, okText?: string): Promise<boolean> => {
+      if (!api || !client || !onPipelineChanged) return false;
+      if (busyRef.current) {
+        setMessage({ kind: 'info', text: 'Still saving the previous edit…' });
+        return false;
+      }
+      busyRef.current = true;
+      setBusy(true);
+      setMessage(null);
+      try {
+        const res = await applyOp(api, op, posRef.current);
+        historyRef.current = nextHistory(historyRef.current);
+        setHistory(historyRef.current);
+        let fresh = res.detail;
+        if (fresh) fresh = await client.getPipeline(live.current.name).catch(() => res.detail);
+        // Detail and positions change in one render, so renamed/added nodes never lack a place.
+        if (fresh) onPipelineChanged(fresh);
+        if (res.layoutChanged) commitPositions(res.positions, true);
+        const sel = live.current.selectedTask;
+        if (op.type === 'rename' && sel === op.from) onSelectTask(op.to);
+        if (op.type === 'remove' && sel === op.spec.id) onSelectTask(null);
+        if (okText) setMessage({ kind: 'info', text: okText });
+        return true;
+      } catch (e) {
+        const prefix = e instanceof ApiError && e.status === 400 ? 'The engine rejected this edit; nothing changed.\n' : '';
+        setMessage({ kind: 'error', text: prefix + errText(e) });
+        return false;
+      } finally {
+        busyRef.current = false;
+        setBusy(false);
+      }
+    },
+    [api, client, onPipelineChanged, commitPositions, onSelectTask],
+  );
+
+  const doRecord = useCallback(
+    (op: CanvasOp, okText?: string) => perform(op, (h) => record(h, op), okText),
+    [perform],
+  );
+
+  const undo = useCallback(() => {
+    const step = undoStep(historyRef.current);
+    if (step) void perform(step.apply, () => step.next, `Undone: ${describe(historyRef.current.done.at(-1)!)}`);
+  }, [perform]);
+
+  const redo = useCallback(() => {
+    const step = redoStep(historyRef.current);
+    if (step) void perform(step.apply, () => step.next, `Redone: ${describe(step.apply)}`);
+  }, [perform]);
+
+  const recordMove = useCallback(
+    (before: Positions, after: Positions) => {
+      const op: CanvasOp = { type: 'move', before, after };
+      historyRef.current = record(historyRef.current, op);
+      setHistory(historyRef.current);
+      commitPositions({ ...posRef.current, ...after }, true);
+    },
+    [commitPositions],
+  );
+
+  const deleteTask = useCallback(
+    (id: string) => {
+      const t = live.current.tasks.find((x) => x.id === id);
+      if (!t) return;
+      void doRecord({ type: 'remove', spec: specFromTask(t), position: posRef.current[id] ?? null }, `Deleted ${id} (Ctrl+Z brings it back)`);
+    },
+    [doRecord],
+  );
+
+  const connect = useCallback(
+    (from: string, to: string) => {
+      const t = live.current.tasks.find((x) => x.id === to);
+      if (!t || from === to) return;
+      if (t.upstream.includes(from)) {
+        setMessage({ kind: 'info', text: `${to} already reads ${from}.` });
+        return;
+      }
+      const before = explicitInputs(t);
+      void doRecord({ type: 'inputs', task: to, before, after: [...before, from] });
+    },
+    [doRecord],
+  );
+
+  const removeEdge = useCallback(
+    (e: Edge) => {
+      const ts = live.current.tasks;
+      const origin = edgeOrigin(e, ts);
+      if (origin !== 'inputs') {
+        setMessage({ kind: 'error', text: edgeLockedMessage(e, origin) });
+        return;
+      }
+      const before = explicitInputs(ts.find((t) => t.id === e.to)!);
+      void doRecord({ type: 'inputs', task: e.to, before, after: before.filter((x) => x !== e.from) });
+      setSelectedEdge(null);
+    },
+    [doRecord],
+  );
+
+  const autoLayout = useCallback(async () => {
+    const ts = live.current.tasks;
+    try {
+      const elk = await layoutDag(ts, pipeline.edges);
+      const before = Object.fromEntries(ts.map((t) => [t.id, posRef.current[t.id] ?? { x: 0, y: 0 }]));
+      recordMove(before, elk);
+      requestAnimationFrame(() => void flow.fitView({ ...FIT, duration: 200 }));
+    } catch (e) {
+      setMessage({ kind: 'error', text: `Layout failed: ${errText(e)}` });
+    }
+  }, [pipeline.edges, recordMove, flow]);
+
+  const renameActions = useMemo<RenameActions>(
+    () => ({
+      start: (id) => editable && setRenaming(id),
+      cancel: () => {
+        setRenaming(null);
+        wrapper.current?.focus({ preventScroll: true });
+      },
+      commit: (from, to) => {
+        setRenaming(null);
+        wrapper.current?.focus({ preventScroll: true });
+        void doRecord({ type: 'rename', from, to });
+      },
+    }),
+    [editable, doRecord],
+  );
+
+  // ---- drag from the palette ----
+  const onDragOver = (e: DragEvent) => {
+    if (!editable || !e.dataTransfer.types.includes(KIND_MIME)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  };
+  const onDrop = (e: DragEvent) => {
+    const kind = e.dataTransfer.getData(KIND_MIME) as TaskKind;
+    if (!editable || !kind) return;
+    e.preventDefault();
+    const rect = wrapper.current!.getBoundingClientRect();
+    setMenu(null);
+    setDrop({
+      kind,
+      flow: flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
+      at: { left: Math.min(e.clientX - rect.left, rect.width - 240), top: Math.min(e.clientY - rect.top, rect.height - 150) },
+    });
+  };
+
+  /** The upstream a new validate/sink task reads by default: the selected task, else the nearest node left of the drop. */
+  const defaultInputFor = (at: XY): string | null => {
+    if (selectedTask && tasks.some((t) => t.id === selectedTask)) return selectedTask;
+    let best: string | null = null;
+    let bestD = Infinity;
+    for (const t of tasks) {
+      const p = posRef.current[t.id];
+      if (!p || p.x > at.x) continue;
+      const d = (p.x + NODE_W - at.x) ** 2 + (p.y + NODE_H / 2 - at.y) ** 2;
+      if (d < bestD) [best, bestD] = [t.id, d];
+    }
+    return best ?? tasks.at(-1)?.id ?? null;
+  };
+
+  const addDropped = async (d: Drop, id: string, input: string | null) => {
+    setDrop(null);
+    const position = { x: d.flow.x - NODE_W / 2, y: d.flow.y - NODE_H / 2 };
+    const ok = await doRecord({ type: 'add', spec: { id, kind: d.kind, settings: defaultSettings(d.kind, id, input) }, position });
+    if (ok) onSelectTask(id);
+    wrapper.current?.focus({ preventScroll: true });
+  };
+
+  // ---- keyboard ----
+  const onKeyDown = (e: KeyboardEvent) => {
+    const target = e.target as HTMLElement;
+    if (target.closest('input, textarea, select, [contenteditable="true"]')) return;
+    const mod = e.ctrlKey || e.metaKey;
+    const key = e.key.toLowerCase();
+    if (mod && key === 'z') {
+      e.preventDefault();
+      if (e.shiftKey) redo();
+      else undo();
+    } else if (mod && key === 'y') {
+      e.preventDefault();
+      redo();
+    } else if (mod || e.altKey) {
+      return;
+    } else if (key === 'f') {
+      e.preventDefault();
+      void flow.fitView({ ...FIT, duration: 200 });
+    } else if (!editable) {
+      return;
+    } else if (key === 'delete' || key === 'backspace') {
+      e.preventDefault();
+      const edge = selectedEdge ? pipeline.edges.find((x) => edgeId(x) === selectedEdge) : undefined;
+      if (edge) removeEdge(edge);
+      else if (selectedTask) deleteTask(selectedTask);
+    } else if (key === 'f2' && selectedTask) {
+      e.preventDefault();
+      setRenaming(selectedTask);
+    }
+  };
+
+  // Info messages fade; errors stay until dismissed or the next edit.
+  useEffect(() => {
+    if (message?.kind !== 'info') return;
+    const t = setTimeout(() => setMessage((m) => (m === message ? null : m)), 4000);
+    return () => clearTimeout(t);
+  }, [message]);
+
+  const dragStart = useRef<Positions>({});
+  const focusCanvas = () => wrapper.current?.focus({ preventScroll: true });
+
+  const menuItems = (m: Menu): MenuItem[] => {
+    if (m.node) {
+      const id = m.node;
+      return [
+        { label: 'Rename', shortcut: 'F2', testId: 'ctx-rename', disabled: !editable, run: () => setRenaming(id) },
+        { label: 'Delete', shortcut: 'Del', testId: 'ctx-delete', danger: true, disabled: !editable, run: () => deleteTask(id) },
+      ];
+    }
+    if (m.edge) {
+      const edge = m.edge;
+      return [{ label: 'Remove edge', shortcut: 'Del', testId: 'ctx-remove-edge', danger: true, disabled: !editable, run: () => removeEdge(edge) }];
+    }
+    return [
+      { label: 'Auto layout', testId: 'ctx-auto-layout', disabled: !editable, run: () => void autoLayout() },
+      { label: 'Fit view', shortcut: 'F', testId: 'ctx-fit', run: () => void flow.fitView({ ...FIT, duration: 200 }) },
+    ];
+  };
+  const menuAt = (e: { clientX: number; clientY: number }) => {
+    const rect = wrapper.current!.getBoundingClientRect();
+    return { left: e.clientX - rect.left, top: e.clientY - rect.top };
+  };
+
   if (layoutError) return <div className="error-box pad">Layout failed: {layoutError}</div>;
-  if (pipeline.tasks.length === 0)
-    return <div className="empty center">This pipeline has no tasks. Add <code>[[task]]</code> entries to its pipeline.toml.</div>;
-  const ready = positions?.key === layoutKey && nodes.length > 0;
-  if (!ready) return <div className="muted center">Laying out…</div>;
+  const ready = layout?.name === name;
+  const lastDone = history.done.at(-1);
+  const nextRedo = history.undone.at(-1);
 
   return (
-    <ReactFlow
-      key={layoutKey}
-      nodes={nodes}
-      edges={edges}
-      nodeTypes={nodeTypes}
-      onNodesChange={onNodesChange}
-      onNodeClick={(_, n) => onSelectTask(n.id)}
-      onPaneClick={() => onSelectTask(null)}
-      nodesDraggable={false}
-      nodesConnectable={false}
-      elementsSelectable={false}
-      fitView
-      fitViewOptions={{ padding: 0.2, maxZoom: 1.25 }}
-      minZoom={0.1}
-      colorMode={colorMode}
+    <div
+      ref={wrapper}
+      className="polder-canvas"
+      data-testid="dag-canvas"
+      data-busy={busy ? 'true' : 'false'}
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
     >
-      <Background gap={16} size={1} />
-      <Controls showInteractive={false} />
-      <MiniMap pannable zoomable style={{ width: 160, height: 100 }} bgColor="var(--bg-alt)" maskColor="rgba(127,127,127,0.15)" nodeColor={(n) => STATE_COLOR[(n.data as TaskNodeData).state] ?? '#999'} />
-    </ReactFlow>
+      {!ready ? (
+        <div className="muted center">Laying out…</div>
+      ) : (
+        <RenameContext.Provider value={renameActions}>
+          <ReactFlow<TaskNode, FlowEdge>
+            key={name}
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange}
+            onNodeClick={(_, n) => {
+              setSelectedEdge(null);
+              setMenu(null);
+              onSelectTask(n.id);
+              if (!renaming) focusCanvas();
+            }}
+            onNodeDoubleClick={(_, n) => editable && setRenaming(n.id)}
+            onEdgeClick={(_, e) => {
+              setSelectedEdge(e.id);
+              setMenu(null);
+              focusCanvas();
+            }}
+            onPaneClick={() => {
+              setSelectedEdge(null);
+              setMenu(null);
+              onSelectTask(null);
+              focusCanvas();
+            }}
+            onNodeContextMenu={(e, n) => {
+              e.preventDefault();
+              onSelectTask(n.id);
+              setMenu({ at: menuAt(e), node: n.id });
+            }}
+            onEdgeContextMenu={(e, ed) => {
+              e.preventDefault();
+              setSelectedEdge(ed.id);
+              setMenu({ at: menuAt(e), edge: { from: ed.source, to: ed.target } });
+            }}
+            onPaneContextMenu={(e) => {
+              e.preventDefault();
+              setMenu({ at: menuAt(e) });
+            }}
+            onNodeDragStart={(_, _n, dragged: Node[]) => {
+              dragStart.current = Object.fromEntries(dragged.map((d) => [d.id, posRef.current[d.id] ?? d.position]));
+            }}
+            onNodeDragStop={(_, _n, dragged: Node[]) => {
+              const before = dragStart.current;
+              const after = Object.fromEntries(dragged.map((d) => [d.id, { x: d.position.x, y: d.position.y }]));
+              if (Object.entries(after).some(([id, p]) => before[id]?.x !== p.x || before[id]?.y !== p.y)) recordMove(before, after);
+            }}
+            onConnect={(c: Connection) => connect(c.source, c.target)}
+            isValidConnection={(c) => c.source !== c.target}
+            nodesDraggable={editable && !busy}
+            nodesConnectable={editable && !busy}
+            deleteKeyCode={null}
+            selectionKeyCode={null}
+            multiSelectionKeyCode="Shift"
+            fitView
+            fitViewOptions={FIT}
+            minZoom={0.1}
+            colorMode={colorMode}
+          >
+            <Background gap={16} size={1} />
+            <Controls showInteractive={false} showFitView={false} />
+            {tasks.length > 0 && (
+              <MiniMap
+                pannable
+                zoomable
+                style={{ width: 160, height: 100 }}
+                bgColor="var(--bg-alt)"
+                maskColor="rgba(127,127,127,0.15)"
+                nodeColor={(n) => STATE_COLOR[(n.data as TaskNode['data']).state] ?? '#999'}
+              />
+            )}
+          </ReactFlow>
+        </RenameContext.Provider>
+      )}
+
+      {editable && <Palette />}
+
+      <div className="dag-tools">
+        {editable && (
+          <>
+            <button className="icon-btn" data-testid="canvas-undo" disabled={!lastDone || busy} onClick={undo} title={lastDone ? `Undo ${describe(lastDone)} (Ctrl+Z)` : 'Nothing to undo'}>
+              ↶
+            </button>
+            <button className="icon-btn" data-testid="canvas-redo" disabled={!nextRedo || busy} onClick={redo} title={nextRedo ? `Redo ${describe(nextRedo)} (Ctrl+Shift+Z)` : 'Nothing to redo'}>
+              ↷
+            </button>
+            <button data-testid="canvas-auto-layout" disabled={busy || tasks.length === 0} onClick={() => void autoLayout()} title="Lay out every node again (undoable)">
+              Auto layout
+            </button>
+          </>
+        )}
+        <button data-testid="canvas-fit" onClick={() => void flow.fitView({ ...FIT, duration: 200 })} title="Fit the graph in view (F)">
+          Fit
+        </button>
+      </div>
+
+      {ready && tasks.length === 0 && (
+        <div className="dag-empty" data-testid="canvas-empty">
+          <div className="dag-empty-title">This pipeline has no tasks yet</div>
+          <div>{editable ? 'Drag a source from the palette to start' : 'Add [[task]] entries to its pipeline.toml.'}</div>
+        </div>
+      )}
+
+      {drop && (
+        <NewTaskForm
+          kind={drop.kind}
+          at={drop.at}
+          suggestion={suggestId(drop.kind, tasks.map((t) => t.id))}
+          taken={tasks.map((t) => t.id)}
+          inputChoices={pipeline.order ?? tasks.map((t) => t.id)}
+          defaultInput={defaultInputFor(drop.flow)}
+          onSubmit={(id, input) => void addDropped(drop, id, input)}
+          onCancel={() => {
+            setDrop(null);
+            focusCanvas();
+          }}
+        />
+      )}
+
+      {menu && <ContextMenu at={menu.at} items={menuItems(menu)} onClose={() => setMenu(null)} />}
+
+      {message && (
+        <div className={`dag-message ${message.kind}`} data-testid="canvas-message" data-kind={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
+          <span className="dag-message-text">{message.text}</span>
+          <button className="icon" onClick={() => setMessage(null)} title="Dismiss" data-testid="canvas-message-close">
+            ×
+          </button>
+        </div>
+      )}
+    </div>
   );
 }

@@ -1,0 +1,235 @@
+// Authoring on the DAG canvas, on a copy of examples/medallion named canvas_demo: add a SQL task from
+// the palette, connect it, rename/undo/redo, delete/undo, move a node and find it there after a
+// reload (layout.json), and see the engine refuse a cycle. Files on disk are checked after each
+// step, comments included.
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const NAME = "canvas_demo";
+// Comments this scenario adds to pipeline.toml; every edit must keep them (and the example's own).
+const MARKERS = ["# canvas-e2e: top comment", "# canvas-e2e: before silver", "# canvas-e2e: trailing"];
+
+let dir;
+let originalComments;
+
+export function setup({ root, ws }) {
+  dir = join(ws, NAME);
+  cpSync(join(root, "examples", "medallion"), dir, {
+    recursive: true,
+    filter: (p) => !/\/(data|out)(\/|$)/.test(p.slice(root.length)),
+  });
+  let toml = readFileSync(join(dir, "pipeline.toml"), "utf8");
+  toml = toml.replace(/^name = "medallion"/m, `name = "${NAME}"`);
+  toml = `${MARKERS[0]}\n${toml}`;
+  toml = toml.replace(/\[\[task\]\]\nid = "silver"/, `${MARKERS[1]}\n[[task]]\nid = "silver"`);
+  toml = `${toml.trimEnd()}\n${MARKERS[2]}\n`;
+  writeFileSync(join(dir, "pipeline.toml"), toml);
+  originalComments = toml.split("\n").filter((l) => l.includes("#")).map((l) => l.slice(l.indexOf("#")));
+}
+
+const toml = () => readFileSync(join(dir, "pipeline.toml"), "utf8");
+/** The `[[task]]` table of `id` in pipeline.toml, or null. */
+function taskBlock(id) {
+  const blocks = toml().split(/^\[\[task\]\]$/m).slice(1);
+  return blocks.find((b) => new RegExp(`^id = "${id}"$`, "m").test(b)) ?? null;
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+function commentsKept() {
+  const text = toml();
+  for (const c of originalComments) assert(text.includes(c), `comment lost: ${c}`);
+}
+async function until(fn, what, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const center = async (loc) => {
+  const b = await loc.boundingBox();
+  assert(b, "element not visible");
+  return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+};
+/** Drags between two elements with real mouse moves (xyflow follows pointer events). */
+async function mouseDrag(page, from, to) {
+  const a = await center(from);
+  const b = await center(to);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 });
+  await page.mouse.move(b.x, b.y, { steps: 8 });
+  await page.mouse.up();
+}
+/** A node's position on the canvas (flow coordinates, from its transform). */
+async function flowPos(page, id) {
+  const t = await page.locator(`.react-flow__node[data-id="${id}"]`).evaluate((n) => n.style.transform);
+  const m = /translate\(([-\d.]+)px,\s*([-\d.]+)px\)/.exec(t);
+  assert(m, `no transform on ${id}: ${t}`);
+  return { x: Number(m[1]), y: Number(m[2]) };
+}
+const edge = (page, from, to) => page.getByTestId(`rf__edge-${from}->${to}`);
+async function waitIdle(page) {
+  await page.waitForFunction(() => document.querySelector('[data-testid="dag-canvas"]')?.getAttribute("data-busy") === "false");
+}
+
+export async function run({ page, api, check, login, shots }) {
+  const node = (id) => page.getByTestId(`node-${id}`);
+
+  await check("canvas: open the copied medallion pipeline", async () => {
+    await login();
+    await page.getByTestId(`pipeline-${NAME}`).click();
+    await node("gold").waitFor();
+    await page.getByTestId("palette-sql").waitFor();
+  });
+
+  await check("canvas: drag a SQL task from the palette, name it, and it is in pipeline.toml with its .sql file", async () => {
+    const pane = page.locator('[data-testid="dag-canvas"] .react-flow__pane');
+    const box = await pane.boundingBox();
+    // Below the graph, right of the palette: an empty spot.
+    await page.getByTestId("palette-sql").dragTo(pane, { targetPosition: { x: box.width * 0.55, y: box.height - 60 } });
+    const id = page.getByTestId("new-task-id");
+    await id.waitFor();
+    assert((await id.inputValue()) === "sql_1", `suggested id ${await id.inputValue()}`);
+    await id.fill("sql_new");
+    await id.press("Enter");
+    await node("sql_new").waitFor();
+    await waitIdle(page);
+    const block = taskBlock("sql_new");
+    assert(block && /kind = "sql"/.test(block) && /file = "sql_new.sql"/.test(block), `pipeline.toml: ${block}`);
+    assert(readFileSync(join(dir, "sql_new.sql"), "utf8").includes("SELECT 1 AS x"), "sql_new.sql content");
+    commentsKept();
+    // The drop position is saved at once.
+    await until(() => existsSync(join(dir, "layout.json")) && JSON.parse(readFileSync(join(dir, "layout.json"), "utf8")).positions?.sql_new, "layout.json with sql_new");
+  });
+
+  await check("canvas: connect gold → sql_new by dragging between handles; inputs written, comments kept", async () => {
+    await mouseDrag(page, page.getByTestId("handle-out-gold"), page.getByTestId("handle-in-sql_new"));
+    await edge(page, "gold", "sql_new").waitFor();
+    await waitIdle(page);
+    assert(/inputs = \["gold"\]/.test(taskBlock("sql_new") ?? ""), `inputs not written: ${taskBlock("sql_new")}`);
+    commentsKept();
+    await page.screenshot({ path: join(shots, "canvas-connected.png") });
+  });
+
+  await check("canvas: rename with F2, undo (Ctrl+Z) and redo (Ctrl+Shift+Z) rewrite the file each time", async () => {
+    await node("sql_new").click();
+    await page.keyboard.press("F2");
+    const input = page.getByTestId("rename-input");
+    await input.fill("sql_renamed");
+    await input.press("Enter");
+    await node("sql_renamed").waitFor();
+    await waitIdle(page);
+    assert(taskBlock("sql_renamed") && !taskBlock("sql_new"), "renamed in pipeline.toml");
+    await page.keyboard.press("Control+z");
+    await node("sql_new").waitFor();
+    await waitIdle(page);
+    assert(taskBlock("sql_new") && !taskBlock("sql_renamed"), "undo restored the id in pipeline.toml");
+    await page.keyboard.press("Control+Shift+z");
+    await node("sql_renamed").waitFor();
+    await waitIdle(page);
+    assert(taskBlock("sql_renamed") && /inputs = \["gold"\]/.test(taskBlock("sql_renamed")), "redo renamed again, inputs kept");
+    commentsKept();
+  });
+
+  await check("canvas: double-click renames too; Escape cancels", async () => {
+    await page.getByTestId("node-label-sql_renamed").dblclick();
+    await page.getByTestId("rename-input").fill("nope");
+    await page.getByTestId("rename-input").press("Escape");
+    await page.getByTestId("rename-input").waitFor({ state: "detached" });
+    assert(taskBlock("sql_renamed") && !taskBlock("nope"), "Escape must not rename");
+  });
+
+  await check("canvas: delete a task with the Delete key, undo brings it back with its input and position", async () => {
+    const before = await flowPos(page, "sql_renamed");
+    await node("sql_renamed").click();
+    await page.keyboard.press("Delete");
+    await node("sql_renamed").waitFor({ state: "detached" });
+    await waitIdle(page);
+    assert(!taskBlock("sql_renamed"), "still in pipeline.toml after delete");
+    await page.getByTestId("canvas-undo").click();
+    await node("sql_renamed").waitFor();
+    await edge(page, "gold", "sql_renamed").waitFor();
+    await waitIdle(page);
+    const block = taskBlock("sql_renamed");
+    assert(block && /inputs = \["gold"\]/.test(block) && /file = "sql_new.sql"/.test(block), `restored: ${block}`);
+    const after = await flowPos(page, "sql_renamed");
+    assert(Math.abs(after.x - before.x) < 1 && Math.abs(after.y - before.y) < 1, `position ${JSON.stringify(after)} vs ${JSON.stringify(before)}`);
+    commentsKept();
+  });
+
+  await check("canvas: an edge from SQL cannot be removed on the canvas; the message says to edit the SQL", async () => {
+    const text = toml();
+    await edge(page, "silver", "gold").click({ force: true });
+    await page.keyboard.press("Delete");
+    const msg = page.getByTestId("canvas-message");
+    await msg.waitFor();
+    const t = await msg.textContent();
+    assert(/SQL of 'gold'/.test(t) && /edit that SQL/.test(t), `message: ${t}`);
+    assert(toml() === text, "pipeline.toml changed");
+    await page.getByTestId("canvas-message-close").click();
+  });
+
+  await check("canvas: a cycle is refused with the engine's message and files unchanged", async () => {
+    const text = toml();
+    await mouseDrag(page, page.getByTestId("handle-out-sql_renamed"), page.getByTestId("handle-in-bronze"));
+    const msg = page.getByTestId("canvas-message");
+    await page.waitForFunction(() => document.querySelector('[data-testid="canvas-message"]')?.getAttribute("data-kind") === "error");
+    const t = await msg.textContent();
+    assert(/cycle/i.test(t) && t.includes("bronze"), `message: ${t}`);
+    assert(toml() === text, "pipeline.toml changed by a rejected edit");
+    await page.screenshot({ path: join(shots, "canvas-cycle-error.png") });
+    await page.getByTestId("canvas-message-close").click();
+  });
+
+  await check("canvas: a moved node keeps its place after a reload (layout.json)", async () => {
+    const before = await flowPos(page, "silver_table");
+    const b = await center(node("silver_table"));
+    await page.mouse.move(b.x, b.y);
+    await page.mouse.down();
+    await page.mouse.move(b.x + 40, b.y + 60, { steps: 6 });
+    await page.mouse.move(b.x + 80, b.y + 120, { steps: 6 });
+    await page.mouse.up();
+    const moved = await flowPos(page, "silver_table");
+    assert(Math.abs(moved.y - before.y) > 20, `node did not move: ${JSON.stringify(moved)}`);
+    const saved = await until(() => {
+      const p = JSON.parse(readFileSync(join(dir, "layout.json"), "utf8")).positions?.silver_table;
+      return p && Math.abs(p.x - moved.x) < 1 && Math.abs(p.y - moved.y) < 1 && p;
+    }, "layout.json with the moved node");
+    const layout = await api(`/api/pipelines/${NAME}/layout`);
+    assert(Math.abs(layout.positions.silver_table.y - saved.y) < 1, "layout route answers the saved position");
+    await page.reload();
+    await node("silver_table").waitFor();
+    const reloaded = await flowPos(page, "silver_table");
+    assert(Math.abs(reloaded.x - moved.x) < 1 && Math.abs(reloaded.y - moved.y) < 1, `after reload ${JSON.stringify(reloaded)} vs ${JSON.stringify(moved)}`);
+    await page.keyboard.press("f");
+    await page.screenshot({ path: join(shots, "canvas-authoring.png") });
+  });
+
+  await check("canvas: dark theme screenshot", async () => {
+    const toggle = page.getByTestId("theme-toggle");
+    for (let i = 0; i < 3 && (await page.evaluate(() => document.documentElement.dataset.theme)) !== "dark"; i++) await toggle.click();
+    await node("sql_renamed").click();
+    await page.screenshot({ path: join(shots, "canvas-authoring-dark.png") });
+    for (let i = 0; i < 3 && (await page.evaluate(() => document.documentElement.dataset.theme)) !== "light"; i++) await toggle.click();
+  });
+
+  await check("canvas: an empty pipeline says what to do, and a dropped source becomes its first task", async () => {
+    await api("/api/pipelines", { method: "POST", body: JSON.stringify({ name: "canvas_empty" }) });
+    await page.reload();
+    await page.getByTestId("pipeline-canvas_empty").click();
+    const empty = page.getByTestId("canvas-empty");
+    await empty.waitFor();
+    assert((await empty.textContent()).includes("Drag a source from the palette to start"), "empty-state text");
+    await page.screenshot({ path: join(shots, "canvas-empty.png") });
+    const pane = page.locator('[data-testid="dag-canvas"] .react-flow__pane');
+    await page.getByTestId("palette-source").dragTo(pane, { targetPosition: { x: 400, y: 200 } });
+    await page.getByTestId("new-task-id").press("Enter");
+    await node("source_1").waitFor();
+    const spec = await api("/api/pipelines/canvas_empty");
+    assert(spec.tasks.length === 1 && spec.tasks[0].kind === "source", JSON.stringify(spec.tasks));
+  });
+}

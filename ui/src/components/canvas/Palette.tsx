@@ -1,0 +1,38 @@
+import type { TaskKind } from '../../api/types';
+import { KIND_ICON } from './TaskNode';
+import { KINDS } from './taskSpec';
+
+/** The drag payload's type: a task kind dragged from the palette onto the canvas. */
+export const KIND_MIME = 'application/x-polder-kind';
+
+const HINT: Record<TaskKind, string> = {
+  source: 'Read files (CSV, Parquet, JSON…)',
+  sql: 'A SQL query over upstream tasks',
+  validate: 'Data quality checks on one upstream',
+  sink: 'Write an upstream out (Parquet, CSV, DuckDB)',
+  shell: 'Run a command',
+};
+
+/** Task kinds to drag onto the canvas (HTML5 drag and drop; the canvas handles the drop). */
+export function Palette() {
+  return (
+    <div className="dag-palette" data-testid="palette" aria-label="Add a task">
+      {KINDS.map((k) => (
+        <div
+          key={k}
+          className="dag-palette-item"
+          data-testid={`palette-${k}`}
+          draggable
+          title={`${HINT[k]} — drag onto the canvas`}
+          onDragStart={(e) => {
+            e.dataTransfer.setData(KIND_MIME, k);
+            e.dataTransfer.effectAllowed = 'copy';
+          }}
+        >
+          <span className={`dag-kind-icon kind-${k}`}>{KIND_ICON[k]}</span>
+          <span>{k}</span>
+        </div>
+      ))}
+    </div>
+  );
+}
