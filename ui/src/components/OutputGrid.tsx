@@ -1,60 +1,31 @@
+// The output panel's grid: one task output, virtualized over paged Arrow IPC, with server-side
+// sort and filter, header stats, copy, export and a status line. Data lives in PagedSource (one
+// per view); this component wires it to glide-data-grid and keeps the view state.
 import {
+  CompactSelection,
   DataEditor,
-  GridCellKind,
   type DataEditorRef,
   type GridCell,
   type GridColumn,
+  type GridSelection,
+  type HeaderClickedEventArgs,
   type Item,
   type Rectangle,
-  type Theme,
 } from '@glideapps/glide-data-grid';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ApiClient } from '../api/client';
-import { PageCache } from '../api/pageCache';
-import { formatCount } from '../api/runState';
-import type { CellValue, ColumnSchema } from '../api/types';
-
-export const PAGE_SIZE = 200;
-const MAX_PAGES = 100;
-
-type Row = Record<string, CellValue>;
-
-const NUMERIC = /^(i|u|f)\d+$|^(int|float|double|decimal|numeric)/i;
-
-function cellText(v: CellValue | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
-
-function cssVar(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-}
-
-function gridTheme(): Partial<Theme> {
-  return {
-    accentColor: cssVar('--accent'),
-    accentLight: cssVar('--accent-soft'),
-    textDark: cssVar('--fg'),
-    textMedium: cssVar('--fg-muted'),
-    textLight: cssVar('--fg-muted'),
-    textHeader: cssVar('--fg'),
-    textHeaderSelected: '#ffffff',
-    bgCell: cssVar('--bg'),
-    bgCellMedium: cssVar('--bg-alt'),
-    bgHeader: cssVar('--bg-alt'),
-    bgHeaderHasFocus: cssVar('--bg-hover'),
-    bgHeaderHovered: cssVar('--bg-hover'),
-    bgBubble: cssVar('--bg-alt'),
-    borderColor: cssVar('--border'),
-    horizontalBorderColor: cssVar('--border'),
-    drilldownBorder: cssVar('--border'),
-    linkColor: cssVar('--accent'),
-    fontFamily: cssVar('--font-ui'),
-    baseFontStyle: '12px',
-    headerFontStyle: '600 12px',
-  };
-}
+import { exportView, fetchArrowRange, fetchStats, type ColumnStats, type ExportFormat } from '../api/arrowPages';
+import { ApiError, type ApiClient } from '../api/client';
+import { LOADING_CELL, textCell } from './grid/cells';
+import { ExportMenu } from './grid/ExportMenu';
+import { FilterBar } from './grid/FilterBar';
+import { HEADER_HEIGHT, headerWidth, makeHeaderPainter, type HeaderInfo } from './grid/header';
+import { HeaderMenu } from './grid/HeaderMenu';
+import { PagedSource } from './grid/pagedSource';
+import { StatusLine } from './grid/StatusLine';
+import { gridPalette, gridTheme } from './grid/theme';
+import { buildTsv, copyRegion, copyTooBig, regionCells } from './grid/tsv';
+import { EMPTY_VIEW, nextSort, setSort, viewKey, viewQuery, type SortDir, type ViewSpec } from './grid/viewQuery';
+import './grid/grid.css';
 
 export interface OutputSource {
   pipeline: string;
@@ -62,161 +33,350 @@ export interface OutputSource {
   runId: number | null;
 }
 
+const ROW_HEIGHT = 24;
+const fmt = new Intl.NumberFormat('en-US');
+const EMPTY_SELECTION: GridSelection = { columns: CompactSelection.empty(), rows: CompactSelection.empty() };
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+type Load =
+  | { kind: 'loading' }
+  | { kind: 'no-output'; message: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'ready' };
+
 export function OutputGrid({ client, source, themeKey }: { client: ApiClient; source: OutputSource; themeKey: string }) {
   const gridRef = useRef<DataEditorRef>(null);
-  const key = `${source.pipeline}|${source.task}|${source.runId ?? 'latest'}`;
-  const cache = useMemo(() => {
-    void key;
-    return new PageCache<Row>(PAGE_SIZE, MAX_PAGES);
-  }, [key]);
-  const [schema, setSchema] = useState<ColumnSchema[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [error, setError] = useState<string | null>(null);
+  const boxRef = useRef<HTMLDivElement>(null);
+  const srcKey = `${source.pipeline}|${source.task}|${source.runId ?? 'latest'}`;
+  const [view, setView] = useState<ViewSpec>(EMPTY_VIEW);
+  const vkey = viewKey(view);
+
+  // The source on screen stays until the next view's first page is in (no blank flash on sort).
+  const [shown, setShown] = useState<PagedSource | null>(null);
+  const shownRef = useRef<PagedSource | null>(null);
+  const [load, setLoad] = useState<Load>({ kind: 'loading' });
+  const [baseTotal, setBaseTotal] = useState<number | null>(null);
+  const [stats, setStats] = useState<Map<string, ColumnStats> | null>(null);
   const [widths, setWidths] = useState<Record<string, number>>({});
-  const visible = useRef<Rectangle>({ x: 0, y: 0, width: 0, height: 0 });
-  const ctrlRef = useRef<AbortController | null>(null);
-  const schemaRef = useRef<ColumnSchema[]>([]);
+  const [selection, setSelection] = useState<GridSelection>(EMPTY_SELECTION);
+  const [menu, setMenu] = useState<{ col: number; x: number; y: number } | null>(null);
+  const [filterDraft, setFilterDraft] = useState<{ column: string } | null>(null);
+  const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const [exporting, setExporting] = useState(false);
+  const visible = useRef<Rectangle>({ x: 0, y: 0, width: 1, height: 40 });
 
   const theme = useMemo(() => {
     void themeKey;
     return gridTheme();
   }, [themeKey]);
+  const palette = useMemo(() => {
+    void themeKey;
+    return gridPalette();
+  }, [themeKey]);
 
-  const refreshVisible = useCallback(() => {
-    const r = visible.current;
-    const cells: { cell: Item }[] = [];
-    const ncols = schemaRef.current.length;
-    for (let y = r.y; y < r.y + r.height; y++) for (let x = 0; x < ncols; x++) cells.push({ cell: [x, y] });
-    gridRef.current?.updateCells(cells);
-  }, []);
-
-  const fetchPage = useCallback(
-    async (page: number, signal: AbortSignal) => {
-      cache.markInFlight(page);
-      try {
-        const res = await client.getOutput(source, page * PAGE_SIZE, PAGE_SIZE, signal);
-        if (signal.aborted) return null;
-        cache.setPage(page, res.rows);
-        return res;
-      } catch (e) {
-        cache.clearInFlight(page);
-        throw e;
-      }
-    },
-    [client, cache],
-  );
-
-  // First page: schema + total rows.
+  // A new view (or output): a new PagedSource with its own cache and row count.
   useEffect(() => {
-    ctrlRef.current?.abort();
+    const query = viewQuery(view);
+    const ps = new PagedSource({ fetchRange: (o, l, s) => fetchArrowRange(client, source, query, o, l, s) });
     const ctrl = new AbortController();
-    ctrlRef.current = ctrl;
-    setSchema(null);
-    setError(null);
-    setTotal(0);
-    fetchPage(0, ctrl.signal)
-      .then((res) => {
-        if (!res) return;
-        schemaRef.current = res.schema;
-        setSchema(res.schema);
-        setTotal(res.total_rows);
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) setError((e as Error)?.message ?? String(e));
-      });
-    return () => ctrl.abort();
-  }, [fetchPage]);
+    setLoad({ kind: 'loading' });
+    ps.start(ctrl.signal).then(
+      () => {
+        if (ctrl.signal.aborted) return;
+        const old = shownRef.current;
+        shownRef.current = ps;
+        setShown(ps);
+        old?.dispose();
+        setLoad({ kind: 'ready' });
+        if (view.filters.length === 0) setBaseTotal(ps.total);
+        setSelection(EMPTY_SELECTION);
+        gridRef.current?.scrollTo(0, 0, 'vertical');
+        ps.setVisible(0, visible.current.height);
+      },
+      (e: unknown) => {
+        ps.dispose();
+        if (ctrl.signal.aborted) return;
+        if (e instanceof ApiError && e.status === 404 && view.filters.length === 0 && view.sort.length === 0) {
+          setLoad({ kind: 'no-output', message: e.message });
+        } else {
+          setLoad({ kind: 'error', message: msg(e) });
+        }
+      },
+    );
+    return () => ctrl.abort(); // a source that made it to the screen is disposed when replaced
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the view is keyed by vkey, the output by srcKey
+  }, [client, srcKey, vkey]);
 
-  const loadVisible = useCallback(() => {
-    const ctrl = ctrlRef.current;
-    if (!ctrl) return;
-    const r = visible.current;
-    for (const p of cache.missingPages(r.y, Math.max(1, r.height), total, 1)) {
-      fetchPage(p, ctrl.signal)
-        .then((res) => res && refreshVisible())
-        .catch((e: unknown) => {
-          if (!ctrl.signal.aborted) setError((e as Error)?.message ?? String(e));
-        });
-    }
-  }, [cache, total, fetchPage, refreshVisible]);
-
-  const onVisibleRegionChanged = useCallback(
-    (range: Rectangle) => {
-      visible.current = range;
-      loadVisible();
+  useEffect(
+    () => () => {
+      shownRef.current?.dispose();
+      shownRef.current = null;
     },
-    [loadVisible],
+    [],
   );
 
+  // Stats describe the whole output: fetched once per output, after its first page is on screen.
+  const haveShown = shown !== null;
   useEffect(() => {
-    if (schema) loadVisible();
-  }, [schema, loadVisible]);
+    if (!haveShown) return;
+    const ctrl = new AbortController();
+    fetchStats(client, source, ctrl.signal).then(
+      (s) => setStats(new Map(s.map((c) => [c.name, c]))),
+      () => undefined, // headers then show the type only
+    );
+    return () => ctrl.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [client, srcKey, haveShown]);
+
+  // Arrived pages repaint the visible cells they cover.
+  useEffect(() => {
+    if (!shown) return;
+    const offLoad = shown.onLoad(({ rows: [a, b] }) => {
+      const r = visible.current;
+      const from = Math.max(a, r.y);
+      const to = Math.min(b, r.y + r.height + 1);
+      if (from >= to) return;
+      const cells: { cell: Item }[] = [];
+      for (let y = from; y < to; y++) for (let x = r.x; x < r.x + r.width; x++) cells.push({ cell: [x, y] });
+      gridRef.current?.updateCells(cells);
+    });
+    const offErr = shown.onError((e) => setNotice({ text: `Loading rows failed: ${msg(e)}`, error: true }));
+    return () => {
+      offLoad();
+      offErr();
+    };
+  }, [shown]);
+
+  const names = useMemo(() => shown?.names ?? [], [shown]);
+
+  const headers: HeaderInfo[] = useMemo(() => {
+    if (!shown) return [];
+    return shown.names.map((name, i) => {
+      const st = stats?.get(name);
+      const k = view.sort.findIndex((s) => s.column === name);
+      return {
+        name,
+        type: st?.type ?? shown.formats[i]?.label ?? '',
+        stats: st ? { nullCount: st.null_count, min: st.min, max: st.max } : undefined,
+        sort: k >= 0 ? { dir: view.sort[k]!.dir, rank: view.sort.length > 1 ? k + 1 : null } : undefined,
+        filtered: view.filters.some((f) => f.column === name),
+      };
+    });
+  }, [shown, stats, view]);
+
+  const headersRef = useRef(headers);
+  headersRef.current = headers;
+  const paletteRef = useRef(palette);
+  paletteRef.current = palette;
+  const drawHeader = useMemo(() => makeHeaderPainter(() => headersRef.current, () => paletteRef.current), []);
 
   const columns: GridColumn[] = useMemo(
     () =>
-      (schema ?? []).map((c) => ({
-        id: c.name,
-        title: `${c.name} · ${c.type}`,
-        width: widths[c.name] ?? Math.min(260, Math.max(90, (c.name.length + c.type.length) * 8 + 24)),
+      headers.map((h, i) => ({
+        id: h.name,
+        title: h.name,
+        hasMenu: true,
+        width: widths[h.name] ?? headerWidth(h, shown?.text(i, 0) ?? ''),
       })),
-    [schema, widths],
+    [headers, widths, shown],
   );
 
   const getCellContent = useCallback(
     ([col, row]: Item): GridCell => {
-      const c = schemaRef.current[col];
-      const r = cache.getRow(row);
-      if (!c || !r) return { kind: GridCellKind.Loading, allowOverlay: false };
-      const v = r[c.name];
-      const text = cellText(v);
-      if (v === null || v === undefined) {
-        return { kind: GridCellKind.Text, data: '', displayData: 'null', allowOverlay: false, themeOverride: { textDark: cssVar('--fg-faint') } };
-      }
-      return {
-        kind: GridCellKind.Text,
-        data: text,
-        displayData: text,
-        allowOverlay: true,
-        readonly: true,
-        contentAlign: NUMERIC.test(c.type) ? 'right' : 'left',
-      };
+      const ps = shownRef.current;
+      const text = ps?.text(col, row);
+      if (!ps || text === undefined) return LOADING_CELL;
+      const f = ps.formats[col];
+      return textCell(text, f?.alignRight ?? false, palette.faint, ps.display(col, row) ?? undefined);
     },
-    [cache],
+    // `shown` is a dependency so glide repaints everything when the view changes.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [shown, palette],
   );
 
+  const onVisibleRegionChanged = useCallback((range: Rectangle) => {
+    visible.current = range;
+    shownRef.current?.setVisible(range.y, range.height);
+  }, []);
+
+  const changeView = useCallback((next: (v: ViewSpec) => ViewSpec) => {
+    setNotice(null);
+    setView(next);
+  }, []);
+
+  // A plain header click sorts (shift adds a key); Ctrl/Cmd-click keeps glide's column selection.
+  const onHeaderClicked = useCallback(
+    (col: number, e: HeaderClickedEventArgs) => {
+      if (e.ctrlKey || e.metaKey) return;
+      const name = shownRef.current?.names[col];
+      if (name === undefined) return;
+      setSelection(EMPTY_SELECTION);
+      changeView((v) => ({ ...v, sort: nextSort(v.sort, name, e.shiftKey) }));
+    },
+    [changeView],
+  );
+
+  const onHeaderMenuClick = useCallback((col: number, bounds: Rectangle) => {
+    setMenu({ col, x: bounds.x + bounds.width - 160, y: bounds.y + bounds.height });
+  }, []);
+
+  // Copy: our own TSV (glide's copy would ask a 10M-row column cell by cell). Cached rows copy at
+  // once through the event; others are fetched first and written with the async clipboard API.
+  const selectionRef = useRef(selection);
+  selectionRef.current = selection;
+  useEffect(() => {
+    const onCopy = (e: ClipboardEvent) => {
+      const ps = shownRef.current;
+      if (!ps || !boxRef.current?.contains(document.activeElement)) return;
+      if (document.activeElement instanceof HTMLInputElement || document.activeElement instanceof HTMLSelectElement) return;
+      const sel = selectionRef.current;
+      const region = copyRegion(
+        { range: sel.current?.range, rows: sel.rows.items, columns: sel.columns.items },
+        ps.total,
+        ps.names.length,
+      );
+      if (!region) return;
+      e.preventDefault();
+      const tooBig = copyTooBig(region);
+      if (tooBig) {
+        setNotice({ text: tooBig, error: true });
+        return;
+      }
+      const n = regionCells(region);
+      const done = `Copied ${fmt.format(n)} cell${n === 1 ? '' : 's'} as TSV`;
+      const cached = region.rows.every(([a, b]) => {
+        for (let r = a; r < b; r += ps.pageSize) if (!ps.pageAt(r)) return false;
+        return b <= a || !!ps.pageAt(b - 1);
+      });
+      if (cached && e.clipboardData) {
+        e.clipboardData.setData('text/plain', buildTsv(region, (r, c) => ps.text(c, r) ?? null));
+        setNotice({ text: done });
+        return;
+      }
+      setNotice({ text: `Copying ${fmt.format(n)} cells…` });
+      ps.rowsFor(region.rows)
+        .then((cell) => navigator.clipboard.writeText(buildTsv(region, cell)))
+        .then(
+          () => setNotice({ text: done }),
+          (err: unknown) => setNotice({ text: `Copy failed: ${msg(err)}`, error: true }),
+        );
+    };
+    window.addEventListener('copy', onCopy);
+    return () => window.removeEventListener('copy', onCopy);
+  }, []);
+
+  const onExport = useCallback(
+    (format: ExportFormat) => {
+      setExporting(true);
+      setNotice({ text: `Exporting the view as ${format.toUpperCase()}…` });
+      exportView(client, source, viewQuery(view), format)
+        .then(
+          (saved) => setNotice(saved ? { text: `Exported ${source.task}.${format}` } : null),
+          (e: unknown) => setNotice({ text: `Export failed: ${msg(e)}`, error: true }),
+        )
+        .finally(() => setExporting(false));
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [client, srcKey, view],
+  );
+
+  const menuColumn = menu ? names[menu.col] : undefined;
+  const menuSort: SortDir | null = view.sort.find((s) => s.column === menuColumn)?.dir ?? null;
+  const total = shown?.total ?? 0;
+  const filtered = view.filters.length > 0;
+  const totalText = !shown
+    ? ''
+    : filtered && baseTotal !== null
+      ? `${fmt.format(total)} of ${fmt.format(baseTotal)} rows`
+      : `${fmt.format(total)} rows`;
+
   return (
-    <div className="output" data-testid="output-grid" data-rows={total}>
+    <div className="output pg-output" data-testid="output-grid" data-rows={total} ref={boxRef}>
       <div className="output-bar">
         <span className="mono">{source.task}</span>
         <span className="muted">{source.runId != null ? `run #${source.runId}` : 'newest output'}</span>
-        <span className="spacer" />
-        <span data-testid="output-total" data-total={schema ? total : ''}>
-          {schema ? `${formatCount(total)} rows` : ''}
-        </span>
-      </div>
-      {error && <div className="error-box small">{error}</div>}
-      {!error && !schema && <div className="muted pad">Loading output…</div>}
-      {schema && schema.length === 0 && <div className="empty pad">This output has no columns.</div>}
-      {schema && schema.length > 0 && (
-        <div className="grid-wrap">
-          <DataEditor
-            ref={gridRef}
-            columns={columns}
-            rows={total}
-            rowHeight={26}
-            headerHeight={30}
-            getCellContent={getCellContent}
-            onVisibleRegionChanged={onVisibleRegionChanged}
-            onColumnResize={(col, w) => setWidths((prev) => ({ ...prev, [String(col.id)]: w }))}
-            rowMarkers="number"
-            smoothScrollX
-            smoothScrollY
-            getCellsForSelection
-            theme={theme}
-            width="100%"
-            height="100%"
+        {(shown || view.filters.length > 0) && (
+          <FilterBar
+            columns={names}
+            filters={view.filters}
+            onChange={(filters) => changeView((v) => ({ ...v, filters }))}
+            draft={filterDraft}
+            onDraftClose={() => setFilterDraft(null)}
           />
+        )}
+        <span className="spacer" />
+        {load.kind === 'loading' && shown && <span className="muted">updating…</span>}
+        <span data-testid="output-total" data-total={shown && load.kind === 'ready' ? total : ''} data-base-total={baseTotal ?? ''}>
+          {totalText}
+        </span>
+        {shown && <ExportMenu onExport={onExport} busy={exporting} />}
+      </div>
+      {load.kind === 'no-output' && (
+        <div className="pg-state" data-testid="grid-empty">
+          <div className="pg-state-title">No output yet</div>
+          <div className="muted">Run the pipeline to see this task's output.</div>
+          <div className="pg-state-detail">{load.message}</div>
         </div>
+      )}
+      {load.kind === 'error' && (
+        <div className="pg-state" data-testid="grid-error">
+          <div className="error-box small">{load.message}</div>
+          {view.filters.length + view.sort.length > 0 && (
+            <button className="pg-link" onClick={() => changeView(() => EMPTY_VIEW)}>
+              Clear sort and filters
+            </button>
+          )}
+        </div>
+      )}
+      {load.kind === 'loading' && !shown && <div className="muted pad">Loading output…</div>}
+      {shown && load.kind !== 'error' && shown.names.length === 0 && <div className="pg-state">This output has no columns.</div>}
+      {shown && load.kind !== 'error' && shown.names.length > 0 && (
+        <>
+          <div className="grid-wrap">
+            {total === 0 && (
+              <div className="pg-overlay" data-testid="grid-no-rows">
+                {filtered ? 'No rows match the filters.' : 'This output has no rows.'}
+              </div>
+            )}
+            <DataEditor
+              ref={gridRef}
+              columns={columns}
+              rows={total}
+              rowHeight={ROW_HEIGHT}
+              headerHeight={HEADER_HEIGHT}
+              drawHeader={drawHeader}
+              getCellContent={getCellContent}
+              onVisibleRegionChanged={onVisibleRegionChanged}
+              onHeaderClicked={onHeaderClicked}
+              onHeaderMenuClick={onHeaderMenuClick}
+              onColumnResize={(col, w) => setWidths((prev) => ({ ...prev, [String(col.id)]: w }))}
+              gridSelection={selection}
+              onGridSelectionChange={setSelection}
+              keybindings={{ copy: false, search: false }}
+              rowMarkers="number"
+              smoothScrollX
+              smoothScrollY
+              theme={theme}
+              width="100%"
+              height="100%"
+            />
+          </div>
+          <StatusLine source={shown} cell={selection.current?.cell} names={names} notice={notice} />
+        </>
+      )}
+      {menu && menuColumn !== undefined && (
+        <HeaderMenu
+          column={menuColumn}
+          at={{ x: Math.max(4, menu.x), y: menu.y }}
+          sorted={menuSort}
+          onClose={() => setMenu(null)}
+          actions={{
+            sort: (dir) => changeView((v) => ({ ...v, sort: setSort(v.sort, menuColumn, dir) })),
+            filter: () => setFilterDraft({ column: menuColumn }),
+            selectColumn: () =>
+              setSelection({ columns: CompactSelection.fromSingleSelection(menu.col), rows: CompactSelection.empty() }),
+          }}
+        />
       )}
     </div>
   );

@@ -1,0 +1,65 @@
+import { useEffect, useState } from 'react';
+import type { PagedSource } from './pagedSource';
+
+const fmt = new Intl.NumberFormat('en-US');
+
+function mb(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} kB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * Under the grid: the selected cell's row and full value, copy/export notices, and load timing
+ * (first page, last page, what the page cache holds). Re-renders on page arrivals by itself so
+ * the grid does not.
+ */
+export function StatusLine({
+  source,
+  cell,
+  names,
+  notice,
+}: {
+  source: PagedSource | null;
+  cell: readonly [number, number] | undefined;
+  names: readonly string[];
+  notice: { text: string; error?: boolean } | null;
+}) {
+  const [lastMs, setLastMs] = useState<number | null>(null);
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    setLastMs(null);
+    if (!source) return;
+    return source.onLoad((info) => {
+      setLastMs(info.ms);
+      setTick((t) => t + 1);
+    });
+  }, [source]);
+
+  let value: string | null = null;
+  if (source && cell && cell[1] >= 0 && cell[1] < source.total) {
+    const [col, row] = cell;
+    const t = source.text(col, row);
+    value = `row ${fmt.format(row + 1)} · ${names[col] ?? '?'} = ${t === undefined ? '…' : t === null ? 'null' : t}`;
+  }
+
+  return (
+    <div className="pg-status">
+      <span className="pg-status-value mono" data-testid="grid-cell-value" title={value ?? undefined}>
+        {value ?? (source ? 'Select a cell to see its full value' : '')}
+      </span>
+      {notice && (
+        <span className={notice.error ? 'pg-notice pg-notice-error' : 'pg-notice'} data-testid="grid-notice">
+          {notice.text}
+        </span>
+      )}
+      <span className="spacer" />
+      {source && (
+        <span className="pg-timing" data-testid="grid-timing">
+          first page {Math.round(source.firstMs)} ms
+          {lastMs !== null && ` · last ${Math.round(lastMs)} ms`}
+          {` · ${source.cachedPages} pages (${mb(source.cachedBytes)}) cached`}
+          {source.pending > 0 && ' · loading…'}
+        </span>
+      )}
+    </div>
+  );
+}
