@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutTimeline, MIN_BAR_PX, tickLabel, tickStep, type TimelineTask } from './timeline';
+import { layoutTimeline, MIN_BAR_PX, tickLabel, tickStep, toTimelineTasks, type TimelineTask } from './timeline';
 
 const T = 1_700_000_000_000;
 
@@ -82,5 +82,38 @@ describe('layoutTimeline', () => {
     const none = layoutTimeline([{ id: 'a', status: 'pending', start: null, end: null }], 100, T);
     expect(none.t0).toBe(T);
     expect(none.bars[0]!.width).toBe(0);
+  });
+});
+
+describe('toTimelineTasks', () => {
+  const rec = (task_id: string, status: string, started_at_ms: number | null, ended_at_ms: number | null) => ({
+    task_id,
+    status,
+    started_at_ms,
+    ended_at_ms,
+  });
+
+  it('takes live states over stored ones and fills missing times from what the page saw', () => {
+    const tasks = toTimelineTasks(
+      [rec('a', 'success', T, T + 100), rec('b', 'pending', null, null), rec('c', 'running', T + 100, null), rec('d', 'pending', null, null)],
+      { b: 'running', c: 'failed' },
+      { b: { running: T + 150 }, c: { running: T + 100, ended: T + 400 } },
+    );
+    expect(tasks).toEqual([
+      { id: 'a', status: 'success', start: T, end: T + 100 },
+      { id: 'b', status: 'running', start: T + 150, end: null },
+      { id: 'c', status: 'failed', start: T + 100, end: T + 400 },
+      { id: 'd', status: 'pending', start: null, end: null },
+    ]);
+  });
+
+  it('shows a cached task as an instant at the time it was reused', () => {
+    const [t] = toTimelineTasks([rec('sales', 'cached', null, T + 7)], {}, {});
+    expect(t).toEqual({ id: 'sales', status: 'cached', start: T + 7, end: T + 7 });
+  });
+
+  it('leaves tasks that never started without a bar', () => {
+    const [t] = toTimelineTasks([rec('top', 'upstream_failed', null, T + 5)], {}, {});
+    expect(t).toEqual({ id: 'top', status: 'upstream_failed', start: null, end: null });
   });
 });

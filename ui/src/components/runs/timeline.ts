@@ -104,3 +104,27 @@ export function layoutTimeline(tasks: TimelineTask[], width: number, now: number
 
   return { t0, t1, bars, ticks };
 }
+
+const LIVE = new Set(['pending', 'running']);
+
+/**
+ * Timeline tasks of a run from its stored task runs and the live states from events. Events
+ * carry no times, so a task the events say started (or ended) before the stored record caught
+ * up uses the time this page first saw that state (`seen`: task → {running?, ended?} in ms).
+ * Cached tasks are recorded with an end and no start: they become instants at that end.
+ */
+export function toTimelineTasks(
+  taskRuns: { task_id: string; status: string; started_at_ms: number | null; ended_at_ms: number | null }[],
+  states: Record<string, string>,
+  seen: Record<string, { running?: number; ended?: number }>,
+): TimelineTask[] {
+  return taskRuns.map((t) => {
+    const status = states[t.task_id] ?? t.status;
+    const s = seen[t.task_id] ?? {};
+    // A cached task never starts: it shows as an instant at the moment it was reused.
+    const reused = status === 'cached' ? t.ended_at_ms : null;
+    const start = t.started_at_ms ?? reused ?? (status === 'pending' ? null : (s.running ?? null));
+    const end = LIVE.has(status) ? null : (t.ended_at_ms ?? s.ended ?? start);
+    return { id: t.task_id, status, start, end: start == null ? null : end };
+  });
+}

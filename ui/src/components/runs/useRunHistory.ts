@@ -1,0 +1,62 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ApiClient } from '../../api/client';
+import { fetchRuns, mergeRuns } from '../../api/runs';
+import type { Run, RunStatus } from '../../api/types';
+
+export const HISTORY_PAGE = 30;
+
+/**
+ * A pipeline's run history filtered by status (on the runner), paged with `before=`. A refresh
+ * (`refreshKey` changes when runs start or finish) reloads as many newest runs as are loaded,
+ * so "load more" depth survives new runs and rows whose status changed are replaced.
+ */
+export function useRunHistory(client: ApiClient, pipeline: string, status: RunStatus | null, refreshKey: unknown) {
+  const [runs, setRuns] = useState<Run[] | null>(null);
+  const [hasMore, setHasMore] = useState(false);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const depth = useRef(HISTORY_PAGE);
+  const filterKey = `${pipeline}|${status ?? ''}`;
+  const lastFilter = useRef(filterKey);
+
+  useEffect(() => {
+    if (lastFilter.current !== filterKey) {
+      lastFilter.current = filterKey;
+      depth.current = HISTORY_PAGE;
+      setRuns(null);
+    }
+    const ctrl = new AbortController();
+    const limit = depth.current;
+    fetchRuns(client, { pipeline, status, limit }, ctrl.signal)
+      .then((page) => {
+        setError(null);
+        setRuns(page);
+        setHasMore(page.length >= limit);
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) setError((e as Error)?.message ?? String(e));
+      });
+    return () => ctrl.abort();
+  }, [client, pipeline, status, filterKey, refreshKey]);
+
+  const loadMore = useCallback(() => {
+    const last = runs?.[runs.length - 1];
+    if (!last || loadingMore) return;
+    setLoadingMore(true);
+    const key = filterKey;
+    fetchRuns(client, { pipeline, status, before: last.id, limit: HISTORY_PAGE })
+      .then((page) => {
+        if (lastFilter.current !== key) return; // the filter changed meanwhile: drop this page
+        setRuns((cur) => {
+          const merged = mergeRuns(cur ?? [], page);
+          depth.current = merged.length;
+          return merged;
+        });
+        setHasMore(page.length >= HISTORY_PAGE);
+      })
+      .catch((e: unknown) => setError((e as Error)?.message ?? String(e)))
+      .finally(() => setLoadingMore(false));
+  }, [client, pipeline, status, filterKey, runs, loadingMore]);
+
+  return { runs, hasMore, loadingMore, error, loadMore };
+}
