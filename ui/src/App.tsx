@@ -10,6 +10,8 @@ import { Login } from './components/Login';
 import { LogView } from './components/LogView';
 import { OutputGrid } from './components/OutputGrid';
 import { RunsList, RunTasks } from './components/RunsPanel';
+import { TriggerButton } from './components/runs/TriggerButton';
+import { triggerRun, type TriggerRequest } from './api/runs';
 import { useTheme } from './theme';
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -219,11 +221,11 @@ function Workbench({
     return () => clearInterval(t);
   }, [anyRunning]);
 
-  const trigger = async (force: boolean) => {
+  const trigger = async (req: TriggerRequest) => {
     if (!selected) return;
     setTriggerMsg(null);
     try {
-      const res = await client.triggerRun(selected, { force });
+      const res = await triggerRun(client, selected, req);
       setFollowLatest(true);
       if (res.run_id != null) {
         setRunId(res.run_id);
@@ -287,12 +289,7 @@ function Workbench({
               {detail?.description && <span className="muted ellipsis">{detail.description}</span>}
               <span className="spacer" />
               {triggerMsg && <span className={triggerMsg.error ? 'err' : 'muted'} data-testid="trigger-message">{triggerMsg.text}</span>}
-              <button className="ghost" onClick={() => trigger(true)} title="Run every task, ignoring the cache" disabled={!detail}>
-                Force run
-              </button>
-              <button className="primary" data-testid="run-pipeline" onClick={() => trigger(false)} disabled={!detail}>
-                ▶ Run
-              </button>
+              <TriggerButton pipeline={detail} onTrigger={trigger} />
             </div>
             <div className="canvas">
               {detailError && <div className="error-box pad">{detailError}</div>}
@@ -337,7 +334,15 @@ function Workbench({
                 )}
                 {task && bottomTab === 'log' &&
                   (runId != null && runHasTask ? (
-                    <LogView client={client} runId={runId} task={task} refreshKey={runVersion} />
+                    <LogView
+                      client={client}
+                      runId={runId}
+                      task={task}
+                      refreshKey={runVersion}
+                      state={states[task]}
+                      taskRun={runDetail?.tasks.find((t) => t.task_id === task) ?? null}
+                      def={selectedTaskDef}
+                    />
                   ) : (
                     <div className="empty center">No log: this task has not run in the selected run.</div>
                   ))}
@@ -351,7 +356,9 @@ function Workbench({
         {selected ? (
           <>
             <RunsList
-              runs={runs}
+              client={client}
+              pipeline={selected}
+              refreshKey={runs}
               error={runsError}
               selectedRunId={runId}
               followLatest={followLatest}
@@ -360,6 +367,7 @@ function Workbench({
               now={now}
             />
             <RunTasks
+              client={client}
               detail={runDetail}
               states={states}
               error={runError}
@@ -368,6 +376,10 @@ function Workbench({
                 setTask(t);
               }}
               onShowLog={showLog}
+              onFollowRun={(id) => {
+                setFollowLatest(true);
+                setRunId(id);
+              }}
               now={now}
             />
           </>
