@@ -5,6 +5,7 @@ import { applyEvent, statesFromRun, type TaskStates } from './api/runState';
 import type { PipelineDetail, PipelineSummary, Run, RunDetail, RunnerEvent } from './api/types';
 import { clearAuth, loadAuth, saveAuth, type Auth } from './auth';
 import { DagCanvas } from './components/DagCanvas';
+import { Notebook } from './components/notebook/Notebook';
 import { Explorer } from './components/Explorer';
 import { Login } from './components/Login';
 import { LogView } from './components/LogView';
@@ -77,6 +78,9 @@ function Workbench({
   const [states, setStates] = useState<TaskStates>({});
   const [task, setTask] = useState<string | null>(null);
   const [bottomTab, setBottomTab] = useState<'output' | 'log'>('output');
+  // Canvas or notebook in the centre; remembered across sessions.
+  const [view, setView] = useState<'canvas' | 'notebook'>(() => (localStorage.getItem('polder.view') === 'notebook' ? 'notebook' : 'canvas'));
+  useEffect(() => localStorage.setItem('polder.view', view), [view]);
   const [triggerMsg, setTriggerMsg] = useState<{ error: boolean; text: string } | null>(null);
   const [stream, setStream] = useState<StreamStatus>('connecting');
   const [now, setNow] = useState(() => Date.now());
@@ -288,13 +292,33 @@ function Workbench({
               <span className="title">{selected}</span>
               {detail?.description && <span className="muted ellipsis">{detail.description}</span>}
               <span className="spacer" />
+              <span className="view-switch" role="group" aria-label="View">
+                <button className={view === 'canvas' ? 'active' : ''} onClick={() => setView('canvas')} data-testid="view-canvas">
+                  Canvas
+                </button>
+                <button className={view === 'notebook' ? 'active' : ''} onClick={() => setView('notebook')} data-testid="view-notebook">
+                  Notebook
+                </button>
+              </span>
               {triggerMsg && <span className={triggerMsg.error ? 'err' : 'muted'} data-testid="trigger-message">{triggerMsg.text}</span>}
               <TriggerButton pipeline={detail} onTrigger={trigger} />
             </div>
             <div className="canvas">
               {detailError && <div className="error-box pad">{detailError}</div>}
               {!detail && !detailError && <div className="muted center">Loading pipeline…</div>}
-              {detail && (
+              {detail && view === 'notebook' && (
+                <Notebook
+                  client={client}
+                  pipeline={detail}
+                  onPipelineChange={setDetail}
+                  theme={theme.effective}
+                  runTasks={runDetail?.tasks ?? null}
+                  states={states}
+                  selectedTask={task}
+                  onSelectTask={setTask}
+                />
+              )}
+              {detail && view === 'canvas' && (
                 <DagCanvas
                   pipeline={detail}
                   states={states}

@@ -23,11 +23,12 @@ describe('locateSqlError', () => {
     expect(locateSqlError(msg, sql)).toEqual({ line: 2, column: 3, endLine: 2, endColumn: 6 });
   });
 
-  it('subtracts the wrapper the engine put before the first line', () => {
+  it('subtracts the wrapper the engine put before the first line (over a wrong runner column)', () => {
     const sql = 'SELECT c.nme\nFROM customers AS c';
     const msg =
       'SQL error (duckdb) in models/order_totals.sql: Binder Error: Values list "c" does not have a column named "nme"\n\nLINE 1: COPY (SELECT * FROM (SELECT c.nme\n                                    ^^^^^';
     expect(locateSqlError(msg, sql)).toEqual({ line: 1, column: 8, endLine: 1, endColumn: 13 });
+    expect(locateSqlError(msg, sql, { line: 1, column: 13 })).toEqual({ line: 1, column: 8, endLine: 1, endColumn: 13 });
   });
 
   it('handles windowed excerpts and a wrapper after the line', () => {

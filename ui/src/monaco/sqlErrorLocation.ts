@@ -24,9 +24,13 @@ const IDENT_CHAR = /[A-Za-z0-9_$]/;
 /** The range to mark for an error about `sql`, or null when the message locates nothing. */
 export function locateSqlError(message: string, sql: string, location?: SqlLocation | null): SqlRange | null {
   const lines = sql.split('\n');
+  // DuckDB's own excerpt first: its carets also give the length, and the runner's column is off
+  // on the first line, where the excerpt includes the runner's COPY wrapper.
+  const excerpt = duckdbExcerpt(message, lines);
+  if (excerpt) return excerpt;
   if (location && location.line >= 1 && location.line <= lines.length && location.column >= 1 && location.column <= lines[location.line - 1]!.length + 1)
     return rangeAt(lines, location.line, location.column, null);
-  return duckdbExcerpt(message, lines) ?? sqlparserPosition(message, lines) ?? quotedName(message, sql);
+  return sqlparserPosition(message, lines) ?? quotedName(message, sql);
 }
 
 /** A range starting at (line, column): `length` characters, else the identifier or quoted name there, else one character. */

@@ -1,0 +1,92 @@
+// Between cells: "+ SQL cell" (asks for the new task's id inline) and "+ Note".
+import { useState } from 'react';
+import { taskIdProblem } from '../../api/notebook';
+
+export function AddBar({
+  slot,
+  taken,
+  onAddSql,
+  onAddNote,
+  alwaysVisible,
+}: {
+  /** Test-id suffix: the task above, or "top". */
+  slot: string;
+  taken: string[];
+  /** Resolves to an error message, or null when the cell was created. */
+  onAddSql: (id: string) => Promise<string | null>;
+  onAddNote: () => void;
+  alwaysVisible?: boolean;
+}) {
+  const [asking, setAsking] = useState(false);
+  const [id, setId] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async () => {
+    const problem = taskIdProblem(id.trim(), taken);
+    if (problem) return setError(problem);
+    setBusy(true);
+    const err = await onAddSql(id.trim());
+    setBusy(false);
+    if (err) setError(err);
+    else {
+      setAsking(false);
+      setId('');
+      setError(null);
+    }
+  };
+
+  return (
+    <div className={`nb-add${asking || alwaysVisible ? ' open' : ''}`} data-testid={`add-bar-${slot}`}>
+      {!asking ? (
+        <>
+          <button className="ghost small" onClick={() => setAsking(true)} data-testid={`add-sql-${slot}`}>
+            + SQL cell
+          </button>
+          <button className="ghost small" onClick={onAddNote} data-testid={`add-note-${slot}`}>
+            + Note
+          </button>
+        </>
+      ) : (
+        <form
+          className="nb-add-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit();
+          }}
+        >
+          <span className="muted">New SQL task id</span>
+          <input
+            autoFocus
+            value={id}
+            placeholder="e.g. top_customers"
+            spellCheck={false}
+            onChange={(e) => {
+              setId(e.target.value);
+              setError(null);
+            }}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') {
+                setAsking(false);
+                setError(null);
+              }
+            }}
+            disabled={busy}
+            data-testid="new-cell-id"
+          />
+          <button className="primary small" type="submit" disabled={busy} data-testid="new-cell-create">
+            {busy ? 'Adding…' : 'Add'}
+          </button>
+          <button className="ghost small" type="button" onClick={() => setAsking(false)}>
+            Cancel
+          </button>
+          {error && (
+            <span className="err" data-testid="new-cell-error">
+              {error}
+            </span>
+          )}
+        </form>
+      )}
+    </div>
+  );
+}

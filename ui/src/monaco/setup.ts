@@ -1,0 +1,56 @@
+// Monaco, bundled locally (never from a CDN): the editor core, its features, the SQL language and
+// the editor worker. Imported only through loadMonaco() so Vite splits it out of the main bundle.
+import * as monaco from 'monaco-editor/editor';
+import 'monaco-editor/features/register.all';
+import 'monaco-editor/languages/definitions/sql/register';
+import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
+import { completionContextFor } from './completionSource';
+import { completeSql } from './sqlCompletion';
+
+// SQL has no language worker: the editor worker serves everything.
+self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
+
+// Backgrounds match styles.css (--bg) so cells blend into the notebook in both themes.
+monaco.editor.defineTheme('polder-light', {
+  base: 'vs',
+  inherit: true,
+  rules: [],
+  colors: { 'editor.background': '#ffffff', 'editorLineNumber.foreground': '#a4abb5', 'editorGutter.background': '#fafbfc' },
+});
+monaco.editor.defineTheme('polder-dark', {
+  base: 'vs-dark',
+  inherit: true,
+  rules: [],
+  colors: { 'editor.background': '#1b1e23', 'editorLineNumber.foreground': '#5d6571', 'editorGutter.background': '#1f2228' },
+});
+
+const KIND = {
+  table: monaco.languages.CompletionItemKind.Class,
+  column: monaco.languages.CompletionItemKind.Field,
+  keyword: monaco.languages.CompletionItemKind.Keyword,
+} as const;
+
+// Providers are global per language: register once, and find the cell from the model's uri.
+monaco.languages.registerCompletionItemProvider('sql', {
+  triggerCharacters: ['.'],
+  provideCompletionItems(model, position) {
+    const ctx = completionContextFor(model.uri);
+    if (!ctx) return { suggestions: [] };
+    const offset = model.getOffsetAt(position);
+    const res = completeSql(model.getValue(), offset, ctx);
+    const start = model.getPositionAt(res.from);
+    const range = new monaco.Range(start.lineNumber, start.column, position.lineNumber, position.column);
+    return {
+      suggestions: res.suggestions.map((s) => ({
+        label: s.label,
+        kind: KIND[s.kind],
+        detail: s.detail,
+        insertText: s.insertText,
+        sortText: s.sortText,
+        range,
+      })),
+    };
+  },
+});
+
+export { monaco };
