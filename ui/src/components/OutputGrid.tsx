@@ -38,6 +38,11 @@ const fmt = new Intl.NumberFormat('en-US');
 const EMPTY_SELECTION: GridSelection = { columns: CompactSelection.empty(), rows: CompactSelection.empty() };
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** Row-number column wide enough for the last row's number (glide's default cuts 8 digits). */
+export function markerWidth(rows: number): number {
+  return 14 + String(Math.max(1, rows)).length * 7;
+}
+
 type Load =
   | { kind: 'loading' }
   | { kind: 'no-output'; message: string }
@@ -194,6 +199,13 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
     [shown, palette],
   );
 
+  // A click in the grid right after a scroll can leave the focus where it was (e.g. on the DAG
+  // canvas, whose keys would then act on a node): take it, so keys go to the grid.
+  const onSelectionChange = useCallback((s: GridSelection) => {
+    setSelection(s);
+    if (!boxRef.current?.contains(document.activeElement)) gridRef.current?.focus();
+  }, []);
+
   const onVisibleRegionChanged = useCallback((range: Rectangle) => {
     visible.current = range;
     shownRef.current?.setVisible(range.y, range.height);
@@ -291,7 +303,14 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
       : `${fmt.format(total)} rows`;
 
   return (
-    <div className="output pg-output" data-testid="output-grid" data-rows={total} ref={boxRef}>
+    <div
+      className="output pg-output"
+      data-testid="output-grid"
+      data-rows={total}
+      data-sort={viewQuery(view).sort ?? ''}
+      data-filter={viewQuery(view).filter ?? ''}
+      ref={boxRef}
+    >
       <div className="output-bar">
         <span className="mono">{source.task}</span>
         <span className="muted">{source.runId != null ? `run #${source.runId}` : 'newest output'}</span>
@@ -351,9 +370,9 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
               onHeaderMenuClick={onHeaderMenuClick}
               onColumnResize={(col, w) => setWidths((prev) => ({ ...prev, [String(col.id)]: w }))}
               gridSelection={selection}
-              onGridSelectionChange={setSelection}
+              onGridSelectionChange={onSelectionChange}
               keybindings={{ copy: false, search: false }}
-              rowMarkers="number"
+              rowMarkers={{ kind: 'number', width: markerWidth(total) }}
               smoothScrollX
               smoothScrollY
               theme={theme}

@@ -56,7 +56,7 @@ export function StatusLine({
         <span className="pg-timing" data-testid="grid-timing">
           first page {Math.round(source.firstMs)} ms
           {lastMs !== null && ` · last ${Math.round(lastMs)} ms`}
-          {` · ${source.cachedPages} pages (${mb(source.cachedBytes)}) cached`}
+          {` · ${source.cachedPages} page${source.cachedPages === 1 ? '' : 's'} (${mb(source.cachedBytes)}) cached`}
           {source.pending > 0 && ' · loading…'}
         </span>
       )}

@@ -15,11 +15,11 @@ export const HEADER_HEIGHT = 42;
 
 const fmtInt = new Intl.NumberFormat('en-US');
 
-/** The header's second line: type, null count, min … max. */
+/** The header's second line: type, null count (when any), min … max. */
 export function headerDetail(h: HeaderInfo): string {
   if (!h.stats) return h.type;
   const parts = [h.type];
-  parts.push(h.stats.nullCount > 0 ? `${fmtInt.format(h.stats.nullCount)} null` : 'no nulls');
+  if (h.stats.nullCount > 0) parts.push(`${fmtInt.format(h.stats.nullCount)} null`);
   if (h.stats.min !== null || h.stats.max !== null) parts.push(`${h.stats.min ?? '∅'} … ${h.stats.max ?? '∅'}`);
   return parts.join(' · ');
 }
@@ -55,12 +55,29 @@ export function makeHeaderPainter(info: () => readonly HeaderInfo[], palette: ()
     ctx.textBaseline = 'middle';
 
     ctx.font = `600 12px ${pal.fontUi}`;
-    if (h.sort || h.filtered) {
-      const mark = `${h.filtered ? '⏷' : ''}${h.sort ? (h.sort.dir === 'asc' ? '▲' : '▼') : ''}${h.sort?.rank ?? ''}`;
+    const markColor = isSelected ? fg : pal.accent;
+    if (h.sort) {
+      const mark = `${h.sort.dir === 'asc' ? '▲' : '▼'}${h.sort.rank ?? ''}`;
       const w = ctx.measureText(mark).width;
-      ctx.fillStyle = isSelected ? fg : pal.accent;
+      ctx.fillStyle = markColor;
       ctx.fillText(mark, right - w, rect.y + 14);
       right -= w + 4;
+    }
+    if (h.filtered) {
+      // A small funnel (font glyphs for it are missing on many systems).
+      const x = right - 9;
+      const y = rect.y + 9;
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x + 9, y);
+      ctx.lineTo(x + 5.5, y + 4.5);
+      ctx.lineTo(x + 5.5, y + 9);
+      ctx.lineTo(x + 3.5, y + 8);
+      ctx.lineTo(x + 3.5, y + 4.5);
+      ctx.closePath();
+      ctx.fillStyle = markColor;
+      ctx.fill();
+      right -= 13;
     }
     ctx.fillStyle = fg;
     ctx.fillText(fit(ctx, h.name, right - rect.x - pad), rect.x + pad, rect.y + 14);
@@ -86,6 +103,7 @@ export function makeHeaderPainter(info: () => readonly HeaderInfo[], palette: ()
 
 /** A starting width that fits the name and the detail line, within sane bounds. */
 export function headerWidth(h: HeaderInfo, sample = ''): number {
-  const chars = Math.max(h.name.length + 3, headerDetail(h).length * 0.85, sample.length);
-  return Math.round(Math.min(320, Math.max(80, chars * 7 + 24)));
+  // The detail line may be cut (the status line and stats route have it whole); names and values may not.
+  const px = Math.max(h.name.length * 7.5 + 36, sample.length * 7 + 24, Math.min(headerDetail(h).length * 6 + 20, 200));
+  return Math.round(Math.min(320, Math.max(70, px)));
 }

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { headerDetail, headerWidth } from './header';
+
+describe('header detail', () => {
+  it('shows the type, nulls when there are any, and the whole-output range', () => {
+    expect(headerDetail({ name: 'id', type: 'i64' })).toBe('i64');
+    expect(headerDetail({ name: 'id', type: 'i64', stats: { nullCount: 0, min: '0', max: '9999999' } })).toBe('i64 · 0 … 9999999');
+    expect(headerDetail({ name: 'r', type: 'f64', stats: { nullCount: 1428572, min: '0.125', max: null } })).toBe(
+      'f64 · 1,428,572 null · 0.125 … ∅',
+    );
+    expect(headerDetail({ name: 'e', type: 'str', stats: { nullCount: 3, min: null, max: null } })).toBe('str · 3 null');
+  });
+
+  it('sizes columns for the name, a sample value and (capped) the detail', () => {
+    expect(headerWidth({ name: 'id', type: 'i64' })).toBe(70);
+    expect(headerWidth({ name: 'x', type: 'str' }, 'a fairly long sample value here')).toBe(241);
+    expect(headerWidth({ name: 'x', type: 'str', stats: { nullCount: 0, min: 'a'.repeat(80), max: 'b' } })).toBe(200);
+  });
+});
