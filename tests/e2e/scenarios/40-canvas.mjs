@@ -161,6 +161,44 @@ export async function run({ page, api, check, login, shots }) {
     commentsKept();
   });
 
+  await check("canvas: delete a sink from the context menu; undo writes it back whole; Ctrl+Y redoes the delete", async () => {
+    const original = taskBlock("gold_table");
+    await node("gold_table").click({ button: "right" });
+    await page.getByTestId("ctx-delete").click();
+    await node("gold_table").waitFor({ state: "detached" });
+    await waitIdle(page);
+    assert(!taskBlock("gold_table"), "gold_table still in pipeline.toml");
+    await page.keyboard.press("Control+z");
+    await node("gold_table").waitFor();
+    await waitIdle(page);
+    const restored = taskBlock("gold_table");
+    for (const line of ['kind = "sink"', 'input = "gold"', 'inputs = ["gold_checks"]', 'format = "duckdb"', 'database = "out/warehouse.duckdb"', 'table = "gold_rfm"'])
+      assert(restored?.includes(line), `restored gold_table lacks ${line}: ${restored}`);
+    assert(original.includes('mode = "replace"'), "fixture changed");
+    await edge(page, "gold_checks", "gold_table").waitFor();
+    await page.keyboard.press("Control+y");
+    await node("gold_table").waitFor({ state: "detached" });
+    await waitIdle(page);
+    assert(!taskBlock("gold_table"), "redo did not delete again");
+    await page.keyboard.press("Control+z");
+    await node("gold_table").waitFor();
+    await waitIdle(page);
+    commentsKept();
+  });
+
+  await check("canvas: renaming a task another task's SQL reads shows the engine's error", async () => {
+    const text = toml();
+    await node("silver").dblclick();
+    await page.getByTestId("rename-input").fill("silver_x");
+    await page.getByTestId("rename-input").press("Enter");
+    await page.waitForFunction(() => document.querySelector('[data-testid="canvas-message"]')?.getAttribute("data-kind") === "error");
+    const t = await page.getByTestId("canvas-message").textContent();
+    assert(t.includes("reads table 'silver'"), `message: ${t}`);
+    assert(toml() === text, "pipeline.toml changed");
+    await node("silver").waitFor();
+    await page.getByTestId("canvas-message-close").click();
+  });
+
   await check("canvas: an edge from SQL cannot be removed on the canvas; the message says to edit the SQL", async () => {
     const text = toml();
     await edge(page, "silver", "gold").click({ force: true });

@@ -284,6 +284,8 @@ function Canvas(props: DagCanvasProps) {
       } finally {
         busyRef.current = false;
         setBusy(false);
+        // Keep keyboard shortcuts working when the edit removed the focused element (a menu, a node).
+        if (!document.activeElement || document.activeElement === document.body) wrapper.current?.focus({ preventScroll: true });
       }
     },
     [api, client, onPipelineChanged, commitPositions, onSelectTask],
@@ -622,7 +624,16 @@ function Canvas(props: DagCanvasProps) {
         />
       )}
 
-      {menu && <ContextMenu at={menu.at} items={menuItems(menu)} onClose={() => setMenu(null)} />}
+      {menu && (
+        <ContextMenu
+          at={menu.at}
+          items={menuItems(menu)}
+          onClose={() => {
+            setMenu(null);
+            focusCanvas();
+          }}
+        />
+      )}
 
       {message && (
         <div className={`dag-message ${message.kind}`} data-testid="canvas-message" data-kind={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
