@@ -2,7 +2,7 @@
 // the palette, connect it, rename/undo/redo, delete/undo, move a node and find it there after a
 // reload (layout.json), and see the engine refuse a cycle. Files on disk are checked after each
 // step, comments included.
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const NAME = "canvas_demo";
@@ -25,6 +25,16 @@ export function setup({ root, ws }) {
   toml = `${toml.trimEnd()}\n${MARKERS[2]}\n`;
   writeFileSync(join(dir, "pipeline.toml"), toml);
   originalComments = toml.split("\n").filter((l) => l.includes("#")).map((l) => l.slice(l.indexOf("#")));
+
+  // A tiny pipeline that runs in a second, for row counts and durations on the nodes.
+  const run = join(ws, "canvas_run");
+  mkdirSync(join(run, "data"), { recursive: true });
+  writeFileSync(join(run, "data", "people.csv"), "name,age\nana,34\nbo,12\ncy,51\n");
+  writeFileSync(
+    join(run, "pipeline.toml"),
+    `[pipeline]\nname = "canvas_run"\n\n[[task]]\nid = "people"\nkind = "source"\nformat = "csv"\npath = "data/people.csv"\n\n` +
+      `[[task]]\nid = "adults"\nkind = "sql"\nsql = "SELECT * FROM people WHERE age >= 18"\n`,
+  );
 }
 
 const toml = () => readFileSync(join(dir, "pipeline.toml"), "utf8");
@@ -253,6 +263,17 @@ export async function run({ page, api, check, login, shots }) {
     await node("sql_renamed").click();
     await page.screenshot({ path: join(shots, "canvas-authoring-dark.png") });
     for (let i = 0; i < 3 && (await page.evaluate(() => document.documentElement.dataset.theme)) !== "light"; i++) await toggle.click();
+  });
+
+  await check("canvas: after a run, nodes show the run's state, row count and duration", async () => {
+    await page.getByTestId("pipeline-canvas_run").click();
+    await node("adults").waitFor();
+    await api("/api/pipelines/canvas_run/runs", { method: "POST", body: JSON.stringify({ params: {}, force: true }) });
+    await page.waitForFunction(() => document.querySelector('[data-testid="node-adults"]')?.getAttribute("data-state") === "success", null, { timeout: 60_000 });
+    await page.waitForFunction(() => /2 rows · \d+(\.\d)? m?s/.test(document.querySelector('[data-testid="node-adults"]')?.textContent ?? ""));
+    const people = await node("people").textContent();
+    assert(people.includes("3 rows"), `people node: ${people}`);
+    await page.screenshot({ path: join(shots, "canvas-run-stats.png") });
   });
 
   await check("canvas: an empty pipeline says what to do, and a dropped source becomes its first task", async () => {

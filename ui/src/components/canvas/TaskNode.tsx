@@ -93,7 +93,8 @@ export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeP
       </div>
       <div className="dag-node-meta">
         <span className="ellipsis">{meta.join(' · ')}</span>
-        {data.state !== 'none' && <span className="dag-node-state">{data.state.replace('_', ' ')}</span>}
+        {/* The dot says success; other states are worth words (failed, running, cached…). */}
+        {data.state !== 'none' && data.state !== 'success' && <span className="dag-node-state">{data.state.replace('_', ' ')}</span>}
       </div>
       <Handle type="source" position={Position.Right} isConnectable={data.editable} data-testid={`handle-out-${data.id}`} />
     </div>
