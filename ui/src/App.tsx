@@ -327,7 +327,10 @@ function Workbench({
                   onSelectTask={setTask}
                   colorMode={theme.effective}
                   client={client}
-                  onPipelineChanged={setDetail}
+                  onPipelineChanged={(d) => {
+                    setDetail(d);
+                    loadPipelines(); // the explorer shows task counts
+                  }}
                   runTasks={runDetail?.tasks ?? null}
                 />
               )}
