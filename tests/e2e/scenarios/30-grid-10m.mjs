@@ -118,6 +118,17 @@ export async function run({ page, check, login, shots, api }) {
     await page.screenshot({ path: join(shots, "grid-10m-sorted.png") });
   });
 
+  await check("grid: copying a whole 10M-row column is refused with a reason", async () => {
+    const g = await geometry(page);
+    await page.keyboard.down("Control");
+    await page.mouse.click(g.box.x + g.marker + 20, g.box.y + 14); // Ctrl+click: select the column, no sort
+    await page.keyboard.up("Control");
+    await page.keyboard.press("Control+c");
+    await page.getByTestId("grid-notice").filter({ hasText: "Selection too big to copy: 10,000,000 cells" }).waitFor();
+    const sort = await page.getByTestId("output-grid").getAttribute("data-sort");
+    if (sort !== "id:desc") throw new Error(`Ctrl+click changed the sort to ${sort}`);
+  });
+
   await check("grid: filter id < 10 shows 10 of 10,000,000 rows", async () => {
     await page.getByTestId("grid-filter-add").click();
     await page.getByTestId("grid-filter-column").selectOption("id");

@@ -18,7 +18,7 @@ import { ApiError, type ApiClient } from '../api/client';
 import { LOADING_CELL, textCell } from './grid/cells';
 import { ExportMenu } from './grid/ExportMenu';
 import { FilterBar } from './grid/FilterBar';
-import { HEADER_HEIGHT, headerWidth, makeHeaderPainter, type HeaderInfo } from './grid/header';
+import { HEADER_HEIGHT, headerWidth, longestSample, makeHeaderPainter, type HeaderInfo } from './grid/header';
 import { HeaderMenu } from './grid/HeaderMenu';
 import { PagedSource } from './grid/pagedSource';
 import { StatusLine } from './grid/StatusLine';
@@ -181,7 +181,7 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
         id: h.name,
         title: h.name,
         hasMenu: true,
-        width: widths[h.name] ?? headerWidth(h, shown?.text(i, 0) ?? ''),
+        width: widths[h.name] ?? headerWidth(h, shown ? longestSample(shown.total, (r) => shown.display(i, r)) : ''),
       })),
     [headers, widths, shown],
   );

@@ -1,7 +1,8 @@
 import { DataEditor, type GridCell, type GridColumn, type Item } from '@glideapps/glide-data-grid';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { textCell } from './cells';
-import { HEADER_HEIGHT, headerWidth, makeHeaderPainter, type HeaderInfo } from './header';
+import { shortFloat } from './arrowValues';
+import { HEADER_HEIGHT, headerWidth, longestSample, makeHeaderPainter, type HeaderInfo } from './header';
 import { isNumericType, jsonCellText } from './jsonValues';
 import { gridPalette, gridTheme } from './theme';
 import './grid.css';
@@ -43,22 +44,31 @@ export function StaticGrid({ schema, rows, themeKey, testId, maxHeight = 320 }: 
   const drawHeader = useMemo(() => makeHeaderPainter(() => infoRef.current, () => paletteRef.current), []);
 
   const numeric = useMemo(() => schema.map((c) => isNumericType(c.type)), [schema]);
+  const isFloat = useMemo(() => schema.map((c) => /^f\d+$/.test(c.type)), [schema]);
+  // Floats show at most 10 significant digits; copy keeps the full value.
+  const display = useCallback(
+    (col: number, row: number): string | null => {
+      const v = rows[row]?.[schema[col]?.name ?? ''];
+      return isFloat[col] && typeof v === 'number' ? shortFloat(v) : jsonCellText(v);
+    },
+    [rows, schema, isFloat],
+  );
   const columns: GridColumn[] = useMemo(
     () =>
       info.map((h, i) => ({
         id: h.name,
         title: h.name,
-        width: widths[h.name] ?? headerWidth(h, jsonCellText(rows[0]?.[schema[i]?.name ?? '']) ?? ''),
+        width: widths[h.name] ?? headerWidth(h, longestSample(rows.length, (r) => display(i, r))),
       })),
-    [info, widths, rows, schema],
+    [info, widths, rows.length, display],
   );
 
   const getCellContent = useCallback(
     ([col, row]: Item): GridCell => {
       const name = schema[col]?.name ?? '';
-      return textCell(jsonCellText(rows[row]?.[name]), numeric[col] ?? false, palette.faint);
+      return textCell(jsonCellText(rows[row]?.[name]), numeric[col] ?? false, palette.faint, display(col, row) ?? undefined);
     },
-    [schema, rows, numeric, palette],
+    [schema, rows, numeric, palette, display],
   );
 
   // Header + rows + room for a horizontal scrollbar, capped.

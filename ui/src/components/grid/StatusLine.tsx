@@ -34,10 +34,26 @@ export function StatusLine({
     });
   }, [source]);
 
+  // The selected cell's page may have left the LRU (the user scrolled far away): fetch that row.
+  const [fetched, setFetched] = useState<{ key: string; text: string | null } | null>(null);
+  const col = cell?.[0] ?? -1;
+  const row = cell?.[1] ?? -1;
+  const inRange = !!source && row >= 0 && row < source.total && col >= 0;
+  const cached = inRange ? source.text(col, row) : undefined;
+  const key = `${col}:${row}`;
+  useEffect(() => {
+    if (!source || !inRange || cached !== undefined) return;
+    const ctrl = new AbortController();
+    source.rowsFor([[row, row + 1]], ctrl.signal).then(
+      (get) => setFetched({ key, text: get(row, col) }),
+      () => undefined,
+    );
+    return () => ctrl.abort();
+  }, [source, inRange, cached, row, col, key]);
+
   let value: string | null = null;
-  if (source && cell && cell[1] >= 0 && cell[1] < source.total) {
-    const [col, row] = cell;
-    const t = source.text(col, row);
+  if (inRange) {
+    const t = cached !== undefined ? cached : fetched?.key === key ? fetched.text : undefined;
     value = `row ${fmt.format(row + 1)} · ${names[col] ?? '?'} = ${t === undefined ? '…' : t === null ? 'null' : t}`;
   }
 

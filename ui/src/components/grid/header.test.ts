@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headerDetail, headerWidth } from './header';
+import { headerDetail, headerWidth, longestSample } from './header';
 
 describe('header detail', () => {
   it('shows the type, nulls when there are any, and the whole-output range', () => {
@@ -15,5 +15,14 @@ describe('header detail', () => {
     expect(headerWidth({ name: 'id', type: 'i64' })).toBe(70);
     expect(headerWidth({ name: 'x', type: 'str' }, 'a fairly long sample value here')).toBe(241);
     expect(headerWidth({ name: 'x', type: 'str', stats: { nullCount: 0, min: 'a'.repeat(80), max: 'b' } })).toBe(200);
+  });
+});
+
+describe('longestSample', () => {
+  it('takes the longest of the first rows, skipping nulls and unloaded cells', () => {
+    const texts = [null, '0.125', undefined, '1249999.875', 'x'];
+    expect(longestSample(5, (r) => texts[r])).toBe('1249999.875');
+    expect(longestSample(5, (r) => texts[r], 2)).toBe('0.125');
+    expect(longestSample(0, () => 'never')).toBe('');
   });
 });

@@ -107,3 +107,13 @@ export function headerWidth(h: HeaderInfo, sample = ''): number {
   const px = Math.max(h.name.length * 7.5 + 36, sample.length * 7 + 24, Math.min(headerDetail(h).length * 6 + 20, 200));
   return Math.round(Math.min(320, Math.max(70, px)));
 }
+
+/** The longest of the first `max` display texts of a column (for its starting width). */
+export function longestSample(rows: number, text: (row: number) => string | null | undefined, max = 20): string {
+  let best = '';
+  for (let r = 0; r < Math.min(rows, max); r++) {
+    const t = text(r) ?? '';
+    if (t.length > best.length) best = t;
+  }
+  return best;
+}
