@@ -65,7 +65,7 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
       e.preventDefault();
       // The preview reads the saved settings: save first so it shows what the form says.
       void (dirty ? save() : Promise.resolve()).then(run);
-    } else if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
+    } else if (e.key === 'Enter' && !e.ctrlKey && !e.metaKey && !e.altKey && (e.target as HTMLElement).tagName === 'INPUT') {
       e.preventDefault();
       void save();
     } else if ((e.ctrlKey || e.metaKey) && e.key === 's') {

@@ -1,5 +1,5 @@
 // A markdown note between task cells: rendered (raw HTML shown as text), edited in a textarea
-// on double-click or Enter; Ctrl+Enter, Escape or leaving the field ends the edit.
+// on double-click or Enter; Shift+Enter (as in cells), Escape or leaving the field ends the edit.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Note } from '../../api/notebook';
 import { renderMarkdown } from './markdown';
@@ -58,13 +58,15 @@ export function NoteCell({
           ref={area}
           className="nb-note-input"
           value={text}
-          placeholder="Markdown: # heading, **bold**, `code`, - lists…  (Ctrl+Enter to finish)"
+          placeholder="Markdown: # heading, **bold**, `code`, - lists…  (Shift+Enter to finish)"
           spellCheck
           onChange={(e) => setText(e.target.value)}
           onBlur={finish}
           onKeyDown={(e) => {
-            if (e.key === 'Escape' || (e.key === 'Enter' && (e.ctrlKey || e.metaKey))) {
+            if (e.key === 'Escape' || (e.key === 'Enter' && e.shiftKey)) {
               e.preventDefault();
+              // Not the app's shortcuts too.
+              e.stopPropagation();
               finish();
             }
           }}

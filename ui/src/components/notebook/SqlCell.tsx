@@ -30,6 +30,7 @@ export function SqlCell(props: CellProps) {
   const { client, pipeline, task } = props;
   const saved = typeof task.settings.sql === 'string' ? task.settings.sql : '';
   const [draft, setDraft] = useState(saved);
+  const [draftVersion, setDraftVersion] = useState(0);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [preview, setPreview] = useState<PreviewState>({ status: 'idle' });
@@ -41,7 +42,10 @@ export function SqlCell(props: CellProps) {
 
   // The spec changed elsewhere (another view, a reload): adopt it unless the user is editing.
   useEffect(() => {
-    if (draftRef.current === lastSaved.current) setDraft(saved);
+    if (draftRef.current === lastSaved.current && draftRef.current !== saved) {
+      setDraft(saved);
+      setDraftVersion((v) => v + 1);
+    }
     lastSaved.current = saved;
   }, [saved]);
 
@@ -102,6 +106,7 @@ export function SqlCell(props: CellProps) {
         pipeline={pipeline}
         task={task.id}
         value={draft}
+        valueVersion={draftVersion}
         theme={props.theme}
         marker={marker}
         autoFocus={props.autoFocus}

@@ -19,8 +19,10 @@ export interface SqlMarker {
 export interface SqlEditorProps {
   pipeline: string;
   task: string;
-  /** The text to show; the editor reports edits through onChange and adopts outside changes. */
+  /** The initial text; later edits are the editor's own, reported through onChange. */
   value: string;
+  /** Bump to replace the editor's text with `value` (a change from outside, not typing). */
+  valueVersion: number;
   theme: 'light' | 'dark';
   marker: SqlMarker | null;
   autoFocus?: boolean;
@@ -53,8 +55,12 @@ export function SqlEditor(props: SqlEditorProps) {
       setNear(true);
       return;
     }
-    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setNear(true), { rootMargin: '400px 0px' });
+    // The notebook's scroller is the root: a margin on the viewport would not reach past its clip.
+    const root = el.closest('.notebook');
+    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setNear(true), { root, rootMargin: '400px 0px' });
     io.observe(el);
+    // A new cell is wanted now: bring it into view (which also mounts it).
+    if (latest.current.autoFocus) el.scrollIntoView({ block: 'nearest' });
     return () => io.disconnect();
   }, [near]);
 
@@ -112,8 +118,13 @@ export function SqlEditor(props: SqlEditorProps) {
           id: 'polder.preview',
           label: 'Preview cell',
           keybindings: [monaco.KeyMod.Shift | monaco.KeyCode.Enter],
+          // With the suggestion list open, Shift+Enter keeps Monaco's meaning (accept the alternative).
           precondition: '!suggestWidgetVisible',
-          run: () => latest.current.onRun(),
+          run: () => {
+            // A list may still be scheduled to open from the last keystroke: close it.
+            editor.trigger('polder', 'hideSuggestWidget', null);
+            latest.current.onRun();
+          },
         });
         editor.addAction({
           id: 'polder.save',
@@ -146,11 +157,12 @@ export function SqlEditor(props: SqlEditorProps) {
     };
   }, [near]);
 
-  // Outside changes (a save elsewhere, a reload) replace the text; our own edits already match.
+  // Outside changes replace the text. Not keyed on `value` itself: while typing fast, `value`
+  // lags the model by a render, and writing it back would drop keystrokes.
   useEffect(() => {
     const model = editorRef.current?.getModel();
-    if (model && model.getValue() !== props.value) model.setValue(props.value);
-  }, [props.value]);
+    if (model && model.getValue() !== latest.current.value) model.setValue(latest.current.value);
+  }, [props.valueVersion]);
 
   useEffect(() => {
     monacoRef.current?.editor.setTheme(props.theme === 'dark' ? 'polder-dark' : 'polder-light');
