@@ -76,13 +76,23 @@ async function shownRun(page, status, notId) {
   return h.jsonValue();
 }
 
+/** Opens the UI, signing in unless an earlier scenario already did on this page. */
+async function openUi(page, base, login) {
+  await page.goto(base);
+  const signedIn = await Promise.race([
+    page.getByTestId("login-token").waitFor().then(() => false),
+    page.locator('[data-testid^="pipeline-"]').first().waitFor().then(() => true),
+  ]);
+  if (!signedIn) await login();
+}
+
 const state = (page, id) => page.getByTestId(`runtask-${id}`).getAttribute("data-state");
 
-export async function run({ page, api, check, login, shots }) {
+export async function run({ page, api, check, login, shots, base }) {
   let failedRun, retryRun, paramRun;
 
   await check("runs: a fresh pipeline says how to start a run", async () => {
-    await login();
+    await openUi(page, base, login);
     await page.getByTestId(`pipeline-${P}`).click();
     const empty = page.getByTestId("runs-empty");
     await empty.waitFor();
@@ -176,6 +186,27 @@ export async function run({ page, api, check, login, shots }) {
     await page.getByTestId("runs-filter-trigger").selectOption("all");
     await page.getByTestId("runs-filter-status").selectOption("all");
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="runs-list"] > li').length === 3);
+  });
+
+  await check("runs: the history pages with Load more", async () => {
+    // 30 more runs (all cached, a few ms each): the first page holds 30, the rest comes on request.
+    for (let i = 0; i < 30; i++) {
+      const r = await api(`/api/pipelines/${P}/runs`, { method: "POST", body: "{}" });
+      for (let t = 0; r.run_id && t < 100; t++) {
+        if ((await api(`/api/runs/${r.run_id}`)).run.status !== "running") break;
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
+    }
+    const total = (await api(`/api/runs?pipeline=${P}&limit=500`)).length;
+    const count = () => page.locator('[data-testid="runs-list"] > li').count();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="runs-list"] > li').length === 30);
+    await page.getByTestId("runs-load-more").click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="runs-list"] > li').length === n, total);
+    if ((await page.getByTestId("runs-load-more").count()) !== 0) throw new Error("Load more still offered at the end");
+    if ((await count()) !== 33) throw new Error(`${await count()} rows`);
+    // The oldest run is the failed one from the first check.
+    const last = await page.locator('[data-testid="runs-list"] > li').last().getAttribute("data-testid");
+    if (last !== `run-${failedRun}`) throw new Error(`last row ${last}`);
   });
 
   await check("runs: a running task's log streams live, and Cancel stops the run", async () => {
