@@ -86,12 +86,31 @@ async function waitIdle(page) {
   await page.waitForFunction(() => document.querySelector('[data-testid="dag-canvas"]')?.getAttribute("data-busy") === "false");
 }
 
-export async function run({ page, api, check, login, shots }) {
+export async function run(ctx) {
+  // A browser context of its own: fresh storage (sign-in, chosen view), whatever ran before.
+  const context = await ctx.browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  try {
+    await scenario({ ...ctx, page, login: () => ctx.login(page) });
+  } finally {
+    await context.close();
+  }
+}
+
+/** The canvas view (the app remembers the notebook view across reloads). */
+async function showCanvas(page) {
+  const toggle = page.getByTestId("view-canvas");
+  if (await toggle.count()) await toggle.click();
+}
+
+async function scenario({ page, api, check, login, shots }) {
   const node = (id) => page.getByTestId(`node-${id}`);
 
   await check("canvas: open the copied medallion pipeline", async () => {
     await login();
     await page.getByTestId(`pipeline-${NAME}`).click();
+    await showCanvas(page);
     await node("gold").waitFor();
     await page.getByTestId("palette-sql").waitFor();
   });
@@ -196,6 +215,18 @@ export async function run({ page, api, check, login, shots }) {
     commentsKept();
   });
 
+  await check("canvas: a selected `inputs` edge is removed with Delete, and undo puts it back", async () => {
+    await edge(page, "gold", "sql_renamed").click({ force: true });
+    await page.keyboard.press("Delete");
+    await edge(page, "gold", "sql_renamed").waitFor({ state: "detached" });
+    await waitIdle(page);
+    assert(!/inputs =/.test(taskBlock("sql_renamed")), `inputs still written: ${taskBlock("sql_renamed")}`);
+    await page.keyboard.press("Control+z");
+    await edge(page, "gold", "sql_renamed").waitFor();
+    await waitIdle(page);
+    assert(/inputs = \["gold"\]/.test(taskBlock("sql_renamed")), "undo restored the input");
+  });
+
   await check("canvas: renaming a task another task's SQL reads shows the engine's error", async () => {
     const text = toml();
     await node("silver").dblclick();
@@ -255,6 +286,29 @@ export async function run({ page, api, check, login, shots }) {
     assert(Math.abs(reloaded.x - moved.x) < 1 && Math.abs(reloaded.y - moved.y) < 1, `after reload ${JSON.stringify(reloaded)} vs ${JSON.stringify(moved)}`);
     await page.keyboard.press("f");
     await page.screenshot({ path: join(shots, "canvas-authoring.png") });
+  });
+
+  await check("canvas: undo puts a moved node back; auto layout is one undoable step", async () => {
+    const moved = await flowPos(page, "silver_table");
+    const saved = JSON.parse(readFileSync(join(dir, "layout.json"), "utf8")).positions;
+    // The history is per page: move it again, then undo that move.
+    const b = await center(node("silver_table"));
+    await page.mouse.move(b.x, b.y);
+    await page.mouse.down();
+    await page.mouse.move(b.x + 100, b.y + 30, { steps: 6 });
+    await page.mouse.up();
+    const again = await flowPos(page, "silver_table");
+    assert(again.x - moved.x > 20, "second move");
+    await page.keyboard.press("Control+z");
+    await until(async () => {
+      const p = await flowPos(page, "silver_table");
+      return Math.abs(p.x - moved.x) < 1 && Math.abs(p.y - moved.y) < 1;
+    }, "the node back at its place");
+    await until(() => Math.abs(JSON.parse(readFileSync(join(dir, "layout.json"), "utf8")).positions.silver_table.x - saved.silver_table.x) < 1, "layout.json back");
+    await page.getByTestId("canvas-auto-layout").click();
+    await until(async () => Math.abs((await flowPos(page, "silver_table")).y - moved.y) > 1, "auto layout to move the node");
+    await page.getByTestId("canvas-undo").click();
+    await until(async () => Math.abs((await flowPos(page, "silver_table")).y - moved.y) < 1, "undo of the auto layout");
   });
 
   await check("canvas: dark theme screenshot", async () => {
