@@ -145,6 +145,14 @@ export async function run({ page, api, check, login, shots, base }) {
     await page.getByTestId(`run-${retryRun}`).waitFor();
     if ((await page.getByTestId(`run-${retryRun}`).getAttribute("data-trigger")) !== "retry") throw new Error("history row trigger");
     await page.screenshot({ path: join(shots, "runs-retry.png") });
+    // Back on the failed run, the fixed SQL no longer has the quoted line: no stale mark.
+    await page.getByTestId(`run-${failedRun}`).click();
+    await page.waitForFunction((id) => document.querySelector('[data-testid="run-detail"]')?.getAttribute("data-run") === String(id), failedRun);
+    await page.getByTestId("log-by_region").click();
+    await page.getByTestId("failed-sql-changed").waitFor();
+    if ((await page.getByTestId("sql-error-line").count()) !== 0) throw new Error("a stale error line is highlighted");
+    await page.getByTestId(`run-${retryRun}`).click();
+    await page.getByTestId("follow-latest").check();
   });
 
   await check("runs: the trigger dialog runs with a changed parameter", async () => {

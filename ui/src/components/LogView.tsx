@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ApiClient } from '../api/client';
 import { fetchTaskLog, followTaskLog } from '../api/runs';
-import type { TaskDef } from '../api/types';
+import type { PipelineDetail, TaskDef } from '../api/types';
 import { FailedSql, type TaskRunWithLocation } from './runs/FailedSql';
 import { appendLines, atBottom, emptyLog, logFromText, type LogBuffer } from './runs/logBuffer';
 import './runs/runs.css';
@@ -25,8 +25,10 @@ export function LogView(props: {
   state?: string;
   taskRun?: TaskRunWithLocation | null;
   def?: TaskDef | null;
+  /** The pipeline: a failed task's definition is re-read from it, so its SQL is current. */
+  pipeline?: string | null;
 }) {
-  const { client, runId, task, refreshKey, taskRun, def } = props;
+  const { client, runId, task, refreshKey, taskRun, pipeline } = props;
   const state = props.state ?? taskRun?.status ?? 'success';
   const live = LIVE.has(state);
   const [log, setLog] = useState<LogBuffer | null>(null);
@@ -71,6 +73,8 @@ export function LogView(props: {
     if (el && follow) el.scrollTop = el.scrollHeight;
   }, [log, follow]);
 
+  const failedState = state === 'failed';
+  const def = useCurrentDef(client, failedState ? (pipeline ?? null) : null, task, props.def ?? null, refreshKey);
   const showFailure = taskRun && ERRORED.has(state) && (taskRun.error || state === 'failed');
   const lines = log?.lines.length ?? 0;
 
@@ -117,4 +121,29 @@ export function LogView(props: {
       </div>
     </div>
   );
+}
+
+/**
+ * A task's definition as the runner has it now (the SQL may have been edited outside this page
+ * since the caller loaded the pipeline); `fallback` until it arrives or when it cannot be read.
+ */
+function useCurrentDef(
+  client: ApiClient,
+  pipeline: string | null,
+  task: string,
+  fallback: TaskDef | null,
+  refreshKey: unknown,
+): TaskDef | null {
+  const [fresh, setFresh] = useState<{ key: string; def: TaskDef | null } | null>(null);
+  const key = `${pipeline}|${task}`;
+  useEffect(() => {
+    if (!pipeline) return;
+    const ctrl = new AbortController();
+    client
+      .json<PipelineDetail>(`/api/pipelines/${encodeURIComponent(pipeline)}`, { signal: ctrl.signal })
+      .then((d) => setFresh({ key, def: d.tasks.find((t) => t.id === task) ?? null }))
+      .catch(() => undefined); // keep the caller's copy
+    return () => ctrl.abort();
+  }, [client, pipeline, task, key, refreshKey]);
+  return fresh?.key === key && fresh.def ? fresh.def : fallback;
 }

@@ -47,7 +47,7 @@ export function RunsList(props: {
       <div className="panel-title">
         <span>Runs</span>
         <label className="follow" title="Select each new run as it starts">
-          <input type="checkbox" checked={followLatest} onChange={onFollowLatest} /> follow latest
+          <input type="checkbox" data-testid="follow-latest" checked={followLatest} onChange={onFollowLatest} /> follow latest
         </label>
       </div>
       <div className="runs-filters">

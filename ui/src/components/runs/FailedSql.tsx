@@ -1,6 +1,6 @@
 import { useLayoutEffect, useRef } from 'react';
 import type { TaskDef, TaskRun } from '../../api/types';
-import { errorLocation, type SqlLocation } from './sqlLocation';
+import { errorLocation, sqlChangedSince, type SqlLocation } from './sqlLocation';
 import { markColumn, sqlLines } from './sqlTokens';
 
 /** A task run as the runner sends it now: `error_location` is set for failed SQL tasks. */
@@ -20,7 +20,9 @@ export function taskSql(def: TaskDef | null | undefined): string | null {
  */
 export function FailedSql({ run, def, withSql = true }: { run: TaskRunWithLocation; def: TaskDef | null; withSql?: boolean }) {
   const sql = withSql ? taskSql(def) : null;
-  const loc = sql != null ? errorLocation(run.error_location, run.error, sql) : null;
+  // After an edit the quoted SQL is gone and any position found today would mislead.
+  const changed = sql != null && sqlChangedSince(run.error, sql);
+  const loc = sql != null && !changed ? errorLocation(run.error_location, run.error, sql) : null;
   const file = typeof def?.settings.file === 'string' ? def.settings.file : null;
   return (
     <div className="failed" data-testid="failed-task">
@@ -36,6 +38,8 @@ export function FailedSql({ run, def, withSql = true }: { run: TaskRunWithLocati
                 {' '}
                 · line {loc.line}, column {loc.column}
               </span>
+            ) : changed ? (
+              <span data-testid="failed-sql-changed"> · the SQL has changed since this run (shown as it is now)</span>
             ) : (
               <span> · no position in the message</span>
             )}

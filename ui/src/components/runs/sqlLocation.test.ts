@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorLocation, findWord, locateSqlError } from './sqlLocation';
+import { errorLocation, findWord, locateSqlError, sqlChangedSince } from './sqlLocation';
 
 const SQL = 'SELECT region,\n       SUM(amount) AS total,\n       COUNT(bogus_col) AS n\nFROM sales\n';
 
@@ -46,5 +46,22 @@ describe('errorLocation', () => {
     // A reported line beyond the SQL (it changed since) is not trusted.
     expect(errorLocation({ line: 40, column: 1 }, 'unable to find column "bogus_col"', SQL)).toEqual({ line: 3, column: 14 });
     expect(errorLocation(null, null, SQL)).toBeNull();
+  });
+});
+
+describe('sqlChangedSince', () => {
+  const duck = 'Binder Error: Referenced column "bogus_col" not found\n\nLINE 3:        COUNT(bogus_col) AS n\n                     ^';
+  const polars = 'unable to find column "bogus_col"; valid columns: ["id", "region", "amount"]';
+  it('is false while the SQL still has the quoted text', () => {
+    expect(sqlChangedSince(duck, SQL)).toBe(false);
+    expect(sqlChangedSince(polars, SQL)).toBe(false);
+    expect(sqlChangedSince('out of memory', SQL)).toBe(false);
+    expect(sqlChangedSince(null, SQL)).toBe(false);
+  });
+  it('is true once the quoted line or name is gone', () => {
+    const fixed = SQL.replace('bogus_col', 'amount');
+    expect(sqlChangedSince(duck, fixed)).toBe(true);
+    expect(sqlChangedSince(polars, fixed)).toBe(true);
+    expect(sqlChangedSince(duck, 'SELECT 1')).toBe(true);
   });
 });

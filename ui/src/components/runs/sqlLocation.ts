@@ -104,3 +104,23 @@ export function findWord(sql: string, word: string): SqlLocation | null {
   }
   return null;
 }
+
+/**
+ * True when the message quotes SQL that the current text no longer has (a DuckDB `LINE n:`
+ * excerpt, or the only quoted unknown name): the task was edited since the run failed, so a
+ * location found in today's SQL may point at the wrong place.
+ */
+export function sqlChangedSince(message: string | null | undefined, sql: string): boolean {
+  if (!message) return false;
+  const excerpt = /^\s*LINE (\d+): ?(.*)$/m.exec(message);
+  if (excerpt) {
+    const shown = excerpt[2]!.replace(/^\.\.\./, '').replace(/\.\.\.$/, '').trim();
+    const line = sql.split(/\r?\n/)[Number(excerpt[1]) - 1];
+    return line === undefined || (shown !== '' && !line.includes(shown));
+  }
+  if (/Line: \d+, Column: \d+/.test(message)) return false;
+  if (!CUES.some((c) => message.toLowerCase().includes(c))) return false;
+  // The first quoted name is the unknown one; later ones list valid columns, which stay.
+  const first = /["'`]([^"'`\s]+)["'`]/.exec(message);
+  return first !== null && findWord(sql, first[1]!) === null;
+}
