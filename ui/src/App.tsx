@@ -369,6 +369,7 @@ function Workbench({
                       state={states[task]}
                       taskRun={runDetail?.tasks.find((t) => t.task_id === task) ?? null}
                       def={selectedTaskDef}
+                      pipeline={selected}
                     />
                   ) : (
                     <div className="empty center">No log: this task has not run in the selected run.</div>
