@@ -1,6 +1,6 @@
 // A non-SQL task (source, validate, sink, shell) as a compact settings form; Shift+Enter
 // previews a source's first rows.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { patchTask, previewTask } from '../../api/notebook';
 import { CellHeader } from './CellHeader';
 import { PreviewPanel, type PreviewState } from './PreviewPanel';
@@ -42,7 +42,7 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
     }
   };
 
-  const run = useCallback(async () => {
+  const run = async () => {
     if (!canPreview) return;
     ctrlRef.current?.abort();
     const ctrl = new AbortController();
@@ -57,8 +57,7 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
     } catch (e) {
       if (!ctrl.signal.aborted) setPreview({ status: 'error', message: errText(e) });
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, pipeline, task.id, canPreview]);
+  };
 
   const onKeyDown = (e: React.KeyboardEvent) => {
     if (e.key === 'Enter' && e.shiftKey) {

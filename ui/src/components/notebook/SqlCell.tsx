@@ -1,6 +1,6 @@
 // A SQL task as a notebook cell: Monaco editor, Shift+Enter preview of the current (maybe
 // unsaved) text, Ctrl+S / blur saves to the task's .sql file, engine errors as markers.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, type ApiClient } from '../../api/client';
 import { previewTask, saveTaskSql, sqlLocationOf, type PreviewResult } from '../../api/notebook';
 import type { PipelineDetail, TaskDef } from '../../api/types';
@@ -51,7 +51,8 @@ export function SqlCell(props: CellProps) {
 
   useEffect(() => () => previewCtrl.current?.abort(), []);
 
-  const run = useCallback(async () => {
+  // Plain functions: the editor calls the latest ones through its own ref.
+  const run = async () => {
     const sql = draftRef.current;
     previewCtrl.current?.abort();
     const ctrl = new AbortController();
@@ -70,10 +71,9 @@ export function SqlCell(props: CellProps) {
       const range = e instanceof ApiError && e.status === 400 ? locateSqlError(message, sql, sqlLocationOf(e)) : null;
       setMarker(range ? { range, message } : null);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, pipeline, task.id]);
+  };
 
-  const save = useCallback(async () => {
+  const save = async () => {
     const sql = draftRef.current;
     if (sql === lastSaved.current || saving) return;
     setSaving(true);
@@ -88,8 +88,7 @@ export function SqlCell(props: CellProps) {
     } finally {
       setSaving(false);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, pipeline, task.id, saving]);
+  };
 
   const dirty = draft !== saved;
   return (
