@@ -316,6 +316,14 @@ export async function run({ page, api, check, login, shots, base }) {
     assert((await empty.textContent()).includes("SQL cell"), "empty-state text");
     await page.getByTestId("add-sql-top").waitFor();
     await page.screenshot({ path: join(shots, "notebook-empty.png") });
+    // "+ Source" starts the pipeline with a source cell whose form points at data/*.csv.
+    await page.getByTestId("add-source-top").click();
+    await page.getByTestId("new-cell-id").fill("raw");
+    await page.getByTestId("new-cell-id").press("Enter");
+    await cell("raw").waitFor();
+    eq(await page.getByTestId("field-raw-path").inputValue(), "data/*.csv", "new source path");
+    const after = await api("/api/pipelines/nb_empty");
+    eq(after.tasks.map((t) => [t.id, t.kind]), [["raw", "source"]], "nb_empty tasks");
   });
 
   // Later scenarios expect the canvas (the choice is remembered in localStorage).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient, ApiError } from './client';
-import { getNotes, getSchemas, newSqlTask, parseNotes, previewTask, sqlLocationOf, taskIdProblem } from './notebook';
+import { getNotes, getSchemas, newSourceTask, newSqlTask, parseNotes, previewTask, sqlLocationOf, taskIdProblem } from './notebook';
 
 type Call = { url: string; init?: RequestInit };
 
@@ -81,6 +81,10 @@ describe('new SQL cells', () => {
       settings: { file: 'top_customers.sql', sql: 'SELECT * FROM order_totals\n' },
     });
     expect(newSqlTask('first', null).settings.sql).toBe('SELECT 1 AS one\n');
+  });
+
+  it('new source cells read CSV files under data/', () => {
+    expect(newSourceTask('raw')).toEqual({ id: 'raw', kind: 'source', settings: { format: 'csv', path: 'data/*.csv' } });
   });
 
   it('need a lower-case identifier that is not taken', () => {

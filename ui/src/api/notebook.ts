@@ -151,6 +151,11 @@ export function newSqlTask(id: string, above: string | null): { id: string; kind
   return { id, kind: 'sql', settings: { file: `${id}.sql`, sql: above ? `SELECT * FROM ${above}\n` : 'SELECT 1 AS one\n' } };
 }
 
+/** A new source cell: CSV files under data/ until the user points it elsewhere in its form. */
+export function newSourceTask(id: string): { id: string; kind: TaskKind; settings: Record<string, unknown> } {
+  return { id, kind: 'source', settings: { format: 'csv', path: 'data/*.csv' } };
+}
+
 export function deleteTask(client: ApiClient, pipeline: string, task: string): Promise<PipelineDetail> {
   return client.json(`/api/pipelines/${seg(pipeline)}/tasks/${seg(task)}`, { method: 'DELETE' });
 }

@@ -1,11 +1,13 @@
-// Between cells: "+ SQL cell" (asks for the new task's id inline) and "+ Note".
+// Between cells: "+ SQL cell" and "+ Source" (each asks for the new task's id inline) and "+ Note".
 import { useState } from 'react';
 import { taskIdProblem } from '../../api/notebook';
+
+export type NewCellKind = 'sql' | 'source';
 
 export function AddBar({
   slot,
   taken,
-  onAddSql,
+  onAdd,
   onAddNote,
   alwaysVisible,
 }: {
@@ -13,11 +15,11 @@ export function AddBar({
   slot: string;
   taken: string[];
   /** Resolves to an error message, or null when the cell was created. */
-  onAddSql: (id: string) => Promise<string | null>;
+  onAdd: (kind: NewCellKind, id: string) => Promise<string | null>;
   onAddNote: () => void;
   alwaysVisible?: boolean;
 }) {
-  const [asking, setAsking] = useState(false);
+  const [asking, setAsking] = useState<NewCellKind | null>(null);
   const [id, setId] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -26,11 +28,11 @@ export function AddBar({
     const problem = taskIdProblem(id.trim(), taken);
     if (problem) return setError(problem);
     setBusy(true);
-    const err = await onAddSql(id.trim());
+    const err = await onAdd(asking ?? 'sql', id.trim());
     setBusy(false);
     if (err) setError(err);
     else {
-      setAsking(false);
+      setAsking(null);
       setId('');
       setError(null);
     }
@@ -40,8 +42,11 @@ export function AddBar({
     <div className={`nb-add${asking || alwaysVisible ? ' open' : ''}`} data-testid={`add-bar-${slot}`}>
       {!asking ? (
         <>
-          <button className="ghost small" onClick={() => setAsking(true)} data-testid={`add-sql-${slot}`}>
+          <button className="ghost small" onClick={() => setAsking('sql')} data-testid={`add-sql-${slot}`}>
             + SQL cell
+          </button>
+          <button className="ghost small" onClick={() => setAsking('source')} data-testid={`add-source-${slot}`}>
+            + Source
           </button>
           <button className="ghost small" onClick={onAddNote} data-testid={`add-note-${slot}`}>
             + Note
@@ -55,7 +60,7 @@ export function AddBar({
             void submit();
           }}
         >
-          <span className="muted">New SQL task id</span>
+          <span className="muted">New {asking === 'source' ? 'source' : 'SQL task'} id</span>
           <input
             autoFocus
             value={id}
@@ -67,7 +72,7 @@ export function AddBar({
             }}
             onKeyDown={(e) => {
               if (e.key === 'Escape') {
-                setAsking(false);
+                setAsking(null);
                 setError(null);
               }
             }}
@@ -77,7 +82,7 @@ export function AddBar({
           <button className="primary small" type="submit" disabled={busy} data-testid="new-cell-create">
             {busy ? 'Adding…' : 'Add'}
           </button>
-          <button className="ghost small" type="button" onClick={() => setAsking(false)}>
+          <button className="ghost small" type="button" onClick={() => setAsking(null)}>
             Cancel
           </button>
           {error && (

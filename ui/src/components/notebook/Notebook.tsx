@@ -2,11 +2,11 @@
 // between them. The same tasks and files as the canvas; every edit goes through the runner.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, type ApiClient } from '../../api/client';
-import { addTask, deleteTask, getNotes, getSchemas, newSqlTask, putNotes, type Note, type Schemas } from '../../api/notebook';
+import { addTask, deleteTask, getNotes, getSchemas, newSourceTask, newSqlTask, putNotes, type Note, type Schemas } from '../../api/notebook';
 import type { TaskStates } from '../../api/runState';
 import type { ColumnSchema, PipelineDetail, TaskRun } from '../../api/types';
 import { setCompletionSource } from '../../monaco/completionSource';
-import { AddBar } from './AddBar';
+import { AddBar, type NewCellKind } from './AddBar';
 import type { CellRun } from './CellHeader';
 import { FormCell } from './FormCell';
 import { NoteCell } from './NoteCell';
@@ -91,8 +91,8 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
     return { status, rows: tr?.rows ?? null, durationMs };
   };
 
-  const addSql = async (id: string, after: string | null): Promise<string | null> => {
-    // Read the nearest task above whose output SQL can read (sinks and shells have none).
+  const addCell = async (kind: NewCellKind, id: string, after: string | null): Promise<string | null> => {
+    // A SQL cell reads the nearest task above whose output SQL can read (sinks and shells have none).
     const upTo = after === null ? -1 : order.indexOf(after);
     let above: string | null = null;
     for (let i = upTo; i >= 0; i--) {
@@ -103,7 +103,7 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
       }
     }
     try {
-      const detail = await addTask(client, name, newSqlTask(id, above));
+      const detail = await addTask(client, name, kind === 'sql' ? newSqlTask(id, above) : newSourceTask(id));
       setFocusTask(id);
       onPipelineChange(detail);
       onSelectTask(id);
@@ -146,8 +146,8 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
           <div className="nb-empty" data-testid="notebook-empty">
             <h2>No tasks yet</h2>
             <p className="muted">
-              Add a <b>SQL cell</b> below, or add a <b>source</b> that reads your files from the canvas palette (or in{' '}
-              <code>pipeline.toml</code>); its cells then show up here in run order.
+              Start with a <b>source</b> that reads your files (CSV, Parquet, JSON), or a <b>SQL cell</b>; the
+              pipeline's tasks then show up here as cells, in run order.
             </p>
           </div>
         )}
@@ -184,7 +184,7 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
               slot={g.task ?? 'top'}
               taken={taskIds}
               alwaysVisible={order.length === 0}
-              onAddSql={(id) => addSql(id, g.task)}
+              onAdd={(kind, id) => addCell(kind, id, g.task)}
               onAddNote={() => addNote(g.task)}
             />
           </div>
