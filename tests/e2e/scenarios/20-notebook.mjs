@@ -266,6 +266,22 @@ export async function run({ page, api, check, login, shots, base }) {
     eq((await gridRows(page, "cell-grid-customers"))[0], ["1", "Ada", "Paris"], "first customer");
   });
 
+  await check("notebook: a settings form saves with Enter through PATCH, comments kept", async () => {
+    const field = page.getByTestId("field-totals_check-sample_rows");
+    await field.fill("50");
+    assert(await page.getByTestId("cell-dirty-totals_check").isVisible(), "unsaved dot on the form");
+    await field.press("Enter");
+    await page.getByTestId("cell-dirty-totals_check").waitFor({ state: "detached" });
+    assert(/^sample_rows = 50$/m.test(read("pipeline.toml")), "sample_rows written");
+    commentsKept();
+    // A bad value is refused in the form, before the runner is asked.
+    await field.fill("lots");
+    await field.press("Enter");
+    await page.locator('[data-testid="cell-totals_check"] .nb-field.invalid').waitFor();
+    assert(/^sample_rows = 50$/m.test(read("pipeline.toml")), "file unchanged");
+    await field.fill("50");
+  });
+
   await check("notebook: a markdown note is rendered (raw HTML as text) and stored in notes.md", async () => {
     await page.getByTestId("add-note-order_totals").click();
     const input = page.locator('[data-testid^="note-input-"]');
