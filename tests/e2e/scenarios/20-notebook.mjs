@@ -280,6 +280,7 @@ export async function run({ page, api, check, login, shots, base }) {
     await page.locator('[data-testid="cell-totals_check"] .nb-field.invalid').waitFor();
     assert(/^sample_rows = 50$/m.test(read("pipeline.toml")), "file unchanged");
     await field.fill("50");
+    await page.locator('[data-testid="cell-totals_check"] .nb-field.invalid').waitFor({ state: "detached" });
   });
 
   await check("notebook: a markdown note is rendered (raw HTML as text) and stored in notes.md", async () => {

@@ -96,7 +96,10 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
               value={values[f.key] ?? ''}
               error={fieldErrors[f.key]}
               taskIds={props.taskIds.filter((t) => t !== task.id)}
-              onChange={(v) => setValues((prev) => ({ ...prev, [f.key]: v }))}
+              onChange={(v) => {
+                setValues((prev) => ({ ...prev, [f.key]: v }));
+                setFieldErrors(({ [f.key]: _, ...rest }) => rest);
+              }}
             />
           ))}
         {checks.length > 0 && (
