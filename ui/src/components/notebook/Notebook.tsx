@@ -140,7 +140,8 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
 
   return (
     <div className="notebook" data-testid="notebook">
-      <div className="nb-column">
+      {/* Keyed by pipeline: cells of another pipeline with the same task ids start afresh. */}
+      <div className="nb-column" key={name}>
         {(notesError || actionError) && <div className="error-box small">{actionError ?? notesError}</div>}
         {order.length === 0 && (
           <div className="nb-empty" data-testid="notebook-empty">
