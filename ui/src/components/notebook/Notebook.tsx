@@ -65,6 +65,7 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
   );
 
   // Output columns for completion: reloaded when tasks change or a run finishes tasks.
+  useEffect(() => setSchemas({}), [client, name]);
   const idsKey = order.join(',');
   const finished = runTasks?.filter((t) => TERMINAL.has(t.status)).length ?? 0;
   useEffect(() => {
