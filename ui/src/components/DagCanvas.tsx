@@ -22,7 +22,7 @@ import type { TaskStates } from '../api/runState';
 import type { Edge, PipelineDetail, TaskKind, TaskRun } from '../api/types';
 import { applyOp, type CanvasApi } from './canvas/applyOp';
 import { ContextMenu, type MenuItem } from './canvas/ContextMenu';
-import { describe, emptyHistory, record, redoStep, undoStep, type CanvasOp, type History } from './canvas/history';
+import { describe, emptyHistory, record, redoStep, undoStep, withCurrentSpec, type CanvasOp, type History } from './canvas/history';
 import { NewTaskForm } from './canvas/NewTaskForm';
 import { KIND_MIME, Palette } from './canvas/Palette';
 import { placeNodes } from './canvas/placement';
@@ -156,7 +156,13 @@ function Canvas(props: DagCanvasProps) {
     setLayoutError(null);
     (async () => {
       if (savedFor.current !== name) {
-        const saved = client ? await authoring.getLayout(client, name) : {};
+        // Unreadable saved positions are not worth a blank canvas: lay out and say so.
+        const saved = client
+          ? await authoring.getLayout(client, name).catch((e: unknown) => {
+              setMessage({ kind: 'error', text: `Could not read saved node positions: ${errText(e)}` });
+              return {};
+            })
+          : {};
         if (!alive) return;
         savedFor.current = name;
         posRef.current = saved;
@@ -296,14 +302,26 @@ function Canvas(props: DagCanvasProps) {
     [perform],
   );
 
+  /** A step that removes a task takes the task as it is now (its SQL may have changed since). */
+  const fresh = (step: { apply: CanvasOp; next: History }) => {
+    if (step.apply.type !== 'remove') return step;
+    const id = step.apply.spec.id;
+    const t = live.current.tasks.find((x) => x.id === id);
+    return t ? withCurrentSpec(step, specFromTask(t)) : step;
+  };
+
   const undo = useCallback(() => {
-    const step = undoStep(historyRef.current);
-    if (step) void perform(step.apply, () => step.next, `Undone: ${describe(historyRef.current.done.at(-1)!)}`);
+    const found = undoStep(historyRef.current);
+    if (!found) return;
+    const step = fresh(found);
+    void perform(step.apply, () => step.next, `Undone: ${describe(historyRef.current.done.at(-1)!)}`);
   }, [perform]);
 
   const redo = useCallback(() => {
-    const step = redoStep(historyRef.current);
-    if (step) void perform(step.apply, () => step.next, `Redone: ${describe(step.apply)}`);
+    const found = redoStep(historyRef.current);
+    if (!found) return;
+    const step = fresh(found);
+    void perform(step.apply, () => step.next, `Redone: ${describe(step.apply)}`);
   }, [perform]);
 
   const recordMove = useCallback(

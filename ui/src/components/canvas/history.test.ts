@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskSpec } from '../../api/authoring';
-import { describe as describeOp, emptyHistory, HISTORY_LIMIT, inverse, positionsAfter, record, redoStep, undoStep, type CanvasOp } from './history';
+import { describe as describeOp, emptyHistory, HISTORY_LIMIT, inverse, positionsAfter, record, redoStep, undoStep, withCurrentSpec, type CanvasOp } from './history';
 
 const spec: TaskSpec = { id: 'sql_1', kind: 'sql', settings: { file: 'sql_1.sql', sql: 'SELECT 1 AS x', inputs: ['gold'] } };
 
@@ -78,5 +78,25 @@ describe('describe', () => {
     expect(describeOp({ type: 'inputs', task: 't', before: [], after: ['gold'] })).toBe('connect gold → t');
     expect(describeOp({ type: 'inputs', task: 't', before: ['gold', 'x'], after: ['x'] })).toBe('disconnect gold → t');
     expect(describeOp({ type: 'move', before: {}, after: { a: { x: 0, y: 0 } } })).toBe('move a');
+  });
+});
+
+describe('withCurrentSpec', () => {
+  const edited: TaskSpec = { ...spec, settings: { ...spec.settings, sql: 'SELECT 2 AS y' } };
+  it('undoing an add removes the task as it is now, and redo adds that version back', () => {
+    const h = record(emptyHistory, { type: 'add', spec, position: { x: 1, y: 1 } });
+    const step = withCurrentSpec(undoStep(h)!, edited);
+    expect(step.apply).toEqual({ type: 'remove', spec: edited, position: { x: 1, y: 1 } });
+    expect(redoStep(step.next)!.apply).toEqual({ type: 'add', spec: edited, position: { x: 1, y: 1 } });
+  });
+  it('redoing a delete records the current spec, so its undo restores the edited task', () => {
+    const h = undoStep(record(emptyHistory, { type: 'remove', spec, position: null }))!.next;
+    const step = withCurrentSpec(redoStep(h)!, edited);
+    expect(step.apply).toEqual({ type: 'remove', spec: edited, position: null });
+    expect(undoStep(step.next)!.apply).toEqual({ type: 'add', spec: edited, position: null });
+  });
+  it('leaves other steps alone', () => {
+    const step = undoStep(record(emptyHistory, { type: 'rename', from: 'a', to: 'b' }))!;
+    expect(withCurrentSpec(step, edited)).toBe(step);
   });
 });

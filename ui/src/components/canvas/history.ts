@@ -59,6 +59,25 @@ export function redoStep(h: History): { apply: CanvasOp; next: History } | null 
   return { apply: last, next: { done: [...h.done, last], undone: h.undone.slice(0, -1) } };
 }
 
+/**
+ * A step that removes a task, with the task's spec as it is now (its SQL may have been edited
+ * since the operation was recorded), and the history entry updated to match, so replaying the
+ * step back adds the task as it was when removed.
+ */
+export function withCurrentSpec(step: { apply: CanvasOp; next: History }, current: TaskSpec): { apply: CanvasOp; next: History } {
+  if (step.apply.type !== 'remove') return step;
+  const apply: CanvasOp = { ...step.apply, spec: current };
+  const { done, undone } = step.next;
+  // Undo moved the recorded `add` to `undone`; redo moved the recorded `remove` to `done`.
+  const lastUndone = undone[undone.length - 1];
+  const lastDone = done[done.length - 1];
+  if (lastUndone && lastUndone.type === 'add' && lastUndone.spec.id === current.id)
+    return { apply, next: { done, undone: [...undone.slice(0, -1), inverse(apply)] } };
+  if (lastDone && lastDone.type === 'remove' && lastDone.spec.id === current.id)
+    return { apply, next: { done: [...done.slice(0, -1), apply], undone } };
+  return { apply, next: step.next };
+}
+
 /** Node positions once `op` is applied: adds place, removes forget, renames carry over. */
 export function positionsAfter(op: CanvasOp, positions: Positions): Positions {
   switch (op.type) {
