@@ -284,7 +284,15 @@ async function scenario({ page, api, check, login, shots }) {
     await node("silver_table").waitFor();
     const reloaded = await flowPos(page, "silver_table");
     assert(Math.abs(reloaded.x - moved.x) < 1 && Math.abs(reloaded.y - moved.y) < 1, `after reload ${JSON.stringify(reloaded)} vs ${JSON.stringify(moved)}`);
+    // `f` fits the view again, also right after a load when nothing has the focus.
+    const viewport = () => page.locator(".react-flow__viewport").evaluate((v) => v.style.transform);
+    const fitted = await viewport();
+    const c = await center(page.locator('[data-testid="dag-canvas"] .react-flow__pane'));
+    await page.mouse.move(c.x, c.y);
+    await page.mouse.wheel(0, -400);
+    await until(async () => (await viewport()) !== fitted, "the wheel to zoom");
     await page.keyboard.press("f");
+    await until(async () => (await viewport()) === fitted, "f to fit the view again");
     await page.screenshot({ path: join(shots, "canvas-authoring.png") });
   });
 

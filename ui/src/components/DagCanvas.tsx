@@ -472,6 +472,19 @@ function Canvas(props: DagCanvasProps) {
     }
   };
 
+  // With nothing focused (just loaded, or the focused element went away), canvas keys still apply;
+  // keys typed in other panels stay theirs.
+  const keyHandler = useRef(onKeyDown);
+  keyHandler.current = onKeyDown;
+  useEffect(() => {
+    const onWindowKey = (e: globalThis.KeyboardEvent) => {
+      if (e.defaultPrevented || (e.target !== document.body && e.target !== document.documentElement)) return;
+      keyHandler.current(e as unknown as KeyboardEvent);
+    };
+    window.addEventListener('keydown', onWindowKey);
+    return () => window.removeEventListener('keydown', onWindowKey);
+  }, []);
+
   // Info messages fade; errors stay until dismissed or the next edit.
   useEffect(() => {
     if (message?.kind !== 'info') return;
