@@ -14,6 +14,9 @@ import { RunsList, RunTasks } from './components/RunsPanel';
 import { TriggerButton } from './components/runs/TriggerButton';
 import { triggerRun, type TriggerRequest } from './api/runs';
 import { useTheme } from './theme';
+import { QuickOpen } from './components/QuickOpen';
+import { ShortcutsHelp } from './components/ShortcutsHelp';
+import { actionFor, inTextField, isMac } from './shortcuts';
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
@@ -243,6 +246,31 @@ function Workbench({
     }
   };
 
+  // App-wide shortcuts; handlers read the latest state through a ref.
+  const [overlay, setOverlay] = useState<'help' | 'quick-open' | null>(null);
+  const shortcutHandlers = useRef<Record<string, () => void>>({});
+  shortcutHandlers.current = {
+    run: () => detail && void trigger({ params: {}, force: false, only: [] }),
+    'force-run': () => detail && void trigger({ params: {}, force: true, only: [] }),
+    'quick-open': () => setOverlay('quick-open'),
+    'toggle-theme': theme.cycle,
+    help: () => setOverlay('help'),
+  };
+  useEffect(() => {
+    const mac = isMac();
+    const onKey = (e: KeyboardEvent) => {
+      const action = actionFor(e, mac);
+      // Plain keys (like `?`) belong to text fields and editors; modified ones are app-wide.
+      if (!action || (!e.ctrlKey && !e.metaKey && inTextField(e.target))) return;
+      const handler = shortcutHandlers.current[action];
+      if (!handler) return;
+      e.preventDefault();
+      handler();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const selectRun = (id: number) => {
     setFollowLatest(runs?.[0]?.id === id);
     setRunId(id);
@@ -258,6 +286,10 @@ function Workbench({
 
   return (
     <div className="app">
+      {overlay === 'help' && <ShortcutsHelp onClose={() => setOverlay(null)} />}
+      {overlay === 'quick-open' && pipelines && (
+        <QuickOpen pipelines={pipelines} onOpen={setSelected} onClose={() => setOverlay(null)} />
+      )}
       <header className="topbar">
         <span className="brand">
           <span className="logo">◧</span> Polder
@@ -267,6 +299,9 @@ function Workbench({
           {stream !== 'open' ? ` · events ${stream}` : ''}
         </span>
         <span className="spacer" />
+        <button className="ghost" onClick={() => setOverlay('help')} title="Keyboard shortcuts (Shift+?)" data-testid="shortcuts-button">
+          ⌨
+        </button>
         <button className="ghost" onClick={theme.cycle} title="Theme: system → light → dark" data-testid="theme-toggle">
           {theme.pref === 'system' ? '◐ System' : theme.pref === 'light' ? '☀ Light' : '☾ Dark'}
         </button>

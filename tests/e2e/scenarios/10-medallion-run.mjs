@@ -28,9 +28,18 @@ export async function run({ page, api, check, login, shots }) {
 
   await check("running the pipeline turns the nodes green, live", async () => {
     await page.getByTestId("run-pipeline").click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="node-gold_table"]')?.getAttribute("data-state") === "success", null, { timeout: 120_000 });
-    const states = await page.$$eval('[data-testid^="node-"]', (ns) => ns.map((n) => n.getAttribute("data-state")));
-    if (!states.every((s) => s === "success")) throw new Error(`states after the run: ${states}`);
+    // Seen states go pending/running → success; sinks finish in any order, so wait for all.
+    const states = () => page.$$eval('[data-testid^="node-"][data-state]', (ns) => ns.map((n) => n.getAttribute("data-state")));
+    const before = await states();
+    if (before.includes("success")) throw new Error(`states before the run: ${before}`);
+    await page
+      .waitForFunction(() => {
+        const s = [...document.querySelectorAll('[data-testid^="node-"][data-state]')].map((n) => n.getAttribute("data-state"));
+        return s.length > 0 && s.every((x) => x === "success");
+      }, null, { timeout: 120_000 })
+      .catch(async () => {
+        throw new Error(`states after the run: ${await states()}`);
+      });
     // The run panel reloads the run's details shortly after the last event.
     await page.waitForFunction(() => document.querySelector(".run-detail .status-text")?.textContent === "success");
     await page.screenshot({ path: join(shots, "run-success.png") });

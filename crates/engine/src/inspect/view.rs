@@ -53,6 +53,23 @@ pub enum FilterOp {
     NotNull,
 }
 
+impl FilterOp {
+    /// The operator as written in a filter (`lt`, `contains`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            FilterOp::Eq => "eq",
+            FilterOp::Ne => "ne",
+            FilterOp::Lt => "lt",
+            FilterOp::Le => "le",
+            FilterOp::Gt => "gt",
+            FilterOp::Ge => "ge",
+            FilterOp::Contains => "contains",
+            FilterOp::IsNull => "is_null",
+            FilterOp::NotNull => "not_null",
+        }
+    }
+}
+
 impl View {
     /// True when the view neither sorts nor filters.
     pub fn is_empty(&self) -> bool {
@@ -111,6 +128,19 @@ impl View {
         for f in &self.filters {
             let dtype = check(&f.column)?;
             let c = col(f.column.as_str());
+            // Check the value fits the column now, so a mistyped filter gets a short message
+            // instead of a failed query plan.
+            let compares = !matches!(f.op, FilterOp::Contains | FilterOp::IsNull | FilterOp::NotNull);
+            if compares && Series::new("v".into(), [f.value.as_str()]).strict_cast(&dtype).is_err() {
+                return Err(Error::Invalid(format!(
+                    "filter `{} {} {}`: \"{}\" is not a valid {dtype} value for column `{}`",
+                    f.column,
+                    f.op.name(),
+                    f.value,
+                    f.value,
+                    f.column
+                )));
+            }
             let v = || lit(f.value.clone()).strict_cast(dtype.clone());
             let pred = match f.op {
                 FilterOp::Eq => c.eq(v()),
@@ -325,6 +355,10 @@ mod tests {
         let xs: Vec<i64> = first.iter().chain(&second).map(|r| r["x"].as_i64().unwrap()).collect();
         assert_eq!(xs, [5, 4, 3, 2]);
         assert_eq!(cache.len(), 1);
+        // A value that does not fit the column's type is refused with a short message.
+        let bad = View::parse(None, &["x:lt:abc".to_string()]).unwrap();
+        let err = page_json(&input, &bad, 0, 2, Some(&cache)).unwrap_err().to_string();
+        assert_eq!(err, "filter `x lt abc`: \"abc\" is not a valid i64 value for column `x`");
         // The unsorted view is not cached: it pages straight from the file.
         page_json(&input, &View::default(), 0, 2, Some(&cache)).unwrap();
         assert_eq!(cache.len(), 1);
