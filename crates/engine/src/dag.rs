@@ -37,6 +37,45 @@ pub fn topo_order(p: &Pipeline) -> Result<Vec<usize>, Vec<String>> {
     Err(find_cycle(p, &index, &indegree))
 }
 
+/// Task indices in reading order for a notebook: every task after its upstreams, and each task
+/// as soon after its last upstream as possible (depth first, siblings in file order), so a step
+/// sits under the step it builds on. Tasks on a cycle come last, in file order.
+pub fn reading_order(p: &Pipeline) -> Vec<usize> {
+    let index: HashMap<&str, usize> = p.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let n = p.tasks.len();
+    let mut waiting = vec![0usize; n];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, t) in p.tasks.iter().enumerate() {
+        for u in &t.upstream {
+            if let Some(&j) = index.get(u.as_str()) {
+                waiting[i] += 1;
+                children[j].push(i);
+            }
+        }
+    }
+    let mut order = Vec::with_capacity(n);
+    let mut done = vec![false; n];
+    // An explicit stack (children pushed in reverse) keeps deep chains off the call stack.
+    let mut stack: Vec<usize> = (0..n).rev().filter(|&i| waiting[i] == 0).collect();
+    while let Some(i) = stack.pop() {
+        if done[i] {
+            continue;
+        }
+        done[i] = true;
+        order.push(i);
+        for &c in children[i].iter().rev() {
+            waiting[c] -= 1;
+        }
+        for &c in children[i].iter().rev() {
+            if waiting[c] == 0 {
+                stack.push(c);
+            }
+        }
+    }
+    order.extend((0..n).filter(|&i| !done[i]));
+    order
+}
+
 /// Walks upstream edges among the tasks left with unmet dependencies until a task repeats.
 fn find_cycle(p: &Pipeline, index: &HashMap<&str, usize>, indegree: &[usize]) -> Vec<String> {
     let start = indegree.iter().position(|&d| d > 0).expect("a cycle leaves a task with unmet dependencies");
@@ -73,5 +112,50 @@ pub fn downstream_closure(p: &Pipeline, roots: &[&str]) -> BTreeSet<String> {
         if out.len() == before {
             return out;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_order_puts_each_step_under_the_one_it_builds_on() {
+        let dir = tempfile::tempdir().unwrap();
+        // File order: a, b (reads a), c (reads b), d (reads a), e (reads a and d).
+        let spec = r#"
+[pipeline]
+name = "p"
+[[task]]
+id = "a"
+kind = "sql"
+sql = "SELECT 1 AS x"
+[[task]]
+id = "b"
+kind = "sql"
+sql = "SELECT * FROM a"
+[[task]]
+id = "c"
+kind = "sql"
+sql = "SELECT * FROM b"
+[[task]]
+id = "d"
+kind = "sql"
+sql = "SELECT * FROM a"
+[[task]]
+id = "e"
+kind = "sql"
+sql = "SELECT * FROM a JOIN d USING (x)"
+[[task]]
+id = "b2"
+kind = "sql"
+sql = "SELECT * FROM b"
+"#;
+        let p = crate::spec::parse(dir.path(), spec).unwrap();
+        let ids = |order: Vec<usize>| order.into_iter().map(|i| p.tasks[i].id.clone()).collect::<Vec<_>>();
+        // Topological order breaks ties by file position: b2 lands at the end.
+        assert_eq!(ids(topo_order(&p).unwrap()), ["a", "b", "c", "d", "e", "b2"]);
+        // Reading order keeps b's children under b, and e waits for d.
+        assert_eq!(ids(reading_order(&p)), ["a", "b", "c", "b2", "d", "e"]);
     }
 }

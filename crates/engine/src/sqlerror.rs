@@ -45,6 +45,37 @@ fn duckdb_excerpt(message: &str, sql: &str) -> Option<SqlLocation> {
     None
 }
 
+/// Renumbers DuckDB's `LINE n:` excerpts of a query that was wrapped in `by` lines of our own,
+/// so they count the user's lines; the caret line below keeps pointing at the same character.
+pub fn shift_duckdb_lines(message: &str, by: usize) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut shift_caret: Option<isize> = None;
+    for line in message.lines() {
+        if let Some(delta) = shift_caret.take() {
+            if line.trim_start().starts_with('^') {
+                let spaces = line.len() - line.trim_start().len();
+                let kept = (spaces as isize + delta).max(0) as usize;
+                out.push(format!("{}{}", " ".repeat(kept), line.trim_start()));
+                continue;
+            }
+        }
+        let renumbered = line.strip_prefix("LINE ").and_then(|rest| {
+            let (num, excerpt) = rest.split_once(':')?;
+            let n: usize = num.trim().parse().ok()?;
+            let new = n.checked_sub(by).filter(|n| *n > 0)?;
+            Some((format!("LINE {new}:{excerpt}"), num.len() as isize, new.to_string().len() as isize))
+        });
+        match renumbered {
+            Some((text, old_len, new_len)) => {
+                shift_caret = Some(new_len - old_len);
+                out.push(text);
+            }
+            None => out.push(line.to_string()),
+        }
+    }
+    out.join("\n")
+}
+
 /// sqlparser: `… at Line: 2, Column: 7`.
 fn sqlparser_position(message: &str) -> Option<SqlLocation> {
     let at = message.find("Line: ")?;
@@ -118,6 +149,20 @@ mod tests {
         assert_eq!(loc.line, 1);
         // The caret sits under `t`, after "FORM ".
         assert_eq!(&sql[loc.column - 1..], "t");
+    }
+
+    #[test]
+    fn wrapper_lines_are_taken_out_of_duckdb_excerpts() {
+        // `LINE 11: SELECT x` with the caret under `x` (16 characters in).
+        let msg = format!("Binder Error: column \"x\" not found\n\nLINE 11: SELECT x FROM t\n{}^", " ".repeat(16));
+        let shifted = shift_duckdb_lines(&msg, 2);
+        let expected = format!("Binder Error: column \"x\" not found\n\nLINE 9: SELECT x FROM t\n{}^", " ".repeat(15));
+        assert_eq!(shifted, expected);
+        // The caret still sits under `x` of the user's line 9.
+        let sql = format!("{}SELECT x FROM t", "\n".repeat(8));
+        assert_eq!(locate(&shifted, &sql), Some(SqlLocation { line: 9, column: 8 }));
+        // Lines of the wrapper itself are left alone.
+        assert_eq!(shift_duckdb_lines("LINE 1: COPY (", 1), "LINE 1: COPY (");
     }
 
     #[test]

@@ -148,6 +148,8 @@ pub struct RunFilter {
     pub pipeline: Option<String>,
     /// Only runs in this state.
     pub status: Option<RunStatus>,
+    /// Only runs with this trigger (`resume` matches every `resume:<run>`).
+    pub trigger: Option<String>,
     /// Only runs older than this id (paging).
     pub before_id: Option<i64>,
 }
@@ -448,12 +450,13 @@ impl Store {
             .prepare(
                 "SELECT id, pipeline, status, params, trigger, started_at_ms, ended_at_ms, error FROM runs
                  WHERE (?1 IS NULL OR pipeline = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR id < ?3)
+                   AND (?5 IS NULL OR trigger = ?5 OR (?5 = 'resume' AND trigger LIKE 'resume:%'))
                  ORDER BY id DESC LIMIT ?4",
             )
             .map_err(|e| self.err(e))?;
         let status = filter.status.map(|s| s.as_str());
         let rows = stmt
-            .query_map(params![filter.pipeline, status, filter.before_id, limit as i64], run_from_row)
+            .query_map(params![filter.pipeline, status, filter.before_id, limit as i64, filter.trigger], run_from_row)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }

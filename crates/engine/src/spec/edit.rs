@@ -201,6 +201,22 @@ impl SpecDocument {
     }
 }
 
+/// Each task's table as written in `pipeline.toml` (keys and values as the user wrote them,
+/// defaults not filled in), as JSON by task id: what an editor needs to recreate a task exactly.
+pub fn task_tables(dir: &Path) -> Result<std::collections::BTreeMap<String, serde_json::Value>> {
+    let path = dir.join(SPEC_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+    let doc: serde_json::Value =
+        toml_edit::de::from_str(&text).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    let mut out = std::collections::BTreeMap::new();
+    for t in doc.get("task").and_then(|t| t.as_array()).into_iter().flatten() {
+        if let Some(id) = t.get("id").and_then(|i| i.as_str()) {
+            out.insert(id.to_string(), t.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// A JSON value as a TOML value (objects become inline tables; null is not representable).
 pub fn json_to_toml(v: &serde_json::Value) -> Result<Value> {
     use serde_json::Value as J;

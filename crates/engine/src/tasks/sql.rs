@@ -49,20 +49,20 @@ pub fn run(ctx: &TaskContext, task: &SqlTask) -> Result<TaskOutcome, TaskError> 
                 conn.execute_batch(&view)
                     .map_err(|e| TaskError::data(format!("cannot expose upstream '{name}' to DuckDB"), e))?;
             }
-            let body = match ctx.limit {
-                Some(n) => format!("SELECT * FROM ({query}) LIMIT {n}"),
-                None => query.to_string(),
+            // The query keeps lines of its own inside the wrapper, so DuckDB's `LINE n:` excerpts
+            // show the user's text; `wrapper_lines` is subtracted from n in error messages.
+            let (body, wrapper_lines) = match ctx.limit {
+                Some(n) => (format!("SELECT * FROM (\n{query}\n) LIMIT {n}"), 2),
+                None => (query.to_string(), 1),
             };
-            let copy = format!("COPY ({body}) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
-            conn.execute_batch(&copy).map_err(
-                |e| {
-                    if ctx.cancel.is_set() {
-                        TaskError::Cancelled
-                    } else {
-                        sql_err(e.to_string())
-                    }
-                },
-            )?;
+            let copy = format!("COPY (\n{body}\n) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
+            conn.execute_batch(&copy).map_err(|e| {
+                if ctx.cancel.is_set() {
+                    TaskError::Cancelled
+                } else {
+                    sql_err(crate::sqlerror::shift_duckdb_lines(&e.to_string(), wrapper_lines))
+                }
+            })?;
         }
     }
     Ok(TaskOutcome { has_output: true, ..Default::default() })

@@ -52,15 +52,21 @@ pub async fn get_pipeline(State(state): State<Arc<AppState>>, Path(name): Path<S
 pub fn pipeline_json(p: &Pipeline) -> Value {
     let edges: Vec<Value> =
         p.tasks.iter().flat_map(|t| t.upstream.iter().map(move |u| json!({ "from": u, "to": t.id }))).collect();
+    // The tasks as written, so an editor can recreate one exactly (undo of a delete).
+    let spec = polder_engine::spec::edit::task_tables(&p.dir).unwrap_or_default();
     let tasks: Vec<Value> = p
         .tasks
         .iter()
-        .map(|t| json!({ "id": t.id, "kind": t.kind_name(), "description": t.description, "upstream": t.upstream, "materialize": t.materialize, "settings": t.kind }))
+        .map(|t| {
+            json!({
+                "id": t.id, "kind": t.kind_name(), "description": t.description, "upstream": t.upstream,
+                "inputs": t.inputs, "materialize": t.materialize, "settings": t.kind,
+                "spec": spec.get(&t.id),
+            })
+        })
         .collect();
-    // Topological order (declaration order breaks ties); a valid pipeline has no cycle.
-    let order: Vec<&str> = polder_engine::dag::topo_order(p)
-        .map(|idx| idx.into_iter().map(|i| p.tasks[i].id.as_str()).collect())
-        .unwrap_or_else(|_| p.tasks.iter().map(|t| t.id.as_str()).collect());
+    // Notebook order: upstreams first, each step right under the one it builds on.
+    let order: Vec<&str> = polder_engine::dag::reading_order(p).into_iter().map(|i| p.tasks[i].id.as_str()).collect();
     json!({
         "name": p.name, "description": p.description, "schedule": p.schedule, "engine": p.engine, "timezone": p.timezone,
         "params": p.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
@@ -160,6 +166,9 @@ fn publish(state: &AppState, pipeline: &str, run_id: i64, ev: &RunEvent) {
     if let Some(o) = v.as_object_mut() {
         o.insert("pipeline".into(), json!(pipeline));
         o.insert("run_id".into(), json!(run_id));
+        // When the runner saw it, so live views place bars without guessing.
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        o.insert("at_ms".into(), json!(now_ms));
     }
     // No subscribers is fine: events are for live views only.
     let _ = state.events.send(v.to_string());

@@ -21,6 +21,8 @@ pub struct RunQuery {
     pub pipeline: Option<String>,
     /// Only runs in this state: running, success, failed, cancelled.
     pub status: Option<String>,
+    /// Only runs started this way: api, cli, schedule, retry, backfill, resume (any `resume:<id>`).
+    pub trigger: Option<String>,
     /// Only runs older than this id: pass the last id of the previous page.
     pub before: Option<i64>,
     /// Most runs returned (default 50, at most 500).
@@ -38,7 +40,7 @@ pub async fn list_runs(State(state): State<Arc<AppState>>, Query(q): Query<RunQu
                 .ok_or_else(|| ApiError::BadRequest(format!("status `{s}`: use running, success, failed or cancelled")))?,
         ),
     };
-    let filter = polder_engine::store::RunFilter { pipeline: q.pipeline, status, before_id: q.before };
+    let filter = polder_engine::store::RunFilter { pipeline: q.pipeline, status, trigger: q.trigger, before_id: q.before };
     Ok(Json(state.ws.store.find_runs(&filter, limit)?))
 }
 

@@ -241,6 +241,10 @@ fn events_stream_and_cancel() {
         }
         let kind = ev["event"].as_str().unwrap().to_string();
         let task = ev["task"].as_str().unwrap_or("").to_string();
+        // Every event says when the runner saw it (Unix ms, within the last minute).
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        let at = ev["at_ms"].as_i64().unwrap_or_else(|| panic!("no at_ms in {ev}"));
+        assert!(at <= now_ms && now_ms - at < 60_000, "{ev}");
         seen.push((kind.clone(), task.clone()));
         if kind == "task_started" && task == "slow" {
             let c = post(addr, &format!("/api/runs/{run}/cancel"), "");

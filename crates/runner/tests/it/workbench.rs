@@ -100,6 +100,10 @@ fn sql_tasks_added_with_a_file_get_it_written_and_errors_point_into_the_sql() {
     assert!(spec.contains("id = \"sevens\"\nkind = \"sql\"\nfile = \"sevens.sql\""), "{spec}");
     assert!(r.json()["edges"].as_array().unwrap().contains(&json!({ "from": "n", "to": "sevens" })));
     assert_eq!(r.json()["order"], json!(["n", "total", "sevens"]));
+    // Each task also comes as written in pipeline.toml, and with its explicit inputs.
+    let sevens = r.json()["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "sevens").unwrap().clone();
+    assert_eq!(sevens["spec"], json!({ "id": "sevens", "kind": "sql", "file": "sevens.sql" }));
+    assert_eq!(sevens["inputs"], json!([]));
 
     // An existing file with other SQL is never overwritten.
     let r = send(
@@ -120,6 +124,12 @@ fn sql_tasks_added_with_a_file_get_it_written_and_errors_point_into_the_sql() {
     let r = send(addr, "POST", "/api/pipelines/nums/tasks/n/preview", json!({ "sql": "SELECT 1 AS a,\n  zzz FROM range(3)" }));
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["location"], json!({ "line": 2, "column": 3 }), "{}", r.text());
+    // DuckDB's excerpt of line 1 shows the user's SQL, not the runner's COPY wrapper.
+    let r = send(addr, "POST", "/api/pipelines/nums/tasks/n/preview", json!({ "sql": "SELECT nme FROM range(3)" }));
+    assert_eq!(r.status, 400);
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("LINE 1: SELECT nme FROM range(3)") && !msg.contains("COPY"), "{msg}");
+    assert_eq!(r.json()["location"], json!({ "line": 1, "column": 8 }), "{msg}");
     // A syntax error in a saved SQL is refused with its place; the file is unchanged.
     let r = send(addr, "PUT", "/api/pipelines/nums/tasks/sevens/sql", json!({ "sql": "SELECT id\nFORM n" }));
     assert_eq!(r.status, 400, "{}", r.text());
@@ -148,6 +158,10 @@ fn outputs_serve_schemas_stats_sorted_pages_and_exports() {
     assert_eq!(get(addr, "/api/pipelines/nums/tasks/n/stats").status, 404);
     let run = post(addr, "/api/pipelines/nums/runs", "{}").json()["run_id"].as_i64().unwrap();
     assert_eq!(wait_run(addr, run)["run"]["status"], "success");
+
+    // Runs filter by trigger.
+    assert_eq!(get(addr, "/api/runs?pipeline=nums&trigger=api").json().as_array().unwrap().len(), 1);
+    assert_eq!(get(addr, "/api/runs?pipeline=nums&trigger=retry").json(), json!([]));
 
     let s = get(addr, "/api/pipelines/nums/schemas").json();
     assert_eq!(
