@@ -47,8 +47,15 @@ fn init_run_preview_runs_show() {
         .collect();
     assert_eq!(got, [("carol".into(), 1, 99.9), ("alice".into(), 2, 37.75), ("bob".into(), 2, 15.0)]);
 
-    // Second run reuses everything; a parameter change reruns the SQL and its check.
-    let (out, _) = text(&polder(ws, &["run", &dir_s]));
+    // Second run reuses everything, also when the folder is named relative to the current
+    // directory (the runner names it absolute); a parameter change reruns the SQL and its check.
+    let o = Command::new(env!("CARGO_BIN_EXE_polder"))
+        .current_dir(ws)
+        .args(["--workspace", ".", "run", "shop"])
+        .env_remove("POLDER_WORKSPACE")
+        .output()
+        .unwrap();
+    let (out, _) = text(&o);
     assert!(out.contains("(0 ran, 3 cached)"), "{out}");
     let (out, _) = text(&polder(ws, &["run", &dir_s, "--param", "min_amount=10"]));
     assert!(out.contains("(2 ran, 1 cached)"), "{out}");

@@ -42,7 +42,9 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
     let mut top = Fields::new(root, Some(0..0), "pipeline.toml");
 
     let mut pipeline = Pipeline {
-        dir: dir.to_path_buf(),
+        // Absolute, so the same folder reached by another path (relative from the CLI, absolute
+        // from the runner) gives the same file identities and so the same cache fingerprints.
+        dir: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
         name: String::new(),
         description: None,
         schedule: None,
