@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { completeSql, quoteIdent, tableRefs, type CompletionContext } from './sqlCompletion';
-import { lexSql } from './sqlLexer';
+import { lexSql } from '../sql/tokens';
 
 const ctx: CompletionContext = {
   tables: ['customers', 'orders', 'order_totals'],

@@ -1,7 +1,7 @@
 // What to suggest where in a SQL cell: upstream tables (every other task of the pipeline, since
 // naming one in FROM makes it an upstream), columns of the tables the query references, after
 // `alias.` or `table.` only that table's columns, and keywords. Pure: Monaco glue lives in setup.ts.
-import { identName, lexSql, type Token } from './sqlLexer';
+import { identName, lexSql, type Token } from '../sql/tokens';
 
 export interface Column {
   name: string;
@@ -58,7 +58,7 @@ export function quoteIdent(name: string): string {
 }
 
 const lower = (s: string) => s.toLowerCase();
-const isWord = (t: Token | undefined, w: string) => t?.type === 'word' && lower(t.text) === w;
+const isWord = (t: Token | undefined, w: string) => t?.kind === 'word' && lower(t.text) === w;
 
 export interface TableRef {
   table: string;
@@ -74,7 +74,7 @@ export function tableRefs(tokens: Token[]): TableRef[] {
   for (let i = 0; i + 2 < tokens.length; i++) {
     // `WITH name AS (` and `, name AS (`: a CTE definition.
     const [a, b, c] = [tokens[i]!, tokens[i + 1]!, tokens[i + 2]!];
-    if ((isWord(a, 'with') || (a.type === 'punct' && a.text === ',')) && identName(b) && isWord(c, 'as') && tokens[i + 3]?.text === '(')
+    if ((isWord(a, 'with') || (a.kind === 'punct' && a.text === ',')) && identName(b) && isWord(c, 'as') && tokens[i + 3]?.text === '(')
       ctes.add(lower(identName(b)!));
   }
   const refs: TableRef[] = [];
@@ -89,7 +89,7 @@ export function tableRefs(tokens: Token[]): TableRef[] {
     i++;
     for (;;) {
       const name = tokens[i];
-      if (!name || !identName(name) || (name.type === 'word' && CLAUSE_WORDS.has(lower(name.text)))) break;
+      if (!name || !identName(name) || (name.kind === 'word' && CLAUSE_WORDS.has(lower(name.text)))) break;
       let j = i + 1;
       let table = identName(name)!;
       // schema.table: the last part names the table.
@@ -101,7 +101,7 @@ export function tableRefs(tokens: Token[]): TableRef[] {
       if (isWord(tokens[j], 'as')) j++;
       let alias: string | null = null;
       const a = tokens[j];
-      if (a && identName(a) && !(a.type === 'word' && CLAUSE_WORDS.has(lower(a.text)))) {
+      if (a && identName(a) && !(a.kind === 'word' && CLAUSE_WORDS.has(lower(a.text)))) {
         alias = identName(a);
         j++;
       }
@@ -205,7 +205,7 @@ function inFromList(before: Token[]): boolean {
     else if (t.text === '(') {
       if (depth === 0) return false;
       depth--;
-    } else if (depth === 0 && t.type === 'word') {
+    } else if (depth === 0 && t.kind === 'word') {
       const w = lower(t.text);
       if (w === 'from') return true;
       if (w === 'select' || w === 'where' || w === 'by' || w === 'on' || w === 'having') return false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { locateSqlError, offsetToPosition } from './sqlErrorLocation';
+import { findIdent, locateSqlError, offsetToPosition, sqlChangedSince } from './errorLocation';
 
 // Messages below are copied from the runner's preview route (DuckDB 1.x and Polars SQL).
 describe('locateSqlError', () => {
@@ -70,6 +70,68 @@ describe('locateSqlError', () => {
   it('returns null when nothing points into the SQL', () => {
     expect(locateSqlError('out of memory', 'SELECT 1')).toBeNull();
     expect(locateSqlError('column "nowhere" not found', 'SELECT 1')).toBeNull();
+    expect(locateSqlError(null, 'SELECT 1')).toBeNull();
+  });
+});
+
+// The runs view's cases: a failed run's stored message against the task's current SQL.
+const SQL = 'SELECT region,\n       SUM(amount) AS total,\n       COUNT(bogus_col) AS n\nFROM sales\n';
+
+describe('locateSqlError on stored run messages', () => {
+  it("reads DuckDB's LINE excerpt and caret (message as the engine records it)", () => {
+    const msg =
+      'SQL error (duckdb): Binder Error: Referenced column "bogus_col" not found in FROM clause!\nCandidate bindings: "amount"\n\n' +
+      'LINE 3:        COUNT(bogus_col) AS n\n                     ^^^^^^^^^';
+    const r = locateSqlError(msg, SQL);
+    expect(r).toEqual({ line: 3, column: 14, endLine: 3, endColumn: 23 });
+    expect(SQL.split('\n')[2]!.slice(r!.column - 1, r!.endColumn - 1)).toBe('bogus_col');
+  });
+
+  it('finds a quoted unknown column (Polars) as a whole word', () => {
+    const msg = 'SQL error (polars): not found: unable to find column "bogus_col"; valid columns: ["id", "region", "amount"]';
+    expect(locateSqlError(msg, SQL)).toEqual({ line: 3, column: 14, endLine: 3, endColumn: 23 });
+  });
+
+  it("prefers the runner's location to the message's quoted name, and distrusts one beyond the SQL", () => {
+    expect(locateSqlError('unable to find column "bogus_col"', SQL, { line: 2, column: 8 })).toEqual({ line: 2, column: 8, endLine: 2, endColumn: 11 });
+    // A reported line beyond the SQL (it changed since) is not trusted.
+    expect(locateSqlError('unable to find column "bogus_col"', SQL, { line: 40, column: 1 })).toMatchObject({ line: 3, column: 14 });
+    expect(locateSqlError(null, SQL, null)).toBeNull();
+  });
+});
+
+describe('findIdent', () => {
+  it('finds a name as a whole identifier, case-insensitively, not in comments or strings', () => {
+    expect(findIdent('SELECT ab, a FROM t', 'a')).toEqual({ line: 1, column: 12, endLine: 1, endColumn: 13 });
+    expect(findIdent("-- nme\nSELECT 'nme', NME FROM t", 'nme')).toEqual({ line: 2, column: 15, endLine: 2, endColumn: 18 });
+    expect(findIdent('SELECT "Odd Name" FROM t', 'odd name')).toMatchObject({ line: 1, column: 8, endColumn: 18 });
+    expect(findIdent('SELECT abc FROM t', 'b')).toBeNull();
+  });
+});
+
+describe('sqlChangedSince', () => {
+  const duck = 'Binder Error: Referenced column "bogus_col" not found\n\nLINE 3:        COUNT(bogus_col) AS n\n                     ^';
+  const polars = 'unable to find column "bogus_col"; valid columns: ["id", "region", "amount"]';
+  it('is false while the SQL still has the quoted text', () => {
+    expect(sqlChangedSince(duck, SQL)).toBe(false);
+    expect(sqlChangedSince(polars, SQL)).toBe(false);
+    expect(sqlChangedSince('out of memory', SQL)).toBe(false);
+    expect(sqlChangedSince('Expected: end of statement, found: FORM at Line: 2, Column: 7', SQL)).toBe(false);
+    expect(sqlChangedSince(null, SQL)).toBe(false);
+  });
+  it('is true once the quoted line or name is gone', () => {
+    const fixed = SQL.replace('bogus_col', 'amount');
+    expect(sqlChangedSince(duck, fixed)).toBe(true);
+    expect(sqlChangedSince(polars, fixed)).toBe(true);
+    expect(sqlChangedSince(duck, 'SELECT 1')).toBe(true);
+  });
+  it("sees the line inside older runners' wrapper text, before or after it", () => {
+    const first = 'Binder Error: column named "nme"\n\nLINE 1: COPY (SELECT * FROM (SELECT c.nme\n                                    ^^^^^';
+    expect(sqlChangedSince(first, 'SELECT c.nme\nFROM customers AS c')).toBe(false);
+    expect(sqlChangedSince(first, 'SELECT c.name\nFROM customers AS c')).toBe(true);
+    const last = "Catalog Error: Table with name custmers does not exist!\n\nLINE 2: FROM custmers) LIMIT 10) TO '/tmp/x.parquet'\n             ^";
+    expect(sqlChangedSince(last, 'SELECT *\nFROM custmers')).toBe(false);
+    expect(sqlChangedSince(last, 'SELECT *\nFROM customers')).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ApiError, type ApiClient } from '../../api/client';
 import { previewTask, saveTaskSql, sqlLocationOf, type PreviewResult } from '../../api/notebook';
 import type { PipelineDetail, TaskDef } from '../../api/types';
-import { locateSqlError } from '../../monaco/sqlErrorLocation';
+import { locateSqlError } from '../../sql/errorLocation';
 import { CellHeader, type CellRun } from './CellHeader';
 import { PreviewPanel, type PreviewState } from './PreviewPanel';
 import { SqlEditor, type SqlMarker } from './SqlEditor';

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import type * as MonacoApi from 'monaco-editor/editor';
 import { cellUri } from '../../monaco/completionSource';
 import { loadMonaco, SQL_MARKER_OWNER, type Monaco } from '../../monaco/loadMonaco';
-import type { SqlRange } from '../../monaco/sqlErrorLocation';
+import type { SqlRange } from '../../sql/errorLocation';
 
 const LINE_H = 19;
 const MIN_H = LINE_H * 2 + 12;

@@ -1,7 +1,7 @@
 import { useLayoutEffect, useRef } from 'react';
 import type { TaskDef, TaskRun } from '../../api/types';
-import { errorLocation, sqlChangedSince, type SqlLocation } from './sqlLocation';
-import { markColumn, sqlLines } from './sqlTokens';
+import { locateSqlError, sqlChangedSince, type SqlLocation, type SqlRange } from '../../sql/errorLocation';
+import { markColumn, sqlLines } from './sqlHighlight';
 
 /** A task run as the runner sends it now: `error_location` is set for failed SQL tasks. */
 export type TaskRunWithLocation = TaskRun & { error_location?: SqlLocation | null };
@@ -22,7 +22,7 @@ export function FailedSql({ run, def, withSql = true }: { run: TaskRunWithLocati
   const sql = withSql ? taskSql(def) : null;
   // After an edit the quoted SQL is gone and any position found today would mislead.
   const changed = sql != null && sqlChangedSince(run.error, sql);
-  const loc = sql != null && !changed ? errorLocation(run.error_location, run.error, sql) : null;
+  const loc = sql != null && !changed ? locateSqlError(run.error, sql, run.error_location) : null;
   const file = typeof def?.settings.file === 'string' ? def.settings.file : null;
   return (
     <div className="failed" data-testid="failed-task">
@@ -51,7 +51,7 @@ export function FailedSql({ run, def, withSql = true }: { run: TaskRunWithLocati
   );
 }
 
-function SqlView({ sql, loc }: { sql: string; loc: SqlLocation | null }) {
+function SqlView({ sql, loc }: { sql: string; loc: SqlRange | null }) {
   const lines = sqlLines(sql.replace(/\n$/, ''));
   const box = useRef<HTMLDivElement | null>(null);
   // Long queries: bring the failing line into view inside the panel.
