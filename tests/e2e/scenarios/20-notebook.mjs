@@ -6,6 +6,7 @@
 // and the empty state. Light and dark screenshots.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { assert, clearEditor as selectAllInEditor, eq, gridRows, openUi, setTheme, typeLines } from "../lib/ui.mjs";
 
 const NAME = "nb_shop";
 const CUSTOMERS = "customer_id,name,city\n1,Ada,Paris\n2,Bob,Lyon\n3,Cleo,Paris\n4,Dan,Nice\n";
@@ -65,10 +66,6 @@ export function setup({ ws, polder }) {
   polder("--workspace", ws, "run", dir);
 }
 
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-const eq = (a, b, what) => assert(JSON.stringify(a) === JSON.stringify(b), `${what}: got ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`);
 const read = (...p) => readFileSync(join(dir, ...p), "utf8");
 
 /** The expected answer, computed from the CSV text: Paris customers' names and order totals. */
@@ -80,49 +77,6 @@ function parisTotals() {
     .filter(([, , city]) => city === "Paris")
     .map(([cid, name]) => [name, String(sums.get(cid) ?? 0)])
     .sort((a, b) => a[0].localeCompare(b[0]));
-}
-
-/** Text of the grid's cells, row by row, from glide's accessibility table (once it has rows). */
-async function gridRows(page, testId) {
-  await page.waitForFunction((id) => document.querySelector(`[data-testid="${id}"] tbody tr[role="row"] td`), testId);
-  return page.$$eval(`[data-testid="${testId}"] tbody tr[role="row"]`, (trs) =>
-    trs.map((tr) => [...tr.querySelectorAll('td[role="gridcell"]')].map((td) => td.textContent)),
-  );
-}
-
-/** Types into the focused Monaco editor line by line, closing the suggestion list before each Enter. */
-async function typeLines(page, lines) {
-  for (let i = 0; i < lines.length; i++) {
-    if (i > 0) {
-      await page.keyboard.press("Escape");
-      await page.keyboard.press("Enter");
-      // Monaco keeps the previous line's indentation: start each line at column 1.
-      await page.keyboard.press("Shift+Home");
-      await page.keyboard.press("Delete");
-    }
-    await page.keyboard.type(lines[i], { delay: 15 });
-  }
-  await page.keyboard.press("Escape");
-}
-
-async function selectAllInEditor(page, task) {
-  await page.locator(`[data-testid="cell-editor-${task}"] .view-lines`).click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-}
-
-/** Opens the UI, signing in unless an earlier scenario already did on this page. */
-async function openUi(page, base, login) {
-  await page.goto(base);
-  const form = page.getByTestId("login-token");
-  await page.locator('[data-testid="login-token"], [data-testid^="pipeline-"]').first().waitFor();
-  if (await form.isVisible()) await login();
-}
-
-async function setTheme(page, want) {
-  const toggle = page.getByTestId("theme-toggle");
-  for (let i = 0; i < 3 && (await page.evaluate(() => document.documentElement.dataset.theme)) !== want; i++) await toggle.click();
-  assert((await page.evaluate(() => document.documentElement.dataset.theme)) === want, `theme ${want}`);
 }
 
 export async function run({ page, api, check, login, shots, base }) {

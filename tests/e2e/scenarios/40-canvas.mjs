@@ -4,6 +4,7 @@
 // step, comments included.
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { assert, center, mouseDrag, until, waitCanvasIdle as waitIdle } from "../lib/ui.mjs";
 
 const NAME = "canvas_demo";
 // Comments this scenario adds to pipeline.toml; every edit must keep them (and the example's own).
@@ -43,36 +44,9 @@ function taskBlock(id) {
   const blocks = toml().split(/^\[\[task\]\]$/m).slice(1);
   return blocks.find((b) => new RegExp(`^id = "${id}"$`, "m").test(b)) ?? null;
 }
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 function commentsKept() {
   const text = toml();
   for (const c of originalComments) assert(text.includes(c), `comment lost: ${c}`);
-}
-async function until(fn, what, ms = 10_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-const center = async (loc) => {
-  const b = await loc.boundingBox();
-  assert(b, "element not visible");
-  return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
-};
-/** Drags between two elements with real mouse moves (xyflow follows pointer events). */
-async function mouseDrag(page, from, to) {
-  const a = await center(from);
-  const b = await center(to);
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 });
-  await page.mouse.move(b.x, b.y, { steps: 8 });
-  await page.mouse.up();
 }
 /** A node's position on the canvas (flow coordinates, from its transform). */
 async function flowPos(page, id) {
@@ -82,9 +56,6 @@ async function flowPos(page, id) {
   return { x: Number(m[1]), y: Number(m[2]) };
 }
 const edge = (page, from, to) => page.getByTestId(`rf__edge-${from}->${to}`);
-async function waitIdle(page) {
-  await page.waitForFunction(() => document.querySelector('[data-testid="dag-canvas"]')?.getAttribute("data-busy") === "false");
-}
 
 export async function run(ctx) {
   // A browser context of its own: fresh storage (sign-in, chosen view), whatever ran before.
