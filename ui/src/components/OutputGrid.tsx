@@ -18,12 +18,12 @@ import { ApiError, type ApiClient } from '../api/client';
 import { LOADING_CELL, textCell } from './grid/cells';
 import { ExportMenu } from './grid/ExportMenu';
 import { FilterBar } from './grid/FilterBar';
-import { HEADER_HEIGHT, headerWidth, longestSample, makeHeaderPainter, type HeaderInfo } from './grid/header';
+import { headerWidth, longestSample, type HeaderInfo } from './grid/header';
 import { HeaderMenu } from './grid/HeaderMenu';
 import { PagedSource } from './grid/pagedSource';
 import { StatusLine } from './grid/StatusLine';
-import { gridPalette, gridTheme } from './grid/theme';
 import { buildTsv, copyRegion, copyTooBig, regionCells } from './grid/tsv';
+import { useGridLook } from './grid/useGridLook';
 import { EMPTY_VIEW, nextSort, setSort, viewKey, viewQuery, type SortDir, type ViewSpec } from './grid/viewQuery';
 import './grid/grid.css';
 
@@ -69,15 +69,6 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const [exporting, setExporting] = useState(false);
   const visible = useRef<Rectangle>({ x: 0, y: 0, width: 1, height: 40 });
-
-  const theme = useMemo(() => {
-    void themeKey;
-    return gridTheme();
-  }, [themeKey]);
-  const palette = useMemo(() => {
-    void themeKey;
-    return gridPalette();
-  }, [themeKey]);
 
   // A new view (or output): a new PagedSource with its own cache and row count.
   useEffect(() => {
@@ -169,11 +160,7 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
     });
   }, [shown, stats, view]);
 
-  const headersRef = useRef(headers);
-  headersRef.current = headers;
-  const paletteRef = useRef(palette);
-  paletteRef.current = palette;
-  const drawHeader = useMemo(() => makeHeaderPainter(() => headersRef.current, () => paletteRef.current), []);
+  const { palette, editorProps } = useGridLook(themeKey, headers);
 
   const columns: GridColumn[] = useMemo(
     () =>
@@ -358,12 +345,11 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
               </div>
             )}
             <DataEditor
+              {...editorProps}
               ref={gridRef}
               columns={columns}
               rows={total}
               rowHeight={ROW_HEIGHT}
-              headerHeight={HEADER_HEIGHT}
-              drawHeader={drawHeader}
               getCellContent={getCellContent}
               onVisibleRegionChanged={onVisibleRegionChanged}
               onHeaderClicked={onHeaderClicked}
@@ -373,11 +359,6 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
               onGridSelectionChange={onSelectionChange}
               keybindings={{ copy: false, search: false }}
               rowMarkers={{ kind: 'number', width: markerWidth(total) }}
-              smoothScrollX
-              smoothScrollY
-              theme={theme}
-              width="100%"
-              height="100%"
             />
           </div>
           <StatusLine source={shown} cell={selection.current?.cell} names={names} notice={notice} />

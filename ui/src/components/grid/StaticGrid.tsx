@@ -1,10 +1,10 @@
 import { DataEditor, type GridCell, type GridColumn, type Item } from '@glideapps/glide-data-grid';
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { textCell } from './cells';
 import { shortFloat } from './arrowValues';
-import { HEADER_HEIGHT, headerWidth, longestSample, makeHeaderPainter, type HeaderInfo } from './header';
+import { HEADER_HEIGHT, headerWidth, longestSample, type HeaderInfo } from './header';
 import { isNumericType, jsonCellText } from './jsonValues';
-import { gridPalette, gridTheme } from './theme';
+import { useGridLook } from './useGridLook';
 import './grid.css';
 
 export const ROW_HEIGHT = 24;
@@ -26,22 +26,9 @@ export interface StaticGridProps {
  * copy (Ctrl+C on a selection gives TSV). Everything is in `rows`, so no paging.
  */
 export function StaticGrid({ schema, rows, themeKey, testId, maxHeight = 320 }: StaticGridProps) {
-  const theme = useMemo(() => {
-    void themeKey;
-    return gridTheme();
-  }, [themeKey]);
-  const palette = useMemo(() => {
-    void themeKey;
-    return gridPalette();
-  }, [themeKey]);
   const [widths, setWidths] = useState<Record<string, number>>({});
-
   const info: HeaderInfo[] = useMemo(() => schema.map((c) => ({ name: c.name, type: c.type })), [schema]);
-  const infoRef = useRef(info);
-  infoRef.current = info;
-  const paletteRef = useRef(palette);
-  paletteRef.current = palette;
-  const drawHeader = useMemo(() => makeHeaderPainter(() => infoRef.current, () => paletteRef.current), []);
+  const { palette, editorProps } = useGridLook(themeKey, info);
 
   const numeric = useMemo(() => schema.map((c) => isNumericType(c.type)), [schema]);
   const isFloat = useMemo(() => schema.map((c) => /^f\d+$/.test(c.type)), [schema]);
@@ -84,20 +71,14 @@ export function StaticGrid({ schema, rows, themeKey, testId, maxHeight = 320 }: 
   return (
     <div className="pg-static" data-testid={testId} data-rows={rows.length} style={{ height }}>
       <DataEditor
+        {...editorProps}
         columns={columns}
         rows={rows.length}
         rowHeight={ROW_HEIGHT}
-        headerHeight={HEADER_HEIGHT}
-        drawHeader={drawHeader}
         getCellContent={getCellContent}
         getCellsForSelection
         onColumnResize={(c, w) => setWidths((prev) => ({ ...prev, [String(c.id)]: w }))}
         rowMarkers="number"
-        smoothScrollX
-        smoothScrollY
-        theme={theme}
-        width="100%"
-        height="100%"
       />
     </div>
   );
