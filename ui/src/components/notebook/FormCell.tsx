@@ -1,11 +1,12 @@
 // A non-SQL task (source, validate, sink, shell) as a compact settings form; Shift+Enter
 // previews a source's first rows.
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { patchTask, previewTask } from '../../api/notebook';
+import { useEffect, useMemo, useState } from 'react';
+import { patchTask } from '../../api/notebook';
 import { CellHeader } from './CellHeader';
-import { PreviewPanel, type PreviewState } from './PreviewPanel';
-import { CellActions, type CellProps } from './SqlCell';
+import { PreviewPanel } from './PreviewPanel';
+import { CellActions, SaveError, type CellProps } from './SqlCell';
 import { checkLines, fieldVisible, formValues, KIND_FIELDS, settingsPatch, type FieldSpec, type FormValues } from './taskFields';
+import { usePreview } from './usePreview';
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -16,12 +17,10 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [saveError, setSaveError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
-  const [preview, setPreview] = useState<PreviewState>({ status: 'idle' });
-  const ctrlRef = useRef<AbortController | null>(null);
+  const preview = usePreview(client, pipeline, task.id, props.onSchema);
 
   // New settings from the runner replace the form (after a save, or an edit elsewhere).
   useEffect(() => setValues(initial), [initial]);
-  useEffect(() => () => ctrlRef.current?.abort(), []);
 
   const { patch } = settingsPatch(task.kind, task.settings, values);
   const dirty = Object.keys(patch).length > 0;
@@ -43,20 +42,7 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
   };
 
   const run = async () => {
-    if (!canPreview) return;
-    ctrlRef.current?.abort();
-    const ctrl = new AbortController();
-    ctrlRef.current = ctrl;
-    setPreview({ status: 'running' });
-    try {
-      const result = await previewTask(client, pipeline, task.id, { signal: ctrl.signal });
-      if (!ctrl.signal.aborted) {
-        setPreview({ status: 'ok', result });
-        props.onSchema(result.schema);
-      }
-    } catch (e) {
-      if (!ctrl.signal.aborted) setPreview({ status: 'error', message: errText(e) });
-    }
+    if (canPreview) await preview.run();
   };
 
   const onKeyDown = (e: React.KeyboardEvent) => {
@@ -115,12 +101,8 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
           </div>
         )}
       </div>
-      {saveError && (
-        <div className="error-box small nb-save-error" data-testid={`cell-save-error-${task.id}`}>
-          Not saved: {saveError}
-        </div>
-      )}
-      <PreviewPanel task={task.id} state={preview} themeKey={props.theme} onClose={() => setPreview({ status: 'idle' })} />
+      <SaveError task={task.id} error={saveError} />
+      <PreviewPanel task={task.id} state={preview.state} themeKey={props.theme} onClose={preview.close} />
     </section>
   );
 }

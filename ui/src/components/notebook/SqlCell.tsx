@@ -2,12 +2,13 @@
 // unsaved) text, Ctrl+S / blur saves to the task's .sql file, engine errors as markers.
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, type ApiClient } from '../../api/client';
-import { previewTask, saveTaskSql, sqlLocationOf, type PreviewResult } from '../../api/notebook';
+import { saveTaskSql, sqlLocationOf, type PreviewResult } from '../../api/notebook';
 import type { PipelineDetail, TaskDef } from '../../api/types';
 import { locateSqlError } from '../../sql/errorLocation';
 import { CellHeader, type CellRun } from './CellHeader';
-import { PreviewPanel, type PreviewState } from './PreviewPanel';
+import { PreviewPanel } from './PreviewPanel';
 import { SqlEditor, type SqlMarker } from './SqlEditor';
+import { usePreview } from './usePreview';
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -33,9 +34,8 @@ export function SqlCell(props: CellProps) {
   const [draftVersion, setDraftVersion] = useState(0);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
-  const [preview, setPreview] = useState<PreviewState>({ status: 'idle' });
+  const preview = usePreview(client, pipeline, task.id, props.onSchema);
   const [marker, setMarker] = useState<SqlMarker | null>(null);
-  const previewCtrl = useRef<AbortController | null>(null);
   const lastSaved = useRef(saved);
   const draftRef = useRef(draft);
   draftRef.current = draft;
@@ -49,28 +49,15 @@ export function SqlCell(props: CellProps) {
     lastSaved.current = saved;
   }, [saved]);
 
-  useEffect(() => () => previewCtrl.current?.abort(), []);
-
   // Plain functions: the editor calls the latest ones through its own ref.
   const run = async () => {
     const sql = draftRef.current;
-    previewCtrl.current?.abort();
-    const ctrl = new AbortController();
-    previewCtrl.current = ctrl;
-    setPreview({ status: 'running' });
-    try {
-      const result = await previewTask(client, pipeline, task.id, { sql, signal: ctrl.signal });
-      if (ctrl.signal.aborted) return;
-      setPreview({ status: 'ok', result });
-      setMarker(null);
-      props.onSchema(result.schema);
-    } catch (e) {
-      if (ctrl.signal.aborted || (e instanceof DOMException && e.name === 'AbortError')) return;
-      const message = errText(e);
-      setPreview({ status: 'error', message });
-      const range = e instanceof ApiError && e.status === 400 ? locateSqlError(message, sql, sqlLocationOf(e)) : null;
-      setMarker(range ? { range, message } : null);
-    }
+    const done = await preview.run(sql);
+    if (!done) return; // a newer preview took over
+    if (done.ok) return setMarker(null);
+    const e = done.error;
+    const range = e instanceof ApiError && e.status === 400 ? locateSqlError(done.message, sql, sqlLocationOf(e)) : null;
+    setMarker(range ? { range, message: done.message } : null);
   };
 
   const save = async () => {
@@ -115,13 +102,19 @@ export function SqlCell(props: CellProps) {
         onBlur={save}
         onFocus={props.onSelect}
       />
-      {saveError && (
-        <div className="error-box small nb-save-error" data-testid={`cell-save-error-${task.id}`}>
-          Not saved: {saveError}
-        </div>
-      )}
-      <PreviewPanel task={task.id} state={preview} themeKey={props.theme} onClose={() => setPreview({ status: 'idle' })} />
+      <SaveError task={task.id} error={saveError} />
+      <PreviewPanel task={task.id} state={preview.state} themeKey={props.theme} onClose={preview.close} />
     </section>
+  );
+}
+
+/** Why the runner refused a cell's last save (the text stays as typed). */
+export function SaveError({ task, error }: { task: string; error: string | null }) {
+  if (!error) return null;
+  return (
+    <div className="error-box small nb-save-error" data-testid={`cell-save-error-${task}`}>
+      Not saved: {error}
+    </div>
   );
 }
 
