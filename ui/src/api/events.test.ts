@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ApiClient } from './client';
 import { readEventStream, subscribeEvents, toRunnerEvent } from './events';
 import { applyEvent, formatDuration, statesFromRun } from './runState';
+import { streamOf } from './testStreams';
 import type { RunnerEvent, TaskRun } from './types';
-
-function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  return new ReadableStream({
-    start(c) {
-      for (const ch of chunks) c.enqueue(enc.encode(ch));
-      c.close();
-    },
-  });
-}
 
 describe('toRunnerEvent', () => {
   it('accepts runner events and rejects anything else', () => {

@@ -12,6 +12,7 @@ import {
   triggerKind,
   triggerRun,
 } from './runs';
+import { streamOf } from './testStreams';
 import type { Run } from './types';
 
 const run = (id: number, trigger: string, status: Run['status'] = 'success'): Run => ({
@@ -33,16 +34,6 @@ function fakeClient(answer: (url: string, init?: RequestInit) => Response) {
     return answer(url, init);
   });
   return { client, calls };
-}
-
-function sseBody(chunks: string[]): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  return new ReadableStream({
-    start(c) {
-      for (const ch of chunks) c.enqueue(enc.encode(ch));
-      c.close();
-    },
-  });
 }
 
 describe('triggerKind', () => {
@@ -132,7 +123,7 @@ describe('API calls', () => {
 describe('followTaskLog', () => {
   it('hands over lines as they arrive and resolves with the end status', async () => {
     const { client, calls } = fakeClient(
-      () => new Response(sseBody(['data: reading sales\n\ndata: 3 ro', 'ws\n\n: keep-alive\n\n', 'event: end\ndata: success\n\n'])),
+      () => new Response(streamOf(['data: reading sales\n\ndata: 3 ro', 'ws\n\n: keep-alive\n\n', 'event: end\ndata: success\n\n'])),
     );
     const got: string[][] = [];
     const status = await followTaskLog(client, 3, 'by region', (ls) => got.push(ls));
@@ -141,7 +132,7 @@ describe('followTaskLog', () => {
     expect(status).toBe('success');
   });
   it('resolves null when the stream closes without an end event', async () => {
-    const { client } = fakeClient(() => new Response(sseBody(['data: a\n\n'])));
+    const { client } = fakeClient(() => new Response(streamOf(['data: a\n\n'])));
     const got: string[] = [];
     expect(await followTaskLog(client, 1, 't', (ls) => got.push(...ls))).toBeNull();
     expect(got).toEqual(['a']);

@@ -18,29 +18,30 @@ export function ShortcutsHelp({ onClose }: { onClose: () => void }) {
         <table className="shortcuts">
           <tbody>
             {SHORTCUTS.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  <kbd>{display(s.combo, mac)}</kbd>
-                </td>
-                <td>{s.label}</td>
-              </tr>
+              <Row key={s.id} combo={display(s.combo, mac)} label={s.label} />
             ))}
             {views.map((v) => [
               <tr key={v}>
                 <th colSpan={2}>{v}</th>
               </tr>,
               ...VIEW_SHORTCUTS.filter((s) => s.view === v).map((s) => (
-                <tr key={`${v}-${s.combo}`}>
-                  <td>
-                    <kbd>{display(s.combo, mac)}</kbd>
-                  </td>
-                  <td>{s.label}</td>
-                </tr>
+                <Row key={`${v}-${s.combo}`} combo={display(s.combo, mac)} label={s.label} />
               )),
             ])}
           </tbody>
         </table>
       </div>
     </div>
+  );
+}
+
+function Row({ combo, label }: { combo: string; label: string }) {
+  return (
+    <tr>
+      <td>
+        <kbd>{combo}</kbd>
+      </td>
+      <td>{label}</td>
+    </tr>
   );
 }
