@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient, ApiError } from './api/client';
 import { subscribeEvents, type StreamStatus } from './api/events';
 import { applyEvent, statesFromRun, type TaskStates } from './api/runState';
@@ -9,7 +9,6 @@ import { Notebook } from './components/notebook/Notebook';
 import { Explorer } from './components/Explorer';
 import { Login } from './components/Login';
 import { LogView } from './components/LogView';
-import { OutputGrid } from './components/OutputGrid';
 import { RunsList, RunTasks } from './components/RunsPanel';
 import { TriggerButton } from './components/runs/TriggerButton';
 import { triggerRun, type TriggerRequest } from './api/runs';
@@ -17,6 +16,10 @@ import { useTheme } from './theme';
 import { QuickOpen } from './components/QuickOpen';
 import { ShortcutsHelp } from './components/ShortcutsHelp';
 import { actionFor, inTextField, isMac } from './shortcuts';
+
+// The output grid (glide-data-grid, apache-arrow) loads when a task's output is first shown,
+// which keeps the app's first chunk small.
+const OutputGrid = lazy(() => import('./components/OutputGrid').then((m) => ({ default: m.OutputGrid })));
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
@@ -387,12 +390,14 @@ function Workbench({
               <div className="bottom-body">
                 {!task && <div className="empty center">Select a task in the graph to see its output and log.</div>}
                 {task && bottomTab === 'output' && (
-                  <OutputGrid
-                    key={`${selected}|${task}|${runHasTask ? runId : 'latest'}|${runVersion}`}
-                    client={client}
-                    source={{ pipeline: selected, task, runId: runHasTask ? runId : null }}
-                    themeKey={theme.effective}
-                  />
+                  <Suspense fallback={<div className="empty center">Loading the grid…</div>}>
+                    <OutputGrid
+                      key={`${selected}|${task}|${runHasTask ? runId : 'latest'}|${runVersion}`}
+                      client={client}
+                      source={{ pipeline: selected, task, runId: runHasTask ? runId : null }}
+                      themeKey={theme.effective}
+                    />
+                  </Suspense>
                 )}
                 {task && bottomTab === 'log' &&
                   (runId != null && runHasTask ? (

@@ -1,7 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import '@xyflow/react/dist/style.css';
-import '@glideapps/glide-data-grid/dist/index.css';
 import './styles.css';
 import { App } from './App';
 

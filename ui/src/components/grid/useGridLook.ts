@@ -3,6 +3,8 @@
 // canvas, so it cannot follow CSS by itself), one header painter for the grid's life that reads
 // the latest headers and palette through refs, and the DataEditor props they share.
 import { useMemo, useRef } from 'react';
+// Glide's own stylesheet travels with the grids, so it loads with their (lazy) chunk.
+import '@glideapps/glide-data-grid/dist/index.css';
 import { HEADER_HEIGHT, makeHeaderPainter, type HeaderInfo } from './header';
 import { gridPalette, gridTheme } from './theme';
 

@@ -1,7 +1,10 @@
 // Under a cell: the preview's rows in a grid with "N rows · M ms", or the engine's error.
+import { lazy, Suspense } from 'react';
 import { formatCount } from '../../api/runState';
 import { PREVIEW_LIMIT, type PreviewResult } from '../../api/notebook';
-import { StaticGrid } from '../grid/StaticGrid';
+
+// The grid (glide-data-grid) loads with the first preview, not with the app.
+const StaticGrid = lazy(() => import('../grid/StaticGrid').then((m) => ({ default: m.StaticGrid })));
 
 export type PreviewState =
   | { status: 'idle' }
@@ -28,7 +31,9 @@ export function PreviewPanel({ task, state, themeKey, onClose }: { task: string;
         </button>
       </div>
       {state.status === 'ok' && (
-        <StaticGrid schema={state.result.schema} rows={state.result.rows} themeKey={themeKey} testId={`cell-grid-${task}`} maxHeight={300} />
+        <Suspense fallback={<div className="muted small">Loading the grid…</div>}>
+          <StaticGrid schema={state.result.schema} rows={state.result.rows} themeKey={themeKey} testId={`cell-grid-${task}`} maxHeight={300} />
+        </Suspense>
       )}
       {state.status === 'error' && (
         <pre className="nb-error" data-testid={`cell-error-${task}`}>
