@@ -4,6 +4,7 @@
 // streams its log live and the run can be cancelled from the run view.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { openUi, setTheme } from "../lib/ui.mjs";
 
 const P = "runs_demo";
 const SLOW = "runs_slow";
@@ -76,16 +77,6 @@ async function shownRun(page, status, notId) {
   return h.jsonValue();
 }
 
-/** Opens the UI, signing in unless an earlier scenario already did on this page. */
-async function openUi(page, base, login) {
-  await page.goto(base);
-  const signedIn = await Promise.race([
-    page.getByTestId("login-token").waitFor().then(() => false),
-    page.locator('[data-testid^="pipeline-"]').first().waitFor().then(() => true),
-  ]);
-  if (!signedIn) await login();
-}
-
 const state = (page, id) => page.getByTestId(`runtask-${id}`).getAttribute("data-state");
 
 export async function run({ page, api, check, login, shots, base }) {
@@ -121,14 +112,11 @@ export async function run({ page, api, check, login, shots, base }) {
   });
 
   await check("runs: the failure view in the dark theme", async () => {
-    // The theme button cycles system → light → dark.
-    for (let i = 0; i < 3 && (await page.evaluate(() => document.documentElement.dataset.theme)) !== "dark"; i++)
-      await page.getByTestId("theme-toggle").click();
+    await setTheme(page, "dark");
     await page.getByTestId("bar-by_region").hover();
     await page.getByTestId("timeline-tip").waitFor();
     await page.screenshot({ path: join(shots, "runs-failed-dark.png") });
-    for (let i = 0; i < 3 && (await page.evaluate(() => document.documentElement.dataset.theme)) !== "light"; i++)
-      await page.getByTestId("theme-toggle").click();
+    await setTheme(page, "light");
   });
 
   await check("runs: Retry after fixing the SQL reuses the source and succeeds", async () => {
