@@ -257,6 +257,8 @@ function Workbench({
     'force-run': () => detail && void trigger({ params: {}, force: true, only: [] }),
     'quick-open': () => setOverlay('quick-open'),
     'toggle-theme': theme.cycle,
+    'view-canvas': () => setView('canvas'),
+    'view-notebook': () => setView('notebook'),
     help: () => setOverlay('help'),
   };
   useEffect(() => {

@@ -148,7 +148,7 @@ pub struct RunFilter {
     pub pipeline: Option<String>,
     /// Only runs in this state.
     pub status: Option<RunStatus>,
-    /// Only runs with this trigger (`resume` matches every `resume:<run>`).
+    /// Only runs with one of these triggers, comma-separated (`resume` matches every `resume:<run>`).
     pub trigger: Option<String>,
     /// Only runs older than this id (paging).
     pub before_id: Option<i64>,
@@ -450,7 +450,8 @@ impl Store {
             .prepare(
                 "SELECT id, pipeline, status, params, trigger, started_at_ms, ended_at_ms, error FROM runs
                  WHERE (?1 IS NULL OR pipeline = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR id < ?3)
-                   AND (?5 IS NULL OR trigger = ?5 OR (?5 = 'resume' AND trigger LIKE 'resume:%'))
+                   AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || trigger || ',') > 0
+                        OR (instr(',' || ?5 || ',', ',resume,') > 0 AND trigger LIKE 'resume:%'))
                  ORDER BY id DESC LIMIT ?4",
             )
             .map_err(|e| self.err(e))?;

@@ -3,7 +3,8 @@ import { ApiClient } from './client';
 import {
   buildTriggerRequest,
   fetchRuns,
-  filterByTrigger,
+  triggerQuery,
+  TRIGGER_KINDS,
   followTaskLog,
   mergeRuns,
   paramDefaults,
@@ -63,7 +64,7 @@ describe('parseRunParams / paramsSummary', () => {
   });
 });
 
-describe('mergeRuns / filterByTrigger', () => {
+describe('mergeRuns / triggerQuery', () => {
   it('appends an older page, replaces refreshed rows and keeps newest first', () => {
     const first = [run(5, 'api', 'running'), run(4, 'retry'), run(3, 'schedule')];
     const older = [run(2, 'api'), run(1, 'backfill')];
@@ -73,10 +74,12 @@ describe('mergeRuns / filterByTrigger', () => {
     expect(refreshed.map((r) => r.id)).toEqual([6, 5, 4, 3, 2, 1]);
     expect(refreshed.find((r) => r.id === 5)?.status).toBe('failed');
   });
-  it('filters by trigger kind client-side', () => {
-    const rs = [run(4, 'retry'), run(3, 'cli'), run(2, 'api'), run(1, 'schedule')];
-    expect(filterByTrigger(rs, 'manual').map((r) => r.id)).toEqual([3, 2]);
-    expect(filterByTrigger(rs, 'all')).toHaveLength(4);
+  it('asks the runner for the triggers of a kind', () => {
+    expect(triggerQuery('manual')).toBe('api,cli');
+    expect(triggerQuery('resume')).toBe('resume');
+    expect(triggerQuery('all')).toBeNull();
+    // Every kind the filter offers maps back to itself through the recorded trigger values.
+    for (const k of TRIGGER_KINDS) for (const t of triggerQuery(k)!.split(',')) expect(triggerKind(t)).toBe(k);
   });
 });
 

@@ -11,11 +11,11 @@ export const RUN_STATUSES: RunStatus[] = ['running', 'success', 'failed', 'cance
 /** One page of a pipeline's history, newest first. `before` is the last id of the previous page. */
 export function fetchRuns(
   client: ApiClient,
-  q: { pipeline: string; status?: RunStatus | null; before?: number | null; limit?: number },
+  q: { pipeline: string; status?: RunStatus | null; trigger?: string | null; before?: number | null; limit?: number },
   signal?: AbortSignal,
 ): Promise<Run[]> {
   return client.json('/api/runs', {
-    query: { pipeline: q.pipeline, status: q.status ?? undefined, before: q.before ?? undefined, limit: q.limit },
+    query: { pipeline: q.pipeline, status: q.status ?? undefined, trigger: q.trigger ?? undefined, before: q.before ?? undefined, limit: q.limit },
     signal,
   });
 }
@@ -143,9 +143,17 @@ export function mergeRuns(loaded: Run[], page: Run[]): Run[] {
   return [...byId.values()].sort((a, b) => b.id - a.id);
 }
 
-/** History rows matching a trigger filter (the runner filters status, not trigger). */
-export function filterByTrigger(runs: Run[], kind: TriggerKind | 'all'): Run[] {
-  return kind === 'all' ? runs : runs.filter((r) => triggerKind(r.trigger) === kind);
+/** The runner's `trigger=` filter for a kind of the history filter (null: no filter). */
+export function triggerQuery(kind: TriggerKind | 'all'): string | null {
+  switch (kind) {
+    case 'all':
+    case 'other':
+      return null;
+    case 'manual':
+      return 'api,cli';
+    default:
+      return kind;
+  }
 }
 
 /** The built-in parameter every run has (default: today, UTC), even when the spec omits it. */

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ApiClient } from '../api/client';
-import { cancelRun, filterByTrigger, paramsSummary, parseRunParams, retryRun, RUN_STATUSES, TRIGGER_KINDS, triggerKind, type TriggerKind } from '../api/runs';
+import { cancelRun, triggerQuery, paramsSummary, parseRunParams, retryRun, RUN_STATUSES, TRIGGER_KINDS, triggerKind, type TriggerKind } from '../api/runs';
 import { formatDuration, type TaskStates } from '../api/runState';
 import type { RunDetail, RunStatus } from '../api/types';
 import { RunTimeline } from './runs/RunTimeline';
@@ -38,8 +38,7 @@ export function RunsList(props: {
   const { client, pipeline, refreshKey, selectedRunId, followLatest, onSelect, onFollowLatest, now } = props;
   const [status, setStatus] = useState<RunStatus | null>(null);
   const [trigger, setTrigger] = useState<TriggerKind | 'all'>('all');
-  const history = useRunHistory(client, pipeline, status, refreshKey);
-  const shown = history.runs ? filterByTrigger(history.runs, trigger) : null;
+  const history = useRunHistory(client, pipeline, status, triggerQuery(trigger), refreshKey);
   const filtered = status !== null || trigger !== 'all';
 
   return (
@@ -79,7 +78,7 @@ export function RunsList(props: {
         </select>
       </div>
       {(history.error ?? props.error) && <div className="error-box small">{history.error ?? props.error}</div>}
-      {shown?.length === 0 && !history.hasMore && (
+      {history.runs?.length === 0 && !history.hasMore && (
         <div className="empty pad" data-testid="runs-empty">
           {filtered ? (
             'No runs match these filters.'
@@ -91,7 +90,7 @@ export function RunsList(props: {
         </div>
       )}
       <ul className="list runs-list" data-testid="runs-list">
-        {shown?.map((r) => {
+        {history.runs?.map((r) => {
           const params = paramsSummary(parseRunParams(r.params));
           return (
             <li
@@ -121,7 +120,6 @@ export function RunsList(props: {
       </ul>
       {history.hasMore && (
         <div className="runs-more">
-          {shown?.length === 0 && <span className="muted">No matches among the newest {history.runs?.length} runs. </span>}
           <button className="link" data-testid="runs-load-more" onClick={history.loadMore} disabled={history.loadingMore}>
             {history.loadingMore ? 'Loading…' : 'Load more'}
           </button>

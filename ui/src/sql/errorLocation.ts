@@ -30,9 +30,8 @@ const IDENT_CHAR = /[\p{L}\p{N}_$]/u;
 export function locateSqlError(message: string | null | undefined, sql: string, reported?: SqlLocation | null): SqlRange | null {
   const lines = sql.split(/\r?\n/);
   const msg = message ?? '';
-  // DuckDB's own excerpt first: its carets also give the length, and the runner's column is off
-  // on the first line, where the excerpt includes the runner's COPY wrapper (being fixed in the
-  // runner; until then its location only wins when the message has no excerpt).
+  // DuckDB's own excerpt first: its carets also give the length. (Runners before the wrapper fix
+  // put their COPY wrapper in line 1's excerpt; the excerpt parser allows for that.)
   const excerpt = duckdbExcerpt(msg, lines);
   if (excerpt) return excerpt;
   if (reported && reported.line >= 1 && reported.line <= lines.length && reported.column >= 1 && reported.column <= lines[reported.line - 1]!.length + 1)

@@ -21,7 +21,7 @@ pub struct RunQuery {
     pub pipeline: Option<String>,
     /// Only runs in this state: running, success, failed, cancelled.
     pub status: Option<String>,
-    /// Only runs started this way: api, cli, schedule, retry, backfill, resume (any `resume:<id>`).
+    /// Only runs started one of these ways, comma-separated: api, cli, schedule, retry, backfill, resume (any `resume:<id>`).
     pub trigger: Option<String>,
     /// Only runs older than this id: pass the last id of the previous page.
     pub before: Option<i64>,

@@ -162,6 +162,7 @@ fn outputs_serve_schemas_stats_sorted_pages_and_exports() {
     // Runs filter by trigger.
     assert_eq!(get(addr, "/api/runs?pipeline=nums&trigger=api").json().as_array().unwrap().len(), 1);
     assert_eq!(get(addr, "/api/runs?pipeline=nums&trigger=retry").json(), json!([]));
+    assert_eq!(get(addr, "/api/runs?pipeline=nums&trigger=cli,api").json().as_array().unwrap().len(), 1);
 
     let s = get(addr, "/api/pipelines/nums/schemas").json();
     assert_eq!(

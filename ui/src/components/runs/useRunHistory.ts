@@ -6,17 +6,17 @@ import type { Run, RunStatus } from '../../api/types';
 export const HISTORY_PAGE = 30;
 
 /**
- * A pipeline's run history filtered by status (on the runner), paged with `before=`. A refresh
+ * A pipeline's run history filtered by status and trigger (on the runner), paged with `before=`. A refresh
  * (`refreshKey` changes when runs start or finish) reloads as many newest runs as are loaded,
  * so "load more" depth survives new runs and rows whose status changed are replaced.
  */
-export function useRunHistory(client: ApiClient, pipeline: string, status: RunStatus | null, refreshKey: unknown) {
+export function useRunHistory(client: ApiClient, pipeline: string, status: RunStatus | null, trigger: string | null, refreshKey: unknown) {
   const [runs, setRuns] = useState<Run[] | null>(null);
   const [hasMore, setHasMore] = useState(false);
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const depth = useRef(HISTORY_PAGE);
-  const filterKey = `${pipeline}|${status ?? ''}`;
+  const filterKey = `${pipeline}|${status ?? ''}|${trigger ?? ''}`;
   const lastFilter = useRef(filterKey);
 
   useEffect(() => {
@@ -27,7 +27,7 @@ export function useRunHistory(client: ApiClient, pipeline: string, status: RunSt
     }
     const ctrl = new AbortController();
     const limit = depth.current;
-    fetchRuns(client, { pipeline, status, limit }, ctrl.signal)
+    fetchRuns(client, { pipeline, status, trigger, limit }, ctrl.signal)
       .then((page) => {
         setError(null);
         setRuns(page);
@@ -37,14 +37,14 @@ export function useRunHistory(client: ApiClient, pipeline: string, status: RunSt
         if (!ctrl.signal.aborted) setError((e as Error)?.message ?? String(e));
       });
     return () => ctrl.abort();
-  }, [client, pipeline, status, filterKey, refreshKey]);
+  }, [client, pipeline, status, trigger, filterKey, refreshKey]);
 
   const loadMore = useCallback(() => {
     const last = runs?.[runs.length - 1];
     if (!last || loadingMore) return;
     setLoadingMore(true);
     const key = filterKey;
-    fetchRuns(client, { pipeline, status, before: last.id, limit: HISTORY_PAGE })
+    fetchRuns(client, { pipeline, status, trigger, before: last.id, limit: HISTORY_PAGE })
       .then((page) => {
         if (lastFilter.current !== key) return; // the filter changed meanwhile: drop this page
         setRuns((cur) => {
@@ -56,7 +56,7 @@ export function useRunHistory(client: ApiClient, pipeline: string, status: RunSt
       })
       .catch((e: unknown) => setError((e as Error)?.message ?? String(e)))
       .finally(() => setLoadingMore(false));
-  }, [client, pipeline, status, filterKey, runs, loadingMore]);
+  }, [client, pipeline, status, trigger, filterKey, runs, loadingMore]);
 
   return { runs, hasMore, loadingMore, error, loadMore };
 }
