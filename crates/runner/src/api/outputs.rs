@@ -83,9 +83,13 @@ pub async fn latest_output(
     Path((name, task)): Path<(String, String)>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let p = super::pipelines::find(&state, &name)?;
-    let input = inspect::latest(&state.ws, &p, &task)?;
-    page(&state, input, q).await
+    page(&state, latest_input(&state, &name, &task)?, q).await
+}
+
+/// The newest output of `task` in pipeline `name`.
+fn latest_input(state: &AppState, name: &str, task: &str) -> Result<Input, ApiError> {
+    let p = super::pipelines::find(state, name)?;
+    Ok(inspect::latest(&state.ws, &p, task)?)
 }
 
 /// The output artifact of `task` in run `id`.
@@ -152,8 +156,7 @@ pub async fn latest_output_stats(
     State(state): State<Arc<AppState>>,
     Path((name, task)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let p = super::pipelines::find(&state, &name)?;
-    stats(inspect::latest(&state.ws, &p, &task)?).await
+    stats(latest_input(&state, &name, &task)?).await
 }
 
 async fn stats(input: Input) -> Result<Json<serde_json::Value>, ApiError> {
@@ -226,9 +229,7 @@ pub async fn latest_output_export(
     Path((name, task)): Path<(String, String)>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let p = super::pipelines::find(&state, &name)?;
-    let input = inspect::latest(&state.ws, &p, &task)?;
-    export(&state, input, &task, q).await
+    export(&state, latest_input(&state, &name, &task)?, &task, q).await
 }
 
 /// Writes the view to a temporary file under `.polder/exports`, then streams it; the file is
