@@ -34,7 +34,7 @@ export function Explorer(props: {
             >
               <div className="item-main">{p.name}</div>
               <div className="item-sub muted">
-                {p.tasks ?? 0} {p.tasks === 1 ? "task" : "tasks"}{p.schedule ? ` · ${p.schedule}` : ''}
+                {p.tasks ?? 0} {p.tasks === 1 ? 'task' : 'tasks'}{p.schedule ? ` · ${p.schedule}` : ''}
               </div>
             </li>
           ) : (
