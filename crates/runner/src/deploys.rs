@@ -149,3 +149,35 @@ pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> 
     }
     result
 }
+
+/// A tar.gz of a pipeline folder, as `polder deploy` and the deploy route send it: every file but
+/// hidden ones and the top-level `out/` folder (sink outputs belong where the pipeline runs).
+pub fn bundle(dir: &Path) -> Result<Vec<u8>, String> {
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+    tar.follow_symlinks(false);
+    add_dir(&mut tar, dir, Path::new(""))?;
+    let gz = tar.into_inner().map_err(|e| format!("cannot finish the bundle: {e}"))?;
+    gz.finish().map_err(|e| format!("cannot finish the bundle: {e}"))
+}
+
+fn add_dir(tar: &mut tar::Builder<flate2::write::GzEncoder<Vec<u8>>>, base: &Path, rel: &Path) -> Result<(), String> {
+    let here = base.join(rel);
+    let mut entries: Vec<_> =
+        std::fs::read_dir(&here).map_err(|e| format!("cannot read {}: {e}", here.display()))?.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name();
+        let name_s = name.to_string_lossy();
+        if name_s.starts_with('.') || (rel.as_os_str().is_empty() && name_s == "out") {
+            continue;
+        }
+        let path = rel.join(&name);
+        let ft = e.file_type().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if ft.is_dir() {
+            add_dir(tar, base, &path)?;
+        } else if ft.is_file() {
+            tar.append_path_with_name(base.join(&path), &path).map_err(|e| format!("cannot bundle {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}

@@ -9,7 +9,7 @@ use axum::Json;
 /// The body of every error response.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable machine-readable kind: not_found, bad_request, unauthorized, forbidden_host, conflict, internal.
+    /// Stable machine-readable kind: not_found, bad_request, unauthorized, forbidden_host, conflict, internal, bad_gateway.
     pub code: String,
     /// What was wrong and how to fix it.
     pub message: String,
@@ -47,6 +47,9 @@ pub enum ApiError {
     /// 500.
     #[error("{0}")]
     Internal(String),
+    /// 502: another runner this one talked to failed or could not be reached.
+    #[error("{0}")]
+    BadGateway(String),
 }
 
 impl ApiError {
@@ -58,6 +61,7 @@ impl ApiError {
             ApiError::ForbiddenHost(_) => (StatusCode::FORBIDDEN, "forbidden_host"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::BadGateway(_) => (StatusCode::BAD_GATEWAY, "bad_gateway"),
         }
     }
 }

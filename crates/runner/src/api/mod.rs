@@ -9,6 +9,7 @@ pub mod layout;
 pub mod notes;
 pub mod outputs;
 pub mod pipelines;
+pub mod remotes;
 pub mod runs;
 pub mod status;
 pub mod ui;
@@ -61,6 +62,9 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(deploys::deploy))
         .routes(routes!(deploys::versions))
         .routes(routes!(deploys::rollback))
+        .routes(routes!(remotes::list_remotes))
+        .routes(routes!(remotes::put_remote, remotes::delete_remote))
+        .routes(routes!(remotes::deploy_to_remote))
         .split_for_parts();
     // OpenApiRouter::new() starts from utoipa's own package metadata; replace all of it.
     api.info.title = "Polder runner API".into();

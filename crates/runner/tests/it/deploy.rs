@@ -157,3 +157,86 @@ fn request_bytes(addr: SocketAddr, path: &str, body: &[u8]) -> Resp {
     s.write_all(body).unwrap();
     read_response(s)
 }
+
+/// Copies examples/medallion (without generated data or outputs) to `dest` and generates `rows`
+/// rows of logs for it.
+fn medallion_copy(dest: &Path, rows: usize) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/medallion");
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let name = e.file_name();
+            if name == "data" || name == "out" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(&name));
+            } else {
+                std::fs::copy(e.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+    copy(&src, dest);
+    let logs = dest.join("data/logs");
+    let out = Command::new(polder_bin())
+        .args(["gen", "medallion", "--out", &logs.display().to_string(), "--rows", &rows.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn send_json(addr: SocketAddr, method: &str, path: &str, body: &str) -> Resp {
+    request(addr, method, path, Some(TOKEN), None, Some(body))
+}
+
+#[test]
+fn a_workspace_pipeline_deploys_to_a_remote_runner_and_runs_there_with_the_same_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local_ws, remote_ws) = (tmp.path().join("local"), tmp.path().join("remote"));
+    medallion_copy(&local_ws.join("medallion"), 20_000);
+    let (local, _) = start(&local_ws, Some(TOKEN));
+    let (remote, _) = start(&remote_ws, Some(TOKEN));
+
+    // Register the remote; its token is stored but never shown.
+    let r = send_json(local, "PUT", "/api/remotes/prod", &format!(r#"{{"url": "http://{remote}/", "token": "{TOKEN}"}}"#));
+    assert_eq!(r.status, 204, "{}", r.text());
+    let list = get(local, "/api/remotes").json();
+    assert_eq!(list, serde_json::json!([{ "name": "prod", "url": format!("http://{remote}") }]));
+    assert!(!get(local, "/api/remotes").text().contains(TOKEN));
+
+    // Run here, deploy there, run there: the gold outputs agree row for row.
+    let run = post(local, "/api/pipelines/medallion/runs", "{}").json()["run_id"].as_i64().unwrap();
+    assert_eq!(wait_end(local, run)["run"]["status"], "success");
+    let here = get(local, &format!("/api/runs/{run}/tasks/gold/output?limit=10000")).json();
+    assert!(here["total_rows"].as_u64().unwrap() > 100);
+
+    let r = send_json(local, "POST", "/api/pipelines/medallion/deploy", r#"{"remote": "prod"}"#);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let answer = r.json();
+    assert_eq!((answer["pipeline"].as_str(), answer["version"].as_u64()), (Some("medallion"), Some(1)));
+    assert_eq!(answer["schedule"], "0 2 * * *");
+    assert!(answer["next_run"].as_str().is_some_and(|n| n.contains("02:00")), "{answer}");
+    assert_eq!(answer["remote"], "prod");
+    assert_eq!(get(remote, "/api/pipelines/medallion/versions").json()["active"], 1);
+
+    let there_run = post(remote, "/api/pipelines/medallion/runs", "{}").json()["run_id"].as_i64().unwrap();
+    assert_eq!(wait_end(remote, there_run)["run"]["status"], "success");
+    let there = get(remote, &format!("/api/runs/{there_run}/tasks/gold/output?limit=10000")).json();
+    assert_eq!(there["total_rows"], here["total_rows"]);
+    assert_eq!(there["rows"], here["rows"]);
+
+    // Refusals come back readable: a wrong token, an unknown remote, an invalid pipeline.
+    send_json(local, "PUT", "/api/remotes/stale", &format!(r#"{{"url": "http://{remote}", "token": "wrong"}}"#));
+    let r = send_json(local, "POST", "/api/pipelines/medallion/deploy", r#"{"remote": "stale"}"#);
+    assert_eq!(r.status, 502);
+    assert!(r.json()["message"].as_str().unwrap().contains("runner 'stale' refused the token"), "{}", r.text());
+    let r = send_json(local, "POST", "/api/pipelines/medallion/deploy", r#"{"remote": "nowhere"}"#);
+    assert_eq!(r.status, 404);
+    let spec = local_ws.join("medallion/pipeline.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("kind = \"sql\"", "kind = \"sqll\"")).unwrap();
+    let r = send_json(local, "POST", "/api/pipelines/medallion/deploy", r#"{"remote": "prod"}"#);
+    assert_eq!(r.status, 400);
+    assert!(r.json()["message"].as_str().unwrap().contains("pipeline.toml"), "{}", r.text());
+    assert_eq!(get(remote, "/api/pipelines/medallion/versions").json()["active"], 1, "nothing was sent");
+}
