@@ -182,7 +182,7 @@ function Canvas(props: DagCanvasProps) {
     return () => {
       alive = false;
     };
-    // idsKey/edgesKey stand for tasks and edges: re-place only when the graph changes.
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- idsKey/edgesKey stand for tasks and edges: re-place only when the graph changes, not on every reload
   }, [client, name, idsKey, edgesKey]);
 
   // ---- nodes and edges ----

@@ -49,10 +49,14 @@ type Load =
   | { kind: 'error'; message: string }
   | { kind: 'ready' };
 
-export function OutputGrid({ client, source, themeKey }: { client: ApiClient; source: OutputSource; themeKey: string }) {
+export function OutputGrid(props: { client: ApiClient; source: OutputSource; themeKey: string }) {
+  const { client, themeKey } = props;
+  const { pipeline, task, runId } = props.source;
+  // One object per output (the caller may pass a new one each render): effects that fetch
+  // re-run only when the output changes.
+  const source = useMemo<OutputSource>(() => ({ pipeline, task, runId }), [pipeline, task, runId]);
   const gridRef = useRef<DataEditorRef>(null);
   const boxRef = useRef<HTMLDivElement>(null);
-  const srcKey = `${source.pipeline}|${source.task}|${source.runId ?? 'latest'}`;
   const [view, setView] = useState<ViewSpec>(EMPTY_VIEW);
   const vkey = viewKey(view);
 
@@ -100,8 +104,8 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
       },
     );
     return () => ctrl.abort(); // a source that made it to the screen is disposed when replaced
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- the view is keyed by vkey, the output by srcKey
-  }, [client, srcKey, vkey]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by vkey: filter drafts that change no query keep the pages
+  }, [client, source, vkey]);
 
   useEffect(
     () => () => {
@@ -121,8 +125,7 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
       () => undefined, // headers then show the type only
     );
     return () => ctrl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, srcKey, haveShown]);
+  }, [client, source, haveShown]);
 
   // Arrived pages repaint the visible cells they cover.
   useEffect(() => {
@@ -181,8 +184,7 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
       const f = ps.formats[col];
       return textCell(text, f?.alignRight ?? false, palette.faint, ps.display(col, row) ?? undefined);
     },
-    // `shown` is a dependency so glide repaints everything when the view changes.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `shown` is read via shownRef; a new callback makes glide repaint all cells on a new view
     [shown, palette],
   );
 
@@ -275,8 +277,7 @@ export function OutputGrid({ client, source, themeKey }: { client: ApiClient; so
         )
         .finally(() => setExporting(false));
     },
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [client, srcKey, view],
+    [client, source, view],
   );
 
   const menuColumn = menu ? names[menu.col] : undefined;
