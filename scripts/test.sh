@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the project: Rust formatting and tests, then the UI's type check, unit tests,
+# Runs every test of the project: Rust formatting and tests, then the UI's type check, lint, unit tests,
 # build, and the browser test (Debian's Chromium driven by playwright-core against polder serve).
 # One profile (dev, with optimized dependencies) serves tests, the CLI and the demo, so Polars
 # and DuckDB compile once; the target dir lives outside the clone so fresh clones reuse it.
@@ -13,6 +13,7 @@ cargo test --workspace "$@"
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run typecheck
+npm run lint
 npm test
 npm run build
 node tests/e2e/main.mjs
