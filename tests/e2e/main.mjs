@@ -43,6 +43,8 @@ const ctx = {
   shots,
   token: TOKEN,
   check,
+  /** The polder binary, for scenarios that start a runner of their own. */
+  polderBin: polder,
   /** Runs the polder CLI (synchronously) and returns its stdout. */
   polder: (...args) => execFileSync(polder, args, { encoding: "utf8" }),
 };

@@ -16,6 +16,8 @@ import { useTheme } from './theme';
 import { QuickOpen } from './components/QuickOpen';
 import { ShortcutsHelp } from './components/ShortcutsHelp';
 import { actionFor, inTextField, isMac } from './shortcuts';
+import { DeployButton } from './components/deploy/DeployButton';
+import { RemotesSettings } from './components/deploy/RemotesSettings';
 
 // The output grid (glide-data-grid, apache-arrow) loads when a task's output is first shown,
 // which keeps the app's first chunk small.
@@ -250,7 +252,7 @@ function Workbench({
   };
 
   // App-wide shortcuts; handlers read the latest state through a ref.
-  const [overlay, setOverlay] = useState<'help' | 'quick-open' | null>(null);
+  const [overlay, setOverlay] = useState<'help' | 'quick-open' | 'runners' | null>(null);
   const shortcutHandlers = useRef<Record<string, () => void>>({});
   shortcutHandlers.current = {
     run: () => detail && void trigger({ params: {}, force: false, only: [] }),
@@ -292,6 +294,7 @@ function Workbench({
   return (
     <div className="app">
       {overlay === 'help' && <ShortcutsHelp onClose={() => setOverlay(null)} />}
+      {overlay === 'runners' && <RemotesSettings client={client} onClose={() => setOverlay(null)} />}
       {overlay === 'quick-open' && pipelines && (
         <QuickOpen pipelines={pipelines} onOpen={setSelected} onClose={() => setOverlay(null)} />
       )}
@@ -309,6 +312,9 @@ function Workbench({
         </button>
         <button className="ghost" onClick={theme.cycle} title="Theme: system → light → dark" data-testid="theme-toggle">
           {theme.pref === 'system' ? '◐ System' : theme.pref === 'light' ? '☀ Light' : '☾ Dark'}
+        </button>
+        <button className="ghost" onClick={() => setOverlay('runners')} data-testid="runners-button" title="Runners to deploy to">
+          Runners
         </button>
         <button className="ghost" onClick={() => onSignOut()} data-testid="sign-out">
           Sign out
@@ -341,6 +347,7 @@ function Workbench({
                 </button>
               </span>
               {triggerMsg && <span className={triggerMsg.error ? 'err' : 'muted'} data-testid="trigger-message">{triggerMsg.text}</span>}
+              <DeployButton client={client} pipeline={selected} onManage={() => setOverlay('runners')} />
               <TriggerButton pipeline={detail} onTrigger={trigger} />
             </div>
             <div className="canvas">
