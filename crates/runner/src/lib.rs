@@ -10,6 +10,7 @@ pub mod remotes;
 pub mod scheduler;
 pub mod state;
 pub mod ui_files;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,6 +71,7 @@ impl Runner {
     pub async fn serve(self) -> Result<(), RunnerError> {
         api::pipelines::resume_interrupted(&self.state).await;
         tokio::spawn(scheduler::run(self.state.clone()));
+        tokio::spawn(watch::run(self.state.clone()));
         axum::serve(self.listener, self.app).await.map_err(RunnerError::Serve)
     }
 }

@@ -119,7 +119,8 @@ pub fn upload(remote: &Remote, bundle: &[u8]) -> Result<Value, ApiError> {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     // Check the token with a small request first: a runner refuses a bad token before reading
     // the body, so a large upload would only end in a broken pipe.
-    let unreachable = |e: ureq::Error| ApiError::BadGateway(format!("cannot reach runner '{}' at {}: {e}", remote.name, remote.url));
+    let unreachable =
+        |e: ureq::Error| ApiError::BadGateway(format!("cannot reach runner '{}' at {}: {e}", remote.name, remote.url));
     let probe = agent
         .get(format!("{}/api/status", remote.url))
         .header("Authorization", format!("Bearer {}", remote.token))

@@ -11,6 +11,12 @@ pub use model::*;
 /// Pipeline folders under `root` (folders holding `pipeline.toml`, up to two levels down, hidden
 /// folders skipped), sorted, each with its load result.
 pub fn discover(root: &std::path::Path) -> Vec<(std::path::PathBuf, Result<Pipeline, crate::error::SpecError>)> {
+    pipeline_dirs(root).into_iter().map(|d| (d.clone(), load(&d))).collect()
+}
+
+/// The pipeline folders below `root` (at most two levels down, hidden folders skipped), sorted,
+/// without loading them.
+pub fn pipeline_dirs(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     fn visit(dir: &std::path::Path, depth: usize, out: &mut Vec<std::path::PathBuf>) {
         if dir.join(SPEC_FILE).is_file() {
             out.push(dir.to_path_buf());
@@ -30,5 +36,5 @@ pub fn discover(root: &std::path::Path) -> Vec<(std::path::PathBuf, Result<Pipel
     let mut dirs = Vec::new();
     visit(root, 2, &mut dirs);
     dirs.sort();
-    dirs.into_iter().map(|d| (d.clone(), load(&d))).collect()
+    dirs
 }

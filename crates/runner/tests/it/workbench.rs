@@ -213,3 +213,53 @@ fn outputs_serve_schemas_stats_sorted_pages_and_exports() {
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join(".polder/exports")).unwrap().collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// The next `pipeline_changed` event on an open event stream.
+fn next_change(reader: &mut std::io::BufReader<std::net::TcpStream>) -> Value {
+    use std::io::BufRead;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "event stream ended");
+        let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
+        let ev: Value = serde_json::from_str(data).unwrap();
+        if ev["event"] == "pipeline_changed" {
+            return ev;
+        }
+    }
+}
+
+#[test]
+fn files_changed_on_disk_are_announced_within_a_second() {
+    use std::io::{BufRead, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    write_pipeline(tmp.path());
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    let mut sse = std::net::TcpStream::connect(addr).unwrap();
+    write!(sse, "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").unwrap();
+    sse.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reader = std::io::BufReader::new(sse);
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    std::thread::sleep(Duration::from_millis(500));
+
+    // An external editor changes a file: one event names the pipeline, quickly.
+    let dir = tmp.path().join("nums");
+    let t0 = Instant::now();
+    let spec = std::fs::read_to_string(dir.join("pipeline.toml")).unwrap();
+    std::fs::write(dir.join("pipeline.toml"), spec.replace("SUM(id)", "SUM(id) + 0")).unwrap();
+    let ev = next_change(&mut reader);
+    assert!(t0.elapsed() < Duration::from_secs(1), "took {:?}", t0.elapsed());
+    assert_eq!((ev["pipeline"].as_str(), ev["error"].is_null()), (Some("nums"), true), "{ev}");
+    assert!(get(addr, "/api/pipelines/nums").json()["tasks"][1]["settings"]["sql"].as_str().unwrap().contains("+ 0"));
+
+    // Broken files: the event carries the loader's message; the list shows it on the pipeline.
+    std::fs::write(dir.join("pipeline.toml"), "[pipeline\nname = \"nums\"\n").unwrap();
+    let ev = next_change(&mut reader);
+    assert_eq!(ev["pipeline"], "nums");
+    assert!(ev["error"].as_str().unwrap().contains("pipeline.toml:1"), "{ev}");
+    let list = get(addr, "/api/pipelines").json();
+    let entry = list.as_array().unwrap().iter().find(|p| p["dir"] == "nums").cloned().unwrap();
+    assert!(entry["error"].as_str().unwrap().contains("pipeline.toml:1:10: invalid TOML"), "{list}");
+}
