@@ -2,7 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import { ApiClient, ApiError } from './api/client';
 import { subscribeEvents, type StreamStatus } from './api/events';
 import { applyEvent, statesFromRun, type TaskStates } from './api/runState';
-import type { PipelineDetail, PipelineSummary, Run, RunDetail, RunnerEvent } from './api/types';
+import type { PipelineChangedEvent, PipelineDetail, PipelineSummary, Run, RunDetail, RunnerEvent } from './api/types';
 import { clearAuth, loadAuth, saveAuth, type Auth } from './auth';
 import { DagCanvas } from './components/DagCanvas';
 import { Notebook } from './components/notebook/Notebook';
@@ -116,7 +116,8 @@ function Workbench({
   // Auto-select the first pipeline when nothing (valid) is selected.
   useEffect(() => {
     if (!pipelines) return;
-    const names = pipelines.map((p) => p.name).filter((n): n is string => !!n);
+    // A pipeline whose files stop loading keeps its place (by folder) and shows its error.
+    const names = pipelines.map((p) => p.name ?? p.dir).filter((n): n is string => !!n);
     if (!selected || !names.includes(selected)) setSelected(names[0] ?? null);
   }, [pipelines, selected]);
 
@@ -218,12 +219,30 @@ function Workbench({
         }, 250);
       }
     };
-    const stop = subscribeEvents(client, onEvent, (s) => setStream(s));
+    // Files changed on disk (an editor, a git pull, our own edits): reload the list, and the
+    // open pipeline in place; broken files show their error instead of the pipeline.
+    const onChange = (ch: PipelineChangedEvent) => {
+      loadPipelines();
+      const cur = live.current.selected;
+      if (ch.pipeline !== cur && ch.folder !== cur) return;
+      if (ch.error) {
+        setDetailError(ch.error);
+        return;
+      }
+      client
+        .getPipeline(ch.pipeline)
+        .then((d) => {
+          setDetailError(null);
+          setDetail(d);
+        })
+        .catch((e) => handleError(e, setDetailError));
+    };
+    const stop = subscribeEvents(client, onEvent, (s) => setStream(s), onChange);
     return () => {
       stop();
       if (refreshTimer.current) clearTimeout(refreshTimer.current);
     };
-  }, [client, loadRuns, loadRunDetail]);
+  }, [client, loadRuns, loadRunDetail, loadPipelines, handleError]);
 
   // Tick durations of running runs.
   const anyRunning = runs?.some((r) => r.status === 'running') ?? false;
@@ -351,7 +370,7 @@ function Workbench({
               <TriggerButton pipeline={detail} onTrigger={trigger} />
             </div>
             <div className="canvas">
-              {detailError && <div className="error-box pad">{detailError}</div>}
+              {detailError && <div className="error-box pad" data-testid="pipeline-error">{detailError}</div>}
               {!detail && !detailError && <div className="muted center">Loading pipeline…</div>}
               {detail && view === 'notebook' && (
                 <Notebook

@@ -1,6 +1,6 @@
 import type { ApiClient } from './client';
 import { SseDecoder } from './sse';
-import type { RunnerEvent } from './types';
+import type { PipelineChangedEvent, RunnerEvent } from './types';
 
 /** Parses one SSE `data:` payload into a runner event; null when it is not one. */
 export function toRunnerEvent(data: string): RunnerEvent | null {
@@ -15,10 +15,22 @@ export function toRunnerEvent(data: string): RunnerEvent | null {
   return null;
 }
 
-/** Reads an SSE body to the end, calling `onEvent` for each runner event. */
+/** Parses one SSE `data:` payload into a workspace change; null when it is not one. */
+export function toPipelineChanged(data: string): PipelineChangedEvent | null {
+  try {
+    const v = JSON.parse(data) as Partial<PipelineChangedEvent>;
+    if (v && v.event === 'pipeline_changed' && typeof v.pipeline === 'string') return v as PipelineChangedEvent;
+  } catch {
+    // not JSON: ignore
+  }
+  return null;
+}
+
+/** Reads an SSE body to the end, calling `onEvent` for each runner event and `onChange` for each workspace change. */
 export async function readEventStream(
   body: ReadableStream<Uint8Array>,
   onEvent: (e: RunnerEvent) => void,
+  onChange?: (e: PipelineChangedEvent) => void,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -30,6 +42,8 @@ export async function readEventStream(
       for (const msg of sse.push(decoder.decode(value, { stream: true }))) {
         const ev = toRunnerEvent(msg.data);
         if (ev) onEvent(ev);
+        const change = onChange && toPipelineChanged(msg.data);
+        if (change) onChange(change);
       }
     }
   } finally {
@@ -47,6 +61,7 @@ export function subscribeEvents(
   client: ApiClient,
   onEvent: (e: RunnerEvent) => void,
   onStatus?: (s: StreamStatus, error?: string) => void,
+  onChange?: (e: PipelineChangedEvent) => void,
 ): () => void {
   const ctrl = new AbortController();
   let delay = 1000;
@@ -58,7 +73,7 @@ export function subscribeEvents(
         if (!res.body) throw new Error('no response body');
         onStatus?.('open');
         delay = 1000;
-        await readEventStream(res.body, onEvent);
+        await readEventStream(res.body, onEvent, onChange);
         onStatus?.('closed');
       } catch (e) {
         if (ctrl.signal.aborted) return;

@@ -112,6 +112,17 @@ export type RunnerEventKind =
   | 'task_finished'
   | 'run_finished';
 
+/** A pipeline's files changed on disk (or it appeared, vanished, or stopped loading). */
+export interface PipelineChangedEvent {
+  event: 'pipeline_changed';
+  /** The pipeline's name, or its folder's when its files do not load. */
+  pipeline: string;
+  folder: string;
+  /** The loader's message when the files are invalid. */
+  error: string | null;
+  at_ms: number;
+}
+
 export interface RunnerEvent {
   event: RunnerEventKind;
   pipeline: string;

@@ -38,7 +38,13 @@ export function Explorer(props: {
               </div>
             </li>
           ) : (
-            <li key={p.dir} className="item invalid" title={p.error ?? ''}>
+            <li
+              key={p.dir}
+              className={p.dir === selected ? 'item invalid selected' : 'item invalid'}
+              title={p.error ?? ''}
+              data-testid={`pipeline-${p.dir}`}
+              onClick={() => onSelect(p.dir)}
+            >
               <div className="item-main">{p.dir}</div>
               <div className="item-sub err">{p.error ?? 'invalid pipeline'}</div>
             </li>

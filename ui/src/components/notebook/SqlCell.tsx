@@ -40,14 +40,27 @@ export function SqlCell(props: CellProps) {
   const draftRef = useRef(draft);
   draftRef.current = draft;
 
-  // The spec changed elsewhere (another view, a reload): adopt it unless the user is editing.
+  // The file's SQL while the user had unsaved edits of an older one: shown, never applied silently.
+  const [conflict, setConflict] = useState<string | null>(null);
+
+  // The spec changed elsewhere (another view, an editor, a git pull): adopt it unless the user
+  // is editing; then keep their text and say the file changed.
   useEffect(() => {
     if (draftRef.current === lastSaved.current && draftRef.current !== saved) {
       setDraft(saved);
       setDraftVersion((v) => v + 1);
+    } else if (saved !== lastSaved.current && draftRef.current !== saved) {
+      setConflict(saved);
     }
     lastSaved.current = saved;
   }, [saved]);
+
+  const takeFileVersion = () => {
+    if (conflict === null) return;
+    setDraft(conflict);
+    setDraftVersion((v) => v + 1);
+    setConflict(null);
+  };
 
   // Plain functions: the editor calls the latest ones through its own ref.
   const run = async () => {
@@ -67,6 +80,7 @@ export function SqlCell(props: CellProps) {
     try {
       const detail = await saveTaskSql(client, pipeline, task.id, sql);
       setSaveError(null);
+      setConflict(null);
       lastSaved.current = sql;
       props.onPipelineChange(detail);
     } catch (e) {
@@ -103,6 +117,17 @@ export function SqlCell(props: CellProps) {
         onFocus={props.onSelect}
       />
       <SaveError task={task.id} error={saveError} />
+      {conflict !== null && (
+        <div className="nb-conflict" data-testid={`cell-conflict-${task.id}`}>
+          The SQL of <b>{task.id}</b> changed on disk while you were editing; your unsaved text is kept.{' '}
+          <button className="link" onClick={takeFileVersion} data-testid={`cell-conflict-take-${task.id}`}>
+            Use the file's version
+          </button>{' '}
+          <button className="link" onClick={() => setConflict(null)} title="Keep your text; saving it replaces the file">
+            Keep mine
+          </button>
+        </div>
+      )}
       <PreviewPanel task={task.id} state={preview.state} themeKey={props.theme} onClose={preview.close} />
     </section>
   );
