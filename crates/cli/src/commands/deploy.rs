@@ -24,6 +24,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let p = super::load_pipeline(&args.dir)?;
     let remote = Remote::new(&args.to, args.token)?;
+    // A runner refuses a bad token before reading the body: check it with a small request first,
+    // so a large upload does not end in a broken pipe instead of the runner's message.
+    remote.get_text("/api/status")?;
     let bundle = polder_runner::deploys::bundle(&args.dir).map_err(anyhow::Error::msg)?;
     let answer = remote.post("/api/deploy", "application/gzip", &bundle)?;
     println!(

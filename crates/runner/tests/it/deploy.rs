@@ -87,6 +87,17 @@ fn deploy_redeploy_during_a_run_and_roll_back() {
     // The deployed spec kept its comment: versions are the uploaded files as they were.
     let stored = std::fs::read_to_string(ws.join(".polder/deploys/dep/v1/pipeline.toml")).unwrap();
     assert!(stored.starts_with("# deployed by a test"));
+
+    // A wrong token is reported by the runner's answer, not as a broken upload.
+    let out = Command::new(polder_bin())
+        .args(["deploy", &src.display().to_string(), "--to", &format!("http://{addr}")])
+        .env("POLDER_TOKEN", "wrong-token")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("GET /api/status failed (401 Unauthorized)"), "{err}");
+    assert_eq!(get(addr, "/api/pipelines/dep/versions").json()["versions"].as_array().unwrap().len(), 2);
 }
 
 /// A tar.gz with one entry whose raw name, type, declared size and content are as given
