@@ -86,6 +86,19 @@ ctx.login = async (page = ctx.page) => {
   await signedIn.waitFor();
 };
 
+/** Runs `fn(page)` in a browser context of its own (fresh storage: sign-in, chosen view, theme),
+ *  closed afterwards, so a scenario does not depend on what ran before it. */
+ctx.withOwnPage = async (fn, timeout = 30_000) => {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  try {
+    await fn(page);
+  } finally {
+    await context.close();
+  }
+};
+
 try {
   for (const s of scenarios) {
     console.log(`# ${s.name}`);

@@ -109,9 +109,12 @@ pub fn remove(state_dir: &Path, name: &str) -> Result<(), ApiError> {
 pub fn find(state_dir: &Path, name: &str) -> Result<Remote, ApiError> {
     let all = list(state_dir)?;
     let names: Vec<String> = all.iter().map(|r| r.name.clone()).collect();
-    all.into_iter()
-        .find(|r| r.name == name)
-        .ok_or_else(|| ApiError::NotFound(format!("no remote '{name}'; add it in Settings (known: {})", names.join(", "))))
+    all.into_iter().find(|r| r.name == name).ok_or_else(|| {
+        let known = if names.is_empty() { "none yet".to_string() } else { names.join(", ") };
+        ApiError::NotFound(format!(
+            "no remote runner '{name}' (known: {known}); add it under Runners in the UI or with PUT /api/remotes/{name}"
+        ))
+    })
 }
 
 /// Uploads a bundle to `remote`'s `/api/deploy` (blocking); its JSON answer, or its error message.
@@ -127,7 +130,10 @@ pub fn upload(remote: &Remote, bundle: &[u8]) -> Result<Value, ApiError> {
         .call()
         .map_err(unreachable)?;
     if probe.status().as_u16() == 401 {
-        return Err(ApiError::BadGateway(format!("runner '{}' refused the token; update it in Settings", remote.name)));
+        return Err(ApiError::BadGateway(format!(
+            "runner '{}' refused the token; update it under Runners in the UI or with PUT /api/remotes/{}",
+            remote.name, remote.name
+        )));
     }
     let mut resp = agent
         .post(format!("{}/api/deploy", remote.url))
@@ -144,7 +150,10 @@ pub fn upload(remote: &Remote, bundle: &[u8]) -> Result<Value, ApiError> {
     let message = body["message"].as_str().map(str::to_string).unwrap_or(text);
     Err(match status.as_u16() {
         400 => ApiError::BadRequest(format!("runner '{}' refused the pipeline: {message}", remote.name)),
-        401 => ApiError::BadGateway(format!("runner '{}' refused the token: {message}; update it in Settings", remote.name)),
+        401 => ApiError::BadGateway(format!(
+            "runner '{}' refused the token: {message}; update it under Runners in the UI or with PUT /api/remotes/{}",
+            remote.name, remote.name
+        )),
         code => ApiError::BadGateway(format!("runner '{}' answered {code}: {message}", remote.name)),
     })
 }

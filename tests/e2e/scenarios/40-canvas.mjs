@@ -58,15 +58,7 @@ async function flowPos(page, id) {
 const edge = (page, from, to) => page.getByTestId(`rf__edge-${from}->${to}`);
 
 export async function run(ctx) {
-  // A browser context of its own: fresh storage (sign-in, chosen view), whatever ran before.
-  const context = await ctx.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  try {
-    await scenario({ ...ctx, page, login: () => ctx.login(page) });
-  } finally {
-    await context.close();
-  }
+  await ctx.withOwnPage((page) => scenario({ ...ctx, page, login: () => ctx.login(page) }));
 }
 
 /** The canvas view (the app remembers the notebook view across reloads). */

@@ -96,15 +96,7 @@ async function segmentCounts(api) {
 }
 
 export async function run(ctx) {
-  // A browser context of its own: fresh storage (sign-in, chosen view), whatever ran before.
-  const context = await ctx.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  try {
-    await flow({ ...ctx, page, login: () => ctx.login(page) });
-  } finally {
-    await context.close();
-  }
+  await ctx.withOwnPage((page) => flow({ ...ctx, page, login: () => ctx.login(page) }));
 }
 
 async function flow({ page, api, check, login, shots }) {

@@ -11,16 +11,10 @@ export function setup({ root, ws }) {
   writeFileSync(spec, readFileSync(spec, "utf8").replace(/^name = ".*"$/m, `name = "${NAME}"`));
 }
 
-export async function run({ browser, base, token, check, shots }) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  try {
+export async function run({ check, shots, withOwnPage, login }) {
+  await withOwnPage(async (page) => {
     await check("shortcuts: Shift+? lists them, Escape closes", async () => {
-      await page.goto(base);
-      await page.getByTestId("login-token").fill(token);
-      await page.getByTestId("login-submit").click();
-      await page.locator('[data-testid^="pipeline-"]').first().waitFor();
+      await login(page);
       await page.locator("body").click({ position: { x: 5, y: 5 } });
       await page.keyboard.press("Shift+?");
       const help = page.getByTestId("shortcuts-help");
@@ -60,7 +54,5 @@ export async function run({ browser, base, token, check, shots }) {
       if (again !== label) throw new Error(`after three presses the theme reads "${again}", expected "${label}"`);
 
     });
-  } finally {
-    await context.close();
-  }
+  }, 20_000);
 }

@@ -37,85 +37,83 @@ async function startRemote(bin) {
   };
 }
 
-export async function run({ browser, base, token, api, check, shots, polderBin }) {
+export async function run({ api, check, shots, polderBin, withOwnPage, login }) {
   const remote = await startRemote(polderBin);
   const remoteApi = async (path, init = {}) => {
     const r = await fetch(remote.base + path, { ...init, headers: { Authorization: `Bearer ${REMOTE_TOKEN}`, "Content-Type": "application/json" } });
     if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
     return r.json();
   };
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
   try {
-    await check("deploy: with no runner yet, the Deploy panel offers to add one", async () => {
-      await page.goto(base);
-      await page.getByTestId("login-token").fill(token);
-      await page.getByTestId("login-submit").click();
-      await page.getByTestId(`pipeline-${NAME}`).click();
-      await page.getByTestId("deploy-open").click();
-      await page.getByTestId("deploy-add-runner").click();
-      await page.getByTestId("remotes-settings").waitFor();
-    });
-
-    await check("deploy: a runner added in Settings is listed without its token", async () => {
-      await page.getByTestId("remote-url").fill(remote.base);
-      await page.getByTestId("remote-name").fill("prod");
-      await page.getByTestId("remote-token").fill(REMOTE_TOKEN);
-      await page.getByTestId("remote-add").click();
-      await page.getByTestId("remote-prod").waitFor();
-      const listed = await api("/api/remotes");
-      if (JSON.stringify(listed) !== JSON.stringify([{ name: "prod", url: remote.base }])) throw new Error(JSON.stringify(listed));
-      if ((await page.getByTestId("remotes-settings").textContent()).includes(REMOTE_TOKEN)) throw new Error("token shown");
-      await page.screenshot({ path: join(shots, "deploy-runners.png") });
-      await page.keyboard.press("Escape");
-      await page.getByTestId("remotes-settings").waitFor({ state: "detached" });
-    });
-
-    await check("deploy: one click deploys the pipeline and shows its version and next run", async () => {
-      await page.getByTestId("deploy-open").click();
-      await page.getByTestId("deploy-target").selectOption("prod");
-      await page.getByTestId("deploy-go").click();
-      const result = page.getByTestId("deploy-result");
-      await result.waitFor();
-      const text = await result.textContent();
-      if (!text.includes(`${NAME} v1 on prod`) || !text.includes("schedule 0 2 * * *") || !text.includes("next run")) throw new Error(text);
-      await page.screenshot({ path: join(shots, "deploy-done.png") });
-      const versions = await remoteApi(`/api/pipelines/${NAME}/versions`);
-      if (versions.active !== 1) throw new Error(JSON.stringify(versions));
-    });
-
-    await check("deploy: the deployed pipeline runs on the other runner with the same gold output", async () => {
-      const { run_id } = await remoteApi(`/api/pipelines/${NAME}/runs`, { method: "POST", body: "{}" });
-      for (let t = 0; ; t++) {
-        const d = await remoteApi(`/api/runs/${run_id}`);
-        if (d.run.status === "success") break;
-        if (d.run.status !== "running" || t > 600) throw new Error(`remote run: ${JSON.stringify(d.run)}`);
-        await new Promise((ok) => setTimeout(ok, 100));
-      }
-      const there = await remoteApi(`/api/runs/${run_id}/tasks/gold/output?limit=10000`);
-      const here = await api(`/api/pipelines/${NAME}/tasks/gold/output?limit=10000`);
-      if (there.total_rows !== here.total_rows || JSON.stringify(there.rows) !== JSON.stringify(here.rows)) {
-        throw new Error(`gold differs: ${there.total_rows} rows there, ${here.total_rows} here`);
-      }
-    });
-
-    await check("deploy: a refused deploy says why", async () => {
-      await api("/api/remotes/stale", { method: "PUT", body: JSON.stringify({ url: remote.base, token: "wrong" }) }).catch(() => null);
-      // Close and reopen the panel: it lists the runners anew.
-      await page.getByTestId("deploy-open").click();
-      await page.getByTestId("deploy-panel").waitFor({ state: "detached" });
-      await page.getByTestId("deploy-open").click();
-      await page.locator('[data-testid="deploy-target"] option[value="stale"]').waitFor({ state: "attached" });
-      await page.getByTestId("deploy-target").selectOption("stale");
-      await page.getByTestId("deploy-go").click();
-      const err = page.getByTestId("deploy-error");
-      await err.waitFor();
-      const text = await err.textContent();
-      if (!text.includes("runner 'stale' refused the token")) throw new Error(text);
-    });
+    await withOwnPage((page) => steps(page, { api, check, shots, login, remote, remoteApi }));
   } finally {
-    await context.close();
     remote.stop();
   }
+}
+
+async function steps(page, { api, check, shots, login, remote, remoteApi }) {
+  await check("deploy: with no runner yet, the Deploy panel offers to add one", async () => {
+    await login(page);
+    await page.getByTestId(`pipeline-${NAME}`).click();
+    await page.getByTestId("deploy-open").click();
+    await page.getByTestId("deploy-add-runner").click();
+    await page.getByTestId("remotes-settings").waitFor();
+  });
+
+  await check("deploy: a runner added in Settings is listed without its token", async () => {
+    await page.getByTestId("remote-url").fill(remote.base);
+    await page.getByTestId("remote-name").fill("prod");
+    await page.getByTestId("remote-token").fill(REMOTE_TOKEN);
+    await page.getByTestId("remote-add").click();
+    await page.getByTestId("remote-prod").waitFor();
+    const listed = await api("/api/remotes");
+    if (JSON.stringify(listed) !== JSON.stringify([{ name: "prod", url: remote.base }])) throw new Error(JSON.stringify(listed));
+    if ((await page.getByTestId("remotes-settings").textContent()).includes(REMOTE_TOKEN)) throw new Error("token shown");
+    await page.screenshot({ path: join(shots, "deploy-runners.png") });
+    await page.keyboard.press("Escape");
+    await page.getByTestId("remotes-settings").waitFor({ state: "detached" });
+  });
+
+  await check("deploy: one click deploys the pipeline and shows its version and next run", async () => {
+    await page.getByTestId("deploy-open").click();
+    await page.getByTestId("deploy-target").selectOption("prod");
+    await page.getByTestId("deploy-go").click();
+    const result = page.getByTestId("deploy-result");
+    await result.waitFor();
+    const text = await result.textContent();
+    if (!text.includes(`${NAME} v1 on prod`) || !text.includes("schedule 0 2 * * *") || !text.includes("next run")) throw new Error(text);
+    await page.screenshot({ path: join(shots, "deploy-done.png") });
+    const versions = await remoteApi(`/api/pipelines/${NAME}/versions`);
+    if (versions.active !== 1) throw new Error(JSON.stringify(versions));
+  });
+
+  await check("deploy: the deployed pipeline runs on the other runner with the same gold output", async () => {
+    const { run_id } = await remoteApi(`/api/pipelines/${NAME}/runs`, { method: "POST", body: "{}" });
+    for (let t = 0; ; t++) {
+      const d = await remoteApi(`/api/runs/${run_id}`);
+      if (d.run.status === "success") break;
+      if (d.run.status !== "running" || t > 600) throw new Error(`remote run: ${JSON.stringify(d.run)}`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    const there = await remoteApi(`/api/runs/${run_id}/tasks/gold/output?limit=10000`);
+    const here = await api(`/api/pipelines/${NAME}/tasks/gold/output?limit=10000`);
+    if (there.total_rows !== here.total_rows || JSON.stringify(there.rows) !== JSON.stringify(here.rows)) {
+      throw new Error(`gold differs: ${there.total_rows} rows there, ${here.total_rows} here`);
+    }
+  });
+
+  await check("deploy: a refused deploy says why", async () => {
+    await api("/api/remotes/stale", { method: "PUT", body: JSON.stringify({ url: remote.base, token: "wrong" }) }).catch(() => null);
+    // Close and reopen the panel: it lists the runners anew.
+    await page.getByTestId("deploy-open").click();
+    await page.getByTestId("deploy-panel").waitFor({ state: "detached" });
+    await page.getByTestId("deploy-open").click();
+    await page.locator('[data-testid="deploy-target"] option[value="stale"]').waitFor({ state: "attached" });
+    await page.getByTestId("deploy-target").selectOption("stale");
+    await page.getByTestId("deploy-go").click();
+    const err = page.getByTestId("deploy-error");
+    await err.waitFor();
+    const text = await err.textContent();
+    if (!text.includes("runner 'stale' refused the token")) throw new Error(text);
+  });
 }

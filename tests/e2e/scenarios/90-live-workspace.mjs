@@ -26,15 +26,10 @@ export function setup({ ws }) {
   writeFileSync(join(dir, "numbers.sql"), "SELECT range AS n FROM range(3)\n");
 }
 
-export async function run({ browser, base, token, check, shots }) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  try {
+export async function run({ check, shots, withOwnPage, login }) {
+  await withOwnPage(async (page) => {
     await check("live: a task added to pipeline.toml on disk appears on the open canvas", async () => {
-      await page.goto(base);
-      await page.getByTestId("login-token").fill(token);
-      await page.getByTestId("login-submit").click();
+      await login(page);
       await page.getByTestId(`pipeline-${NAME}`).click();
       await page.getByTestId("view-canvas").click();
       await page.getByTestId("node-numbers").waitFor();
@@ -76,7 +71,5 @@ export async function run({ browser, base, token, check, shots }) {
       if ((await editorText(page, "numbers")).includes("my unsaved note")) throw new Error("the file's version was not taken");
       await page.getByTestId("cell-dirty-numbers").waitFor({ state: "detached" });
     });
-  } finally {
-    await context.close();
-  }
+  }, 20_000);
 }
