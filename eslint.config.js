@@ -1,4 +1,4 @@
-// ESLint flat config for the web UI (ui/src), the browser tests (tests/e2e) and the UI bench
+// ESLint flat config for the web UI (ui/src), the browser and desktop tests (tests/e2e, tests/desktop) and the benches
 // (bench/ui). Lives at the root beside package.json so `npm run lint` needs no --config.
 // Rules are the recommended, non-type-checked sets: the type-aware ones need a TypeScript
 // program per run, and `tsc --noEmit` already checks types.
@@ -9,7 +9,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["ui/dist/**", "**/node_modules/**", "tests/e2e/screenshots/**"] },
+  { ignores: ["ui/dist/**", "**/node_modules/**", "tests/e2e/screenshots/**", "tests/desktop/screenshots/**"] },
   {
     files: ["ui/src/**/*.{ts,tsx}", "ui/vite.config.ts"],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -25,7 +25,7 @@ export default defineConfig(
     },
   },
   {
-    files: ["tests/e2e/**/*.mjs", "bench/ui/*.mjs", "eslint.config.js"],
+    files: ["tests/e2e/**/*.mjs", "tests/desktop/*.mjs", "bench/ui/*.mjs", "bench/desktop/*.mjs", "eslint.config.js"],
     extends: [js.configs.recommended],
     // These run in Node, but their page.evaluate callbacks run in the browser.
     languageOptions: { globals: { ...globals.node, ...globals.browser } },

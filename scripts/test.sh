@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust formatting and tests, then the UI's type check, lint, unit tests,
-# build, and the browser test (Debian's Chromium driven by playwright-core against polder serve).
+# build, the browser test (Debian's Chromium driven by playwright-core against polder serve) and
+# the desktop app's test (the Tauri binary under Xvfb, driven by tauri-driver + WebKitWebDriver).
 # One profile (dev, with optimized dependencies) serves tests, the CLI and the demo, so Polars
 # and DuckDB compile once; the target dir lives outside the clone so fresh clones reuse it.
 set -euo pipefail
@@ -17,3 +18,4 @@ npm run lint
 npm test
 npm run build
 node tests/e2e/main.mjs
+tests/desktop/session.sh node tests/desktop/main.mjs

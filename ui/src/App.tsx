@@ -3,7 +3,7 @@ import { ApiClient, ApiError } from './api/client';
 import { subscribeEvents, type StreamStatus } from './api/events';
 import { applyEvent, statesFromRun, type TaskStates } from './api/runState';
 import type { PipelineChangedEvent, PipelineDetail, PipelineSummary, Run, RunDetail, RunnerEvent } from './api/types';
-import { clearAuth, loadAuth, saveAuth, type Auth } from './auth';
+import { clearAuth, desktopInfo, loadAuth, saveAuth, type Auth } from './auth';
 import { DagCanvas } from './components/DagCanvas';
 import { Notebook } from './components/notebook/Notebook';
 import { Explorer } from './components/Explorer';
@@ -18,6 +18,8 @@ import { ShortcutsHelp } from './components/ShortcutsHelp';
 import { actionFor, inTextField, isMac } from './shortcuts';
 import { DeployButton } from './components/deploy/DeployButton';
 import { RemotesSettings } from './components/deploy/RemotesSettings';
+import { RunnerSwitch } from './components/deploy/RunnerSwitch';
+import { remoteBase } from './api/remotes';
 
 // The output grid (glide-data-grid, apache-arrow) loads when a task's output is first shown,
 // which keeps the app's first chunk small.
@@ -71,7 +73,15 @@ function Workbench({
   onSignOut: (reason?: string) => void;
   theme: ReturnType<typeof useTheme>;
 }) {
-  const client = useMemo(() => new ApiClient(auth.url, auth.token), [auth]);
+  const desktop = desktopInfo();
+  // The runner this page signed in to (deploys, runner settings) and the one being watched: the
+  // same, or a remote reached through it (the local runner adds the remote's token).
+  const localClient = useMemo(() => new ApiClient(auth.url, auth.token), [auth]);
+  const [watching, setWatching] = useState<string | null>(() => sessionStorage.getItem('polder.watching'));
+  const client = useMemo(
+    () => (watching ? new ApiClient(remoteBase(auth.url, watching), auth.token) : localClient),
+    [watching, localClient, auth],
+  );
   const [pipelines, setPipelines] = useState<PipelineSummary[] | null>(null);
   const [pipelinesError, setPipelinesError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(() => localStorage.getItem('polder.pipeline'));
@@ -297,6 +307,28 @@ function Workbench({
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // Commands from the desktop app's native menu.
+  useEffect(() => {
+    const onMenu = (e: Event) => {
+      const what = (e as CustomEvent<string>).detail;
+      if (what === 'runners') setOverlay('runners');
+      else if (what === 'shortcuts') setOverlay('help');
+    };
+    window.addEventListener('polder:menu', onMenu);
+    return () => window.removeEventListener('polder:menu', onMenu);
+  }, []);
+
+  const watch = (remote: string | null) => {
+    if (remote === watching) return;
+    if (remote) sessionStorage.setItem('polder.watching', remote);
+    else sessionStorage.removeItem('polder.watching');
+    setWatching(remote);
+    setRunId(null);
+    setRunDetail(null);
+    setTask(null);
+    setFollowLatest(true);
+  };
+
   const selectRun = (id: number) => {
     setFollowLatest(runs?.[0]?.id === id);
     setRunId(id);
@@ -313,7 +345,7 @@ function Workbench({
   return (
     <div className="app">
       {overlay === 'help' && <ShortcutsHelp onClose={() => setOverlay(null)} />}
-      {overlay === 'runners' && <RemotesSettings client={client} onClose={() => setOverlay(null)} />}
+      {overlay === 'runners' && <RemotesSettings client={localClient} onClose={() => setOverlay(null)} />}
       {overlay === 'quick-open' && pipelines && (
         <QuickOpen pipelines={pipelines} onOpen={setSelected} onClose={() => setOverlay(null)} />
       )}
@@ -321,10 +353,11 @@ function Workbench({
         <span className="brand">
           <span className="logo">◧</span> Polder
         </span>
-        <span className="muted conn" title={auth.url}>
-          <span className={`dot stream-${stream}`} /> {auth.url.replace(/^https?:\/\//, '')}
+        <span className="muted conn" title={desktop ? `Workspace ${desktop.workspace}` : auth.url}>
+          <span className={`dot stream-${stream}`} /> {desktop ? desktop.workspace : auth.url.replace(/^https?:\/\//, '')}
           {stream !== 'open' ? ` · events ${stream}` : ''}
         </span>
+        <RunnerSwitch client={localClient} watching={watching} onWatch={watch} refreshKey={overlay} />
         <span className="spacer" />
         <button className="ghost" onClick={() => setOverlay('help')} title="Keyboard shortcuts (Shift+?)" data-testid="shortcuts-button">
           ⌨
@@ -335,9 +368,11 @@ function Workbench({
         <button className="ghost" onClick={() => setOverlay('runners')} data-testid="runners-button" title="Runners to deploy to">
           Runners
         </button>
-        <button className="ghost" onClick={() => onSignOut()} data-testid="sign-out">
-          Sign out
-        </button>
+        {!desktop && (
+          <button className="ghost" onClick={() => onSignOut()} data-testid="sign-out">
+            Sign out
+          </button>
+        )}
       </header>
 
       <Explorer pipelines={pipelines} error={pipelinesError} selected={selected} onSelect={setSelected} onReload={loadPipelines} />
@@ -366,7 +401,9 @@ function Workbench({
                 </button>
               </span>
               {triggerMsg && <span className={triggerMsg.error ? 'err' : 'muted'} data-testid="trigger-message">{triggerMsg.text}</span>}
-              <DeployButton client={client} pipeline={selected} onManage={() => setOverlay('runners')} />
+              {!watching && (
+                <DeployButton client={localClient} pipeline={selected} onManage={() => setOverlay('runners')} onWatch={watch} />
+              )}
               <TriggerButton pipeline={detail} onTrigger={trigger} />
             </div>
             <div className="canvas">

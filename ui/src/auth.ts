@@ -6,7 +6,30 @@ export interface Auth {
 const URL_KEY = 'polder.runnerUrl';
 const TOKEN_KEY = 'polder.token';
 
+/** What the desktop app hands its window: the embedded runner and this launch's token. */
+export interface DesktopInfo {
+  url: string;
+  token: string;
+  workspace: string;
+}
+
+declare global {
+  interface Window {
+    __POLDER_DESKTOP__?: DesktopInfo;
+  }
+}
+
+/** The desktop app's runner, when this page runs in it (set by its initialization script). */
+export function desktopInfo(): DesktopInfo | null {
+  const d = typeof window === 'undefined' ? undefined : window.__POLDER_DESKTOP__;
+  return d && typeof d.token === 'string' && typeof d.url === 'string' ? d : null;
+}
+
+/** The runner to talk to: the desktop app's own, else the one signed in to (kept in localStorage). */
 export function loadAuth(): Auth | null {
+  const desktop = desktopInfo();
+  // The desktop token lives in memory only: it changes every launch and is never stored.
+  if (desktop) return { url: desktop.url, token: desktop.token };
   try {
     const url = localStorage.getItem(URL_KEY);
     const token = localStorage.getItem(TOKEN_KEY);

@@ -38,6 +38,8 @@ pub struct ServeOptions {
     pub max_active_runs: usize,
     /// The built web UI (a folder with `index.html`) to serve at `/`.
     pub ui_dir: Option<PathBuf>,
+    /// Where remote runners' tokens go (the desktop app's OS keyring); else remotes.json.
+    pub secrets: Option<Arc<dyn remotes::SecretStore>>,
 }
 
 /// A runner listening on a socket, ready to serve.
@@ -62,7 +64,13 @@ impl Runner {
             tracing::warn!(%addr, "listening on a non-loopback address without TLS: put a TLS proxy in front, tokens travel in clear text");
         }
         let hosts = auth::allowed_hosts(addr, &opts.allow_hosts);
-        let state = AppState::new(ws, auth::Auth { token_hash, hosts }, opts.max_active_runs.max(1), opts.ui_dir.clone());
+        let state = AppState::new(
+            ws,
+            auth::Auth { token_hash, hosts },
+            opts.max_active_runs.max(1),
+            opts.ui_dir.clone(),
+            opts.secrets.clone(),
+        );
         let (app, _) = api::router(state.clone());
         Ok(Runner { addr, new_token, listener, app, state })
     }

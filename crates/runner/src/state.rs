@@ -37,13 +37,23 @@ pub struct AppState {
     pub deploy_lock: tokio::sync::Mutex<()>,
     /// Sorted/filtered output views, so paging one sorts it once.
     pub views: polder_engine::inspect::ViewCache,
+    /// Remote runners to deploy to and watch.
+    pub remotes: crate::remotes::Remotes,
 }
 
 impl AppState {
     /// Shared state for a runner over `ws`.
-    pub fn new(ws: Arc<Workspace>, auth: Auth, max_active_runs: usize, ui_dir: Option<std::path::PathBuf>) -> Arc<AppState> {
+    pub fn new(
+        ws: Arc<Workspace>,
+        auth: Auth,
+        max_active_runs: usize,
+        ui_dir: Option<std::path::PathBuf>,
+        secrets: Option<Arc<dyn crate::remotes::SecretStore>>,
+    ) -> Arc<AppState> {
         let (events, _) = broadcast::channel(1024);
+        let remotes = crate::remotes::Remotes::new(ws.state_dir(), secrets);
         Arc::new(AppState {
+            remotes,
             ws,
             auth,
             events,

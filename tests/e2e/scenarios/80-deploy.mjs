@@ -52,6 +52,7 @@ export async function run({ api, check, shots, polderBin, withOwnPage, login }) 
 }
 
 async function steps(page, { api, check, shots, login, remote, remoteApi }) {
+  let remoteRun = null;
   await check("deploy: with no runner yet, the Deploy panel offers to add one", async () => {
     await login(page);
     await page.getByTestId(`pipeline-${NAME}`).click();
@@ -67,7 +68,8 @@ async function steps(page, { api, check, shots, login, remote, remoteApi }) {
     await page.getByTestId("remote-add").click();
     await page.getByTestId("remote-prod").waitFor();
     const listed = await api("/api/remotes");
-    if (JSON.stringify(listed) !== JSON.stringify([{ name: "prod", url: remote.base }])) throw new Error(JSON.stringify(listed));
+    // `polder serve` has no OS keyring: the token is in its owner-only file (the desktop app's test covers the keyring).
+    if (JSON.stringify(listed) !== JSON.stringify([{ name: "prod", url: remote.base, token_store: "file" }])) throw new Error(JSON.stringify(listed));
     if ((await page.getByTestId("remotes-settings").textContent()).includes(REMOTE_TOKEN)) throw new Error("token shown");
     await page.screenshot({ path: join(shots, "deploy-runners.png") });
     await page.keyboard.press("Escape");
@@ -100,6 +102,25 @@ async function steps(page, { api, check, shots, login, remote, remoteApi }) {
     if (there.total_rows !== here.total_rows || JSON.stringify(there.rows) !== JSON.stringify(here.rows)) {
       throw new Error(`gold differs: ${there.total_rows} rows there, ${here.total_rows} here`);
     }
+    // The same rows through this runner's view of the remote (the page never holds the remote's token).
+    const proxied = await api(`/api/remotes/prod/api/runs/${run_id}/tasks/gold/output?limit=10000`);
+    if (JSON.stringify(proxied.rows) !== JSON.stringify(there.rows)) throw new Error("gold through the local runner differs");
+    remoteRun = run_id;
+  });
+
+  await check("deploy: 'watch it there' switches the UI to the remote runner, its run and its output", async () => {
+    await page.getByTestId("deploy-watch").click();
+    if ((await page.getByTestId("runner-switch").inputValue()) !== "prod") throw new Error("switch not on prod");
+    await page.getByTestId(`pipeline-${NAME}`).click();
+    const row = page.getByTestId(`run-${remoteRun}`);
+    await row.waitFor();
+    await row.click();
+    await page.locator(`[data-testid="run-detail"][data-run="${remoteRun}"][data-status="success"]`).waitFor();
+    await page.screenshot({ path: join(shots, "deploy-watching-remote.png") });
+    // Back to this runner: its own runs again (the remote's run id is not among them unless ids collide).
+    await page.getByTestId("runner-switch").selectOption("");
+    await page.getByTestId(`pipeline-${NAME}`).click();
+    await page.getByTestId("deploy-open").waitFor();
   });
 
   await check("deploy: a refused deploy says why", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from './client';
-import { deployTo, describeDeploy, listRemotes, putRemote, suggestRemoteName } from './remotes';
+import { deployTo, describeDeploy, listRemotes, putRemote, remoteBase, suggestRemoteName } from './remotes';
 
 function fakeClient(answers: Record<string, { status: number; body?: unknown }>) {
   const calls: { url: string; method: string; body: string | null }[] = [];
@@ -42,5 +42,17 @@ describe('remotes', () => {
     expect(suggestRemoteName('http://prod-1.example.com:7878', [])).toBe('prod-1');
     expect(suggestRemoteName('http://127.0.0.1:9000', ['runner'])).toBe('runner-2');
     expect(suggestRemoteName('http://staging:7878/', ['staging'])).toBe('staging-2');
+  });
+
+  it('reaches a remote through the local runner, name escaped', async () => {
+    expect(remoteBase('http://127.0.0.1:5000/', 'prod')).toBe('http://127.0.0.1:5000/api/remotes/prod');
+    expect(remoteBase('http://127.0.0.1:5000', 'a b')).toBe('http://127.0.0.1:5000/api/remotes/a%20b');
+    const seen: string[] = [];
+    const client = new ApiClient(remoteBase('http://127.0.0.1:5000', 'prod'), 'local', async (url: string) => {
+      seen.push(url);
+      return new Response('[]', { status: 200 });
+    });
+    await client.json('/api/pipelines');
+    expect(seen).toEqual(['http://127.0.0.1:5000/api/remotes/prod/api/pipelines']);
   });
 });

@@ -7,6 +7,13 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
 export interface RemoteRunner {
   name: string;
   url: string;
+  /** Where this runner keeps the remote's token: the OS keyring (desktop app) or its owner-only file. */
+  token_store?: 'keyring' | 'file';
+}
+
+/** The base URL that reaches remote `name`'s API through the runner at `localUrl` (which adds the token). */
+export function remoteBase(localUrl: string, name: string): string {
+  return `${localUrl.replace(/\/+$/, '')}/api/remotes/${seg(name)}`;
 }
 
 /** What a deploy answers: the remote's new version and when the pipeline runs next there. */

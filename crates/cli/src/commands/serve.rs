@@ -44,6 +44,7 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
         allow_hosts: args.allow_hosts,
         max_active_runs: args.max_active_runs,
         ui_dir: args.ui_dir.or_else(|| Some(PathBuf::from("ui/dist")).filter(|d| d.join("index.html").is_file())),
+        secrets: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

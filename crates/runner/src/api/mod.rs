@@ -9,6 +9,7 @@ pub mod layout;
 pub mod notes;
 pub mod outputs;
 pub mod pipelines;
+pub mod remote_proxy;
 pub mod remotes;
 pub mod runs;
 pub mod status;
@@ -66,6 +67,14 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(remotes::put_remote, remotes::delete_remote))
         .routes(routes!(remotes::deploy_to_remote))
         .split_for_parts();
+    // A catch-all path cannot go through `routes!` (its OpenAPI path would read `{*path}`), so
+    // the route is added here and its document merged in.
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(remote_proxy::forward))]
+    struct ProxyDoc;
+    api.merge(<ProxyDoc as utoipa::OpenApi>::openapi());
+    let router =
+        router.route("/api/remotes/{name}/api/{*path}", axum::routing::get(remote_proxy::forward).post(remote_proxy::forward));
     // OpenApiRouter::new() starts from utoipa's own package metadata; replace all of it.
     api.info.title = "Polder runner API".into();
     api.info.contact = None;

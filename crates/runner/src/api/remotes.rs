@@ -12,12 +12,20 @@ use crate::error::ApiError;
 use crate::remotes::{self, RemoteView};
 use crate::state::AppState;
 
+/// Runs `f` on the remotes off the async threads: the OS keyring answers over blocking D-Bus calls.
+pub(crate) async fn with_remotes<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&remotes::Remotes) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let remotes = state.remotes.clone();
+    tokio::task::spawn_blocking(move || f(&remotes)).await.map_err(|e| ApiError::Internal(format!("remote runners: {e}")))?
+}
+
 /// The remote runners this runner can deploy to (tokens are never shown).
 #[utoipa::path(get, path = "/api/remotes", tag = "deploys",
     responses((status = 200, description = "Remotes by name", body = Vec<RemoteView>)))]
 pub async fn list_remotes(State(state): State<Arc<AppState>>) -> Result<Json<Vec<RemoteView>>, ApiError> {
-    let all = remotes::list(state.ws.state_dir())?;
-    Ok(Json(all.into_iter().map(|r| RemoteView { name: r.name, url: r.url }).collect()))
+    Ok(Json(with_remotes(&state, |r| r.list()).await?))
 }
 
 /// Body of a remote's registration.
@@ -40,7 +48,7 @@ pub async fn put_remote(
     Path(name): Path<String>,
     Json(req): Json<PutRemote>,
 ) -> Result<StatusCode, ApiError> {
-    remotes::put(state.ws.state_dir(), &name, &req.url, &req.token)?;
+    with_remotes(&state, move |r| r.put(&name, &req.url, &req.token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -49,7 +57,7 @@ pub async fn put_remote(
     params(("name" = String, Path, description = "Remote name")),
     responses((status = 204, description = "Removed"), (status = 404, description = "No such remote")))]
 pub async fn delete_remote(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    remotes::remove(state.ws.state_dir(), &name)?;
+    with_remotes(&state, move |r| r.remove(&name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -73,8 +81,10 @@ pub async fn deploy_to_remote(
     Json(req): Json<DeployTo>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let dir = super::authoring::editable_dir(&state, &name)?;
-    let remote = remotes::find(state.ws.state_dir(), &req.remote)?;
+    let remotes = state.remotes.clone();
+    let to = req.remote.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
+        let remote = remotes.find(&to)?;
         // The same checks the remote makes, here first, so errors name local files.
         polder_engine::load(&dir).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let bundle = crate::deploys::bundle(&dir).map_err(ApiError::Internal)?;

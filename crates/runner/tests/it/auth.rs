@@ -66,6 +66,7 @@ fn generated_token_is_stored_hashed_and_rotates() {
         allow_hosts: vec![],
         max_active_runs: 4,
         ui_dir: None,
+        secrets: None,
     };
     let (addr3, rotated) = start_with(opts);
     let rotated = rotated.unwrap();
@@ -90,6 +91,7 @@ fn the_ui_is_served_without_a_token_and_the_api_still_needs_one() {
         allow_hosts: vec![],
         max_active_runs: 4,
         ui_dir: Some(ui),
+        secrets: None,
     };
     let (addr, _) = start_with(opts);
     let index = request(addr, "GET", "/", None, None, None);

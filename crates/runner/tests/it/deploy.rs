@@ -212,7 +212,7 @@ fn a_workspace_pipeline_deploys_to_a_remote_runner_and_runs_there_with_the_same_
     let r = send_json(local, "PUT", "/api/remotes/prod", &format!(r#"{{"url": "http://{remote}/", "token": "{TOKEN}"}}"#));
     assert_eq!(r.status, 204, "{}", r.text());
     let list = get(local, "/api/remotes").json();
-    assert_eq!(list, serde_json::json!([{ "name": "prod", "url": format!("http://{remote}") }]));
+    assert_eq!(list, serde_json::json!([{ "name": "prod", "url": format!("http://{remote}"), "token_store": "file" }]));
     assert!(!get(local, "/api/remotes").text().contains(TOKEN));
 
     // Run here, deploy there, run there: the gold outputs agree row for row.
@@ -250,4 +250,72 @@ fn a_workspace_pipeline_deploys_to_a_remote_runner_and_runs_there_with_the_same_
     assert_eq!(r.status, 400);
     assert!(r.json()["message"].as_str().unwrap().contains("pipeline.toml"), "{}", r.text());
     assert_eq!(get(remote, "/api/pipelines/medallion/versions").json()["active"], 1, "nothing was sent");
+}
+
+#[test]
+fn a_remote_runner_is_watched_through_this_one_with_the_remotes_own_token() {
+    use std::io::{BufRead, BufReader};
+    const REMOTE_TOKEN: &str = "only-the-remote-knows";
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, _) = start(&tmp.path().join("local"), Some(TOKEN));
+    let remote_ws = tmp.path().join("remote");
+    write_pipeline(&remote_ws.join("dep"), "there");
+    let (remote, _) = start(&remote_ws, Some(REMOTE_TOKEN));
+    let r = send_json(local, "PUT", "/api/remotes/prod", &format!(r#"{{"url": "http://{remote}", "token": "{REMOTE_TOKEN}"}}"#));
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(get(local, "/api/remotes").json()[0]["token_store"], "file");
+
+    // The remote's pipelines, with this runner's token: the remote's token is added on the way.
+    let list = get(local, "/api/remotes/prod/api/pipelines").json();
+    assert_eq!(list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect::<Vec<_>>(), ["dep"]);
+    // Without this runner's token nothing passes, whatever the remote would say.
+    let r = request(local, "GET", "/api/remotes/prod/api/pipelines", Some(REMOTE_TOKEN), None, None);
+    assert_eq!(r.status, 401);
+
+    // Its event stream comes through live: subscribe, trigger there through here, see the run end.
+    let mut sse = std::net::TcpStream::connect(local).unwrap();
+    write!(sse, "GET /api/remotes/prod/api/events HTTP/1.1\r\nHost: {local}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").unwrap();
+    sse.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut reader = BufReader::new(sse);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    std::thread::sleep(Duration::from_millis(200));
+    let r = send_json(local, "POST", "/api/remotes/prod/api/pipelines/dep/runs", "{}");
+    assert_eq!(r.status, 202, "{}", r.text());
+    let run = r.json()["run_id"].as_i64().unwrap();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
+        let ev: Value = serde_json::from_str(data).unwrap();
+        if ev["run_id"].as_i64() == Some(run) && ev["event"] == "run_finished" {
+            assert_eq!(ev["status"], "success", "{ev}");
+            break;
+        }
+    }
+    // Outputs page through too, JSON and Arrow, with their content types.
+    let page = get(local, &format!("/api/remotes/prod/api/runs/{run}/tasks/out/output")).json();
+    assert_eq!((page["rows"][0]["version"].as_str(), page["rows"][0]["n"].as_i64()), (Some("there"), Some(3)));
+    let arrow = request(
+        local,
+        "GET",
+        &format!("/api/remotes/prod/api/runs/{run}/tasks/out/output?format=arrow"),
+        Some(TOKEN),
+        None,
+        None,
+    );
+    assert_eq!(arrow.status, 200, "{}", arrow.text());
+    assert_eq!(arrow.header("content-type"), Some("application/vnd.apache.arrow.stream"));
+    assert_eq!(arrow.header("x-total-rows"), Some("1"));
+    // The remote's own errors pass through; a remote refusing its token is a 502 (a 401 would
+    // sign the page out of this runner); unknown remotes and paths that climb are refused here.
+    let r = get(local, "/api/remotes/prod/api/runs/999999");
+    assert_eq!(r.status, 404, "{}", r.text());
+    send_json(local, "PUT", "/api/remotes/stale", &format!(r#"{{"url": "http://{remote}", "token": "wrong"}}"#));
+    let r = get(local, "/api/remotes/stale/api/pipelines");
+    assert_eq!(r.status, 502);
+    assert!(r.json()["message"].as_str().unwrap().contains("runner 'stale' refused the token"), "{}", r.text());
+    assert_eq!(get(local, "/api/remotes/nowhere/api/pipelines").status, 404);
+    assert_eq!(get(local, "/api/remotes/prod/api/../../api/status").status, 400);
 }

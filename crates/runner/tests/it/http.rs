@@ -103,6 +103,7 @@ pub fn start(workspace: &Path, token: Option<&str>) -> (SocketAddr, Option<Strin
         allow_hosts: vec![],
         max_active_runs: 4,
         ui_dir: None,
+        secrets: None,
     };
     start_with(opts)
 }

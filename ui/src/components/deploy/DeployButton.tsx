@@ -7,9 +7,20 @@ const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
  * Deploy ▾: pick a remote runner and send it this pipeline (validated here, bundled, unpacked
- * there as a new version). Shows the version, schedule and next run, with a link to the runner.
+ * there as a new version). Shows the version, schedule and next run, with a button that switches the UI to that runner to watch it.
  */
-export function DeployButton({ client, pipeline, onManage }: { client: ApiClient; pipeline: string; onManage: () => void }) {
+export function DeployButton({
+  client,
+  pipeline,
+  onManage,
+  onWatch,
+}: {
+  client: ApiClient;
+  pipeline: string;
+  onManage: () => void;
+  /** Switches the UI to the runner deployed to, to watch the pipeline there. */
+  onWatch: (remote: string) => void;
+}) {
   const [open, setOpen] = useState(false);
   const [remotes, setRemotes] = useState<RemoteRunner[] | null>(null);
   const [target, setTarget] = useState<string>(() => localStorage.getItem('polder.deployTarget') ?? '');
@@ -82,9 +93,9 @@ export function DeployButton({ client, pipeline, onManage }: { client: ApiClient
           {state.status === 'done' && (
             <div className="deploy-result" data-testid="deploy-result" data-version={state.answer.version}>
               ✓ {describeDeploy(state.answer)} ·{' '}
-              <a href={state.answer.url} target="_blank" rel="noreferrer">
-                watch it there ↗
-              </a>
+              <button className="link" onClick={() => onWatch(state.answer.remote)} data-testid="deploy-watch">
+                watch it there
+              </button>
             </div>
           )}
           {state.status === 'error' && (

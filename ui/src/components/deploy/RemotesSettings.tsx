@@ -60,16 +60,21 @@ export function RemotesSettings({ client, onClose, onChanged }: { client: ApiCli
   return (
     <div className="overlay" onClick={onClose}>
       <div className="dialog remotes" onClick={(e) => e.stopPropagation()} role="dialog" aria-label="Runners" data-testid="remotes-settings">
-        <h3>Runners to deploy to</h3>
+        <h3>Runners</h3>
         <p className="muted small">
-          Pipelines deploy from this runner to these. Tokens are kept by this runner (readable by its owner only) and never shown
-          again.
+          Deploy pipelines to these runners and watch their runs (switch in the top bar). Tokens are kept by this runner, in the OS
+          keyring when the desktop app has one, else in a file only its owner can read, and never shown again.
         </p>
         {remotes?.length === 0 && <p className="muted">No remote runners yet: add the URL and token of your team's runner.</p>}
         <ul className="remote-list">
           {remotes?.map((r) => (
             <li key={r.name} data-testid={`remote-${r.name}`}>
               <b>{r.name}</b> <span className="mono muted">{r.url}</span>
+              {r.token_store && (
+                <span className="muted small" data-testid={`remote-store-${r.name}`}>
+                  {r.token_store === 'keyring' ? '🔑 token in OS keyring' : 'token in owner-only file'}
+                </span>
+              )}
               <span className="spacer" />
               <button className="link" onClick={() => void remove(r.name)} data-testid={`remote-delete-${r.name}`}>
                 Remove

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The desktop app from the source tree.
+#   scripts/app.sh [APP ARGS]        build the UI and the workspace, start the app (the last
+#                                    workspace, else pipelines/, or --workspace DIR) = npm run app
+#   scripts/app.sh package [--debug] a .deb of the app with the UI inside        = npm run build:app
+#                                    (release profile; --debug reuses the test profile's build)
+# Needs the system packages listed in README.md (WebKitGTK 4.1 and friends).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
+[ -d node_modules ] || npm ci --no-audit --no-fund
+
+if [ "${1:-}" = package ]; then
+    shift
+    # Tauri builds the binary itself; the deb bundler needs no network (the AppImage one does).
+    npx tauri build --bundles deb --config src-tauri/tauri.bundle.json "$@"
+    profile=release
+    for a in "$@"; do [ "$a" = --debug ] && profile=debug; done
+    ls -1 "$CARGO_TARGET_DIR/$profile/bundle/deb/"*.deb
+    exit 0
+fi
+
+npm run build
+# --workspace: the same feature set as the tests, so Polars is not built a second time.
+cargo build --workspace --bins
+# Without --workspace the app reopens the last workspace, else ./pipelines.
+exec "$CARGO_TARGET_DIR/debug/polder-app" --ui-dir ui/dist "$@"

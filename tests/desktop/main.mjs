@@ -1,0 +1,225 @@
+// End-to-end test of the desktop app: the real polder-app binary (Tauri, WebKitGTK) driven over
+// WebDriver (tauri-driver → WebKitWebDriver, client webdriverio), with its embedded runner, a
+// second `polder serve` to deploy to, and the OS keyring of the session. Run it through
+// `tests/desktop/session.sh node tests/desktop/main.mjs`, which provides the X server, the D-Bus
+// session and the keyring.
+// Screenshots go to tests/desktop/screenshots/.
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PNG } from "pngjs";
+import { remote } from "webdriverio";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const target = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache", "polder", "target");
+const appBin = join(target, "debug", "polder-app");
+const polderBin = join(target, "debug", "polder");
+const shots = join(root, "tests", "desktop", "screenshots");
+mkdirSync(shots, { recursive: true });
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+const results = [];
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push([name, null]);
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push([name, e]);
+    console.log(`FAIL ${name}: ${e?.stack || e}`);
+  }
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` pass. */
+async function until(what, fn, ms = 10_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Share of pixels that differ from the most common colour, and the number of distinct colours. */
+export function inkOf(pngBytes) {
+  const png = PNG.sync.read(pngBytes);
+  const counts = new Map();
+  for (let i = 0; i < png.data.length; i += 4) {
+    const key = (png.data[i] << 16) | (png.data[i + 1] << 8) | png.data[i + 2];
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const total = png.width * png.height;
+  const dominant = Math.max(...counts.values());
+  return { width: png.width, height: png.height, ink: 1 - dominant / total, colours: counts.size };
+}
+
+// A workspace with one small DuckDB pipeline.
+const ws = mkdtempSync(join(tmpdir(), "polder-desktop-ws-"));
+const NAME = "shell_demo";
+const pdir = join(ws, NAME);
+mkdirSync(pdir);
+writeFileSync(
+  join(pdir, "pipeline.toml"),
+  `# A pipeline for the desktop test.
+[pipeline]
+name = "${NAME}"
+description = "first description"
+schedule = "0 3 * * *"
+
+[tasks.numbers]
+kind = "sql"
+engine = "duckdb"
+sql = "SELECT range AS n, range * range AS sq FROM range(1000)"
+`,
+);
+
+// The runner to deploy to.
+const REMOTE_TOKEN = "desktop-remote-token";
+const remoteWs = mkdtempSync(join(tmpdir(), "polder-desktop-remote-"));
+const remoteProc = spawn(polderBin, ["--workspace", remoteWs, "serve", "--bind", "127.0.0.1:0"], {
+  env: { ...process.env, POLDER_TOKEN: REMOTE_TOKEN },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+const remoteBase = await new Promise((resolve, reject) => {
+  remoteProc.stdout.once("data", (b) => resolve(b.toString().trim().split(" ").pop()));
+  remoteProc.once("exit", (code) => reject(new Error(`remote runner exited with ${code}`)));
+});
+
+// tauri-driver starts WebKitWebDriver, which starts the app with the session's environment.
+const info = join(ws, ".app-info.json");
+const driver = spawn("tauri-driver", ["--port", "4444", "--native-driver", "/usr/bin/WebKitWebDriver"], {
+  env: { ...process.env, POLDER_APP_INFO: info, RUST_LOG: process.env.RUST_LOG || "info,tao=warn,wry=warn" },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+await until("tauri-driver on :4444", async () => (await fetch("http://127.0.0.1:4444/status")).ok, 20_000);
+
+const t0 = Date.now();
+const browser = await remote({
+  hostname: "127.0.0.1",
+  port: 4444,
+  logLevel: "warn",
+  capabilities: { "tauri:options": { application: appBin, args: ["--workspace", ws] } },
+});
+let app = null;
+const api = async (path, init = {}) => {
+  const r = await fetch(app.url + path, { ...init, headers: { Authorization: `Bearer ${app.token}`, "Content-Type": "application/json", ...(init.headers || {}) } });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.status === 204 ? null : r.json();
+};
+const byTest = (id) => browser.$(`[data-testid="${id}"]`);
+
+try {
+  await check("shell: the embedded runner listens on 127.0.0.1 and answers only with this launch's token", async () => {
+    app = JSON.parse(await until("the app's info file", async () => existsSync(info) && readFileSync(info, "utf8")));
+    if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(app.url)) throw new Error(app.url);
+    const ok = await fetch(`${app.url}/api/status`, { headers: { Authorization: `Bearer ${app.token}` } });
+    if (ok.status !== 200) throw new Error(`with the token: ${ok.status}`);
+    const none = await fetch(`${app.url}/api/pipelines`);
+    const wrong = await fetch(`${app.url}/api/pipelines`, { headers: { Authorization: "Bearer nope" } });
+    if (none.status !== 401 || wrong.status !== 401) throw new Error(`without: ${none.status}, wrong: ${wrong.status}`);
+    // The token is made per launch, not the workspace's stored one (none was written).
+    if (existsSync(join(ws, ".polder", "runner", "token.blake3"))) throw new Error("the app stored a token in the workspace");
+    const pipelines = await api("/api/pipelines");
+    if (!pipelines.some((p) => p.name === NAME)) throw new Error(JSON.stringify(pipelines));
+  });
+
+  await check("shell: the window renders the workspace (screenshot not blank)", async () => {
+    const item = await byTest(`pipeline-${NAME}`);
+    await item.waitForDisplayed({ timeout: 20_000 });
+    console.log(`     first paint of the workspace ${Date.now() - t0} ms after the session was requested`);
+    await item.click();
+    await (await byTest("view-canvas")).waitForDisplayed();
+    const conn = await (await browser.$(".conn")).getText();
+    if (!conn.includes(ws.split("/").pop())) throw new Error(`top bar shows ${conn}, not the workspace`);
+    // Signed in by the app: no login form, no sign-out button.
+    if (await (await byTest("sign-out")).isExisting()) throw new Error("sign-out shown in the desktop app");
+    await sleep(500); // let the canvas lay out
+    const file = join(shots, "desktop-workspace.png");
+    await browser.saveScreenshot(file);
+    const { width, height, ink, colours } = inkOf(readFileSync(file));
+    console.log(`     screenshot ${width}x${height}: ${(ink * 100).toFixed(1)}% ink, ${colours} colours`);
+    if (width < 600 || height < 400 || ink < 0.05 || colours < 50) throw new Error(`blank-looking window: ${JSON.stringify({ width, height, ink, colours })}`);
+  });
+
+  await check("shell: a file edited on disk shows up in the UI within a second, and a new pipeline appears", async () => {
+    const spec = join(pdir, "pipeline.toml");
+    writeFileSync(spec, readFileSync(spec, "utf8").replace("first description", "edited outside the app"));
+    const t = Date.now();
+    await until("the new description", async () => (await (await browser.$(".toolbar")).getText()).includes("edited outside the app"), 3_000);
+    const ms = Date.now() - t;
+    console.log(`     edit on disk → shown in ${ms} ms`);
+    if (ms > 1000) throw new Error(`took ${ms} ms`);
+    cpSync(pdir, join(ws, "copied"), { recursive: true, filter: (p) => !p.includes(".polder") });
+    const copySpec = join(ws, "copied", "pipeline.toml");
+    writeFileSync(copySpec, readFileSync(copySpec, "utf8").replace(`name = "${NAME}"`, 'name = "copied"'));
+    await (await byTest("pipeline-copied")).waitForDisplayed({ timeout: 3_000 });
+  });
+
+  await check("shell: a remote runner's token goes to the OS keyring, not to a file", async () => {
+    await (await byTest("runners-button")).click();
+    await (await byTest("remote-url")).setValue(remoteBase);
+    await (await byTest("remote-name")).setValue("prod");
+    await (await byTest("remote-token")).setValue(REMOTE_TOKEN);
+    await (await byTest("remote-add")).click();
+    await (await byTest("remote-prod")).waitForDisplayed();
+    const listed = await api("/api/remotes");
+    if (listed[0]?.token_store !== "keyring") throw new Error(`token store: ${JSON.stringify(listed)} (is a Secret Service running?)`);
+    const stored = readFileSync(join(ws, ".polder", "runner", "remotes.json"), "utf8");
+    if (stored.includes(REMOTE_TOKEN)) throw new Error("token written to remotes.json");
+    const shown = await (await byTest("remote-store-prod")).getText();
+    if (!shown.includes("keyring")) throw new Error(shown);
+    await browser.keys("Escape");
+    await (await byTest("remotes-settings")).waitForExist({ reverse: true });
+  });
+
+  await check("shell: the Deploy button sends the pipeline to the other runner, which runs it", async () => {
+    await (await byTest(`pipeline-${NAME}`)).click();
+    await (await byTest("deploy-open")).click();
+    await (await byTest("deploy-target")).selectByAttribute("value", "prod");
+    await (await byTest("deploy-go")).click();
+    const result = await byTest("deploy-result");
+    await result.waitForDisplayed({ timeout: 30_000 });
+    const text = await result.getText();
+    if (!text.includes(`${NAME} v1 on prod`) || !text.includes("schedule 0 3 * * *") || !text.includes("next run")) throw new Error(text);
+    await browser.saveScreenshot(join(shots, "desktop-deployed.png"));
+    // The remote has it and runs it (the token came from the keyring for this call too).
+    const headers = { Authorization: `Bearer ${REMOTE_TOKEN}`, "Content-Type": "application/json" };
+    const { run_id } = await (await fetch(`${remoteBase}/api/pipelines/${NAME}/runs`, { method: "POST", headers, body: "{}" })).json();
+    const done = await until("the remote run", async () => {
+      const d = await (await fetch(`${remoteBase}/api/runs/${run_id}`, { headers })).json();
+      return d.run.status === "success" ? d : null;
+    }, 30_000);
+    const out = await (await fetch(`${remoteBase}/api/runs/${run_id}/tasks/numbers/output?limit=5`, { headers })).json();
+    if (out.total_rows !== 1000 || out.rows[3][1] !== 9) throw new Error(JSON.stringify(out).slice(0, 300));
+    if (done.run.status !== "success") throw new Error(done.run.status);
+  });
+
+  await check("shell: 'watch it there' shows the remote runner's run in the app", async () => {
+    await (await byTest("deploy-watch")).click();
+    await until("the switch on prod", async () => (await (await byTest("runner-switch")).getValue()) === "prod");
+    await (await byTest(`pipeline-${NAME}`)).click();
+    await (await browser.$('[data-testid="runs-list"] [data-testid^="run-"]')).waitForDisplayed({ timeout: 10_000 });
+    await browser.saveScreenshot(join(shots, "desktop-watching-remote.png"));
+    await (await byTest("runner-switch")).selectByAttribute("value", "");
+  });
+
+  await check("shell: the workspace is remembered for the next launch", async () => {
+    const settings = JSON.parse(readFileSync(join(process.env.XDG_CONFIG_HOME, "dev.polder.app", "settings.json"), "utf8"));
+    if (settings.last_workspace !== ws) throw new Error(JSON.stringify(settings));
+  });
+} finally {
+  await browser.deleteSession().catch(() => {});
+  driver.kill();
+  remoteProc.kill();
+  await sleep(200);
+  rmSync(ws, { recursive: true, force: true });
+  rmSync(remoteWs, { recursive: true, force: true });
+}
+
+const failed = results.filter(([, e]) => e);
+console.log(`\n${results.length - failed.length}/${results.length} desktop checks passed`);
+process.exit(failed.length ? 1 : 0);
