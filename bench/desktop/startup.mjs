@@ -47,7 +47,7 @@ function workspace() {
   const ws = mkdtempSync(join(tmpdir(), "polder-bench-desktop-"));
   for (let i = 0; i < 5; i++) {
     mkdirSync(join(ws, `p${i}`));
-    writeFileSync(join(ws, `p${i}`, "pipeline.toml"), `[pipeline]\nname = "p${i}"\n\n[tasks.t]\nkind = "sql"\nsql = "SELECT 1 AS x"\n`);
+    writeFileSync(join(ws, `p${i}`, "pipeline.toml"), `[pipeline]\nname = "p${i}"\n\n[[task]]\nid = "t"\nkind = "sql"\nsql = "SELECT 1 AS x"\n`);
   }
   return ws;
 }

@@ -44,6 +44,38 @@ async function until(what, fn, ms = 10_000) {
   }
 }
 
+/**
+ * A screenshot of the X display (Xvfb's framebuffer file, XWD format, 24-bit colour in 32-bit
+ * pixels), cropped to `rect`, as a PNG. WebKitWebDriver's own screenshot command hangs under
+ * Xvfb, and this one shows what really reached the screen.
+ */
+export function screenshotX(rect) {
+  const xwd = readFileSync(process.env.POLDER_XVFB_SCREEN);
+  const u32 = (i) => xwd.readUInt32BE(i * 4);
+  const [headerSize, bpp, bytesPerLine, ncolors, byteOrder] = [u32(0), u32(11), u32(12), u32(19), u32(7)];
+  const [screenW, screenH] = [u32(4), u32(5)];
+  if (bpp !== 32) throw new Error(`Xvfb screen has ${bpp} bits per pixel; start it with -screen 0 WxHx24`);
+  const data = headerSize + ncolors * 12;
+  const x0 = Math.max(0, Math.round(rect.x));
+  const y0 = Math.max(0, Math.round(rect.y));
+  const w = Math.min(screenW - x0, Math.round(rect.width));
+  const h = Math.min(screenH - y0, Math.round(rect.height));
+  const png = new PNG({ width: w, height: h });
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const src = data + (y0 + y) * bytesPerLine + (x0 + x) * 4;
+      const dst = (y * w + x) * 4;
+      // LSBFirst: B, G, R, pad; MSBFirst: pad, R, G, B.
+      const [r, g, b] = byteOrder === 0 ? [xwd[src + 2], xwd[src + 1], xwd[src]] : [xwd[src + 1], xwd[src + 2], xwd[src + 3]];
+      png.data[dst] = r;
+      png.data[dst + 1] = g;
+      png.data[dst + 2] = b;
+      png.data[dst + 3] = 255;
+    }
+  }
+  return PNG.sync.write(png);
+}
+
 /** Share of pixels that differ from the most common colour, and the number of distinct colours. */
 export function inkOf(pngBytes) {
   const png = PNG.sync.read(pngBytes);
@@ -69,10 +101,11 @@ writeFileSync(
 name = "${NAME}"
 description = "first description"
 schedule = "0 3 * * *"
-
-[tasks.numbers]
-kind = "sql"
 engine = "duckdb"
+
+[[task]]
+id = "numbers"
+kind = "sql"
 sql = "SELECT range AS n, range * range AS sq FROM range(1000)"
 `,
 );
@@ -139,17 +172,19 @@ try {
     if (await (await byTest("sign-out")).isExisting()) throw new Error("sign-out shown in the desktop app");
     await sleep(500); // let the canvas lay out
     const file = join(shots, "desktop-workspace.png");
-    await browser.saveScreenshot(file);
+    writeFileSync(file, screenshotX(await browser.getWindowRect()));
     const { width, height, ink, colours } = inkOf(readFileSync(file));
     console.log(`     screenshot ${width}x${height}: ${(ink * 100).toFixed(1)}% ink, ${colours} colours`);
     if (width < 600 || height < 400 || ink < 0.05 || colours < 50) throw new Error(`blank-looking window: ${JSON.stringify({ width, height, ink, colours })}`);
   });
 
-  await check("shell: a file edited on disk shows up in the UI within a second, and a new pipeline appears", async () => {
+  await check("shell: a file edited on disk shows up in the UI within a second; a new pipeline appears, a broken one shows its error", async () => {
     const spec = join(pdir, "pipeline.toml");
     writeFileSync(spec, readFileSync(spec, "utf8").replace("first description", "edited outside the app"));
     const t = Date.now();
-    await until("the new description", async () => (await (await browser.$(".toolbar")).getText()).includes("edited outside the app"), 3_000);
+    const toolbar = () => browser.execute(() => document.querySelector(".toolbar")?.textContent ?? "");
+    if (!(await toolbar()).includes("first description")) throw new Error(`toolbar: ${await toolbar()}`);
+    await until("the new description", async () => (await toolbar()).includes("edited outside the app"), 3_000);
     const ms = Date.now() - t;
     console.log(`     edit on disk → shown in ${ms} ms`);
     if (ms > 1000) throw new Error(`took ${ms} ms`);
@@ -157,6 +192,11 @@ try {
     const copySpec = join(ws, "copied", "pipeline.toml");
     writeFileSync(copySpec, readFileSync(copySpec, "utf8").replace(`name = "${NAME}"`, 'name = "copied"'));
     await (await byTest("pipeline-copied")).waitForDisplayed({ timeout: 3_000 });
+    // Broken files show their error on that pipeline; the rest of the workspace carries on.
+    writeFileSync(copySpec, readFileSync(copySpec, "utf8").replace('kind = "sql"', 'kind = "sqll"'));
+    const entry = () => browser.execute(() => document.querySelector('[data-testid="pipeline-copied"]')?.textContent ?? "");
+    await until("the loader's error on the broken pipeline", async () => /sqll/.test(await entry()), 3_000);
+    if (!(await browser.execute(() => !!document.querySelector('[data-testid="pipeline-shell_demo"]')))) throw new Error("the valid pipeline vanished");
   });
 
   await check("shell: a remote runner's token goes to the OS keyring, not to a file", async () => {
@@ -185,7 +225,7 @@ try {
     await result.waitForDisplayed({ timeout: 30_000 });
     const text = await result.getText();
     if (!text.includes(`${NAME} v1 on prod`) || !text.includes("schedule 0 3 * * *") || !text.includes("next run")) throw new Error(text);
-    await browser.saveScreenshot(join(shots, "desktop-deployed.png"));
+    writeFileSync(join(shots, "desktop-deployed.png"), screenshotX(await browser.getWindowRect()));
     // The remote has it and runs it (the token came from the keyring for this call too).
     const headers = { Authorization: `Bearer ${REMOTE_TOKEN}`, "Content-Type": "application/json" };
     const { run_id } = await (await fetch(`${remoteBase}/api/pipelines/${NAME}/runs`, { method: "POST", headers, body: "{}" })).json();
@@ -194,7 +234,7 @@ try {
       return d.run.status === "success" ? d : null;
     }, 30_000);
     const out = await (await fetch(`${remoteBase}/api/runs/${run_id}/tasks/numbers/output?limit=5`, { headers })).json();
-    if (out.total_rows !== 1000 || out.rows[3][1] !== 9) throw new Error(JSON.stringify(out).slice(0, 300));
+    if (out.total_rows !== 1000 || out.rows[3].sq !== 9) throw new Error(JSON.stringify(out).slice(0, 300));
     if (done.run.status !== "success") throw new Error(done.run.status);
   });
 
@@ -203,7 +243,7 @@ try {
     await until("the switch on prod", async () => (await (await byTest("runner-switch")).getValue()) === "prod");
     await (await byTest(`pipeline-${NAME}`)).click();
     await (await browser.$('[data-testid="runs-list"] [data-testid^="run-"]')).waitForDisplayed({ timeout: 10_000 });
-    await browser.saveScreenshot(join(shots, "desktop-watching-remote.png"));
+    writeFileSync(join(shots, "desktop-watching-remote.png"), screenshotX(await browser.getWindowRect()));
     await (await byTest("runner-switch")).selectByAttribute("value", "");
   });
 

@@ -54,6 +54,7 @@ const server = spawn(polder, ["--workspace", ws, "serve", "--bind", "127.0.0.1:0
   env: { ...process.env, POLDER_TOKEN: TOKEN },
   stdio: ["ignore", "pipe", "inherit"],
 });
+server.on("exit", (code, signal) => console.log(`polder serve exited: code ${code}, signal ${signal}`));
 ctx.base = await new Promise((resolve, reject) => {
   server.stdout.once("data", (b) => resolve(b.toString().trim().split(" ").pop()));
   server.once("exit", (code) => reject(new Error(`polder serve exited with ${code}`)));

@@ -125,9 +125,7 @@ async function steps(page, { api, check, shots, login, remote, remoteApi }) {
 
   await check("deploy: a refused deploy says why", async () => {
     await api("/api/remotes/stale", { method: "PUT", body: JSON.stringify({ url: remote.base, token: "wrong" }) }).catch(() => null);
-    // Close and reopen the panel: it lists the runners anew.
-    await page.getByTestId("deploy-open").click();
-    await page.getByTestId("deploy-panel").waitFor({ state: "detached" });
+    // The panel (closed by the switch back) lists the runners anew when it opens.
     await page.getByTestId("deploy-open").click();
     await page.locator('[data-testid="deploy-target"] option[value="stale"]').waitFor({ state: "attached" });
     await page.getByTestId("deploy-target").selectOption("stale");

@@ -1,11 +1,11 @@
 // A non-SQL task (source, validate, sink, shell) as a compact settings form; Shift+Enter
 // previews a source's first rows.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { patchTask } from '../../api/notebook';
 import { CellHeader } from './CellHeader';
 import { PreviewPanel } from './PreviewPanel';
 import { CellActions, SaveError, type CellProps } from './SqlCell';
-import { checkLines, fieldVisible, formValues, KIND_FIELDS, settingsPatch, type FieldSpec, type FormValues } from './taskFields';
+import { checkLines, fieldVisible, formValues, KIND_FIELDS, rebaseValues, settingsPatch, type FieldSpec, type FormValues } from './taskFields';
 import { usePreview } from './usePreview';
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -19,8 +19,14 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
   const [saving, setSaving] = useState(false);
   const preview = usePreview(client, pipeline, task.id, props.onSchema);
 
-  // New settings from the runner replace the form (after a save, or an edit elsewhere).
-  useEffect(() => setValues(initial), [initial]);
+  // New settings from the runner (after a save, or an edit elsewhere) update the fields the user
+  // is not editing; a field being typed in keeps its text (and its error).
+  const shown = useRef(initial);
+  useEffect(() => {
+    const before = shown.current;
+    shown.current = initial;
+    setValues((current) => rebaseValues(before, initial, current));
+  }, [initial]);
 
   const { patch } = settingsPatch(task.kind, task.settings, values);
   const dirty = Object.keys(patch).length > 0;

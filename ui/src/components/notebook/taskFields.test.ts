@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLines, fieldVisible, formValues, KIND_FIELDS, settingsPatch } from './taskFields';
+import { checkLines, fieldVisible, formValues, KIND_FIELDS, rebaseValues, settingsPatch } from './taskFields';
 
 // Settings as GET /api/pipelines/{name} reports them.
 const source = { kind: 'source', format: 'csv', path: 'data/customers.csv', flatten: false, flatten_separator: null, path_column: null, infer_schema_rows: null, delimiter: 44 };
@@ -62,5 +62,18 @@ describe('checkLines', () => {
       'mape_pct: range min 0, max 100 (warn)',
       'row_count min 1, max 4',
     ]);
+  });
+});
+
+describe('rebaseValues', () => {
+  it('takes new settings for untouched fields and keeps fields being edited', () => {
+    const before = { path: 'a.csv', sample_rows: '50' };
+    const after = { path: 'b.csv', sample_rows: '50' };
+    // The user is typing in sample_rows; path changed on disk.
+    expect(rebaseValues(before, after, { path: 'a.csv', sample_rows: 'lots' })).toEqual({ path: 'b.csv', sample_rows: 'lots' });
+    // Nothing typed: the form is the new settings.
+    expect(rebaseValues(before, after, before)).toEqual(after);
+    // A reload with the same settings changes nothing the user typed.
+    expect(rebaseValues(after, after, { path: 'c.csv', sample_rows: '50' })).toEqual({ path: 'c.csv', sample_rows: '50' });
   });
 });

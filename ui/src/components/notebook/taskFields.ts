@@ -73,6 +73,18 @@ export function formValues(kind: TaskKind, settings: Record<string, unknown>): F
   return out;
 }
 
+/**
+ * The form after the task's settings changed from `before` to `after` (a save, an edit on disk):
+ * fields the user has not touched follow the new settings; fields being edited keep their text.
+ */
+export function rebaseValues(before: FormValues, after: FormValues, current: FormValues): FormValues {
+  const out: FormValues = { ...after };
+  for (const [key, text] of Object.entries(current)) {
+    if (text !== (before[key] ?? '')) out[key] = text;
+  }
+  return out;
+}
+
 export function fieldVisible(f: FieldSpec, values: FormValues): boolean {
   return !f.when || f.when.values.includes(values[f.when.key] ?? '');
 }
