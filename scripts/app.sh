@@ -3,7 +3,7 @@
 #   scripts/app.sh [APP ARGS]        build the UI and the workspace, start the app (the last
 #                                    workspace, else pipelines/, or --workspace DIR) = npm run app
 #   scripts/app.sh package [--debug] a .deb of the app with the UI inside        = npm run build:app
-#                                    (release profile; --debug reuses the test profile's build)
+#                                    (release profile; --debug packs the test profile's build)
 # Needs the system packages listed in README.md (WebKitGTK 4.1 and friends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +12,14 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 
 if [ "${1:-}" = package ]; then
     shift
-    # Tauri builds the binary itself; the deb bundler needs no network (the AppImage one does).
-    npx tauri build --bundles deb --config src-tauri/tauri.bundle.json "$@"
     profile=release
-    for a in "$@"; do [ "$a" = --debug ] && profile=debug; done
+    flag=(--release)
+    if [ "${1:-}" = --debug ]; then profile=debug; flag=(); fi
+    npm run build
+    # Built here with --workspace (one feature set, as everywhere); Tauri only bundles it. The
+    # deb bundler needs no network (the AppImage one downloads its tools from GitHub).
+    cargo build --workspace --bins "${flag[@]}"
+    npx tauri bundle --bundles deb --config src-tauri/tauri.bundle.json $([ $profile = debug ] && echo --debug)
     ls -1 "$CARGO_TARGET_DIR/$profile/bundle/deb/"*.deb
     exit 0
 fi

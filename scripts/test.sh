@@ -19,3 +19,12 @@ npm test
 npm run build
 node tests/e2e/main.mjs
 tests/desktop/session.sh node tests/desktop/main.mjs
+# The desktop package (npm run build:app, here from the test profile's build): a .deb holding
+# the app and the web UI it serves.
+scripts/app.sh package --debug >/dev/null
+deb="$CARGO_TARGET_DIR/debug/bundle/deb/Polder_0.1.0_amd64.deb"
+listing=$(dpkg-deb -c "$deb")
+for f in usr/bin/polder-app usr/lib/Polder/ui/index.html usr/share/applications/Polder.desktop; do
+    grep -qE " \.?/?$f\$" <<<"$listing" || { echo "$deb lacks $f" >&2; exit 1; }
+done
+echo "desktop package ok: $deb"

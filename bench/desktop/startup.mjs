@@ -19,8 +19,8 @@ const launches = Number(process.argv[2] || 5);
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** RSS (MiB) of `pid` and all its descendants. */
-function treeRss(pid) {
+/** RSS (MiB) of `pid` and all its descendants (without `pid` itself when `withRoot` is false). */
+function treeRss(pid, withRoot = true) {
   const parent = new Map();
   for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
@@ -36,7 +36,7 @@ function treeRss(pid) {
   };
   let kb = 0;
   for (const p of parent.keys()) {
-    if (!inTree(p)) continue;
+    if (!inTree(p) || (!withRoot && p === pid)) continue;
     const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
     if (m) kb += Number(m[1]);
   }
@@ -91,7 +91,8 @@ async function browserOnce() {
   await page.getByTestId("pipeline-p4").waitFor();
   const paint = performance.now() - t0;
   await sleep(10_000);
-  const rss = treeRss(server.pid) + treeRss(browser.process().pid);
+  // polder serve and Chromium (all its processes) are this script's children.
+  const rss = treeRss(process.pid, false);
   await browser.close();
   server.kill();
   rmSync(ws, { recursive: true, force: true });
@@ -108,6 +109,7 @@ for (const [name, once] of [
   const runs = [];
   for (let i = 0; i < launches; i++) runs.push(await once());
   rows.push({ name, paint: median(runs.map((r) => r.paint)), rss: median(runs.map((r) => r.rss)) });
+  console.log(name, JSON.stringify(runs.map((r) => [Math.round(r.paint), Math.round(r.rss)])));
 }
 console.log(`\n| setup | launch → workspace painted (median of ${launches}) | RSS after 10 s idle |`);
 console.log("|---|---:|---:|");

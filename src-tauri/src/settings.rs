@@ -51,7 +51,7 @@ impl Settings {
             return;
         }
         let Some(path) = file(app) else { return };
-        let next = Settings { last_workspace: Some(ws.to_path_buf()), ..self.clone() };
+        let next = Settings { last_workspace: Some(ws.to_path_buf()) };
         if let Err(e) = next.write(&path) {
             tracing::warn!("cannot remember the workspace in {}: {e}", path.display());
         }
