@@ -19,7 +19,9 @@ if [ "${1:-}" = package ]; then
     # Built here with --workspace (one feature set, as everywhere); Tauri only bundles it. The
     # deb bundler needs no network (the AppImage one downloads its tools from GitHub).
     cargo build --workspace --bins "${flag[@]}"
-    npx tauri bundle --bundles deb --config src-tauri/tauri.bundle.json $([ $profile = debug ] && echo --debug)
+    # Pinned and fetched on demand: the npm registry mirror lacks the CLI's packages for other
+    # platforms, so it cannot be in package-lock.json (`npm ci` would insist on them).
+    npx --yes @tauri-apps/cli@2.12.5 bundle --bundles deb --config src-tauri/tauri.bundle.json $([ $profile = debug ] && echo --debug)
     ls -1 "$CARGO_TARGET_DIR/$profile/bundle/deb/"*.deb
     exit 0
 fi
