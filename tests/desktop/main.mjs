@@ -4,7 +4,7 @@
 // `tests/desktop/session.sh node tests/desktop/main.mjs`, which provides the X server, the D-Bus
 // session and the keyring.
 // Screenshots go to tests/desktop/screenshots/.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -121,6 +121,10 @@ const remoteBase = await new Promise((resolve, reject) => {
   remoteProc.stdout.once("data", (b) => resolve(b.toString().trim().split(" ").pop()));
   remoteProc.once("exit", (code) => reject(new Error(`remote runner exited with ${code}`)));
 });
+
+// The workspace the folder dialog switches to: the only folder of its parent.
+const otherWs = join(mkdtempSync(join(tmpdir(), "polder-desktop-other-")), "ws2");
+let relaunched = null;
 
 // tauri-driver starts WebKitWebDriver, which starts the app with the session's environment.
 const info = join(ws, ".app-info.json");
@@ -251,13 +255,52 @@ try {
     const settings = JSON.parse(readFileSync(join(process.env.XDG_CONFIG_HOME, "dev.polder.app", "settings.json"), "utf8"));
     if (settings.last_workspace !== ws) throw new Error(JSON.stringify(settings));
   });
+
+  // Last: the app relaunches itself on the chosen folder, outside the WebDriver session.
+  await check("shell: Ctrl+O opens the native folder dialog and the app reopens on the chosen workspace", async () => {
+    mkdirSync(join(otherWs, "second"), { recursive: true });
+    writeFileSync(join(otherWs, "second", "pipeline.toml"), '[pipeline]\nname = "second"\n\n[[task]]\nid = "t"\nkind = "sql"\nsql = "SELECT 2 AS x"\n');
+    const xdo = (...args) => execFileSync("xdotool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const win = xdo("search", "--name", "— Polder").split("\n")[0];
+    try {
+      xdo("windowfocus", "--sync", win);
+    } catch {
+      /* no window manager: focus stays with the pointer's window, which is the app's */
+    }
+    xdo("key", "ctrl+o");
+    const dialog = await until("the folder dialog", async () => xdo("search", "--name", "Open a workspace folder").split("\n")[0], 10_000);
+    try {
+      xdo("windowfocus", "--sync", dialog);
+    } catch {
+      /* as above */
+    }
+    // GTK's chooser: typing a path opens its location bar; Return goes into the parent, whose
+    // only folder is then highlighted, and Return picks it.
+    xdo("type", "--delay", "30", dirname(otherWs));
+    await sleep(700);
+    xdo("key", "Return");
+    await sleep(1000);
+    xdo("key", "Return");
+    const next = await until("the relaunched app", async () => {
+      const i = JSON.parse(readFileSync(info, "utf8"));
+      return i.workspace === otherWs && i.pid !== app.pid ? i : null;
+    }, 20_000);
+    relaunched = next.pid;
+    const r = await fetch(`${next.url}/api/pipelines`, { headers: { Authorization: `Bearer ${next.token}` } });
+    const names = (await r.json()).map((p) => p.name);
+    if (JSON.stringify(names) !== JSON.stringify(["second"])) throw new Error(JSON.stringify(names));
+    const settings = JSON.parse(readFileSync(join(process.env.XDG_CONFIG_HOME, "dev.polder.app", "settings.json"), "utf8"));
+    if (settings.last_workspace !== otherWs) throw new Error(JSON.stringify(settings));
+  });
 } finally {
+  if (relaunched) process.kill(relaunched);
   await browser.deleteSession().catch(() => {});
   driver.kill();
   remoteProc.kill();
   await sleep(200);
   rmSync(ws, { recursive: true, force: true });
   rmSync(remoteWs, { recursive: true, force: true });
+  rmSync(dirname(otherWs), { recursive: true, force: true });
 }
 
 const failed = results.filter(([, e]) => e);
