@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import { remote } from "webdriverio";
+import { createChecks } from "../e2e/lib/checks.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const target = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache", "polder", "target");
@@ -20,18 +21,7 @@ const shots = join(root, "tests", "desktop", "screenshots");
 mkdirSync(shots, { recursive: true });
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-const results = [];
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([name, null]);
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push([name, e]);
-    console.log(`FAIL ${name}: ${e?.stack || e}`);
-  }
-}
+const { check, summary } = createChecks();
 
 /** Polls `fn` until it returns a truthy value or `ms` pass. */
 async function until(what, fn, ms = 10_000) {
@@ -303,6 +293,4 @@ try {
   rmSync(dirname(otherWs), { recursive: true, force: true });
 }
 
-const failed = results.filter(([, e]) => e);
-console.log(`\n${results.length - failed.length}/${results.length} desktop checks passed`);
-process.exit(failed.length ? 1 : 0);
+process.exit(summary("desktop") ? 1 : 0);

@@ -9,6 +9,7 @@ import { tmpdir, homedir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
+import { createChecks } from "./lib/checks.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const target = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache", "polder", "target");
@@ -23,18 +24,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith(".mjs") && (!only || f.i
 const scenarios = [];
 for (const f of files) scenarios.push({ name: f, mod: await import(pathToFileURL(join(dir, f)).href) });
 
-const results = [];
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([name, null]);
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push([name, e]);
-    console.log(`FAIL ${name}: ${e?.stack || e}`);
-  }
-}
+const { check, summary } = createChecks();
 
 const ws = mkdtempSync(join(tmpdir(), "polder-e2e-"));
 const ctx = {
@@ -112,6 +102,4 @@ try {
   else console.log(`workspace kept: ${ws}`);
 }
 
-const failed = results.filter(([, e]) => e).length;
-console.log(`${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(summary("browser") ? 1 : 0);

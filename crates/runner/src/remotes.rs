@@ -36,6 +36,23 @@ pub struct Remote {
     pub token: String,
 }
 
+impl Remote {
+    /// The error for a remote that cannot be reached.
+    pub fn unreachable(&self, e: ureq::Error) -> ApiError {
+        ApiError::BadGateway(format!("cannot reach runner '{}' at {}: {e}", self.name, self.url))
+    }
+
+    /// The error for a remote refusing its token (with its own words, if any), saying where to
+    /// fix it. A 502: passed on as 401, it would read as this runner's token being wrong.
+    pub fn refused_token(&self, detail: Option<&str>) -> ApiError {
+        let detail = detail.map(|d| format!(": {d}")).unwrap_or_default();
+        ApiError::BadGateway(format!(
+            "runner '{}' refused the token{detail}; update it under Runners in the UI or with PUT /api/remotes/{}",
+            self.name, self.name
+        ))
+    }
+}
+
 /// A remote as the API shows it: no token, only where it is kept.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RemoteView {
@@ -217,18 +234,14 @@ pub fn upload(remote: &Remote, bundle: &[u8]) -> Result<Value, ApiError> {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     // Check the token with a small request first: a runner refuses a bad token before reading
     // the body, so a large upload would only end in a broken pipe.
-    let unreachable =
-        |e: ureq::Error| ApiError::BadGateway(format!("cannot reach runner '{}' at {}: {e}", remote.name, remote.url));
+    let unreachable = |e| remote.unreachable(e);
     let probe = agent
         .get(format!("{}/api/status", remote.url))
         .header("Authorization", format!("Bearer {}", remote.token))
         .call()
         .map_err(unreachable)?;
     if probe.status().as_u16() == 401 {
-        return Err(ApiError::BadGateway(format!(
-            "runner '{}' refused the token; update it under Runners in the UI or with PUT /api/remotes/{}",
-            remote.name, remote.name
-        )));
+        return Err(remote.refused_token(None));
     }
     let mut resp = agent
         .post(format!("{}/api/deploy", remote.url))
@@ -245,10 +258,7 @@ pub fn upload(remote: &Remote, bundle: &[u8]) -> Result<Value, ApiError> {
     let message = body["message"].as_str().map(str::to_string).unwrap_or(text);
     Err(match status.as_u16() {
         400 => ApiError::BadRequest(format!("runner '{}' refused the pipeline: {message}", remote.name)),
-        401 => ApiError::BadGateway(format!(
-            "runner '{}' refused the token: {message}; update it under Runners in the UI or with PUT /api/remotes/{}",
-            remote.name, remote.name
-        )),
+        401 => remote.refused_token(Some(&message)),
         code => ApiError::BadGateway(format!("runner '{}' answered {code}: {message}", remote.name)),
     })
 }

@@ -112,8 +112,7 @@ fn open(
     let agent: ureq::Agent =
         ureq::Agent::config_builder().http_status_as_error(false).timeout_connect(Some(Duration::from_secs(5))).build().into();
     let url = format!("{}/{target}", remote.url);
-    let unreachable =
-        |e: ureq::Error| ApiError::BadGateway(format!("cannot reach runner '{}' at {}: {e}", remote.name, remote.url));
+    let unreachable = |e| remote.unreachable(e);
     let resp = if *method == Method::POST {
         let mut req = agent.post(&url).header("Authorization", format!("Bearer {}", remote.token));
         for (k, v) in headers {
@@ -129,10 +128,7 @@ fn open(
     };
     let status = resp.status().as_u16();
     if status == 401 {
-        return Err(ApiError::BadGateway(format!(
-            "runner '{}' refused the token; update it under Runners in the UI or with PUT /api/remotes/{}",
-            remote.name, remote.name
-        )));
+        return Err(remote.refused_token(None));
     }
     let returned = RETURNED
         .iter()
