@@ -318,6 +318,9 @@ function Workbench({
     return () => window.removeEventListener('polder:menu', onMenu);
   }, []);
 
+  // A remote runner's pipelines are deployed versions: watched on the canvas, not edited.
+  const shownView = watching ? 'canvas' : view;
+
   const watch = (remote: string | null) => {
     if (remote === watching) return;
     if (remote) sessionStorage.setItem('polder.watching', remote);
@@ -393,13 +396,24 @@ function Workbench({
               {detail?.description && <span className="muted ellipsis">{detail.description}</span>}
               <span className="spacer" />
               <span className="view-switch" role="group" aria-label="View">
-                <button className={view === 'canvas' ? 'active' : ''} onClick={() => setView('canvas')} data-testid="view-canvas">
+                <button className={shownView === 'canvas' ? 'active' : ''} onClick={() => setView('canvas')} data-testid="view-canvas">
                   Canvas
                 </button>
-                <button className={view === 'notebook' ? 'active' : ''} onClick={() => setView('notebook')} data-testid="view-notebook">
+                <button
+                  className={shownView === 'notebook' ? 'active' : ''}
+                  onClick={() => setView('notebook')}
+                  disabled={!!watching}
+                  title={watching ? 'The notebook edits files: open it on this runner' : undefined}
+                  data-testid="view-notebook"
+                >
                   Notebook
                 </button>
               </span>
+              {watching && (
+                <span className="muted" data-testid="watching-note" title="Pipelines on another runner are watched, not edited">
+                  on {watching} · read-only
+                </span>
+              )}
               {triggerMsg && <span className={triggerMsg.error ? 'err' : 'muted'} data-testid="trigger-message">{triggerMsg.text}</span>}
               {!watching && (
                 <DeployButton client={localClient} pipeline={selected} onManage={() => setOverlay('runners')} onWatch={watch} />
@@ -409,7 +423,7 @@ function Workbench({
             <div className="canvas">
               {detailError && <div className="error-box pad" data-testid="pipeline-error">{detailError}</div>}
               {!detail && !detailError && <div className="muted center">Loading pipeline…</div>}
-              {detail && view === 'notebook' && (
+              {detail && shownView === 'notebook' && (
                 <Notebook
                   client={client}
                   pipeline={detail}
@@ -421,7 +435,7 @@ function Workbench({
                   onSelectTask={setTask}
                 />
               )}
-              {detail && view === 'canvas' && (
+              {detail && shownView === 'canvas' && (
                 <DagCanvas
                   pipeline={detail}
                   states={states}
@@ -430,10 +444,14 @@ function Workbench({
                   onSelectTask={setTask}
                   colorMode={theme.effective}
                   client={client}
-                  onPipelineChanged={(d) => {
-                    setDetail(d);
-                    loadPipelines(); // the explorer shows task counts
-                  }}
+                  onPipelineChanged={
+                    watching
+                      ? undefined
+                      : (d) => {
+                          setDetail(d);
+                          loadPipelines(); // the explorer shows task counts
+                        }
+                  }
                   runTasks={runDetail?.tasks ?? null}
                 />
               )}

@@ -116,6 +116,10 @@ async function steps(page, { api, check, shots, login, remote, remoteApi }) {
     await row.waitFor();
     await row.click();
     await page.locator(`[data-testid="run-detail"][data-run="${remoteRun}"][data-status="success"]`).waitFor();
+    // Read-only there: no palette, no notebook, a note saying so.
+    await page.getByTestId("watching-note").waitFor();
+    if (!(await page.getByTestId("view-notebook").isDisabled())) throw new Error("notebook offered on a remote");
+    if (await page.getByTestId("palette").count()) throw new Error("palette shown on a remote");
     await page.screenshot({ path: join(shots, "deploy-watching-remote.png") });
     // Back to this runner: its own runs again (the remote's run id is not among them unless ids collide).
     await page.getByTestId("runner-switch").selectOption("");
