@@ -12,16 +12,15 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 
 if [ "${1:-}" = package ]; then
     shift
-    profile=release
-    flag=(--release)
-    if [ "${1:-}" = --debug ]; then profile=debug; flag=(); fi
+    profile=release cargo_flags=(--release) bundle_flags=()
+    if [ "${1:-}" = --debug ]; then profile=debug cargo_flags=() bundle_flags=(--debug); fi
     npm run build
     # Built here with --workspace (one feature set, as everywhere); Tauri only bundles it. The
     # deb bundler needs no network (the AppImage one downloads its tools from GitHub).
-    cargo build --workspace --bins "${flag[@]}"
+    cargo build --workspace --bins "${cargo_flags[@]}"
     # Pinned and fetched on demand: the npm registry mirror lacks the CLI's packages for other
     # platforms, so it cannot be in package-lock.json (`npm ci` would insist on them).
-    npx --yes @tauri-apps/cli@2.12.5 bundle --bundles deb --config src-tauri/tauri.bundle.json $([ $profile = debug ] && echo --debug)
+    npx --yes @tauri-apps/cli@2.12.5 bundle --bundles deb --config src-tauri/tauri.bundle.json "${bundle_flags[@]}"
     ls -1 "$CARGO_TARGET_DIR/$profile/bundle/deb/"*.deb
     exit 0
 fi

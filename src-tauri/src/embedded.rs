@@ -32,7 +32,7 @@ pub async fn start(workspace: &Path, ui_dir: Option<PathBuf>) -> anyhow::Result<
         token: Some(token.clone()),
         rotate_token: false,
         allow_hosts: Vec::new(),
-        max_active_runs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        max_active_runs: polder_runner::DEFAULT_MAX_ACTIVE_RUNS,
         ui_dir,
         secrets: crate::keyring::OsKeyring::open().map(|k| Arc::new(k) as Arc<dyn polder_runner::remotes::SecretStore>),
     };

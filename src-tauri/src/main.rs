@@ -36,6 +36,25 @@ struct Args {
     info_file: Option<PathBuf>,
 }
 
+/// Opens the workspace, starts the embedded runner and opens the window on it.
+fn start(handle: &tauri::AppHandle, args: &Args) -> anyhow::Result<embedded::Embedded> {
+    let settings = settings::Settings::load(handle);
+    let ws = workspace::choose(args.workspace.clone(), &settings)?;
+    let ui_dir = workspace::ui_dir(handle, args.ui_dir.clone());
+    let runner = tauri::async_runtime::block_on(embedded::start(&ws, ui_dir.clone()))?;
+    settings.remember_workspace(handle, &ws);
+    if let Some(file) = &args.info_file {
+        embedded::write_info(file, &runner, &ws)?;
+    }
+    tracing::info!(workspace = %ws.display(), url = %runner.url(), "embedded runner listening");
+    window::open(handle, &runner, &ws)?;
+    menu::install(handle)?;
+    if ui_dir.is_none() {
+        window::warn_no_ui(handle);
+    }
+    Ok(runner)
+}
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -49,21 +68,13 @@ fn main() -> anyhow::Result<()> {
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             let handle = app.handle().clone();
-            let settings = settings::Settings::load(&handle);
-            let ws = workspace::choose(args.workspace.clone(), &settings)?;
-            let ui_dir = workspace::ui_dir(&handle, args.ui_dir.clone());
-            let runner = tauri::async_runtime::block_on(embedded::start(&ws, ui_dir.clone()))?;
-            settings.remember_workspace(&handle, &ws);
-            if let Some(file) = &args.info_file {
-                embedded::write_info(file, &runner, &ws)?;
+            match start(&handle, &args) {
+                Ok(runner) => {
+                    app.manage(runner);
+                }
+                // A desktop user has no terminal: say it in a dialog, then quit.
+                Err(e) => window::fail_to_start(&handle, &e),
             }
-            tracing::info!(workspace = %ws.display(), url = %runner.url(), "embedded runner listening");
-            window::open(&handle, &runner, &ws)?;
-            menu::install(&handle)?;
-            if ui_dir.is_none() {
-                window::warn_no_ui(&handle);
-            }
-            app.manage(runner);
             Ok(())
         })
         .run(tauri::generate_context!())

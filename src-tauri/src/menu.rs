@@ -37,7 +37,7 @@ fn on_event(app: &AppHandle, event: MenuEvent) {
         "open_workspace" => pick_workspace(app),
         "reveal_workspace" => {
             if let Some(ws) = current_workspace(app) {
-                let _ = std::process::Command::new("xdg-open").arg(ws).spawn();
+                crate::window::open_externally(ws);
             }
         }
         "reload" => eval(app, "window.location.reload()"),

@@ -40,14 +40,33 @@ pub fn open(app: &AppHandle, runner: &Embedded, workspace: &Path) -> anyhow::Res
         // Links out of the app (a remote runner's page, docs) open in the system browser.
         .on_new_window(|url, _| {
             if matches!(url.scheme(), "http" | "https") {
-                if let Err(e) = std::process::Command::new("xdg-open").arg(url.as_str()).spawn() {
-                    tracing::warn!(%url, "cannot open the link in a browser: {e}");
-                }
+                open_externally(url.as_str());
             }
             NewWindowResponse::Deny
         })
         .build()?;
     Ok(())
+}
+
+/// Opens a link or folder with the desktop's default application (failures are logged).
+pub fn open_externally(target: impl AsRef<std::ffi::OsStr>) {
+    let target = target.as_ref();
+    if let Err(e) = std::process::Command::new("xdg-open").arg(target).spawn() {
+        tracing::warn!(target = %target.to_string_lossy(), "cannot open it with xdg-open: {e}");
+    }
+}
+
+/// Tells the user why the app could not start, then quits.
+pub fn fail_to_start(app: &AppHandle, error: &anyhow::Error) {
+    tracing::error!("cannot start: {error:#}");
+    let quit = app.clone();
+    app.dialog()
+        .message(format!(
+            "{error:#}\n\nStart Polder with --workspace DIR (or POLDER_WORKSPACE) to open another folder of pipelines."
+        ))
+        .title("Polder could not start")
+        .kind(MessageDialogKind::Error)
+        .show(move |_| quit.exit(1));
 }
 
 /// Tells the user the web UI's files are missing and how to get them.

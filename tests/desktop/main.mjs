@@ -246,7 +246,7 @@ try {
     if (settings.last_workspace !== ws) throw new Error(JSON.stringify(settings));
   });
 
-  // Last: the app relaunches itself on the chosen folder, outside the WebDriver session.
+  // The app relaunches itself on the chosen folder, outside the WebDriver session.
   await check("shell: Ctrl+O opens the native folder dialog and the app reopens on the chosen workspace", async () => {
     mkdirSync(join(otherWs, "second"), { recursive: true });
     writeFileSync(join(otherWs, "second", "pipeline.toml"), '[pipeline]\nname = "second"\n\n[[task]]\nid = "t"\nkind = "sql"\nsql = "SELECT 2 AS x"\n');
@@ -281,6 +281,26 @@ try {
     if (JSON.stringify(names) !== JSON.stringify(["second"])) throw new Error(JSON.stringify(names));
     const settings = JSON.parse(readFileSync(join(process.env.XDG_CONFIG_HOME, "dev.polder.app", "settings.json"), "utf8"));
     if (settings.last_workspace !== otherWs) throw new Error(JSON.stringify(settings));
+  });
+
+  await check("shell: a workspace that cannot be opened is explained in a dialog, then the app quits", async () => {
+    const notAFolder = join(ws, "not-a-folder.txt");
+    writeFileSync(notAFolder, "x");
+    const proc = spawn(appBin, ["--workspace", notAFolder], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    proc.stderr.on("data", (b) => (stderr += b));
+    const exited = new Promise((ok) => proc.once("exit", (code) => ok(code)));
+    const xdo = (...args) => execFileSync("xdotool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dialog = await until("the error dialog", async () => xdo("search", "--name", "Polder could not start").split("\n")[0], 15_000);
+    if (!stderr.includes("is a file; give a folder of pipelines")) throw new Error(`stderr: ${stderr.slice(-500)}`);
+    try {
+      xdo("windowfocus", "--sync", dialog);
+    } catch {
+      /* no window manager: the pointer's window has the focus */
+    }
+    xdo("key", "Return");
+    const code = await Promise.race([exited, sleep(10_000).then(() => "still running")]);
+    if (code !== 1) throw new Error(`exit: ${code}`);
   });
 } finally {
   if (relaunched) process.kill(relaunched);

@@ -21,6 +21,9 @@ use tokio::net::TcpListener;
 pub use error::{ApiError, RunnerError};
 pub use state::AppState;
 
+/// Runs executing at once on a runner unless told otherwise (each run is parallel inside).
+pub const DEFAULT_MAX_ACTIVE_RUNS: usize = 4;
+
 /// How to start a runner.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {

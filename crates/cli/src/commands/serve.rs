@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     allow_hosts: Vec<String>,
     /// Most runs executing at once; more wait in the queue.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = polder_runner::DEFAULT_MAX_ACTIVE_RUNS)]
     max_active_runs: usize,
     /// The built web UI to serve at `/` (default: ui/dist when it exists).
     #[arg(long, env = "POLDER_UI_DIR")]

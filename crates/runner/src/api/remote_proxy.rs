@@ -113,18 +113,18 @@ fn open(
         ureq::Agent::config_builder().http_status_as_error(false).timeout_connect(Some(Duration::from_secs(5))).build().into();
     let url = format!("{}/{target}", remote.url);
     let unreachable = |e| remote.unreachable(e);
+    // The same headers on both typestates of ureq's builder.
+    fn prepared<B>(mut req: ureq::RequestBuilder<B>, token: &str, headers: &[(String, String)]) -> ureq::RequestBuilder<B> {
+        req = req.header("Authorization", format!("Bearer {token}"));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req
+    }
     let resp = if *method == Method::POST {
-        let mut req = agent.post(&url).header("Authorization", format!("Bearer {}", remote.token));
-        for (k, v) in headers {
-            req = req.header(k, v);
-        }
-        req.send(&body[..]).map_err(unreachable)?
+        prepared(agent.post(&url), &remote.token, headers).send(&body[..]).map_err(unreachable)?
     } else {
-        let mut req = agent.get(&url).header("Authorization", format!("Bearer {}", remote.token));
-        for (k, v) in headers {
-            req = req.header(k, v);
-        }
-        req.call().map_err(unreachable)?
+        prepared(agent.get(&url), &remote.token, headers).call().map_err(unreachable)?
     };
     let status = resp.status().as_u16();
     if status == 401 {
