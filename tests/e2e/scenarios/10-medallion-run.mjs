@@ -27,11 +27,12 @@ export async function run({ page, api, check, login, shots }) {
   });
 
   await check("running the pipeline turns the nodes green, live", async () => {
-    await page.getByTestId("run-pipeline").click();
     // Seen states go pending/running → success; sinks finish in any order, so wait for all.
     const states = () => page.$$eval('[data-testid^="node-"][data-state]', (ns) => ns.map((n) => n.getAttribute("data-state")));
+    // Read before clicking Run: bronze can finish within the click's round trip.
     const before = await states();
     if (before.includes("success")) throw new Error(`states before the run: ${before}`);
+    await page.getByTestId("run-pipeline").click();
     await page
       .waitForFunction(() => {
         const s = [...document.querySelectorAll('[data-testid^="node-"][data-state]')].map((n) => n.getAttribute("data-state"));
