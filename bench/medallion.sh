@@ -9,7 +9,9 @@ RUNS=${RUNS:-3}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 WORK=${BENCH_DIR:-$HOME/.cache/polder/bench}
 DATA="$WORK/medallion-$ROWS/logs"
-mkdir -p "$WORK"
+mkdir -p "$WORK" "$DATA"
+# The logs live outside the pipeline folders: allow that folder for data paths.
+export POLDER_DATA_DIRS="$DATA"
 
 cargo build -q -p polder-cli -p polder-engine --example medallion_polars
 BIN="$CARGO_TARGET_DIR/debug"

@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod gc;
 pub mod inspect;
 pub mod params;
+pub mod paths;
 pub mod preview;
 pub mod spec;
 pub mod sqlerror;

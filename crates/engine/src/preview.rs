@@ -25,14 +25,14 @@ pub struct Preview {
 /// Runs `task` (a source or SQL task) with at most `limit` rows, reading its upstreams' newest
 /// outputs; `sql` replaces the task's SQL (an unsaved cell). Nothing is recorded or kept.
 pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usize, sql: Option<&str>) -> Result<Preview> {
-    let params = Params::resolve(pipeline, &[])?;
-    let mut planned = plan(pipeline, &params)?
+    let params = Params::samples(pipeline);
+    let mut planned = plan(pipeline, &params, &ws.paths)?
         .into_iter()
         .find(|p| p.id == task)
         .ok_or_else(|| Error::NotFound(format!("pipeline '{}' has no task '{task}'", pipeline.name)))?;
     match (&mut planned.kind, sql) {
         (TaskKind::Sql(s), Some(text)) => {
-            s.sql = params.render(text).map_err(|e| Error::Invalid(format!("task '{task}': {e}")))?;
+            s.sql = params.render_sql(text, planned.engine).map_err(|e| Error::Invalid(format!("task '{task}': {e}")))?;
         }
         (TaskKind::Source(_) | TaskKind::Sql(_), _) => {}
         _ => {

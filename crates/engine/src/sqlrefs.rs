@@ -20,11 +20,15 @@ pub struct SqlSyntaxError {
 
 /// Parses `sql` in the dialect of `engine`.
 pub fn parse(sql: &str, engine: SqlEngine) -> Result<Vec<Statement>, SqlSyntaxError> {
-    let dialect: &dyn Dialect = match engine {
+    Parser::parse_sql(dialect(engine), sql).map_err(|e| split_position(&e.to_string()))
+}
+
+/// The sqlparser dialect closest to `engine`'s own parser.
+pub fn dialect(engine: SqlEngine) -> &'static dyn Dialect {
+    match engine {
         SqlEngine::Polars => &GenericDialect {},
         SqlEngine::DuckDb => &DuckDbDialect {},
-    };
-    Parser::parse_sql(dialect, sql).map_err(|e| split_position(&e.to_string()))
+    }
 }
 
 /// The one-part table names `statements` read, excluding CTE names and table functions,

@@ -1,5 +1,6 @@
 //! A workspace: the folder whose `.polder/` holds run metadata, artifacts and logs.
 
+use crate::paths::PathPolicy;
 use std::path::{Path, PathBuf};
 
 use crate::duckdb_files::DuckDbFiles;
@@ -19,6 +20,8 @@ pub struct Workspace {
     pub duckdb: DuckDbFiles,
     /// Runs found interrupted (left `running` by a dead process) and marked failed at open.
     pub recovered: Vec<i64>,
+    /// Folders beyond each pipeline's own that data paths may use (`POLDER_DATA_DIRS`).
+    pub paths: PathPolicy,
 }
 
 impl Workspace {
@@ -41,7 +44,8 @@ impl Workspace {
         if swept > 0 {
             tracing::info!(files = swept, "removed temp files left by interrupted runs");
         }
-        Ok(Workspace { root, state, store, duckdb: DuckDbFiles::default(), recovered })
+        let paths = PathPolicy::from_env().map_err(|e| Error::Invalid(e.to_string()))?;
+        Ok(Workspace { root, state, store, duckdb: DuckDbFiles::default(), recovered, paths })
     }
 
     /// The workspace folder.

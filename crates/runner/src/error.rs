@@ -50,6 +50,9 @@ pub enum ApiError {
     /// 502: another runner this one talked to failed or could not be reached.
     #[error("{0}")]
     BadGateway(String),
+    /// 503: too many heavy requests at once; retry later.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl ApiError {
@@ -62,6 +65,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::BadGateway(_) => (StatusCode::BAD_GATEWAY, "bad_gateway"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod deploys;
 pub mod error;
+pub mod heavy;
 pub mod remotes;
 pub mod scheduler;
 pub mod state;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub views: polder_engine::inspect::ViewCache,
     /// Remote runners to deploy to and watch.
     pub remotes: crate::remotes::Remotes,
+    /// Turns for CPU-heavy requests (validate, edit, preview).
+    pub heavy: crate::heavy::HeavyWork,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             ui_dir,
             deploy_lock: tokio::sync::Mutex::new(()),
             views: polder_engine::inspect::ViewCache::new(VIEW_CACHE_BYTES),
+            heavy: crate::heavy::HeavyWork::default(),
         })
     }
 }

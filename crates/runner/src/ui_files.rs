@@ -57,15 +57,22 @@ pub struct Notes {
 }
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> ApiError {
-    ApiError::Internal(format!("cannot {what} {}: {e}", path.display()))
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    ApiError::Internal(format!("cannot {what} {name}: {e}"))
+}
+
+/// `name` inside the pipeline folder, refused when a symlink leads it out (it is then never read).
+fn confined(dir: &Path, name: &str) -> Result<std::path::PathBuf, ApiError> {
+    polder_engine::paths::pipeline_file(dir, name).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// Reads `layout.json` (an empty layout when there is none).
 pub fn read_layout(dir: &Path) -> Result<Layout, ApiError> {
-    let path = dir.join(LAYOUT_FILE);
+    let path = confined(dir, LAYOUT_FILE)?;
     match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| ApiError::BadRequest(format!("{}: not a layout file ({e}); fix or delete it", path.display()))),
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            ApiError::BadRequest(format!("{LAYOUT_FILE}: not a layout file (line {}, column {}); fix or delete it", e.line(), e.column()))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Layout::default()),
         Err(e) => Err(io_err("read", &path, e)),
     }
@@ -78,7 +85,7 @@ pub fn write_layout(dir: &Path, layout: &Layout) -> Result<(), ApiError> {
     }
     let mut text = serde_json::to_string_pretty(layout).unwrap_or_default();
     text.push('\n');
-    let path = dir.join(LAYOUT_FILE);
+    let path = confined(dir, LAYOUT_FILE)?;
     write_atomic(&path, text.as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -168,7 +175,7 @@ fn check_notes(notes: &Notes) -> Result<(), ApiError> {
 
 /// Reads `notes.md` (no notes when there is none).
 pub fn read_notes(dir: &Path) -> Result<Notes, ApiError> {
-    let path = dir.join(NOTES_FILE);
+    let path = confined(dir, NOTES_FILE)?;
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(parse_notes(&text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Notes::default()),
@@ -179,7 +186,7 @@ pub fn read_notes(dir: &Path) -> Result<Notes, ApiError> {
 /// Writes `notes.md` atomically (removes it when there are no notes).
 pub fn write_notes(dir: &Path, notes: &Notes) -> Result<(), ApiError> {
     check_notes(notes)?;
-    let path = dir.join(NOTES_FILE);
+    let path = confined(dir, NOTES_FILE)?;
     if notes.notes.is_empty() {
         return match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("remove", &path, e)),

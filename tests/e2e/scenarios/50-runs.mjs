@@ -29,7 +29,7 @@ description = "Runs scenario: a DuckDB query failing on line 3"
 engine = "duckdb"
 
 [params]
-min_amount = "0"
+min_amount = 0
 
 [[task]]
 id = "sales"

@@ -37,6 +37,14 @@ export interface Edge {
   to: string;
 }
 
+/** A declared parameter: values are checked against `type` when a run is triggered. */
+export interface ParamSpec {
+  name: string;
+  type: 'string' | 'int' | 'float' | 'date' | 'bool';
+  default: string | null;
+  description: string | null;
+}
+
 export interface PipelineDetail {
   name: string;
   description: string | null;
@@ -44,6 +52,8 @@ export interface PipelineDetail {
   engine: string | null;
   timezone: string | null;
   params: Record<string, unknown>;
+  /** Each declared parameter's type, default (null: required) and description. */
+  param_specs?: ParamSpec[];
   version: string | null;
   tasks: TaskDef[];
   edges: Edge[];

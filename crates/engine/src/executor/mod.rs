@@ -180,7 +180,7 @@ pub async fn run_pipeline(
         }
     }
     let params = Params::resolve(&pipeline, &opts.params)?;
-    let planned = plan(&pipeline, &params)?;
+    let planned = plan(&pipeline, &params, &ws.paths)?;
 
     // Fingerprints in topological order; tasks left out by --only stand in with their latest output.
     let mut slots: Vec<Slot> = Vec::with_capacity(planned.len());

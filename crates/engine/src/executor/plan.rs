@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::dag;
 use crate::error::{Result, SpecError};
-use crate::params::{Params, UnknownParam};
+use crate::params::{Params, RenderError};
+use crate::paths::PathPolicy;
 use crate::spec::{Pipeline, SqlEngine, Task, TaskKind};
 use crate::tasks::source::resolve_files;
 
@@ -39,17 +40,32 @@ pub struct PlannedTask {
     pub view: bool,
 }
 
-/// Tasks of `pipeline` in topological order, with `params` applied.
-pub fn plan(pipeline: &Pipeline, params: &Params) -> Result<Vec<PlannedTask>> {
+/// Tasks of `pipeline` in topological order, with `params` applied and every data path checked
+/// against `paths` (inside the pipeline folder or an allowed data folder).
+pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<Vec<PlannedTask>> {
     let order =
         dag::topo_order(pipeline).map_err(|cycle| SpecError::single(None, format!("dependency cycle: {}", cycle.join(" → "))))?;
     let mut out = Vec::with_capacity(order.len());
     for i in order {
         let t = &pipeline.tasks[i];
-        let kind = render_kind(t, params).map_err(|e| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id)))?;
+        let problem = |e: &dyn std::fmt::Display| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id));
+        let kind = render_kind(t, pipeline.engine, params).map_err(|e| problem(&e))?;
         let files = match &kind {
-            TaskKind::Source(s) => resolve_files(&pipeline.dir, &s.path)
-                .map_err(|e| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id)))?,
+            TaskKind::Source(s) => {
+                paths.data_path(&pipeline.dir, &s.path).map_err(|e| problem(&e))?;
+                let files = resolve_files(&pipeline.dir, &s.path).map_err(|e| problem(&e))?;
+                // A match may still be a symlink out of the allowed folders.
+                for f in &files {
+                    paths.check_found(&pipeline.dir, &s.path, f).map_err(|e| problem(&e))?;
+                }
+                files
+            }
+            TaskKind::Sink(s) => {
+                for p in s.path.iter().chain(s.database.iter()) {
+                    paths.data_path(&pipeline.dir, p).map_err(|e| problem(&e))?;
+                }
+                Vec::new()
+            }
             _ => Vec::new(),
         };
         let engine = match &kind {
@@ -72,31 +88,36 @@ pub fn plan(pipeline: &Pipeline, params: &Params) -> Result<Vec<PlannedTask>> {
     Ok(out)
 }
 
-fn render_kind(t: &Task, params: &Params) -> std::result::Result<TaskKind, UnknownParam> {
+/// The task's settings with parameters applied: typed literals in SQL, environment variables for
+/// shell commands, plain text in paths (checked against the allowed folders afterwards).
+fn render_kind(t: &Task, default_engine: SqlEngine, params: &Params) -> std::result::Result<TaskKind, RenderError> {
     let mut kind = t.kind.clone();
     match &mut kind {
-        TaskKind::Source(s) => s.path = params.render(&s.path)?,
-        TaskKind::Sql(s) => s.sql = params.render(&s.sql)?,
+        TaskKind::Source(s) => s.path = params.render_text(&s.path)?,
+        TaskKind::Sql(s) => s.sql = params.render_sql(&s.sql, s.engine.unwrap_or(default_engine))?,
         TaskKind::Validate(v) => {
             for c in &mut v.checks {
                 if let crate::spec::CheckRule::Expr(e) = &mut c.rule {
-                    *e = params.render(e)?;
+                    // Checks run on DuckDB.
+                    *e = params.render_sql(e, SqlEngine::DuckDb)?;
                 }
             }
         }
         TaskKind::Sink(s) => {
             if let Some(p) = &mut s.path {
-                *p = params.render(p)?;
+                *p = params.render_text(p)?;
             }
             if let Some(d) = &mut s.database {
-                *d = params.render(d)?;
+                *d = params.render_text(d)?;
             }
         }
         TaskKind::Shell(s) => {
-            s.command = params.render(&s.command)?;
+            s.command = params.render_shell(&s.command)?;
             for (_, v) in &mut s.env {
-                *v = params.render(v)?;
+                *v = params.render_text(v)?;
             }
+            // Values reach the command only through the environment (and so the fingerprint).
+            s.env.extend(params.env());
         }
     }
     Ok(kind)

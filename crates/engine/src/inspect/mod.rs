@@ -35,7 +35,7 @@ pub fn latest(ws: &Workspace, pipeline: &Pipeline, task: &str) -> Result<Input> 
             ))),
         };
     }
-    let planned = plan(pipeline, &Params::resolve(pipeline, &[])?)?;
+    let planned = plan(pipeline, &Params::samples(pipeline), &ws.paths)?;
     let p = planned.into_iter().find(|p| p.id == task).expect("planned tasks include every task");
     let mut upstream = BTreeMap::new();
     for u in &p.upstream {

@@ -93,12 +93,11 @@ impl SpecDocument {
                 "task '{id}': file `{file}` must be a relative path inside the pipeline folder, like `{id}.sql`"
             )));
         }
-        let path = self.dir.join(rel);
+        let path = crate::paths::pipeline_file(&self.dir, file).map_err(|e| Error::Invalid(format!("task '{id}': file {e}")))?;
         if let Ok(existing) = std::fs::read_to_string(&path) {
             if existing != sql {
                 return Err(Error::Invalid(format!(
-                    "task '{id}': {} already exists with other SQL; pick another file name or task id",
-                    path.display()
+                    "task '{id}': `{file}` already exists with other SQL; pick another file name or task id"
                 )));
             }
         }
@@ -189,7 +188,9 @@ impl SpecDocument {
                 probe.remove_task_value(id, "file")?;
                 probe.set_task_value(id, "sql", sql)?;
                 parse(&self.dir, &probe.text())?;
-                let path = self.dir.join(&file);
+                // Never write through a `file` that leads out of the pipeline folder.
+                let path = crate::paths::pipeline_file(&self.dir, &file)
+                    .map_err(|e| Error::Invalid(format!("task '{id}': SQL file {e}")))?;
                 write_atomic(&path, sql.as_bytes())?;
                 Ok(load(&self.dir)?)
             }

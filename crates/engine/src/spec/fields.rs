@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use toml_edit::{Item, TableLike, Value};
 
-use crate::error::{Location, SpecProblem};
+use crate::error::{LineIndex, Location, SpecProblem};
 use crate::spec::model::Literal;
 
 /// Collects problems found while reading one file.
@@ -14,15 +14,16 @@ pub(crate) struct Problems<'a> {
     pub file: &'a Path,
     pub text: &'a str,
     pub list: Vec<SpecProblem>,
+    lines: LineIndex,
 }
 
 impl<'a> Problems<'a> {
     pub fn new(file: &'a Path, text: &'a str) -> Self {
-        Problems { file, text, list: Vec::new() }
+        Problems { file, text, list: Vec::new(), lines: LineIndex::new(text) }
     }
 
     pub fn location(&self, span: Option<Range<usize>>) -> Option<Location> {
-        span.map(|s| Location::from_offset(self.file, self.text, s.start))
+        span.map(|s| self.lines.locate(self.file, self.text, s.start))
     }
 
     pub fn push(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {

@@ -8,7 +8,8 @@ use toml_edit::{Item, Table, TableLike};
 
 use crate::dag;
 use crate::error::{Location, SpecError, SpecProblem};
-use crate::params::Params;
+use crate::params::{ParamSpec, ParamType, Params};
+use crate::paths::PathPolicy;
 use crate::spec::fields::{scalar_to_string, suggest, Fields, Problems};
 use crate::spec::model::*;
 use crate::sqlrefs;
@@ -65,14 +66,7 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
 
     if let Some(item) = top.item("params") {
         match item.as_table_like() {
-            Some(t) => {
-                for (k, v) in t.iter() {
-                    match scalar_to_string(v) {
-                        Some(s) => pipeline.params.push((k.to_string(), s)),
-                        None => p.push(v.span(), format!("parameter `{k}` must have a string, number, boolean or date default")),
-                    }
-                }
-            }
+            Some(t) => read_params(&mut p, t, &mut pipeline),
             None => p.push(item.span(), "`params` must be a table: write it as [params]"),
         }
     }
@@ -118,6 +112,84 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
     } else {
         Err(SpecError { problems: p.list })
     }
+}
+
+/// `[params]`: `name = default` (type from the TOML value) or
+/// `name = { type = "date", default = "…", description = "…" }` (no default: required).
+fn read_params(p: &mut Problems, t: &dyn TableLike, pipeline: &mut Pipeline) {
+    let mut env_names: HashMap<String, String> = HashMap::new();
+    for (name, v) in t.iter() {
+        let span = t.get_key_value(name).and_then(|(k, _)| k.span()).or_else(|| v.span());
+        if !valid_param_name(name) {
+            p.push(span.clone(), format!("parameter name `{name}` must start with a letter or _ and hold only letters, digits and _"));
+            continue;
+        }
+        let (ty, default, description) = match v.as_table_like() {
+            Some(spec) => {
+                let mut f = Fields::new(spec, v.span(), format!("parameter `{name}`"));
+                let ty = match f.choice(p, "type", &ParamType::NAMES) {
+                    Some(s) => ParamType::parse(&s),
+                    None if f.has("type") => continue,
+                    None => None,
+                };
+                let default = f.item("default");
+                let inferred = default.and_then(|d| infer_param(name, d)).map(|(t, _)| t);
+                let description = f.str(p, "description");
+                f.finish(p);
+                let Some(ty) = ty.or(inferred).or(default.is_none().then_some(ParamType::String)) else {
+                    p.push(default.and_then(Item::span), format!("parameter `{name}`: `default` must be a string, number, boolean or date"));
+                    continue;
+                };
+                (ty, default.map(|d| (scalar_to_string(d).unwrap_or_default(), d.span())), description)
+            }
+            None => match infer_param(name, v) {
+                Some((ty, text)) => (ty, Some((text, v.span())), None),
+                None => {
+                    p.push(v.span(), format!("parameter `{name}` must have a string, number, boolean or date default, or be a table {{ type = \"…\", default = … }}"));
+                    continue;
+                }
+            },
+        };
+        if name == crate::params::RUN_DATE && ty != ParamType::Date {
+            p.push(span.clone(), format!("parameter `{name}` is the run's logical date and must be of type date, not {}", ty.as_str()));
+            continue;
+        }
+        let default = match default {
+            Some((text, at)) => match ty.check(&text) {
+                Ok(canonical) => Some(canonical),
+                Err(why) => {
+                    p.push(at, format!("default of parameter `{name}` (type {}) {why}", ty.as_str()));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let env = crate::params::env_name(name);
+        if let Some(other) = env_names.insert(env.clone(), name.to_string()) {
+            p.push(span, format!("parameters `{other}` and `{name}` would both be ${env} in shell tasks; rename one"));
+            continue;
+        }
+        pipeline.params.push(ParamSpec { name: name.to_string(), ty, default, description });
+    }
+}
+
+/// The type a default value implies, and its text. `run_date` is a date even when quoted.
+fn infer_param(name: &str, v: &Item) -> Option<(ParamType, String)> {
+    let text = scalar_to_string(v)?;
+    let ty = match v.as_value()? {
+        _ if name == crate::params::RUN_DATE => ParamType::Date,
+        toml_edit::Value::Integer(_) => ParamType::Int,
+        toml_edit::Value::Float(_) => ParamType::Float,
+        toml_edit::Value::Boolean(_) => ParamType::Bool,
+        toml_edit::Value::Datetime(d) if d.value().time.is_none() && d.value().date.is_some() => ParamType::Date,
+        _ => ParamType::String,
+    };
+    Some((ty, text))
+}
+
+fn valid_param_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn read_header(p: &mut Problems, t: &Table, pipeline: &mut Pipeline) {
@@ -343,13 +415,21 @@ fn read_sql(p: &mut Problems, f: &mut Fields, dir: &Path) -> Option<SqlTask> {
             p.push(f.span_of("sql"), format!("{} has both `file` and `sql`; keep one", f.what));
             return None;
         }
-        (Some(name), None) => match std::fs::read_to_string(dir.join(name)) {
-            Ok(s) => s,
-            Err(e) => {
-                p.push(f.span_of("file"), format!("{}: cannot read SQL file {}: {e}", f.what, dir.join(name).display()));
-                return None;
+        (Some(name), None) => {
+            // Confined first: a refused file is never read, so no error can quote its content.
+            let read = crate::paths::pipeline_file(dir, name)
+                .map_err(|e| format!("{}: SQL file {e}", f.what))
+                .and_then(|path| {
+                    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read SQL file `{name}`: {e}", f.what))
+                });
+            match read {
+                Ok(s) => s,
+                Err(message) => {
+                    p.push(f.span_of("file"), message);
+                    return None;
+                }
             }
-        },
+        }
         (None, Some(s)) => s,
         (None, None) => {
             p.push(
@@ -555,7 +635,8 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
         pipeline.tasks.iter().map(|t| (t.id.clone(), !matches!(t.kind, TaskKind::Sink(_) | TaskKind::Shell(_)))).collect();
     let ids: Vec<String> = pipeline.tasks.iter().map(|t| t.id.clone()).collect();
     // Placeholders are rendered with the defaults so that the SQL parses; `run_date` gets a sample value.
-    let params = Params::resolve(pipeline, &[]).unwrap_or_default();
+    let params = Params::samples(pipeline);
+    let paths = PathPolicy::from_env().unwrap_or_default();
     let default_engine = pipeline.engine;
     let dir = pipeline.dir.clone();
 
@@ -578,9 +659,9 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
             let sql_file_loc = |line: usize, col: usize| {
                 sql.file.as_ref().map(|f| Location { file: dir.join(f), line, col }).or_else(|| task.location.clone())
             };
-            match params.render(&sql.sql) {
+            match params.render_sql(&sql.sql, engine) {
                 Err(e) => {
-                    let (line, col) = line_col(&sql.sql, e.offset);
+                    let (line, col) = line_col(&sql.sql, e.offset());
                     sql_problem =
                         Some(SpecProblem { location: sql_file_loc(line, col), message: format!("task '{}': {e}", task.id) });
                 }
@@ -621,6 +702,27 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
                     }
                 },
             }
+        }
+        // Placeholders elsewhere (unknown names, shell placeholders inside '…'), and data paths
+        // outside the pipeline folder with the default values.
+        let data_path = |written: &str| -> Option<String> {
+            match params.render_text(written) {
+                Ok(path) => paths.data_path(&dir, &path).err().map(|e| e.to_string()),
+                Err(e) => Some(e.to_string()),
+            }
+        };
+        let rendered = match &task.kind {
+            TaskKind::Shell(sh) => params.render_shell(&sh.command).err().map(|e| e.to_string()),
+            TaskKind::Validate(v) => v.checks.iter().find_map(|c| match &c.rule {
+                CheckRule::Expr(e) => params.render_sql(e, SqlEngine::DuckDb).err().map(|e| e.to_string()),
+                _ => None,
+            }),
+            TaskKind::Source(src) => data_path(&src.path),
+            TaskKind::Sink(sink) => sink.path.iter().chain(sink.database.iter()).find_map(|t| data_path(t)),
+            TaskKind::Sql(_) => None,
+        };
+        if let Some(e) = rendered {
+            problems.push(format!("task '{}': {e}", task.id));
         }
         let data_input = match &task.kind {
             TaskKind::Validate(v) => Some(v.input.clone()),

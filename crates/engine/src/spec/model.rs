@@ -58,8 +58,8 @@ pub struct Pipeline {
     pub timezone: Option<String>,
     /// Most runs of this pipeline a runner executes at once; more wait in its queue.
     pub max_active_runs: usize,
-    /// Declared parameters and their defaults, in file order.
-    pub params: Vec<(String, String)>,
+    /// Declared parameters (type, default), in file order.
+    pub params: Vec<crate::params::ParamSpec>,
     /// The tasks, in file order.
     pub tasks: Vec<Task>,
 }

@@ -6,6 +6,7 @@ mod edit;
 mod energy;
 mod failures;
 mod gc;
+mod holes;
 mod medallion;
 mod sources;
 mod spec_errors;

@@ -50,15 +50,16 @@ async fn edit(
     f: impl FnOnce(&mut SpecDocument) -> polder_engine::Result<Option<Pipeline>> + Send + 'static,
 ) -> Result<Json<Value>, ApiError> {
     let dir = editable_dir(&state, &name)?;
-    let saved = tokio::task::spawn_blocking(move || -> Result<Pipeline, ApiError> {
-        let mut doc = SpecDocument::open(&dir)?;
-        match f(&mut doc)? {
-            Some(p) => Ok(p),
-            None => Ok(doc.save()?),
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("edit crashed: {e}")))??;
+    let saved = state
+        .heavy
+        .run("edit", move || -> Result<Pipeline, ApiError> {
+            let mut doc = SpecDocument::open(&dir)?;
+            match f(&mut doc)? {
+                Some(p) => Ok(p),
+                None => Ok(doc.save()?),
+            }
+        })
+        .await?;
     Ok(Json(super::pipelines::pipeline_json(&saved)))
 }
 
@@ -313,14 +314,15 @@ pub async fn preview(
         _ => None,
     });
     let st = state.clone();
-    let out =
-        tokio::task::spawn_blocking(move || polder_engine::preview::preview_task(&st.ws, &p, &task, limit, req.sql.as_deref()))
-            .await
-            .map_err(|e| ApiError::Internal(format!("preview crashed: {e}")))?
-            .map_err(|e| match e {
+    let out = state
+        .heavy
+        .run("preview", move || {
+            polder_engine::preview::preview_task(&st.ws, &p, &task, limit, req.sql.as_deref()).map_err(|e| match e {
                 polder_engine::Error::Task(t) => ApiError::BadRequest(t.to_string()),
                 other => other.into(),
             })
-            .map_err(|e| with_sql_location(e, sql.as_deref()))?;
+        })
+        .await
+        .map_err(|e| with_sql_location(e, sql.as_deref()))?;
     Ok(Json(serde_json::to_value(out).unwrap_or_default()))
 }

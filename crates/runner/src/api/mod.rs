@@ -60,7 +60,12 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(outputs::latest_output_export))
         .routes(routes!(runs::task_log_stream))
         .routes(routes!(events::events))
-        .routes(routes!(deploys::deploy))
+        // Bundles may be large; every other body is capped below.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(deploys::deploy))
+                .layer(axum::extract::DefaultBodyLimit::max(crate::heavy::MAX_BODY_BYTES)),
+        )
         .routes(routes!(deploys::versions))
         .routes(routes!(deploys::rollback))
         .routes(routes!(remotes::list_remotes))
@@ -84,7 +89,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
     let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
     let router = router
         .fallback(ui::serve_ui)
-        .layer(axum::extract::DefaultBodyLimit::max(deploys::MAX_UPLOAD_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::heavy::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_auth))
         .with_state(state);
     (router, api)

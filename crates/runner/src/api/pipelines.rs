@@ -19,9 +19,12 @@ pub use crate::catalog::find;
 
 /// Every pipeline folder in the workspace, with its load error if its files are invalid.
 #[utoipa::path(get, path = "/api/pipelines", tag = "pipelines", responses((status = 200, description = "Pipelines")))]
-pub async fn list_pipelines(State(state): State<Arc<AppState>>) -> Json<Value> {
+pub async fn list_pipelines(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     let root = state.ws.root().to_path_buf();
-    let items: Vec<Value> = crate::catalog::all(&state)
+    let st = state.clone();
+    // A folder scan that loads every pipeline: off the async workers.
+    let all = crate::heavy::off_workers(move || Ok(crate::catalog::all(&st))).await?;
+    let items: Vec<Value> = all
         .into_iter()
         .map(|(dir, version, loaded)| {
             let rel = dir.strip_prefix(&root).unwrap_or(&dir).display().to_string();
@@ -34,7 +37,7 @@ pub async fn list_pipelines(State(state): State<Arc<AppState>>) -> Json<Value> {
             }
         })
         .collect();
-    Json(Value::Array(items))
+    Ok(Json(Value::Array(items)))
 }
 
 /// One pipeline: settings, tasks and edges.
@@ -69,7 +72,8 @@ pub fn pipeline_json(p: &Pipeline) -> Value {
     let order: Vec<&str> = polder_engine::dag::reading_order(p).into_iter().map(|i| p.tasks[i].id.as_str()).collect();
     json!({
         "name": p.name, "description": p.description, "schedule": p.schedule, "engine": p.engine, "timezone": p.timezone,
-        "params": p.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+        "params": p.params.iter().map(|p| (p.name.clone(), p.default.clone().map_or(Value::Null, Value::String))).collect::<serde_json::Map<_, _>>(),
+        "param_specs": p.params,
         "tasks": tasks, "edges": edges, "order": order,
     })
 }
@@ -109,6 +113,9 @@ pub async fn trigger_run(
 ) -> Result<(StatusCode, Json<TriggerResponse>), ApiError> {
     let req = body.map(|b| b.0).unwrap_or_default();
     let pipeline = find(&state, &name)?;
+    // Wrong names or types are the caller's to fix now, not a failed run later (or a queued one).
+    let overrides: Vec<(String, String)> = req.params.clone().into_iter().collect();
+    polder_engine::params::Params::resolve(&pipeline, &overrides).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let opts = RunOptions {
         params: req.params.into_iter().collect(),
         only: req.only,
@@ -257,7 +264,9 @@ pub async fn validate_spec(
         Some(d) => state.ws.root().join(d),
         None => state.ws.state_dir().join("validate-scratch"),
     };
-    Ok(Json(match polder_engine::spec::parse(&dir, &req.spec) {
+    // Parsing is linear in the text but still CPU work: it takes a turn on a blocking thread.
+    let result = state.heavy.run("validate", move || Ok(polder_engine::spec::parse(&dir, &req.spec))).await?;
+    Ok(Json(match result {
         Ok(p) => {
             let edges: Vec<Value> =
                 p.tasks.iter().flat_map(|t| t.upstream.iter().map(move |u| json!({ "from": u, "to": t.id }))).collect();

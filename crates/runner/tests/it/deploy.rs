@@ -156,19 +156,6 @@ fn hostile_bundles_are_refused_and_write_nothing_outside() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind `sqll`"));
 }
 
-fn request_bytes(addr: SocketAddr, path: &str, body: &[u8]) -> Resp {
-    // The shared helper sends text bodies; bundles are binary.
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/gzip\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(body).unwrap();
-    read_response(s)
-}
-
 /// Copies examples/medallion (without generated data or outputs) to `dest` and generates `rows`
 /// rows of logs for it.
 fn medallion_copy(dest: &Path, rows: usize) {

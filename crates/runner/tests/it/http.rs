@@ -128,3 +128,17 @@ pub fn polder_bin() -> std::path::PathBuf {
     assert!(bin.exists(), "{} not built: run `cargo test --workspace`", bin.display());
     bin
 }
+
+/// POSTs a binary body (bundles); the text helper above sends text bodies.
+pub fn request_bytes(addr: SocketAddr, path: &str, body: &[u8]) -> Resp {
+    // The shared helper sends text bodies; bundles are binary.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/gzip\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    read_response(s)
+}

@@ -4,6 +4,7 @@ mod api;
 mod auth;
 mod authoring;
 mod deploy;
+mod holes;
 mod http;
 mod restart;
 mod schedule;

@@ -57,6 +57,7 @@ function TriggerDialog({
   onClose: () => void;
 }) {
   const defaults = paramDefaults(pipeline.params);
+  const specs = new Map((pipeline.param_specs ?? []).map((p) => [p.name, p]));
   const names = Object.keys(defaults).sort((a, b) => (a === RUN_DATE ? 1 : b === RUN_DATE ? -1 : a.localeCompare(b)));
   const [values, setValues] = useState<Record<string, string>>(defaults);
   const [force, setForce] = useState(false);
@@ -100,12 +101,12 @@ function TriggerDialog({
       <div className="td-section">Parameters</div>
       <div className="td-params">
         {names.map((k) => (
-          <label key={k} className="td-param">
+          <label key={k} className="td-param" title={specs.get(k)?.description ?? undefined}>
             <span className="mono">{k}</span>
             <input
               data-testid={`param-${k}`}
               value={values[k] ?? ''}
-              placeholder={k === RUN_DATE && !defaults[k] ? 'today (UTC)' : 'default'}
+              placeholder={paramPlaceholder(k, specs.get(k)?.type ?? (k === RUN_DATE ? 'date' : 'string'), defaults[k], specs.has(k) && specs.get(k)?.default == null)}
               onChange={(e) => setValues((v) => ({ ...v, [k]: e.target.value }))}
               spellCheck={false}
             />
@@ -154,4 +155,12 @@ function TriggerDialog({
       </div>
     </form>
   );
+}
+
+/** What an empty parameter field means: its type, and the default or that a value is required. */
+function paramPlaceholder(name: string, type: string, fallback: string | undefined, required: boolean): string {
+  const hint = type === 'date' ? 'YYYY-MM-DD' : type;
+  if (required) return `${hint} · required`;
+  if (name === RUN_DATE && !fallback) return `${hint} · today (UTC)`;
+  return `${hint} · default`;
 }
