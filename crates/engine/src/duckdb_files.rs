@@ -23,6 +23,18 @@ pub fn open_in_memory() -> duckdb::Result<Connection> {
     Connection::open_in_memory_with_flags(config()?)
 }
 
+/// Opens an in-memory DuckDB whose SQL may read and write files only below `dirs` (DuckDB's
+/// `allowed_directories` with external access off): a task's own SQL — `read_csv('/etc/…')`,
+/// `COPY … TO`, `ATTACH` — cannot reach files outside the pipeline's folders.
+pub fn open_confined<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> duckdb::Result<Connection> {
+    let conn = open_in_memory()?;
+    // A trailing slash: allowed directories are prefixes, and `/p` must not allow `/p2`.
+    let list: Vec<String> =
+        dirs.into_iter().map(|d| format!("'{}/'", d.to_string_lossy().trim_end_matches('/').replace('\'', "''"))).collect();
+    conn.execute_batch(&format!("SET allowed_directories = [{}]; SET enable_external_access = false;", list.join(", ")))?;
+    Ok(conn)
+}
+
 /// An open database file; lock [`DuckDbFile::conn`] to write.
 pub struct DuckDbFile {
     /// The instance's root connection; holding the lock serializes writers.

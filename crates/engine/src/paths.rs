@@ -62,7 +62,13 @@ impl PathPolicy {
     /// A data path (file, folder or glob) written relative to `dir`, as an absolute path, if it
     /// stays inside `dir` or an allowed data folder. Symlinks in its existing part are followed.
     pub fn data_path(&self, dir: &Path, written: &str) -> Result<PathBuf, PathError> {
-        let full = normalize(&dir.join(written));
+        self.data_path_from(dir, dir, written)
+    }
+
+    /// Like [`PathPolicy::data_path`] for a path relative to `base` rather than to the pipeline
+    /// folder `dir` (a path inside SQL, which the engine resolves from its working directory).
+    pub fn data_path_from(&self, base: &Path, dir: &Path, written: &str) -> Result<PathBuf, PathError> {
+        let full = normalize(&base.join(written));
         let resolved = resolve_existing_prefix(&full);
         if self.allows(dir, &resolved) {
             Ok(full)

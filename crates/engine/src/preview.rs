@@ -67,6 +67,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         cancel: &cancel,
         duckdb: &ws.duckdb,
         limit: Some(limit),
+        data_dirs: ws.paths.data_dirs(),
     };
     let result = guarded(|| tasks::run(&ctx)).map_err(Error::Task).and_then(|_| {
         let input = Input::Artifact(out.clone());

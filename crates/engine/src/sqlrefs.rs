@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{ObjectName, ObjectNamePart, Query, Statement, TableFactor, Visit, Visitor};
+use sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, ObjectName, ObjectNamePart, Query, Statement, TableFactor, Value, Visit, Visitor,
+};
 use sqlparser::dialect::{Dialect, DuckDbDialect, GenericDialect};
 use sqlparser::parser::Parser;
 
@@ -25,9 +27,11 @@ pub fn parse(sql: &str, engine: SqlEngine) -> Result<Vec<Statement>, SqlSyntaxEr
 
 /// The sqlparser dialect closest to `engine`'s own parser.
 pub fn dialect(engine: SqlEngine) -> &'static dyn Dialect {
+    static GENERIC: GenericDialect = GenericDialect {};
+    static DUCKDB: DuckDbDialect = DuckDbDialect {};
     match engine {
-        SqlEngine::Polars => &GenericDialect {},
-        SqlEngine::DuckDb => &DuckDbDialect {},
+        SqlEngine::Polars => &GENERIC,
+        SqlEngine::DuckDb => &DUCKDB,
     }
 }
 
@@ -89,6 +93,42 @@ impl Visitor for RefCollector {
     }
 }
 
+/// A table function a query calls in `FROM` (`read_parquet('x.parquet')`), with its first
+/// argument when that is a string literal (the file it reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableFunction {
+    /// The function's name, lower-cased.
+    pub name: String,
+    /// The first argument, if a string literal.
+    pub path: Option<String>,
+}
+
+/// Every table function `statements` call in `FROM`.
+pub fn table_functions(statements: &[Statement]) -> Vec<TableFunction> {
+    struct Collector(Vec<TableFunction>);
+    impl Visitor for Collector {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+            if let TableFactor::Table { name, args: Some(args), .. } = factor {
+                let path = args.args.first().and_then(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+                        Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Some(s.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+                self.0.push(TableFunction { name: name.to_string().to_lowercase(), path });
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut c = Collector(Vec::new());
+    for s in statements {
+        let _ = s.visit(&mut c);
+    }
+    c.0
+}
+
 /// Splits sqlparser's "… at Line: 3, Column: 7" suffix off a message.
 fn split_position(msg: &str) -> SqlSyntaxError {
     let msg = msg.strip_prefix("sql parser error: ").unwrap_or(msg);
@@ -123,6 +163,19 @@ mod tests {
         let sql = "WITH t AS (SELECT * FROM bronze), u AS (SELECT * FROM t) \
                    SELECT * FROM u JOIN read_parquet('x.parquet') p ON u.id = p.id";
         assert_eq!(refs(sql), ["bronze"]);
+    }
+
+    #[test]
+    fn finds_table_functions_and_their_literal_paths() {
+        let stmts = parse("SELECT * FROM read_csv('/etc/passwd') JOIN t ON true JOIN READ_PARQUET(x) ON true", SqlEngine::Polars).unwrap();
+        let found = table_functions(&stmts);
+        assert_eq!(
+            found,
+            [
+                TableFunction { name: "read_csv".into(), path: Some("/etc/passwd".into()) },
+                TableFunction { name: "read_parquet".into(), path: None }
+            ]
+        );
     }
 
     #[test]

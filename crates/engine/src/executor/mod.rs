@@ -464,6 +464,7 @@ impl TaskJob {
                 cancel: &thread_flag,
                 duckdb: &ws.duckdb,
                 limit: None,
+                data_dirs: ws.paths.data_dirs(),
             };
             let result = guarded(|| tasks::run(&ctx));
             let result = result.and_then(|outcome| {

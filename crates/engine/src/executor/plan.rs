@@ -66,6 +66,13 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
                 }
                 Vec::new()
             }
+            TaskKind::Sql(s) if s.engine.unwrap_or(pipeline.engine) == SqlEngine::Polars => {
+                // Polars reads files named in `FROM read_csv('…')` itself (DuckDB tasks are
+                // confined by DuckDB's own allowed_directories); relative paths start at the
+                // process's working directory.
+                check_polars_table_functions(&s.sql, paths, &pipeline.dir).map_err(|e| problem(&e))?;
+                Vec::new()
+            }
             _ => Vec::new(),
         };
         let engine = match &kind {
@@ -86,6 +93,18 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
         });
     }
     Ok(out)
+}
+
+/// Refuses files a Polars SQL query reads through table functions outside the allowed folders.
+fn check_polars_table_functions(sql: &str, paths: &PathPolicy, dir: &std::path::Path) -> std::result::Result<(), String> {
+    // Unparsable SQL fails in the engine with its own message.
+    let Ok(stmts) = crate::sqlrefs::parse(sql, SqlEngine::Polars) else { return Ok(()) };
+    let cwd = std::env::current_dir().unwrap_or_else(|_| dir.to_path_buf());
+    for f in crate::sqlrefs::table_functions(&stmts) {
+        let path = f.path.ok_or_else(|| format!("`{}(…)` needs a string literal as its file", f.name))?;
+        paths.data_path_from(&cwd, dir, &path).map_err(|e| format!("{}(…): {e}", f.name))?;
+    }
+    Ok(())
 }
 
 /// The task's settings with parameters applied: typed literals in SQL, environment variables for

@@ -181,9 +181,25 @@ pub struct TaskContext<'a> {
     pub duckdb: &'a DuckDbFiles,
     /// Row limit, for previews (None in runs).
     pub limit: Option<usize>,
+    /// Folders beyond the pipeline's own that data may come from (the workspace's `POLDER_DATA_DIRS`).
+    pub data_dirs: &'a [PathBuf],
 }
 
 impl TaskContext<'_> {
+    /// An in-memory DuckDB for the task's own SQL, confined to the pipeline folder, the allowed
+    /// data folders and the folders of its upstream artifacts and its output.
+    pub fn confined_duckdb(&self) -> Result<duckdb::Connection, TaskError> {
+        let artifacts = self.upstream.values().filter_map(|i| match i {
+            Input::Artifact(p) => p.parent(),
+            Input::View(_) => None,
+        });
+        let dirs = std::iter::once(self.pipeline_dir)
+            .chain(self.data_dirs.iter().map(PathBuf::as_path))
+            .chain(self.output.parent())
+            .chain(artifacts);
+        crate::duckdb_files::open_confined(dirs).map_err(|e| TaskError::data("cannot start DuckDB", e))
+    }
+
     /// The artifact of upstream `id`.
     pub fn input(&self, id: &str) -> Result<&Path, TaskError> {
         match self.upstream.get(id) {

@@ -3,7 +3,6 @@
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
-use crate::duckdb_files;
 use crate::spec::{SqlEngine, SqlTask};
 use std::collections::BTreeMap;
 
@@ -36,7 +35,7 @@ pub fn run(ctx: &TaskContext, task: &SqlTask) -> Result<TaskOutcome, TaskError> 
             sink_parquet(lf, ctx.output).map_err(|e| sql_err(e.to_string()))?;
         }
         SqlEngine::DuckDb => {
-            let conn = duckdb_files::open_in_memory().map_err(|e| TaskError::data("cannot start DuckDB", e))?;
+            let conn = ctx.confined_duckdb()?;
             let handle = conn.interrupt_handle();
             ctx.cancel.on_cancel(move || handle.interrupt());
             for name in ctx.upstream.keys() {

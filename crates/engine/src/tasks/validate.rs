@@ -1,14 +1,13 @@
 //! The `validate` task: data quality checks over one upstream output, run on DuckDB.
 //! Its output is a sample of failing rows, with a `_check` column naming the failed check.
 
-use crate::duckdb_files;
 use crate::spec::{Check, CheckRule, Literal, Severity, ValidateTask};
 use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
 
 /// Runs every check, writes the failing-row sample, then fails if an error-severity check failed.
 pub fn run(ctx: &TaskContext, v: &ValidateTask) -> Result<TaskOutcome, TaskError> {
     let input = ctx.input(&v.input)?;
-    let conn = duckdb_files::open_in_memory().map_err(|e| TaskError::data("cannot start DuckDB", e))?;
+    let conn = ctx.confined_duckdb()?;
     let handle = conn.interrupt_handle();
     ctx.cancel.on_cancel(move || handle.interrupt());
     let view = quote_ident(&v.input);

@@ -213,3 +213,42 @@ fn the_loader_survives_mutated_pipeline_files_with_located_errors() {
     }
     assert!(rejected > 200, "the mutations should break most files; {rejected} of 400 were rejected");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tasks_own_sql_cannot_read_files_outside_the_allowed_folders() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.csv");
+    std::fs::write(&secret, "word\nhidden\n").unwrap();
+    let fx = Fixture::new("[pipeline]\nname = \"p\"\n", &[("data/a.csv", "word\nshown\n")]);
+    let inside = fx.dir().join("data/a.csv");
+    let duck = |id: &str, file: &std::path::Path| {
+        format!("\n[[task]]\nid = \"{id}\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT * FROM read_csv('{}')\"\n", file.display())
+    };
+    fx.write(
+        "pipeline.toml",
+        &format!(
+            "[pipeline]\nname = \"p\"\n{}{}\n[[task]]\nid = \"check\"\nkind = \"validate\"\ninput = \"duck_in\"\nchecks = [{{ expr = \"(SELECT count(*) FROM read_csv('{}')) = 0\" }}]\n",
+            duck("duck_in", &inside),
+            duck("duck_out", &secret),
+            secret.display()
+        ),
+    );
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(s(&rows(&run, "duck_in")[0]["word"]), "shown");
+    assert_eq!(status(&run, "duck_out"), TaskStatus::Failed);
+    assert!(error(&run, "duck_out").contains("Permission Error"), "{}", error(&run, "duck_out"));
+    assert_eq!(status(&run, "check"), TaskStatus::Failed);
+    assert!(error(&run, "check").contains("Permission Error"), "{}", error(&run, "check"));
+
+    // Polars SQL reads table-function files itself: the plan refuses them before anything runs.
+    fx.write(
+        "pipeline.toml",
+        &format!("[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"pol\"\nkind = \"sql\"\nsql = \"SELECT * FROM read_csv('{}')\"\n", secret.display()),
+    );
+    let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
+    let err = polder_engine::run_pipeline(fx.ws.clone(), p, RunOptions::default(), None, polder_engine::RunCancel::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("task 'pol': read_csv(…): ") && err.contains("resolves outside the pipeline folder"), "{err}");
+}

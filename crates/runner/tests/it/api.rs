@@ -47,18 +47,6 @@ fn workspace() -> tempfile::TempDir {
     tmp
 }
 
-fn wait_for_end(addr: std::net::SocketAddr, run: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let r = get(addr, &format!("/api/runs/{run}")).json();
-        if r["run"]["status"] != "running" {
-            return r;
-        }
-        assert!(Instant::now() < deadline, "run {run} did not end");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn trigger_a_run_and_page_its_output_as_json_and_arrow() {
     let tmp = workspace();

@@ -5,10 +5,6 @@ use serde_json::{json, Value};
 
 use crate::http::*;
 
-fn send(addr: std::net::SocketAddr, method: &str, path: &str, body: Value) -> Resp {
-    request(addr, method, path, Some(TOKEN), None, Some(&body.to_string()))
-}
-
 #[test]
 fn edit_a_pipeline_keeping_comments_and_preview_its_tasks() {
     let tmp = tempfile::tempdir().unwrap();

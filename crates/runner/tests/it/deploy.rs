@@ -33,18 +33,6 @@ fn deploy(addr: SocketAddr, dir: &Path) -> String {
     text
 }
 
-fn wait_end(addr: SocketAddr, run: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let r = get(addr, &format!("/api/runs/{run}")).json();
-        if r["run"]["status"] != "running" {
-            return r;
-        }
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn version_of_output(addr: SocketAddr, run: i64) -> String {
     let page = get(addr, &format!("/api/runs/{run}/tasks/out/output")).json();
     assert_eq!(page["rows"][0]["n"], 3);
@@ -69,10 +57,10 @@ fn deploy_redeploy_during_a_run_and_roll_back() {
     let run_a = post(addr, "/api/pipelines/dep/runs", "{}").json()["run_id"].as_i64().unwrap();
     write_pipeline(&src, "v2");
     assert!(deploy(addr, &src).starts_with("deployed 'dep' as version 2"));
-    assert_eq!(wait_end(addr, run_a)["run"]["status"], "success");
+    assert_eq!(wait_for_end(addr, run_a)["run"]["status"], "success");
     assert_eq!(version_of_output(addr, run_a), "v1");
     let run_b = post(addr, "/api/pipelines/dep/runs", "{}").json()["run_id"].as_i64().unwrap();
-    wait_end(addr, run_b);
+    wait_for_end(addr, run_b);
     assert_eq!(version_of_output(addr, run_b), "v2");
 
     let versions = get(addr, "/api/pipelines/dep/versions").json();
@@ -81,7 +69,7 @@ fn deploy_redeploy_during_a_run_and_roll_back() {
     let r = post(addr, "/api/pipelines/dep/rollback", r#"{"version": 1}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     let run_c = post(addr, "/api/pipelines/dep/runs", "{}").json()["run_id"].as_i64().unwrap();
-    wait_end(addr, run_c);
+    wait_for_end(addr, run_c);
     assert_eq!(version_of_output(addr, run_c), "v1");
     assert_eq!(post(addr, "/api/pipelines/dep/rollback", r#"{"version": 9}"#).status, 400);
     // The deployed spec kept its comment: versions are the uploaded files as they were.
@@ -204,7 +192,7 @@ fn a_workspace_pipeline_deploys_to_a_remote_runner_and_runs_there_with_the_same_
 
     // Run here, deploy there, run there: the gold outputs agree row for row.
     let run = post(local, "/api/pipelines/medallion/runs", "{}").json()["run_id"].as_i64().unwrap();
-    assert_eq!(wait_end(local, run)["run"]["status"], "success");
+    assert_eq!(wait_for_end(local, run)["run"]["status"], "success");
     let here = get(local, &format!("/api/runs/{run}/tasks/gold/output?limit=10000")).json();
     assert!(here["total_rows"].as_u64().unwrap() > 100);
 
@@ -218,7 +206,7 @@ fn a_workspace_pipeline_deploys_to_a_remote_runner_and_runs_there_with_the_same_
     assert_eq!(get(remote, "/api/pipelines/medallion/versions").json()["active"], 1);
 
     let there_run = post(remote, "/api/pipelines/medallion/runs", "{}").json()["run_id"].as_i64().unwrap();
-    assert_eq!(wait_end(remote, there_run)["run"]["status"], "success");
+    assert_eq!(wait_for_end(remote, there_run)["run"]["status"], "success");
     let there = get(remote, &format!("/api/runs/{there_run}/tasks/gold/output?limit=10000")).json();
     assert_eq!(there["total_rows"], here["total_rows"]);
     assert_eq!(there["rows"], here["rows"]);

@@ -9,22 +9,6 @@ use serde_json::{json, Value};
 
 use crate::http::*;
 
-fn send(addr: std::net::SocketAddr, method: &str, path: &str, body: Value) -> Resp {
-    request(addr, method, path, Some(TOKEN), None, Some(&body.to_string()))
-}
-
-fn wait_end(addr: std::net::SocketAddr, run: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let r = get(addr, &format!("/api/runs/{run}")).json();
-        if r["run"]["status"] != "running" {
-            return r;
-        }
-        assert!(Instant::now() < deadline, "run {run} did not end");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// A tar.gz bundle of `files` (name, content), as `polder deploy` would send.
 fn bundle(files: &[(&str, &str)]) -> Vec<u8> {
     let mut tar = tar::Builder::new(Vec::new());
@@ -53,7 +37,7 @@ fn parameters_of_a_deployed_pipeline_are_values_and_are_checked_at_trigger() {
     let attack = format!("' AS v, 1 AS n UNION ALL SELECT column0, 2 FROM read_csv('/etc/passwd', header = false) -- $(touch {})", marker.display());
     let r = send(addr, "POST", "/api/pipelines/probe/runs", json!({ "params": { "x": attack, "n": "7" } }));
     assert_eq!(r.status, 202, "{}", r.text());
-    let run = wait_end(addr, r.json()["run_id"].as_i64().unwrap());
+    let run = wait_for_end(addr, r.json()["run_id"].as_i64().unwrap());
     assert_eq!(run["run"]["status"], "succeeded", "{run}");
     let page = get(addr, &format!("/api/runs/{}/tasks/q/output", run["run"]["id"])).json();
     assert_eq!(page["rows"], json!([{ "v": attack, "n": 7 }]), "{page}");

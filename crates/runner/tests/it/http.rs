@@ -142,3 +142,21 @@ pub fn request_bytes(addr: SocketAddr, path: &str, body: &[u8]) -> Resp {
     s.write_all(body).unwrap();
     read_response(s)
 }
+
+/// Sends a JSON body with the test token.
+pub fn send(addr: SocketAddr, method: &str, path: &str, body: serde_json::Value) -> Resp {
+    request(addr, method, path, Some(TOKEN), None, Some(&body.to_string()))
+}
+
+/// Polls run `run` until it is no longer running (at most two minutes); its detail.
+pub fn wait_for_end(addr: SocketAddr, run: i64) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let r = get(addr, &format!("/api/runs/{run}")).json();
+        if r["run"]["status"] != "running" {
+            return r;
+        }
+        assert!(std::time::Instant::now() < deadline, "run {run} did not end");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

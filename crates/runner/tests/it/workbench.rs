@@ -9,22 +9,6 @@ use serde_json::{json, Value};
 
 use crate::http::*;
 
-fn send(addr: std::net::SocketAddr, method: &str, path: &str, body: Value) -> Resp {
-    request(addr, method, path, Some(TOKEN), None, Some(&body.to_string()))
-}
-
-fn wait_run(addr: std::net::SocketAddr, run: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let d = get(addr, &format!("/api/runs/{run}")).json();
-        if d["run"]["status"] != "running" {
-            return d;
-        }
-        assert!(Instant::now() < deadline, "run {run} did not finish");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// A pipeline `nums`: `n` has ids 0..5000 with `id % 7` and a label; `total` sums it.
 fn write_pipeline(ws: &Path) {
     let dir = ws.join("nums");
@@ -85,7 +69,7 @@ fn sql_tasks_added_with_a_file_get_it_written_and_errors_point_into_the_sql() {
     let (addr, _) = start(tmp.path(), Some(TOKEN));
     let dir = tmp.path().join("nums");
     let run = post(addr, "/api/pipelines/nums/runs", "{}").json()["run_id"].as_i64().unwrap();
-    assert_eq!(wait_run(addr, run)["run"]["status"], "success");
+    assert_eq!(wait_for_end(addr, run)["run"]["status"], "success");
 
     let sql = "-- sevens\nSELECT id\nFROM n\nWHERE m = 0\n";
     let r = send(
@@ -139,7 +123,7 @@ fn sql_tasks_added_with_a_file_get_it_written_and_errors_point_into_the_sql() {
     // A failed run's task run carries the location of its error in the current SQL.
     std::fs::write(dir.join("sevens.sql"), "SELECT id,\n  missing_col\nFROM n\n").unwrap();
     let run = post(addr, "/api/pipelines/nums/runs", "{}").json()["run_id"].as_i64().unwrap();
-    let d = wait_run(addr, run);
+    let d = wait_for_end(addr, run);
     assert_eq!(d["run"]["status"], "failed");
     let t = d["tasks"].as_array().unwrap().iter().find(|t| t["task_id"] == "sevens").unwrap().clone();
     assert_eq!(t["status"], "failed");
@@ -157,7 +141,7 @@ fn outputs_serve_schemas_stats_sorted_pages_and_exports() {
     assert_eq!(get(addr, "/api/pipelines/nums/schemas").json(), json!({ "tasks": {} }));
     assert_eq!(get(addr, "/api/pipelines/nums/tasks/n/stats").status, 404);
     let run = post(addr, "/api/pipelines/nums/runs", "{}").json()["run_id"].as_i64().unwrap();
-    assert_eq!(wait_run(addr, run)["run"]["status"], "success");
+    assert_eq!(wait_for_end(addr, run)["run"]["status"], "success");
 
     // Runs filter by trigger.
     assert_eq!(get(addr, "/api/runs?pipeline=nums&trigger=api").json().as_array().unwrap().len(), 1);
