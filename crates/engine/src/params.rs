@@ -164,7 +164,9 @@ impl RenderError {
     /// Byte offset of the placeholder concerned.
     pub fn offset(&self) -> usize {
         match self {
-            RenderError::Unknown { offset, .. } | RenderError::Placement { offset, .. } | RenderError::Shape { offset, .. } => *offset,
+            RenderError::Unknown { offset, .. } | RenderError::Placement { offset, .. } | RenderError::Shape { offset, .. } => {
+                *offset
+            }
         }
     }
 }
@@ -189,9 +191,7 @@ impl Params {
     pub fn resolve(pipeline: &Pipeline, overrides: &[(String, String)]) -> Result<Params> {
         let mut values: BTreeMap<String, (ParamType, Option<String>)> =
             pipeline.params.iter().map(|p| (p.name.clone(), (p.ty, p.default.clone()))).collect();
-        values
-            .entry(RUN_DATE.to_string())
-            .or_insert_with(|| (ParamType::Date, Some(today())));
+        values.entry(RUN_DATE.to_string()).or_insert_with(|| (ParamType::Date, Some(today())));
         for (k, v) in overrides {
             let Some((ty, slot)) = values.get_mut(k) else {
                 let known: Vec<&str> = values.keys().map(String::as_str).collect();
@@ -297,7 +297,12 @@ impl Params {
     }
 
     /// The SQL with each spot filled: the parameter's value, or a harmless one where `neutral(name)`.
-    fn fill_sql(&self, sql: &str, spots: &[SqlSpot], neutral_for: impl Fn(&str) -> bool) -> std::result::Result<String, RenderError> {
+    fn fill_sql(
+        &self,
+        sql: &str,
+        spots: &[SqlSpot],
+        neutral_for: impl Fn(&str) -> bool,
+    ) -> std::result::Result<String, RenderError> {
         let mut out = String::with_capacity(sql.len() + 16);
         let mut last = 0;
         for s in spots {
@@ -376,13 +381,15 @@ fn neutral(ty: ParamType, v: &str) -> &'static str {
     }
 }
 
-/// The typed SQL literal of a checked value. Negative numbers are parenthesized: `x - -1` would
+/// The typed SQL literal of a checked value. Negative integers are parenthesized: `x - -1` would
 /// otherwise start a `--` comment.
 fn sql_literal(ty: ParamType, v: &str) -> String {
     match ty {
         ParamType::String => format!("'{}'", v.replace('\'', "''")),
-        ParamType::Int | ParamType::Float if v.starts_with('-') => format!("({v})"),
-        ParamType::Int | ParamType::Float => v.to_string(),
+        ParamType::Int if v.starts_with('-') => format!("({v})"),
+        ParamType::Int => v.to_string(),
+        // A bare `0.5` is a DECIMAL in DuckDB; a float parameter is a DOUBLE on both engines.
+        ParamType::Float => format!("CAST({v} AS DOUBLE)"),
         ParamType::Date => format!("DATE '{v}'"),
         ParamType::Bool => v.to_ascii_uppercase(),
     }
@@ -660,7 +667,7 @@ mod tests {
         let sql = "SELECT {{ d }}, x - {{n}}, {{ f }}, {{ s }}, {{ b }}, '{{ s }}!', \"c_{{ s }}\" -- {{ gone }}\n/* {{ s }} */";
         assert_eq!(
             p.render_sql(sql, SqlEngine::DuckDb).unwrap(),
-            "SELECT DATE '2023-05-01', x - (-5), 0.25, 'it''s', TRUE, 'it''s!', \"c_it's\" -- {{ gone }}\n/* {{ s }} */"
+            "SELECT DATE '2023-05-01', x - (-5), CAST(0.25 AS DOUBLE), 'it''s', TRUE, 'it''s!', \"c_it's\" -- {{ gone }}\n/* {{ s }} */"
         );
         // E'…' strings take backslash escapes in DuckDB.
         let p = typed(&[("s", ParamType::String, r"\' OR 1=1 --")]);

@@ -167,7 +167,8 @@ mod tests {
 
     #[test]
     fn finds_table_functions_and_their_literal_paths() {
-        let stmts = parse("SELECT * FROM read_csv('/etc/passwd') JOIN t ON true JOIN READ_PARQUET(x) ON true", SqlEngine::Polars).unwrap();
+        let stmts = parse("SELECT * FROM read_csv('/etc/passwd') JOIN t ON true JOIN READ_PARQUET(x) ON true", SqlEngine::Polars)
+            .unwrap();
         let found = table_functions(&stmts);
         assert_eq!(
             found,

@@ -71,7 +71,11 @@ pub fn read_layout(dir: &Path) -> Result<Layout, ApiError> {
     let path = confined(dir, LAYOUT_FILE)?;
     match std::fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            ApiError::BadRequest(format!("{LAYOUT_FILE}: not a layout file (line {}, column {}); fix or delete it", e.line(), e.column()))
+            ApiError::BadRequest(format!(
+                "{LAYOUT_FILE}: not a layout file (line {}, column {}); fix or delete it",
+                e.line(),
+                e.column()
+            ))
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Layout::default()),
         Err(e) => Err(io_err("read", &path, e)),

@@ -21,7 +21,7 @@ name = "{{NAME}}"
 description = "Orders per customer"
 
 [params]
-min_amount = "0"   # override with: polder run {{NAME}} --param min_amount=10
+min_amount = 0     # an int (typed by its default); override with: polder run {{NAME}} --param min_amount=10
 
 [[task]]
 id = "orders"

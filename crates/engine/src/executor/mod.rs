@@ -211,7 +211,7 @@ pub async fn run_pipeline(
         slots.push(Slot { task, fingerprint: fp, status: TaskStatus::Pending, input: None });
     }
 
-    let params_json = serde_json::to_string(&params.0).unwrap_or_else(|_| "{}".into());
+    let params_json = serde_json::to_string(&params).unwrap_or_else(|_| "{}".into());
     let rows: Vec<(String, String, String)> =
         slots.iter().map(|s| (s.task.id.clone(), s.task.kind.name().to_string(), s.fingerprint.clone())).collect();
     let trigger = if opts.trigger.is_empty() { "cli" } else { opts.trigger.as_str() };

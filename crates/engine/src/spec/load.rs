@@ -121,7 +121,10 @@ fn read_params(p: &mut Problems, t: &dyn TableLike, pipeline: &mut Pipeline) {
     for (name, v) in t.iter() {
         let span = t.get_key_value(name).and_then(|(k, _)| k.span()).or_else(|| v.span());
         if !valid_param_name(name) {
-            p.push(span.clone(), format!("parameter name `{name}` must start with a letter or _ and hold only letters, digits and _"));
+            p.push(
+                span.clone(),
+                format!("parameter name `{name}` must start with a letter or _ and hold only letters, digits and _"),
+            );
             continue;
         }
         let (ty, default, description) = match v.as_table_like() {
@@ -137,7 +140,10 @@ fn read_params(p: &mut Problems, t: &dyn TableLike, pipeline: &mut Pipeline) {
                 let description = f.str(p, "description");
                 f.finish(p);
                 let Some(ty) = ty.or(inferred).or(default.is_none().then_some(ParamType::String)) else {
-                    p.push(default.and_then(Item::span), format!("parameter `{name}`: `default` must be a string, number, boolean or date"));
+                    p.push(
+                        default.and_then(Item::span),
+                        format!("parameter `{name}`: `default` must be a string, number, boolean or date"),
+                    );
                     continue;
                 };
                 (ty, default.map(|d| (scalar_to_string(d).unwrap_or_default(), d.span())), description)
@@ -151,7 +157,10 @@ fn read_params(p: &mut Problems, t: &dyn TableLike, pipeline: &mut Pipeline) {
             },
         };
         if name == crate::params::RUN_DATE && ty != ParamType::Date {
-            p.push(span.clone(), format!("parameter `{name}` is the run's logical date and must be of type date, not {}", ty.as_str()));
+            p.push(
+                span.clone(),
+                format!("parameter `{name}` is the run's logical date and must be of type date, not {}", ty.as_str()),
+            );
             continue;
         }
         let default = match default {
@@ -417,11 +426,9 @@ fn read_sql(p: &mut Problems, f: &mut Fields, dir: &Path) -> Option<SqlTask> {
         }
         (Some(name), None) => {
             // Confined first: a refused file is never read, so no error can quote its content.
-            let read = crate::paths::pipeline_file(dir, name)
-                .map_err(|e| format!("{}: SQL file {e}", f.what))
-                .and_then(|path| {
-                    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read SQL file `{name}`: {e}", f.what))
-                });
+            let read = crate::paths::pipeline_file(dir, name).map_err(|e| format!("{}: SQL file {e}", f.what)).and_then(|path| {
+                std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read SQL file `{name}`: {e}", f.what))
+            });
             match read {
                 Ok(s) => s,
                 Err(message) => {

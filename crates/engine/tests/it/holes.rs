@@ -18,7 +18,7 @@ async fn a_sql_parameter_is_a_value_on_both_engines() {
     let fx = Fixture::new(spec, &[]);
     let run = fx.run(params(&[("x", PASSWD_ATTACK)])).await;
     for task in ["duck", "pol"] {
-        assert_eq!(status(&run, task), TaskStatus::Succeeded, "{task}: {}", error(&run, task));
+        assert_eq!(status(&run, task), TaskStatus::Success, "{task}: {}", error(&run, task));
         let out = rows(&run, task);
         // One row holding the value itself: nothing of /etc/passwd.
         assert_eq!(out.len(), 1, "{task}: {out:?}");
@@ -32,7 +32,7 @@ async fn typed_parameters_become_typed_literals_and_bad_values_are_refused_at_tr
     let spec = "[pipeline]\nname = \"p\"\n\n[params]\nday = { type = \"date\", default = \"2024-02-28\" }\nn = 3\nratio = 0.5\nlabel = { type = \"string\", description = \"required\" }\n\n[[task]]\nid = \"t\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT {{ day }} + INTERVAL 1 DAY AS next_day, {{ n }} * 2 AS n2, 10 - {{ n }} AS diff, {{ ratio }} * 4 AS r, {{ label }} AS label, typeof({{ day }}) AS t\"\n";
     let fx = Fixture::new(spec, &[]);
     let run = fx.run(params(&[("label", "L'x"), ("n", "-5")])).await;
-    assert_eq!(status(&run, "t"), TaskStatus::Succeeded, "{}", error(&run, "t"));
+    assert_eq!(status(&run, "t"), TaskStatus::Success, "{}", error(&run, "t"));
     let out = &rows(&run, "t")[0];
     assert_eq!(out["n2"], -10);
     assert_eq!(out["diff"], 15, "x - -5 must not become a `--` comment");
@@ -65,7 +65,7 @@ async fn a_shell_parameter_reaches_the_command_as_an_environment_variable_only()
     let fx = Fixture::new(spec, &[]);
     let attack = format!("$(touch {}) `touch {}` ; touch {}", marker.display(), marker.display(), marker.display());
     let run = fx.run(params(&[("x", &attack)])).await;
-    assert_eq!(status(&run, "sh"), TaskStatus::Succeeded, "{}", error(&run, "sh"));
+    assert_eq!(status(&run, "sh"), TaskStatus::Success, "{}", error(&run, "sh"));
     assert!(!marker.exists(), "the parameter ran as a command");
     let log = fx.ws.store.task_runs(run.run_id).unwrap()[0].log_path.clone().unwrap();
     let log = std::fs::read_to_string(fx.ws.resolve(&log)).unwrap();
@@ -88,9 +88,14 @@ fn parameter_declarations_are_checked_with_their_location() {
     let spec = "[pipeline]\nname = \"p\"\n\n[params]\nn = { type = \"int\", default = \"many\" }\nd = { type = \"datetime\" }\nrun_date = 5\nok = { type = \"float\", default = 1, extra = 2 }\n";
     let fx = Fixture::new(spec, &[]);
     let err = polder_engine::load(&fx.dir()).unwrap_err().to_string();
-    assert!(err.contains("pipeline.toml:5:30: default of parameter `n` (type int) must be an integer"), "{err}");
+    assert!(err.contains("pipeline.toml:5:31: default of parameter `n` (type int) must be an integer"), "{err}");
     assert!(err.contains("pipeline.toml:6:14: unknown type `datetime` in parameter `d`"), "{err}");
-    assert!(err.contains("pipeline.toml:7:1: parameter `run_date` is the run's logical date and must be of type date"), "{err}");
+    assert!(
+        err.contains(
+            "pipeline.toml:7:12: default of parameter `run_date` (type date) must be a date written YYYY-MM-DD, got \"5\""
+        ),
+        "{err}"
+    );
     assert!(err.contains("unknown field `extra` in parameter `ok`"), "{err}");
 }
 
@@ -205,7 +210,8 @@ fn the_loader_survives_mutated_pipeline_files_with_located_errors() {
         if let Err(e) = loaded {
             rejected += 1;
             for problem in &e.problems {
-                let loc = problem.location.as_ref().unwrap_or_else(|| panic!("case {case}: no location for {problem:?}\n{mutated}"));
+                let loc =
+                    problem.location.as_ref().unwrap_or_else(|| panic!("case {case}: no location for {problem:?}\n{mutated}"));
                 assert!(loc.line >= 1 && loc.col >= 1, "case {case}: {problem:?}");
                 assert!(loc.file.starts_with(tmp.path()), "case {case}: {problem:?}");
             }
@@ -222,7 +228,10 @@ async fn a_tasks_own_sql_cannot_read_files_outside_the_allowed_folders() {
     let fx = Fixture::new("[pipeline]\nname = \"p\"\n", &[("data/a.csv", "word\nshown\n")]);
     let inside = fx.dir().join("data/a.csv");
     let duck = |id: &str, file: &std::path::Path| {
-        format!("\n[[task]]\nid = \"{id}\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT * FROM read_csv('{}')\"\n", file.display())
+        format!(
+            "\n[[task]]\nid = \"{id}\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT * FROM read_csv('{}')\"\n",
+            file.display()
+        )
     };
     fx.write(
         "pipeline.toml",
@@ -243,7 +252,10 @@ async fn a_tasks_own_sql_cannot_read_files_outside_the_allowed_folders() {
     // Polars SQL reads table-function files itself: the plan refuses them before anything runs.
     fx.write(
         "pipeline.toml",
-        &format!("[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"pol\"\nkind = \"sql\"\nsql = \"SELECT * FROM read_csv('{}')\"\n", secret.display()),
+        &format!(
+            "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"pol\"\nkind = \"sql\"\nsql = \"SELECT * FROM read_csv('{}')\"\n",
+            secret.display()
+        ),
     );
     let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
     let err = polder_engine::run_pipeline(fx.ws.clone(), p, RunOptions::default(), None, polder_engine::RunCancel::new())

@@ -75,7 +75,7 @@ fn sql_syntax_error_points_into_the_sql_file() {
 fn missing_sql_file_duplicate_ids_and_bad_values() {
     let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\"\nkind = \"sql\"\nfile = \"nope.sql\"\n\n[[task]]\nid = \"b\"\nkind = \"shell\"\ncommand = \"true\"\ntimeout_secs = \"soon\"\n\n[[task]]\nid = \"b\"\nkind = \"shell\"\ncommand = \"true\"\n";
     let msg = load_err(spec, &[]);
-    assert!(msg.contains("DIR/pipeline.toml:7:8: task 'a': cannot read SQL file DIR/nope.sql"), "{msg}");
+    assert!(msg.contains("DIR/pipeline.toml:7:8: task 'a': cannot read SQL file `nope.sql`: No such file"), "{msg}");
     assert!(msg.contains("DIR/pipeline.toml:13:16: `timeout_secs` in task 'b' must be a number of seconds"), "{msg}");
 }
 

@@ -64,7 +64,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(deploys::deploy))
-                .layer(axum::extract::DefaultBodyLimit::max(crate::heavy::MAX_BODY_BYTES)),
+                .layer(axum::extract::DefaultBodyLimit::max(deploys::MAX_UPLOAD_BYTES)),
         )
         .routes(routes!(deploys::versions))
         .routes(routes!(deploys::rollback))

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -15,6 +15,7 @@ schedule = "0 3 * * *"
 
 [params]
 min = 0
+sleep = "0"
 
 [[task]]
 id = "orders"
@@ -38,7 +39,7 @@ fn workspace() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("shop");
     std::fs::create_dir_all(dir.join("data")).unwrap();
-    std::fs::write(dir.join("pipeline.toml"), SPEC.replace("min = 0", "min = 0\nsleep = \"0\"")).unwrap();
+    std::fs::write(dir.join("pipeline.toml"), SPEC).unwrap();
     let mut csv = String::from("order_id,customer,amount\n");
     for i in 0..1000 {
         csv.push_str(&format!("{i},c{:03},{}\n", i % 250, i % 7));

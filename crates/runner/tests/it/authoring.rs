@@ -1,7 +1,7 @@
 //! Authoring over HTTP: edits go through the engine's editor, keep hand-written comments and
 //! order, refuse invalid edits without touching files; previews run one task with a limit.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::http::*;
 

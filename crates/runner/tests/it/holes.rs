@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::http::*;
 
@@ -34,11 +34,14 @@ fn parameters_of_a_deployed_pipeline_are_values_and_are_checked_at_trigger() {
     let r = request_bytes(addr, "/api/deploy", &bundle(&[("pipeline.toml", spec)]));
     assert_eq!(r.status, 201, "{}", r.text());
 
-    let attack = format!("' AS v, 1 AS n UNION ALL SELECT column0, 2 FROM read_csv('/etc/passwd', header = false) -- $(touch {})", marker.display());
+    let attack = format!(
+        "' AS v, 1 AS n UNION ALL SELECT column0, 2 FROM read_csv('/etc/passwd', header = false) -- $(touch {})",
+        marker.display()
+    );
     let r = send(addr, "POST", "/api/pipelines/probe/runs", json!({ "params": { "x": attack, "n": "7" } }));
     assert_eq!(r.status, 202, "{}", r.text());
     let run = wait_for_end(addr, r.json()["run_id"].as_i64().unwrap());
-    assert_eq!(run["run"]["status"], "succeeded", "{run}");
+    assert_eq!(run["run"]["status"], "success", "{run}");
     let page = get(addr, &format!("/api/runs/{}/tasks/q/output", run["run"]["id"])).json();
     assert_eq!(page["rows"], json!([{ "v": attack, "n": 7 }]), "{page}");
     assert!(!marker.exists(), "a parameter ran as a shell command");
@@ -56,7 +59,10 @@ fn parameters_of_a_deployed_pipeline_are_values_and_are_checked_at_trigger() {
     assert_eq!(get(addr, "/api/runs?pipeline=probe").json().as_array().unwrap().len(), 1);
     // The run dialog gets each parameter's type.
     let specs = get(addr, "/api/pipelines/probe").json()["param_specs"].clone();
-    assert_eq!(specs, json!([{ "name": "x", "type": "string", "default": "hello", "description": null }, { "name": "n", "type": "int", "default": "1", "description": null }]));
+    assert_eq!(
+        specs,
+        json!([{ "name": "x", "type": "string", "default": "hello", "description": null }, { "name": "n", "type": "int", "default": "1", "description": null }])
+    );
 }
 
 #[test]
@@ -65,7 +71,11 @@ fn no_route_reads_or_writes_outside_the_pipeline_folder() {
     let ws = tmp.path().join("ws");
     std::fs::create_dir_all(ws.join("shop")).unwrap();
     let (addr, _) = start(&ws, Some(TOKEN));
-    std::fs::write(ws.join("shop/pipeline.toml"), "[pipeline]\nname = \"shop\"\n\n[[task]]\nid = \"t\"\nkind = \"sql\"\nfile = \"t.sql\"\n").unwrap();
+    std::fs::write(
+        ws.join("shop/pipeline.toml"),
+        "[pipeline]\nname = \"shop\"\n\n[[task]]\nid = \"t\"\nkind = \"sql\"\nfile = \"t.sql\"\n",
+    )
+    .unwrap();
     std::fs::write(ws.join("shop/t.sql"), "SELECT 1 AS a\n").unwrap();
     let victim = tmp.path().join("victim.sql");
     std::fs::write(&victim, "SELECT 'untouched' AS v\n").unwrap();
@@ -129,7 +139,8 @@ fn request_bodies_are_bounded_and_big_pipelines_validate() {
     assert!(r.text().contains("not a valid tar.gz bundle"), "{}", r.text());
 
     // A 10,000-task pipeline (about 1 MB) validates, with every task and edge.
-    let mut spec = String::from("[pipeline]\nname = \"wide\"\n\n[[task]]\nid = \"t0\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n");
+    let mut spec =
+        String::from("[pipeline]\nname = \"wide\"\n\n[[task]]\nid = \"t0\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n");
     for i in 1..10_000 {
         spec.push_str(&format!("\n[[task]]\nid = \"t{i}\"\nkind = \"sql\"\nsql = \"SELECT a FROM t{}\"\n", i - 1));
     }
