@@ -260,8 +260,9 @@ pub async fn validate_spec(
     Json(req): Json<ValidateRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let dir = match &req.dir {
-        Some(d) if d.split('/').any(|c| c == "..") => return Err(ApiError::BadRequest("`dir` may not contain `..`".into())),
-        Some(d) => state.ws.root().join(d),
+        // Relative `.sql` files are read from `dir`: it must be a folder inside the workspace.
+        Some(d) => polder_engine::paths::pipeline_file(state.ws.root(), d)
+            .map_err(|_| ApiError::BadRequest(format!("`dir` ({d}) must be a relative folder inside the workspace")))?,
         None => state.ws.state_dir().join("validate-scratch"),
     };
     // Parsing is linear in the text but still CPU work: it takes a turn on a blocking thread.

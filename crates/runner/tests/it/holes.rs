@@ -122,6 +122,13 @@ fn no_route_reads_or_writes_outside_the_pipeline_folder() {
     );
     assert_eq!(r.json()["valid"], false, "{}", r.text());
     assert!(r.text().contains("resolves outside the pipeline folder"), "{}", r.text());
+    // Validation reads `.sql` files from `dir`, which must lie inside the workspace.
+    let spec = "[pipeline]\nname = \"v\"\n\n[[task]]\nid = \"t\"\nkind = \"sql\"\nfile = \"passwd\"\n";
+    for dir in ["/etc", "../..", "shop/../../.."] {
+        let r = send(addr, "POST", "/api/pipelines/validate", json!({ "spec": spec, "dir": dir }));
+        assert_eq!(r.status, 400, "{dir}: {}", r.text());
+        assert!(!r.text().contains("root:"), "{dir}: {}", r.text());
+    }
 }
 
 #[test]
