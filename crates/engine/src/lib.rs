@@ -11,6 +11,7 @@ pub mod error;
 pub mod executor;
 pub mod fsutil;
 pub mod gc;
+pub mod owners;
 pub mod inspect;
 pub mod params;
 pub mod preview;

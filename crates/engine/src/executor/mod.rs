@@ -463,6 +463,7 @@ impl TaskJob {
                 log: &log,
                 cancel: &thread_flag,
                 duckdb: &ws.duckdb,
+                owners: ws.owners_dir(),
                 limit: None,
             };
             let result = guarded(|| tasks::run(&ctx));
