@@ -75,7 +75,7 @@ pub fn sync_dir(dir: &Path) {
 /// Whether a temp file name belongs to a writer that no longer runs, judged with the owner
 /// locks in `owners` (the workspace's `.polder/owners`).
 pub fn is_stale_temp(owners: &Path, name: &str) -> bool {
-    name.contains(TMP_MARK) && !crate::owners::temp_owner_alive(owners, name)
+    crate::owners::temp_owner_alive(owners, name) == Some(false)
 }
 
 fn remove_entry(path: &Path, is_dir: bool) -> bool {

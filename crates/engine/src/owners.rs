@@ -22,8 +22,8 @@ const LOCK_EXT: &str = "lock";
 const NEW_EXT: &str = "new";
 /// The lock file of an owner found dead, kept a while so temps it left are still known dead.
 const DEAD_EXT: &str = "dead";
-/// How long a dead owner is remembered.
-const DEAD_KEPT: Duration = Duration::from_secs(7 * 86_400);
+/// How long a dead owner is remembered: past the sweeps that follow its discovery.
+const DEAD_KEPT: Duration = Duration::from_secs(86_400);
 
 /// This process's owner token, `<pid>-<nonce>`: the nonce (start time in nanoseconds, base 36)
 /// tells this process from an earlier one that had the same pid.
@@ -114,11 +114,11 @@ pub fn run_owner_alive(dir: &Path, token: Option<&str>, pid: Option<u32>) -> boo
 }
 
 /// Whether the writer of a temp file named like `.name.tmp-<pid>-<nonce>-<n>` (or the older
-/// `.name.tmp-<pid>-<n>`) still runs, judged with the owner locks in `dir`. Names without a
-/// readable pid count as dead.
-pub fn temp_owner_alive(dir: &Path, name: &str) -> bool {
-    let Some((pid, nonce)) = parse_temp_owner(name) else { return false };
-    match nonce {
+/// `.name.tmp-<pid>-<n>`) still runs, judged with the owner locks in `dir`; None when the name
+/// does not name a writer (not ours to judge).
+pub fn temp_owner_alive(dir: &Path, name: &str) -> Option<bool> {
+    let (pid, nonce) = parse_temp_owner(name)?;
+    Some(match nonce {
         Some(nonce) => match probe(dir, &format!("{pid}-{nonce}")) {
             Lock::Held => true,
             Lock::Free => false,
@@ -126,7 +126,7 @@ pub fn temp_owner_alive(dir: &Path, name: &str) -> bool {
             Lock::Missing => process_alive(pid),
         },
         None => process_alive(pid),
-    }
+    })
 }
 
 /// (pid, nonce) from a temp file name; the nonce is absent in names written before owners.
@@ -137,13 +137,13 @@ fn parse_temp_owner(name: &str) -> Option<(u32, Option<&str>)> {
     let parts: Vec<&str> = rest.split('-').collect();
     let pid = parts.first()?.parse::<u32>().ok()?;
     match parts.len() {
-        2 => Some((pid, None)),
+        1 | 2 => Some((pid, None)),
         3 if !parts[1].is_empty() && parts[1].bytes().all(|b| b.is_ascii_alphanumeric()) => Some((pid, Some(parts[1]))),
         _ => None,
     }
 }
 
-/// Marks the lock files of owners that exited as dead (`.dead`, remembered for a week, then
+/// Marks the lock files of owners that exited as dead (`.dead`, remembered for a day, then
 /// removed) and removes abandoned half-created ones; returns how many owners were found dead.
 pub fn sweep_dead(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
@@ -156,7 +156,7 @@ pub fn sweep_dead(dir: &Path) -> usize {
             Some(LOCK_EXT) if probe(dir, stem) == Lock::Free => {
                 let dead = path.with_extension(DEAD_EXT);
                 if std::fs::rename(&path, &dead).is_ok() {
-                    // The week counts from now, not from when the owner started.
+                    // The day counts from now, not from when the owner started.
                     let _ = File::options().write(true).open(&dead).and_then(|f| f.set_modified(SystemTime::now()));
                     found += 1;
                 }
@@ -204,6 +204,10 @@ pub fn process_alive(pid: u32) -> bool {
 mod tests {
     use super::*;
 
+    fn is_alive(dir: &Path, name: &str) -> bool {
+        temp_owner_alive(dir, name).expect("a temp name")
+    }
+
     #[test]
     fn a_lock_held_elsewhere_means_alive_and_a_free_one_dead() {
         let tmp = tempfile::tempdir().unwrap();
@@ -216,26 +220,26 @@ mod tests {
         let other = File::create(dir.join("1-abc.lock")).unwrap();
         other.lock().unwrap();
         assert!(run_owner_alive(dir, Some("1-abc"), Some(1)));
-        assert!(temp_owner_alive(dir, ".x.tmp-1-abc-3.parquet"));
+        assert!(is_alive(dir, ".x.tmp-1-abc-3.parquet"));
         assert_eq!(sweep_dead(dir), 0);
         other.unlock().unwrap();
         // Pid 1 runs, but the owner's lock is free: dead whatever the pid.
         assert!(!run_owner_alive(dir, Some("1-abc"), Some(1)));
-        assert!(!temp_owner_alive(dir, ".x.tmp-1-abc-3.parquet"));
+        assert!(!is_alive(dir, ".x.tmp-1-abc-3.parquet"));
         assert_eq!(sweep_dead(dir), 1);
         assert!(run_owner_alive(dir, Some(token()), None), "our own lock survives the sweep");
         // Remembered dead after the sweep.
         assert!(!run_owner_alive(dir, Some("1-abc"), Some(1)));
-        assert!(!temp_owner_alive(dir, ".x.tmp-1-abc-3.parquet"));
+        assert!(!is_alive(dir, ".x.tmp-1-abc-3.parquet"));
         assert_eq!(sweep_dead(dir), 0);
         // Unknown here: a run's owner is dead; a temp's writer falls back to its pid.
         std::fs::remove_file(dir.join("1-abc.dead")).unwrap();
         assert!(!run_owner_alive(dir, Some("1-abc"), Some(1)));
-        assert!(temp_owner_alive(dir, ".x.tmp-1-abc-3.parquet"), "pid 1 runs");
-        assert!(!temp_owner_alive(dir, ".x.tmp-999999999-abc-3"));
-        assert!(temp_owner_alive(dir, ".x.tmp-1-0"), "an old-style name of a live pid");
-        assert!(!temp_owner_alive(dir, ".x.tmp-999999999-0"));
-        assert!(!temp_owner_alive(dir, ".x.tmp-nope"));
+        assert!(is_alive(dir, ".x.tmp-1-abc-3.parquet"), "pid 1 runs");
+        assert!(!is_alive(dir, ".x.tmp-999999999-abc-3"));
+        assert!(is_alive(dir, ".x.tmp-1-0"), "an old-style name of a live pid");
+        assert!(!is_alive(dir, ".x.tmp-999999999-0"));
+        assert_eq!(temp_owner_alive(dir, ".x.tmp-nope"), None, "not a writer's name");
     }
 
     #[test]
