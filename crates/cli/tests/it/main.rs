@@ -202,7 +202,7 @@ fn run_sweeps_dead_writers_temp_outputs_beside_sinks_and_keeps_live_ones() {
         let dir = ws.join(name);
         std::fs::create_dir_all(dir.join("out")).unwrap();
         let spec = format!(
-            "[pipeline]\nname = \"{name}\"\n\n[[task]]\nid = \"src\"\nkind = \"sql\"\nsql = \"SELECT 1 AS k\"\n\n\
+            "[pipeline]\nname = \"{name}\"\n\n[[task]]\nid = \"src\"\nkind = \"sql\"\nsql = \"SELECT 1 AS k, 2 AS v\"\n\n\
              [[task]]\nid = \"{task}\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"parquet\"\npath = \"{path}\"\n{extra}"
         );
         std::fs::write(dir.join("pipeline.toml"), spec).unwrap();

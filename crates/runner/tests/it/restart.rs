@@ -205,7 +205,7 @@ fn leftovers_of_dead_writers_beside_sinks_are_swept_at_start_and_while_serving()
     let ws = tmp.path();
     let dir = ws.join("s");
     std::fs::create_dir_all(dir.join("out")).unwrap();
-    let spec = "[pipeline]\nname = \"s\"\n\n[[task]]\nid = \"src\"\nkind = \"sql\"\nsql = \"SELECT 1 AS k\"\n\n\
+    let spec = "[pipeline]\nname = \"s\"\n\n[[task]]\nid = \"src\"\nkind = \"sql\"\nsql = \"SELECT 1 AS k, 2 AS v\"\n\n\
                 [[task]]\nid = \"gold\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"parquet\"\npath = \"out/gold\"\npartition_by = [\"k\"]\n";
     std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
     let partial = |name: &str| {
