@@ -132,3 +132,23 @@ fn expand_template_dirs(dir: &Path, rel: &str) -> Vec<PathBuf> {
     }
     dirs.into_iter().map(|d| d.join(last)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templated_folders_of_sink_paths_stand_for_every_subfolder() {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in ["out/2024-01-01", "out/2024-01-02", "out/.hidden"] {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        let mut got = expand_template_dirs(tmp.path(), "out/{{ run_date }}/x.parquet");
+        got.sort();
+        let want: Vec<PathBuf> =
+            ["out/2024-01-01/x.parquet", "out/2024-01-02/x.parquet"].iter().map(|p| tmp.path().join(p)).collect();
+        assert_eq!(got, want);
+        assert_eq!(expand_template_dirs(tmp.path(), "out/gold"), vec![tmp.path().join("out/gold")]);
+        assert_eq!(expand_template_dirs(tmp.path(), "/abs/x.csv"), vec![PathBuf::from("/abs/x.csv")]);
+    }
+}
