@@ -63,6 +63,16 @@ fn proc_state(pid: u32) -> Option<String> {
     stat.rsplit_once(')').and_then(|(_, s)| s.split_whitespace().next()).map(str::to_string)
 }
 
+/// Kills and reaps its child when dropped, so a failing test leaves no server running.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A pid that no process has: a child that exited and was reaped.
 fn dead_pid() -> u32 {
     let mut c = Command::new("true").spawn().unwrap();
@@ -120,11 +130,13 @@ fn killed_runner_leaves_runs_failed_by_default() {
 fn a_runner_started_beside_its_killed_unreaped_predecessor_resumes_the_run() {
     let tmp = tempfile::tempdir().unwrap();
     pipeline(tmp.path(), "resume");
-    let (mut old, addr) = serve(tmp.path());
+    let (old, addr) = serve(tmp.path());
+    let mut old = Reaped(old);
     let run = post(addr, "/api/pipelines/p/runs", "{}").json()["run_id"].as_i64().unwrap();
     wait_until("the slow task", || tmp.path().join("resumed").exists());
-    old.kill().unwrap(); // SIGKILL, and no wait(): the process stays a zombie
-    let (mut new, addr) = serve(tmp.path());
+    old.0.kill().unwrap(); // SIGKILL, and no wait(): the process stays a zombie
+    let (new, addr) = serve(tmp.path());
+    let _new = Reaped(new);
     let mut resumed = serde_json::Value::Null;
     wait_until("the resumed run", || {
         let runs = get(addr, "/api/runs?pipeline=p").json();
@@ -136,11 +148,8 @@ fn a_runner_started_beside_its_killed_unreaped_predecessor_resumes_the_run() {
     assert_eq!(old_run["run"]["status"], "failed");
     assert!(old_run["run"]["error"].as_str().unwrap().starts_with("interrupted"));
     if cfg!(target_os = "linux") {
-        assert_eq!(proc_state(old.id()).as_deref(), Some("Z"), "the old runner was still an unreaped zombie");
+        assert_eq!(proc_state(old.0.id()).as_deref(), Some("Z"), "the old runner was still an unreaped zombie");
     }
-    new.kill().unwrap();
-    new.wait().unwrap();
-    old.wait().unwrap();
 }
 
 /// A `polder run` killed while a runner serves the same workspace: the runner recovers its run
@@ -149,19 +158,22 @@ fn a_runner_started_beside_its_killed_unreaped_predecessor_resumes_the_run() {
 fn a_run_orphaned_while_the_runner_serves_is_recovered_without_a_restart() {
     let tmp = tempfile::tempdir().unwrap();
     pipeline(tmp.path(), "fail");
-    let (mut server, addr) = serve(tmp.path());
-    let mut cli = Command::new(polder_bin())
-        .arg("--workspace")
-        .arg(tmp.path())
-        .arg("run")
-        .arg(tmp.path().join("p"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (server, addr) = serve(tmp.path());
+    let _server = Reaped(server);
+    let mut cli = Reaped(
+        Command::new(polder_bin())
+            .arg("--workspace")
+            .arg(tmp.path())
+            .arg("run")
+            .arg(tmp.path().join("p"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     wait_until("the slow task", || tmp.path().join("resumed").exists());
-    cli.kill().unwrap();
-    cli.wait().unwrap();
+    cli.0.kill().unwrap();
+    cli.0.wait().unwrap();
     let mut run = serde_json::Value::Null;
     wait_until("the orphaned run to be failed", || {
         run = get(addr, "/api/runs?pipeline=p").json()[0].clone();
@@ -171,8 +183,6 @@ fn a_run_orphaned_while_the_runner_serves_is_recovered_without_a_restart() {
     assert_eq!(run["trigger"], "cli");
     let detail = get(addr, &format!("/api/runs/{}", run["id"])).json();
     assert_eq!(detail["tasks"][1]["status"], "failed");
-    server.kill().unwrap();
-    server.wait().unwrap();
 }
 
 /// A killed run's duration ends at its last heartbeat, not when a later start finds it.
@@ -183,7 +193,8 @@ fn a_killed_run_ends_at_its_last_heartbeat_not_when_found() {
     let run = kill_mid_run(tmp.path());
     let killed_by = now_ms();
     std::thread::sleep(Duration::from_secs(3));
-    let (mut child, addr) = serve(tmp.path());
+    let (child, addr) = serve(tmp.path());
+    let _child = Reaped(child);
     let detail = get(addr, &format!("/api/runs/{run}")).json();
     assert_eq!(detail["run"]["status"], "failed");
     let started = detail["run"]["started_at_ms"].as_i64().unwrap();
@@ -193,8 +204,6 @@ fn a_killed_run_ends_at_its_last_heartbeat_not_when_found() {
     assert_eq!(slow["status"], "failed");
     let slow_ended = slow["ended_at_ms"].as_i64().unwrap();
     assert!(slow["started_at_ms"].as_i64().unwrap() <= slow_ended && slow_ended <= killed_by, "{slow}");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// Temp outputs beside a sink target whose writer is dead are removed at start and while the
@@ -222,14 +231,12 @@ fn leftovers_of_dead_writers_beside_sinks_are_swept_at_start_and_while_serving()
     let lock = std::fs::File::create(owners.join(format!("{live_owner}.lock"))).unwrap();
     lock.lock().unwrap();
     let live = partial(&format!(".gold.tmp-{live_owner}-7"));
-    let (mut child, _) = serve(ws);
+    let _child = Reaped(serve(ws).0);
     wait_until("the dead writer's folder to go", || !dead.exists());
     // While serving: a writer whose pid lives on (pid 1) but whose owner lock nobody holds.
     std::fs::write(owners.join("1-gone.lock"), "").unwrap();
     let reused = partial(".gold.tmp-1-gone-8");
     wait_until("the reused pid's folder to go", || !reused.exists());
     assert!(live.join("k=1/data_0.parquet").exists(), "a live writer's temp was removed");
-    child.kill().unwrap();
-    child.wait().unwrap();
     drop(lock);
 }
