@@ -12,10 +12,10 @@ use crate::state::AppState;
 pub const SWEEP: Duration = Duration::from_secs(3);
 
 /// At start: resumes the runs the workspace recovered when it opened, and sweeps temp outputs
-/// beside every sink target.
+/// beside every sink target and half-unpacked deploys.
 pub async fn at_start(state: &Arc<AppState>) {
     crate::api::pipelines::resume_interrupted(state, &state.ws.recovered).await;
-    sweep_sinks(state);
+    sweep_leftovers(state);
 }
 
 /// Runs forever: recover, resume, sweep, every [`SWEEP`].
@@ -27,11 +27,13 @@ pub async fn run(state: Arc<AppState>) {
             Vec::new()
         });
         crate::api::pipelines::resume_interrupted(&state, &recovered).await;
-        sweep_sinks(&state);
+        sweep_leftovers(&state);
     }
 }
 
-fn sweep_sinks(state: &AppState) {
+fn sweep_leftovers(state: &AppState) {
     let pipelines: Vec<_> = crate::catalog::all(state).into_iter().filter_map(|(_, _, p)| p.ok()).collect();
     state.ws.sweep_sink_temps(&pipelines);
+    let incoming = crate::deploys::root(state.ws.state_dir()).join("incoming");
+    polder_engine::fsutil::sweep_temps_beside(&incoming, state.ws.owners_dir());
 }

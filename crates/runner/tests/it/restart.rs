@@ -206,8 +206,8 @@ fn a_killed_run_ends_at_its_last_heartbeat_not_when_found() {
     assert!(slow["started_at_ms"].as_i64().unwrap() <= slow_ended && slow_ended <= killed_by, "{slow}");
 }
 
-/// Temp outputs beside a sink target whose writer is dead are removed at start and while the
-/// runner serves; one whose writer lives is kept.
+/// Temp outputs beside a sink target (and half-unpacked deploys) whose writer is dead are removed
+/// at start and while the runner serves; one whose writer lives is kept.
 #[test]
 fn leftovers_of_dead_writers_beside_sinks_are_swept_at_start_and_while_serving() {
     let tmp = tempfile::tempdir().unwrap();
@@ -231,8 +231,12 @@ fn leftovers_of_dead_writers_beside_sinks_are_swept_at_start_and_while_serving()
     let lock = std::fs::File::create(owners.join(format!("{live_owner}.lock"))).unwrap();
     lock.lock().unwrap();
     let live = partial(&format!(".gold.tmp-{live_owner}-7"));
+    // A deploy cut off while unpacking.
+    let unpacking = ws.join(format!(".polder/deploys/.incoming.tmp-{}-1-5", dead_pid()));
+    std::fs::create_dir_all(&unpacking).unwrap();
     let _child = Reaped(serve(ws).0);
     wait_until("the dead writer's folder to go", || !dead.exists());
+    wait_until("the half-unpacked deploy to go", || !unpacking.exists());
     // While serving: a writer whose pid lives on (pid 1) but whose owner lock nobody holds.
     std::fs::write(owners.join("1-gone.lock"), "").unwrap();
     let reused = partial(".gold.tmp-1-gone-8");
