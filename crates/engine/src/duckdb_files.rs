@@ -84,3 +84,34 @@ fn canonical(path: &Path) -> PathBuf {
         _ => path.to_path_buf(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_confined_instance_reaches_only_its_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let inside = tmp.path().join("p");
+        let sibling = tmp.path().join("p2");
+        for d in [&inside, &sibling] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("a.csv"), "x\n1\n").unwrap();
+        }
+        let conn = open_confined([inside.as_path()]).unwrap();
+        let read = |p: &Path| conn.query_row(&format!("SELECT count(*) FROM read_csv('{}')", p.display()), [], |r| r.get::<_, i64>(0));
+        assert_eq!(read(&inside.join("a.csv")).unwrap(), 1);
+        for refused in [
+            format!("SELECT count(*) FROM read_csv('{}')", sibling.join("a.csv").display()),
+            "SELECT count(*) FROM read_text('/etc/hostname')".to_string(),
+            format!("COPY (SELECT 1) TO '{}'", sibling.join("out.csv").display()),
+            format!("ATTACH '{}' AS other", sibling.join("db.duckdb").display()),
+            "SET enable_external_access = true".to_string(),
+        ] {
+            let err = conn.execute_batch(&refused).unwrap_err().to_string();
+            assert!(err.contains("Permission Error") || err.contains("Cannot"), "{refused}: {err}");
+        }
+        assert!(!sibling.join("out.csv").exists() && !sibling.join("db.duckdb").exists());
+        conn.execute_batch(&format!("COPY (SELECT 1 AS x) TO '{}'", inside.join("out.csv").display())).unwrap();
+    }
+}

@@ -6,17 +6,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
-/// Marker in temp file names; the pid after it lets recovery tell live writers from dead ones.
+/// Marker in temp file names; the owner token after it (see [`crate::owners`]) lets recovery
+/// tell live writers from dead ones.
 pub const TMP_MARK: &str = ".tmp-";
 
 /// A fresh temp path beside `path` (same folder, so the final rename is atomic), keeping its
-/// extension last because writers pick the file format from it.
+/// extension last because writers pick the file format from it: `.<stem>.tmp-<owner>-<n><.ext>`.
 pub fn temp_path_for(path: &Path) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
-    path.with_file_name(format!(".{stem}{TMP_MARK}{}-{n}{ext}", std::process::id()))
+    path.with_file_name(format!(".{stem}{TMP_MARK}{}-{n}{ext}", crate::owners::token()))
 }
 
 /// Writes `bytes` to `path` via a temp file, fsync and rename: readers see the old or the new file, never half of one.
@@ -71,34 +72,50 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Whether a temp file name belongs to a process that is no longer running (Linux: /proc).
-pub fn is_stale_temp(name: &str) -> bool {
-    let Some(i) = name.find(TMP_MARK) else { return false };
-    let pid = name[i + TMP_MARK.len()..].split(['-', '.']).next().and_then(|p| p.parse::<u32>().ok());
-    match pid {
-        Some(pid) => pid != std::process::id() && !pid_alive(pid),
-        None => true,
-    }
+/// Whether a temp file name belongs to a writer that no longer runs, judged with the owner
+/// locks in `owners` (the workspace's `.polder/owners`).
+pub fn is_stale_temp(owners: &Path, name: &str) -> bool {
+    crate::owners::temp_owner_alive(owners, name) == Some(false)
 }
 
-/// Whether a process with this pid exists.
-pub fn pid_alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+fn remove_entry(path: &Path, is_dir: bool) -> bool {
+    let r = if is_dir { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
+    r.is_ok()
 }
 
 /// Removes stale temp files and folders under `root` (recursively); returns how many.
-pub fn sweep_stale_temps(root: &Path) -> usize {
+pub fn sweep_stale_temps(root: &Path, owners: &Path) -> usize {
     let mut removed = 0;
     let Ok(entries) = std::fs::read_dir(root) else { return 0 };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let path = e.path();
         let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        if is_stale_temp(&name) {
-            let ok = if is_dir { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
-            removed += ok.is_ok() as usize;
+        if is_stale_temp(owners, &name) {
+            removed += remove_entry(&path, is_dir) as usize;
         } else if is_dir {
-            removed += sweep_stale_temps(&path);
+            removed += sweep_stale_temps(&path, owners);
+        }
+    }
+    removed
+}
+
+/// Removes the stale temps that writes of `target` leave beside it (`.<stem>.tmp-…`, files or
+/// folders), not looking inside other entries; returns how many. A `{{ param }}` in the name
+/// matches anything from there on.
+pub fn sweep_temps_beside(target: &Path, owners: &Path) -> usize {
+    let (Some(dir), Some(stem)) = (target.parent(), target.file_stem()) else { return 0 };
+    let stem = stem.to_string_lossy();
+    let prefix = match stem.find("{{") {
+        Some(i) => format!(".{}", &stem[..i]),
+        None => format!(".{stem}{TMP_MARK}"),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && is_stale_temp(owners, &name) {
+            removed += remove_entry(&e.path(), e.file_type().map(|t| t.is_dir()).unwrap_or(false)) as usize;
         }
     }
     removed
@@ -114,8 +131,28 @@ mod tests {
         let name = t.file_name().unwrap().to_string_lossy().into_owned();
         assert!(name.starts_with(".run-1.tmp-") && name.ends_with(".arrow"), "{name}");
         assert_eq!(t.extension().unwrap(), "arrow");
-        assert!(!is_stale_temp(&name), "our own temp file is live");
-        assert!(is_stale_temp(".run-1.tmp-999999999-0.arrow"));
-        assert!(!is_stale_temp("run-1.arrow"));
+        let owners = Path::new("/nonexistent");
+        assert!(!is_stale_temp(owners, &name), "our own temp file is live");
+        assert!(is_stale_temp(owners, ".run-1.tmp-999999999-0.arrow"));
+        assert!(!is_stale_temp(owners, "run-1.arrow"));
+    }
+
+    #[test]
+    fn sweeping_beside_a_target_removes_only_its_dead_writers_temps() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, owners) = (tmp.path(), tmp.path().join("owners"));
+        let dead = ".gold.tmp-999999999-0";
+        let mine = temp_path_for(&dir.join("gold"));
+        let other_target = ".silver.tmp-999999999-0";
+        let templated = ".day_2024-01-01.tmp-999999999-1.csv";
+        for d in [dead, other_target] {
+            std::fs::create_dir_all(dir.join(d).join("k=1")).unwrap();
+        }
+        std::fs::create_dir_all(&mine).unwrap();
+        std::fs::write(dir.join(templated), "x").unwrap();
+        assert_eq!(sweep_temps_beside(&dir.join("gold"), &owners), 1);
+        assert!(!dir.join(dead).exists() && mine.exists() && dir.join(other_target).exists());
+        assert_eq!(sweep_temps_beside(&dir.join("day_{{ run_date }}.csv"), &owners), 1);
+        assert!(!dir.join(templated).exists());
     }
 }

@@ -12,6 +12,7 @@ pub mod executor;
 pub mod fsutil;
 pub mod gc;
 pub mod inspect;
+pub mod owners;
 pub mod params;
 pub mod paths;
 pub mod preview;

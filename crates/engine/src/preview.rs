@@ -66,6 +66,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         log: &log,
         cancel: &cancel,
         duckdb: &ws.duckdb,
+        owners: ws.owners_dir(),
         limit: Some(limit),
         data_dirs: ws.paths.data_dirs(),
     };

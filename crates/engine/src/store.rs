@@ -1,12 +1,15 @@
 //! Run metadata in SQLite: runs and task runs, written in transactions, readable concurrently (WAL).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::owners;
 
 /// States of a run.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -166,11 +169,19 @@ pub struct StatusCounts {
 /// The run metadata database.
 pub struct Store {
     path: PathBuf,
+    /// Owner locks (beside the database): who runs each run.
+    owners: PathBuf,
     /// The one writer connection; SQLite allows one writer at a time anyway, and writes are short.
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
+    /// Stops the heartbeat thread when dropped; started by the first run this store records.
+    heartbeat: OnceLock<mpsc::Sender<()>>,
 }
 
-const SCHEMA_VERSION: i64 = 2;
+/// How often a process records that its running runs are alive; a run cut off by a crash
+/// ends at its last heartbeat.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATION_1: &str = "
 CREATE TABLE runs (
@@ -219,6 +230,12 @@ CREATE TABLE run_queue (
     trigger TEXT NOT NULL,
     enqueued_at_ms INTEGER NOT NULL
 );
+";
+
+/// Runs name their owner process (see [`crate::owners`]) and when it last said it was alive.
+const MIGRATION_3: &str = "
+ALTER TABLE runs ADD COLUMN owner TEXT;
+ALTER TABLE runs ADD COLUMN heartbeat_at_ms INTEGER;
 ";
 
 /// A run waiting for a free slot on a runner.
@@ -272,10 +289,44 @@ impl Store {
             if version < 2 {
                 tx.execute_batch(MIGRATION_2).map_err(err)?;
             }
+            if version < 3 {
+                tx.execute_batch(MIGRATION_3).map_err(err)?;
+            }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
             tx.commit().map_err(err)?;
         }
-        Ok(Store { path: path.to_path_buf(), writer: Mutex::new(conn) })
+        let owners = path.parent().unwrap_or(Path::new(".")).join(owners::OWNERS_DIR);
+        owners::register(&owners).map_err(|e| Error::io("cannot take the owner lock in", &owners, e))?;
+        Ok(Store { path: path.to_path_buf(), owners, writer: Arc::new(Mutex::new(conn)), heartbeat: OnceLock::new() })
+    }
+
+    /// The folder of owner locks this store judges runs by.
+    pub fn owners_dir(&self) -> &Path {
+        &self.owners
+    }
+
+    /// Starts (once) the thread that stamps this process's running runs every [`HEARTBEAT`].
+    fn start_heartbeat(&self) {
+        self.heartbeat.get_or_init(|| {
+            let (stop, stopped) = mpsc::channel::<()>();
+            let writer = Arc::downgrade(&self.writer);
+            let spawned = std::thread::Builder::new().name("polder-heartbeat".into()).spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(HEARTBEAT) {
+                    let Some(writer) = writer.upgrade() else { return };
+                    let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Err(e) = conn.execute(
+                        "UPDATE runs SET heartbeat_at_ms = ?1 WHERE owner = ?2 AND status = 'running'",
+                        params![now_ms(), owners::token()],
+                    ) {
+                        tracing::warn!(error = %e, "cannot record the heartbeat of running runs");
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start the heartbeat thread; interrupted runs will end when found");
+            }
+            stop
+        });
     }
 
     /// The database file.
@@ -303,35 +354,47 @@ impl Store {
         Ok(conn)
     }
 
-    /// Marks runs left `running` by a process that no longer exists as failed, with their
-    /// unfinished task runs. Returns the ids of the runs fixed.
+    /// Marks runs left `running` by a process that no longer runs (its owner lock is free) as
+    /// failed, with their unfinished task runs, ending at the run's last sign of life (heartbeat
+    /// or task times), not now. Returns the ids of the runs fixed.
     pub fn recover_interrupted(&self) -> Result<Vec<i64>> {
         self.write(|c| {
             let tx = c.transaction()?;
             let mut ids = Vec::new();
             {
-                let mut stmt = tx.prepare("SELECT id, pid FROM runs WHERE status = 'running'")?;
-                let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)))?;
+                let mut stmt = tx.prepare("SELECT id, pid, owner FROM runs WHERE status = 'running'")?;
+                let rows = stmt.query_map([], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<String>>(2)?))
+                })?;
                 for row in rows {
-                    let (id, pid) = row?;
-                    let alive = pid.is_some_and(|p| p as u32 == std::process::id() || crate::fsutil::pid_alive(p as u32));
-                    if !alive {
+                    let (id, pid, owner) = row?;
+                    if !owners::run_owner_alive(&self.owners, owner.as_deref(), pid.map(|p| p as u32)) {
                         ids.push(id);
                     }
                 }
             }
-            let now = now_ms();
             for id in &ids {
+                let last_seen: i64 = tx.query_row(
+                    "SELECT MAX(r.started_at_ms, COALESCE(r.heartbeat_at_ms, 0),
+                                COALESCE((SELECT MAX(MAX(COALESCE(t.started_at_ms, 0), COALESCE(t.ended_at_ms, 0)))
+                                          FROM task_runs t WHERE t.run_id = r.id), 0))
+                     FROM runs r WHERE r.id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?;
                 tx.execute(
                     "UPDATE task_runs SET status = 'failed', ended_at_ms = ?2,
                         error = 'interrupted: the process running this task exited before it finished'
                      WHERE run_id = ?1 AND status = 'running'",
-                    params![id, now],
+                    params![id, last_seen],
                 )?;
-                tx.execute("UPDATE task_runs SET status = 'cancelled', ended_at_ms = ?2 WHERE run_id = ?1 AND status = 'pending'", params![id, now])?;
+                tx.execute(
+                    "UPDATE task_runs SET status = 'cancelled', ended_at_ms = ?2 WHERE run_id = ?1 AND status = 'pending'",
+                    params![id, last_seen],
+                )?;
                 tx.execute(
                     "UPDATE runs SET status = 'failed', ended_at_ms = ?2, error = 'interrupted: the process running it exited' WHERE id = ?1",
-                    params![id, now],
+                    params![id, last_seen],
                 )?;
             }
             tx.commit()?;
@@ -347,11 +410,14 @@ impl Store {
         trigger: &str,
         tasks: &[(String, String, String)],
     ) -> Result<i64> {
+        self.start_heartbeat();
         self.write(|c| {
             let tx = c.transaction()?;
+            let now = now_ms();
             tx.execute(
-                "INSERT INTO runs (pipeline, status, params, trigger, pid, started_at_ms) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
-                params![pipeline, params_json, trigger, std::process::id(), now_ms()],
+                "INSERT INTO runs (pipeline, status, params, trigger, pid, owner, started_at_ms, heartbeat_at_ms)
+                 VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![pipeline, params_json, trigger, std::process::id(), owners::token(), now],
             )?;
             let run_id = tx.last_insert_rowid();
             {
@@ -701,11 +767,100 @@ mod tests {
         let store = Store::open(&path).unwrap();
         let run = store.create_run("p", "{}", "cli", &[("a".into(), "sql".into(), "f".into())]).unwrap();
         store.task_started(run, "a", 1, "l").unwrap();
-        // Pretend the run belongs to a process that has exited.
-        store.write(|c| c.execute("UPDATE runs SET pid = 999999999", [])).unwrap();
+        assert!(store.recover_interrupted().unwrap().is_empty(), "our own run is alive");
+        // Pretend the run belongs to a process that has exited (and never took a lock here).
+        store.write(|c| c.execute("UPDATE runs SET pid = 999999999, owner = '999999999-gone'", [])).unwrap();
         assert_eq!(store.recover_interrupted().unwrap(), vec![run]);
         assert_eq!(store.get_run(run).unwrap().unwrap().status, RunStatus::Failed);
         assert_eq!(store.task_runs(run).unwrap()[0].status, TaskStatus::Failed);
         assert!(store.recover_interrupted().unwrap().is_empty());
+    }
+
+    /// A stale run whose pid belongs to a live process (pid reuse, or a zombie) but whose owner
+    /// lock nobody holds is recovered; one whose lock is held is not.
+    #[test]
+    fn recovers_runs_whose_pid_is_alive_but_whose_owner_lock_is_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("m.db")).unwrap();
+        let task = [("a".to_string(), "sql".to_string(), "f".to_string())];
+        let reused = store.create_run("p", "{}", "cli", &task).unwrap();
+        let live = store.create_run("p", "{}", "cli", &task).unwrap();
+        let owners = store.owners_dir().to_path_buf();
+        // pid 1 always runs; the lock of its "owner" exists but nobody holds it.
+        std::fs::write(owners.join("1-dead.lock"), "").unwrap();
+        store.write(|c| c.execute("UPDATE runs SET pid = 1, owner = '1-dead' WHERE id = ?1", [reused])).unwrap();
+        // Another owner holds its lock (through another open file, as another process would).
+        let held = std::fs::File::create(owners.join(format!("{}-live.lock", std::process::id()))).unwrap();
+        held.lock().unwrap();
+        let live_owner = format!("{}-live", std::process::id());
+        store.write(|c| c.execute("UPDATE runs SET owner = ?2 WHERE id = ?1", params![live, live_owner])).unwrap();
+        assert_eq!(store.recover_interrupted().unwrap(), vec![reused]);
+        assert_eq!(store.get_run(live).unwrap().unwrap().status, RunStatus::Running);
+        held.unlock().unwrap();
+        assert_eq!(store.recover_interrupted().unwrap(), vec![live]);
+    }
+
+    #[test]
+    fn an_interrupted_run_ends_at_its_last_sign_of_life() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("m.db")).unwrap();
+        let tasks = [("a".to_string(), "sql".to_string(), "f".to_string()), ("b".into(), "sql".into(), "f".into())];
+        let run = store.create_run("p", "{}", "cli", &tasks).unwrap();
+        store.task_started(run, "a", 1, "l").unwrap();
+        let long_ago = now_ms() - 3_600_000;
+        store
+            .write(|c| {
+                c.execute(
+                    "UPDATE runs SET owner = 'gone', started_at_ms = ?1, heartbeat_at_ms = ?1 + 5000 WHERE id = ?2",
+                    params![long_ago, run],
+                )?;
+                c.execute("UPDATE task_runs SET started_at_ms = ?1 + 1000 WHERE run_id = ?2", params![long_ago, run])
+            })
+            .unwrap();
+        assert_eq!(store.recover_interrupted().unwrap(), vec![run]);
+        let r = store.get_run(run).unwrap().unwrap();
+        assert_eq!(r.ended_at_ms, Some(long_ago + 5000), "the last heartbeat, not now");
+        let trs = store.task_runs(run).unwrap();
+        assert_eq!((trs[0].status, trs[0].ended_at_ms), (TaskStatus::Failed, Some(long_ago + 5000)));
+        assert_eq!((trs[1].status, trs[1].ended_at_ms), (TaskStatus::Cancelled, Some(long_ago + 5000)));
+    }
+
+    #[test]
+    fn the_heartbeat_stamps_running_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("m.db")).unwrap();
+        let run = store.create_run("p", "{}", "cli", &[]).unwrap();
+        let beat = |s: &Store| -> i64 {
+            s.reader().unwrap().query_row("SELECT heartbeat_at_ms FROM runs WHERE id = ?1", [run], |r| r.get(0)).unwrap()
+        };
+        let first = beat(&store);
+        let deadline = std::time::Instant::now() + HEARTBEAT * 10;
+        while beat(&store) == first {
+            assert!(std::time::Instant::now() < deadline, "no heartbeat");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    #[test]
+    fn databases_of_schema_2_migrate_and_their_runs_recover() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(MIGRATION_1).unwrap();
+            c.execute_batch(MIGRATION_2).unwrap();
+            c.pragma_update(None, "user_version", 2).unwrap();
+            c.execute(
+                "INSERT INTO runs (pipeline, status, params, trigger, pid, started_at_ms) VALUES ('p', 'running', '{}', 'cli', 999999999, 7)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store.reader().unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        // No owner recorded: the pid decides, and this one is gone.
+        assert_eq!(store.recover_interrupted().unwrap(), vec![1]);
+        assert_eq!(store.get_run(1).unwrap().unwrap().ended_at_ms, Some(7));
     }
 }

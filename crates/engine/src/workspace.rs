@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::duckdb_files::DuckDbFiles;
 use crate::error::{Error, Result};
+use crate::spec::{Pipeline, TaskKind};
 use crate::store::Store;
 
 /// The state folder inside a workspace.
@@ -25,8 +26,8 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Opens (creating `.polder/` if needed) the workspace at `root`, and recovers from a crash:
-    /// runs left `running` by a dead process are marked failed, stale temp files removed.
+    /// Opens (creating `.polder/` if needed) the workspace at `root`, takes this process's owner
+    /// lock in it, and recovers from a crash (see [`Workspace::recover`]).
     pub fn open(root: &Path) -> Result<Workspace> {
         std::fs::create_dir_all(root).map_err(|e| Error::io("cannot create workspace", root, e))?;
         let root = root.canonicalize().map_err(|e| Error::io("cannot open workspace", root, e))?;
@@ -35,17 +36,53 @@ impl Workspace {
             let d = state.join(sub);
             std::fs::create_dir_all(&d).map_err(|e| Error::io("cannot create", &d, e))?;
         }
+        let paths = PathPolicy::from_env().map_err(|e| Error::Invalid(e.to_string()))?;
         let store = Store::open(&state.join("polder.db"))?;
-        let recovered = store.recover_interrupted()?;
+        let mut ws = Workspace { root, state, store, duckdb: DuckDbFiles::default(), recovered: Vec::new(), paths };
+        ws.recovered = ws.recover()?;
+        Ok(ws)
+    }
+
+    /// Recovers from crashes of any process that used this workspace: runs whose owner no longer
+    /// runs are marked failed (returned), their temp files under `artifacts/` removed, and the
+    /// owners' lock files marked dead. Cheap enough to repeat (the runner does, periodically).
+    pub fn recover(&self) -> Result<Vec<i64>> {
+        let recovered = self.store.recover_interrupted()?;
         if !recovered.is_empty() {
             tracing::warn!(runs = ?recovered, "marked runs interrupted by a crash as failed");
         }
-        let swept = crate::fsutil::sweep_stale_temps(&state.join("artifacts"));
+        let swept = crate::fsutil::sweep_stale_temps(&self.state.join("artifacts"), self.owners_dir());
         if swept > 0 {
             tracing::info!(files = swept, "removed temp files left by interrupted runs");
         }
-        let paths = PathPolicy::from_env().map_err(|e| Error::Invalid(e.to_string()))?;
-        Ok(Workspace { root, state, store, duckdb: DuckDbFiles::default(), recovered, paths })
+        crate::owners::sweep_dead(self.owners_dir());
+        Ok(recovered)
+    }
+
+    /// Removes temp outputs that dead writers left beside the sink targets of `pipelines`
+    /// (a partitioned Parquet folder cut off mid-write, say); returns how many.
+    pub fn sweep_sink_temps<'a>(&self, pipelines: impl IntoIterator<Item = &'a Pipeline>) -> usize {
+        let mut removed = 0;
+        for p in pipelines {
+            for t in &p.tasks {
+                if let TaskKind::Sink(sink) = &t.kind {
+                    if let Some(path) = &sink.path {
+                        for target in expand_template_dirs(&p.dir, path) {
+                            removed += crate::fsutil::sweep_temps_beside(&target, self.owners_dir());
+                        }
+                    }
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(entries = removed, "removed temp outputs left beside sink targets by interrupted runs");
+        }
+        removed
+    }
+
+    /// The folder of owner locks (who runs each run; see [`crate::owners`]).
+    pub fn owners_dir(&self) -> &Path {
+        self.store.owners_dir()
     }
 
     /// The workspace folder.
@@ -74,5 +111,48 @@ impl Workspace {
     /// An absolute path for a path stored relative to `.polder`.
     pub fn resolve(&self, rel: &str) -> PathBuf {
         self.state.join(rel)
+    }
+}
+
+/// The concrete paths a sink path may name, relative to `dir`: folders named by a `{{ param }}`
+/// stand for every existing subfolder there. A templated file name stays as is; its temps are
+/// matched by prefix up to the template, which is good enough to find them.
+fn expand_template_dirs(dir: &Path, rel: &str) -> Vec<PathBuf> {
+    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+    let Some((last, folders)) = parts.split_last() else { return Vec::new() };
+    // An absolute path starts at the root, as `dir.join(rel)` would.
+    let mut dirs = vec![if rel.starts_with('/') { PathBuf::from("/") } else { dir.to_path_buf() }];
+    for part in folders {
+        if part.contains("{{") {
+            dirs = dirs
+                .iter()
+                .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .collect();
+        } else {
+            dirs.iter_mut().for_each(|d| d.push(part));
+        }
+    }
+    dirs.into_iter().map(|d| d.join(last)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templated_folders_of_sink_paths_stand_for_every_subfolder() {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in ["out/2024-01-01", "out/2024-01-02", "out/.hidden"] {
+            std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        let mut got = expand_template_dirs(tmp.path(), "out/{{ run_date }}/x.parquet");
+        got.sort();
+        let want: Vec<PathBuf> =
+            ["out/2024-01-01/x.parquet", "out/2024-01-02/x.parquet"].iter().map(|p| tmp.path().join(p)).collect();
+        assert_eq!(got, want);
+        assert_eq!(expand_template_dirs(tmp.path(), "out/gold"), vec![tmp.path().join("out/gold")]);
+        assert_eq!(expand_template_dirs(tmp.path(), "/abs/x.csv"), vec![PathBuf::from("/abs/x.csv")]);
     }
 }

@@ -128,7 +128,8 @@ pub fn unpack(bundle: &[u8], dest: &Path) -> Result<(), String> {
 pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> {
     let base = root(state_dir);
     std::fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
-    let incoming = base.join(format!(".incoming{TMP_MARK}{}-{}", std::process::id(), polder_engine::store::now_ms()));
+    // Named by its owner, so recovery removes it if this process dies mid-deploy.
+    let incoming = base.join(format!(".incoming{TMP_MARK}{}-{}", polder_engine::owners::token(), polder_engine::store::now_ms()));
     let result = (|| {
         unpack(bundle, &incoming)?;
         let p = polder_engine::load(&incoming).map_err(|e| {

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod deploys;
 pub mod error;
 pub mod heavy;
+pub mod recovery;
 pub mod remotes;
 pub mod scheduler;
 pub mod state;
@@ -79,9 +80,11 @@ impl Runner {
         Ok(Runner { addr, new_token, listener, app, state })
     }
 
-    /// Resumes interrupted runs whose pipeline asks for it, then serves until the process ends.
+    /// Resumes interrupted runs whose pipeline asks for it, then serves until the process ends,
+    /// recovering runs of processes that die meanwhile.
     pub async fn serve(self) -> Result<(), RunnerError> {
-        api::pipelines::resume_interrupted(&self.state).await;
+        recovery::at_start(&self.state).await;
+        tokio::spawn(recovery::run(self.state.clone()));
         tokio::spawn(scheduler::run(self.state.clone()));
         tokio::spawn(watch::run(self.state.clone()));
         axum::serve(self.listener, self.app).await.map_err(RunnerError::Serve)

@@ -42,6 +42,9 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
 pub fn execute(workspace: &Path, args: &Args) -> Result<RunSummary> {
     let pipeline = Arc::new(super::load_pipeline(&args.dir)?);
     let ws = Arc::new(super::open_workspace(workspace)?);
+    // Leftovers of killed runs beside sink targets: this pipeline's and the workspace's others'.
+    let others: Vec<_> = polder_engine::spec::discover(ws.root()).into_iter().filter_map(|(_, p)| p.ok()).collect();
+    ws.sweep_sink_temps(std::iter::once(pipeline.as_ref()).chain(&others));
     let params = args.params.iter().map(|p| polder_engine::params::parse_assignment(p)).collect::<Result<Vec<_>, _>>()?;
     let opts =
         RunOptions { params, only: args.only.clone(), force: args.force, max_parallel: args.max_parallel, trigger: "cli".into() };

@@ -183,3 +183,60 @@ fn backfill_runs_each_interval_with_its_logical_date() {
     let (json, _) = text(&polder(tmp.path(), &["preview", &d, "d", "--json"]));
     assert_eq!(json.trim(), r#"{"run_date":"2024-02-29"}"#);
 }
+
+/// A pid that no process has: a child that exited and was reaped.
+fn dead_pid() -> u32 {
+    let mut c = Command::new("true").spawn().unwrap();
+    let pid = c.id();
+    c.wait().unwrap();
+    pid
+}
+
+/// `polder run` removes what killed writers left beside sink targets (of the pipeline it runs and
+/// of the workspace's others), judging death by owner locks, and keeps a live writer's temp.
+#[test]
+fn run_sweeps_dead_writers_temp_outputs_beside_sinks_and_keeps_live_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path();
+    let sink = |name: &str, task: &str, path: &str, extra: &str| {
+        let dir = ws.join(name);
+        std::fs::create_dir_all(dir.join("out")).unwrap();
+        let spec = format!(
+            "[pipeline]\nname = \"{name}\"\n\n[[task]]\nid = \"src\"\nkind = \"sql\"\nsql = \"SELECT 1 AS k, 2 AS v\"\n\n\
+             [[task]]\nid = \"{task}\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"parquet\"\npath = \"{path}\"\n{extra}"
+        );
+        std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+        dir
+    };
+    let p = sink("p", "gold", "out/gold", "partition_by = [\"k\"]\n");
+    let q = sink("q", "x", "out/x.parquet", "");
+    let partial = |d: std::path::PathBuf| {
+        std::fs::create_dir_all(d.join("k=1")).unwrap();
+        std::fs::write(d.join("k=1/data_0.parquet"), "partial").unwrap();
+        d
+    };
+    let owners = ws.join(".polder/owners");
+    std::fs::create_dir_all(&owners).unwrap();
+    // Killed mid-write: an old-style name of a gone pid; a pid that lives on (pid 1, as after
+    // reuse) whose owner lock nobody holds; a file of the other pipeline's sink.
+    let gone = partial(p.join(format!("out/.gold.tmp-{}-6", dead_pid())));
+    std::fs::write(owners.join("1-gone.lock"), "").unwrap();
+    let reused = partial(p.join("out/.gold.tmp-1-gone-7"));
+    let other = q.join(format!("out/.x.tmp-{}-0.parquet", dead_pid()));
+    std::fs::write(&other, "partial").unwrap();
+    // Still writing: its owner holds its lock.
+    let live_owner = format!("{}-live", std::process::id());
+    let lock = std::fs::File::create(owners.join(format!("{live_owner}.lock"))).unwrap();
+    lock.lock().unwrap();
+    let live = partial(p.join(format!("out/.gold.tmp-{live_owner}-8")));
+
+    let o = polder(ws, &["run", &p.display().to_string()]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    for left in [&gone, &reused, &other] {
+        assert!(!left.exists(), "{} was left", left.display());
+    }
+    assert!(live.join("k=1/data_0.parquet").exists(), "a live writer's temp was removed");
+    assert!(p.join("out/gold/k=1").is_dir(), "the sink wrote its folder");
+    drop(lock);
+}

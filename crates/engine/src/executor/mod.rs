@@ -463,6 +463,7 @@ impl TaskJob {
                 log: &log,
                 cancel: &thread_flag,
                 duckdb: &ws.duckdb,
+                owners: ws.owners_dir(),
                 limit: None,
                 data_dirs: ws.paths.data_dirs(),
             };

@@ -179,6 +179,8 @@ pub struct TaskContext<'a> {
     pub cancel: &'a CancelFlag,
     /// Shared DuckDB database files.
     pub duckdb: &'a DuckDbFiles,
+    /// The workspace's owner locks: whose temp files beside a target are dead leftovers.
+    pub owners: &'a Path,
     /// Row limit, for previews (None in runs).
     pub limit: Option<usize>,
     /// Folders beyond the pipeline's own that data may come from (the workspace's `POLDER_DATA_DIRS`).

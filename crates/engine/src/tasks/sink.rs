@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::duckdb_files;
-use crate::fsutil::{publish, temp_path_for};
+use crate::fsutil::{publish, sweep_temps_beside, temp_path_for};
 use crate::spec::{SinkFormat, SinkTask, WriteMode};
 use crate::tasks::frame::{artifact_info, polars_err, scan_artifact, sink_csv, sink_parquet};
 use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
@@ -32,7 +32,7 @@ pub fn target(ctx: &TaskContext, rel: &str) -> std::path::PathBuf {
 
 fn write_file(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), TaskError> {
     let dest = target(ctx, sink.path.as_deref().unwrap_or_default());
-    ensure_parent(&dest)?;
+    prepare(ctx, &dest)?;
     let tmp = temp_path_for(&dest);
     let lf = scan_artifact(input)?;
     let res = match sink.format {
@@ -51,7 +51,7 @@ fn write_file(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), Ta
 
 fn write_partitioned(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), TaskError> {
     let dest = target(ctx, sink.path.as_deref().unwrap_or_default());
-    ensure_parent(&dest)?;
+    prepare(ctx, &dest)?;
     let tmp = temp_path_for(&dest);
     let conn = duckdb_files::open_in_memory().map_err(|e| TaskError::data("cannot start DuckDB", e))?;
     let cols: Vec<String> = sink.partition_by.iter().map(|c| quote_ident(c)).collect();
@@ -128,6 +128,16 @@ fn write_duckdb(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), 
     }
     tx.commit().map_err(err)?;
     ctx.log.line(format!("wrote table {table} in {} ({:?})", db_path.display(), sink.mode));
+    Ok(())
+}
+
+/// Creates the target's folder and removes what dead writers of it left there.
+fn prepare(ctx: &TaskContext, dest: &Path) -> Result<(), TaskError> {
+    ensure_parent(dest)?;
+    let swept = sweep_temps_beside(dest, ctx.owners);
+    if swept > 0 {
+        ctx.log.line(format!("removed {swept} temp output(s) left beside {} by interrupted runs", dest.display()));
+    }
     Ok(())
 }
 

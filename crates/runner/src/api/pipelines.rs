@@ -181,10 +181,10 @@ fn publish(state: &AppState, pipeline: &str, run_id: i64, ev: &RunEvent) {
     let _ = state.events.send(v.to_string());
 }
 
-/// Starts a new run for each run the workspace found interrupted at open whose pipeline has
+/// Starts a new run for each of the interrupted runs `recovered` whose pipeline has
 /// `on_interrupt = "resume"`; finished tasks reuse their outputs through the cache.
-pub async fn resume_interrupted(state: &Arc<AppState>) {
-    for &old in &state.ws.recovered {
+pub async fn resume_interrupted(state: &Arc<AppState>, recovered: &[i64]) {
+    for &old in recovered {
         let Ok(Some(run)) = state.ws.store.get_run(old) else { continue };
         let pipeline = match find(state, &run.pipeline) {
             Ok(p) if p.on_interrupt == polder_engine::spec::OnInterrupt::Resume => p,
