@@ -99,7 +99,8 @@ mod tests {
             std::fs::write(d.join("a.csv"), "x\n1\n").unwrap();
         }
         let conn = open_confined([inside.as_path()]).unwrap();
-        let read = |p: &Path| conn.query_row(&format!("SELECT count(*) FROM read_csv('{}')", p.display()), [], |r| r.get::<_, i64>(0));
+        let read =
+            |p: &Path| conn.query_row(&format!("SELECT count(*) FROM read_csv('{}')", p.display()), [], |r| r.get::<_, i64>(0));
         assert_eq!(read(&inside.join("a.csv")).unwrap(), 1);
         for refused in [
             format!("SELECT count(*) FROM read_csv('{}')", sibling.join("a.csv").display()),

@@ -2,7 +2,6 @@
 //! editing and previewing pipelines), which run on blocking threads so the async workers keep
 //! answering everything else.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -52,8 +51,6 @@ impl HeavyWork {
 }
 
 /// Runs a light blocking call (a pipeline lookup, a folder scan) off the async workers.
-pub fn off_workers<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> impl Future<Output = Result<T, ApiError>> {
-    async move { tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("request crashed: {e}")))? }
+pub async fn off_workers<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("request crashed: {e}")))?
 }

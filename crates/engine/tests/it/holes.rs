@@ -115,10 +115,8 @@ fn a_sql_file_outside_the_pipeline_folder_is_refused_without_quoting_it() {
 async fn data_paths_stay_inside_the_pipeline_folder_unless_allowed() {
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret.csv"), "a\n1\n").unwrap();
-    let spec = format!(
-        "[pipeline]\nname = \"p\"\n\n[params]\ndir = \"data\"\n\n[[task]]\nid = \"src\"\nkind = \"source\"\nformat = \"csv\"\npath = \"{{{{ dir }}}}/*.csv\"\n"
-    );
-    let fx = Fixture::new(&spec, &[("data/a.csv", "a\n7\n")]);
+    let spec = "[pipeline]\nname = \"p\"\n\n[params]\ndir = \"data\"\n\n[[task]]\nid = \"src\"\nkind = \"source\"\nformat = \"csv\"\npath = \"{{ dir }}/*.csv\"\n";
+    let fx = Fixture::new(spec, &[("data/a.csv", "a\n7\n")]);
     let ok = fx.run(RunOptions::default()).await;
     assert_eq!(rows(&ok, "src")[0]["a"], 7);
     // A parameter pointing elsewhere is refused before anything runs …
