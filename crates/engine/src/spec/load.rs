@@ -173,6 +173,13 @@ fn read_params(p: &mut Problems, t: &dyn TableLike, pipeline: &mut Pipeline) {
             },
             None => None,
         };
+        if default.is_none() && pipeline.schedule.is_some() {
+            p.push(
+                span.clone(),
+                format!("parameter `{name}` has no default, but the pipeline has a schedule: scheduled runs could not start; give it a default"),
+            );
+            continue;
+        }
         let env = crate::params::env_name(name);
         if let Some(other) = env_names.insert(env.clone(), name.to_string()) {
             p.push(span, format!("parameters `{other}` and `{name}` would both be ${env} in shell tasks; rename one"));

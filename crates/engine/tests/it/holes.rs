@@ -97,6 +97,11 @@ fn parameter_declarations_are_checked_with_their_location() {
         "{err}"
     );
     assert!(err.contains("unknown field `extra` in parameter `ok`"), "{err}");
+    // A scheduled pipeline cannot have a required parameter: nobody would give it a value.
+    let fx =
+        Fixture::new("[pipeline]\nname = \"p\"\nschedule = \"0 2 * * *\"\n\n[params]\nregion = { type = \"string\" }\n", &[]);
+    let err = polder_engine::load(&fx.dir()).unwrap_err().to_string();
+    assert!(err.contains("pipeline.toml:6:1: parameter `region` has no default, but the pipeline has a schedule"), "{err}");
 }
 
 #[test]
