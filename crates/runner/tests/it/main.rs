@@ -7,4 +7,5 @@ mod deploy;
 mod http;
 mod restart;
 mod schedule;
+mod ui;
 mod workbench;
