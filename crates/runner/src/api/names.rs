@@ -35,6 +35,14 @@ fn problem(path: &str, key: &str, value: &str) -> Option<String> {
     }
 }
 
+/// Checks a pipeline name given in a request body, like the path middleware does.
+pub fn check_pipeline_name(name: &str) -> Result<(), ApiError> {
+    match problem("/api/pipelines", "name", name) {
+        Some(message) => Err(ApiError::BadRequest(message)),
+        None => Ok(()),
+    }
+}
+
 /// Route middleware: answers 400 when a `{name}` or `{task}` path parameter is not a valid name.
 pub async fn check(req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
