@@ -1,6 +1,6 @@
 // The UI's Content-Security-Policy, sent by the runner with every UI file (so it holds in a
 // browser and in the desktop app, whose window loads the runner's own http origin, where Tauri
-// injects no CSP): an injected inline script, an inline event handler and eval are refused, and
+// injects no CSP): an injected inline script and an inline event handler are refused, and
 // the UI itself works under it (main.mjs also fails the suite on any violation in the other
 // scenarios: Monaco, its worker, the grid, elk's worker).
 import { assert } from "../lib/ui.mjs";
@@ -15,11 +15,13 @@ export async function run(ctx) {
     }
   });
 
-  await ctx.check("an injected inline script, event handler and eval are blocked", async () => {
+  await ctx.check("an injected inline script and an inline event handler are blocked", async () => {
     await ctx.withOwnPage(async (page) => {
       const before = ctx.cspViolations.length;
       await page.goto(ctx.base);
       await page.getByTestId("login-token").waitFor();
+      // (eval is not tried here: code that DevTools evaluates may eval under any policy; the
+      // header check above asserts there is no 'unsafe-eval'.)
       const got = await page.evaluate(async () => {
         const seen = [];
         document.addEventListener("securitypolicyviolation", (e) => seen.push(e.effectiveDirective));
@@ -29,20 +31,14 @@ export async function run(ctx) {
         const div = document.createElement("div");
         div.innerHTML = `<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" onload="window.__handler = 1" onerror="window.__handler = 1">`;
         document.body.appendChild(div);
-        let evaluated = false;
-        try {
-          evaluated = (0, eval)("true");
-        } catch {
-          /* refused */
-        }
         await new Promise((r) => setTimeout(r, 300));
-        return { injected: window.__injected ?? null, handler: window.__handler ?? null, evaluated, seen };
+        return { injected: window.__injected ?? null, handler: window.__handler ?? null, seen };
       });
-      assert(got.injected === null && got.handler === null && got.evaluated === false, JSON.stringify(got));
-      assert(got.seen.filter((d) => d.startsWith("script-src")).length >= 3, `violations reported: ${JSON.stringify(got.seen)}`);
-      // The suite's own monitor saw them too (so its final check means something); then they are
-      // forgotten, being this check's own doing.
+      // These violations are this check's own doing: take them out of the suite-wide list.
       const mine = ctx.cspViolations.splice(before);
+      assert(got.injected === null && got.handler === null, JSON.stringify(got));
+      assert(got.seen.includes("script-src-elem") && got.seen.includes("script-src-attr"), `violations reported: ${JSON.stringify(got.seen)}`);
+      // The suite's monitor (main.mjs) saw them too, so its final check means something.
       assert(mine.length >= 1, "main.mjs's CSP monitor saw no violation");
     });
   });
