@@ -14,7 +14,9 @@ if [ "${1:-}" = package ]; then
     shift
     profile=release cargo_flags=(--release) bundle_flags=()
     if [ "${1:-}" = --debug ]; then profile=debug cargo_flags=() bundle_flags=(--debug); fi
-    npm run build
+    # POLDER_UI_BUILT=1: the caller just built it (a rebuild would look new to cargo and
+    # recompile the runner, which embeds it).
+    [ "${POLDER_UI_BUILT:-}" = 1 ] || npm run build
     # Built here with --workspace (one feature set, as everywhere); Tauri only bundles it. The
     # deb bundler needs no network (the AppImage one downloads its tools from GitHub).
     cargo build --workspace --bins "${cargo_flags[@]}"

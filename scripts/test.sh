@@ -1,27 +1,45 @@
 #!/usr/bin/env bash
-# Runs every test of the project: Rust formatting and tests, then the UI's type check, lint, unit tests,
-# build, the browser test (Debian's Chromium driven by playwright-core against polder serve) and
-# the desktop app's test (the Tauri binary under Xvfb, driven by tauri-driver + WebKitWebDriver).
-# One profile (dev, with optimized dependencies) serves tests, the CLI and the demo, so Polars
-# and DuckDB compile once; the target dir lives outside the clone so fresh clones reuse it.
+# Runs every test of the project: Rust formatting, the UI's type check, lint, unit tests and
+# build, the Rust tests, the browser test (Debian's Chromium driven by playwright-core against
+# polder serve) and the desktop app's test (the Tauri binary under Xvfb, driven by tauri-driver +
+# WebKitWebDriver). First installs what they need (scripts/test-deps.sh: quick when all is there).
+# One profile (dev, with optimized dependencies) and one feature set (crates/workspace-hack) serve
+# tests, the CLI and the demo, so Polars and DuckDB compile once; the target dir lives outside the
+# clone so fresh clones reuse it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
-# Always --workspace: `cargo test -p CRATE` unifies features over fewer crates, which changes
-# Polars' dependency features and rebuilds it.
+scripts/test-deps.sh
 cargo fmt --all --check
-cargo test --workspace "$@"
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
 npm run typecheck
 npm run lint
 npm test
+# The UI is built before the Rust crates: the runner embeds ui/dist when it is compiled.
 npm run build
+# Always --workspace: `cargo test -p CRATE` may still differ from the workspace's features.
+POLDER_REQUIRE_EMBEDDED_UI=1 cargo test --workspace "$@"
+
+# The demo (`cargo run -p polder-cli`, scripts/demo.sh) must reuse this build: the workspace-hack
+# crate gives both one feature set. A dependency added without regenerating it (`cargo hakari
+# generate && cargo hakari manage-deps`) would make the CLI alone recompile registry crates
+# (Polars among them); fail here instead.
+rebuilt=$(cargo build -p polder-cli --message-format=json 2>/dev/null \
+    | grep '"reason":"compiler-artifact"' | grep '"fresh":false' \
+    | grep -o '"package_id":"registry+[^"]*"' | sed 's/.*#//; s/"$//' || true)
+if [ -n "$rebuilt" ]; then
+    echo "building polder-cli alone recompiled registry crates (features differ from --workspace):" >&2
+    echo "$rebuilt" >&2
+    echo "regenerate crates/workspace-hack: cargo install cargo-hakari --locked; cargo hakari generate; cargo hakari manage-deps" >&2
+    exit 1
+fi
+echo "feature set ok: building polder-cli alone compiles no registry crate"
+
 node tests/e2e/main.mjs
 tests/desktop/session.sh node tests/desktop/main.mjs
-# The desktop package (npm run build:app, here from the test profile's build): a .deb holding
-# the app and the web UI it serves.
-scripts/app.sh package --debug >/dev/null
+# The desktop package (npm run build:app, here from the test profile's build and the UI built
+# above): a .deb holding the app and the web UI it serves.
+POLDER_UI_BUILT=1 scripts/app.sh package --debug >/dev/null
 deb="$CARGO_TARGET_DIR/debug/bundle/deb/Polder_0.1.0_amd64.deb"
 listing=$(dpkg-deb -c "$deb")
 for f in usr/bin/polder-app usr/lib/Polder/ui/index.html usr/share/applications/Polder.desktop; do

@@ -49,7 +49,7 @@ fn start(handle: &tauri::AppHandle, args: &Args) -> anyhow::Result<embedded::Emb
     tracing::info!(workspace = %ws.display(), url = %runner.url(), "embedded runner listening");
     window::open(handle, &runner, &ws)?;
     menu::install(handle)?;
-    if ui_dir.is_none() {
+    if ui_dir.is_none() && !polder_runner::api::ui::embedded() {
         window::warn_no_ui(handle);
     }
     Ok(runner)

@@ -95,4 +95,13 @@ mod tests {
         assert!(!allowed(&"http://localhost:40123/".parse().unwrap(), 40123));
         assert!(!allowed(&"https://example.com/".parse().unwrap(), 40123));
     }
+
+    /// The window loads the runner's http origin, where Tauri injects no CSP (only into
+    /// `tauri://` assets): the runner's header is the policy that applies. The configured one
+    /// must say the same, for any page Tauri itself would serve.
+    #[test]
+    fn the_configured_csp_is_the_one_the_runner_sends() {
+        let conf: serde_json::Value = serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        assert_eq!(conf["app"]["security"]["csp"], polder_runner::api::ui::CSP);
+    }
 }

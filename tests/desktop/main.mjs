@@ -172,6 +172,19 @@ try {
     if (width < 600 || height < 400 || ink < 0.05 || colours < 50) throw new Error(`blank-looking window: ${JSON.stringify({ width, height, ink, colours })}`);
   });
 
+  await check("shell: the window's page refuses an injected inline script (the runner's CSP holds in WebKitGTK)", async () => {
+    await browser.execute(() => {
+      window.__cspSeen = [];
+      document.addEventListener("securitypolicyviolation", (e) => window.__cspSeen.push(e.effectiveDirective || e.violatedDirective));
+      const s = document.createElement("script");
+      s.textContent = "window.__injected = 1";
+      document.body.appendChild(s);
+    });
+    await sleep(300);
+    const got = await browser.execute(() => ({ injected: window.__injected ?? null, seen: window.__cspSeen }));
+    if (got.injected !== null || !got.seen.some((d) => String(d).startsWith("script-src"))) throw new Error(JSON.stringify(got));
+  });
+
   await check("shell: a file edited on disk shows up in the UI within a second; a new pipeline appears, a broken one shows its error", async () => {
     const spec = join(pdir, "pipeline.toml");
     writeFileSync(spec, readFileSync(spec, "utf8").replace("first description", "edited outside the app"));

@@ -56,12 +56,21 @@ ctx.api = async (path, init = {}) => {
   return r.status === 204 ? null : r.json();
 };
 
+/** Content-Security-Policy violations reported by any page (console messages); the suite fails
+ *  on any left over at the end (05-csp removes the ones it provokes). */
+ctx.cspViolations = [];
+const watchCsp = (page) =>
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) ctx.cspViolations.push(`${page.url()}: ${m.text()}`);
+  });
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 ctx.browser = browser;
 ctx.page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+watchCsp(ctx.page);
 ctx.page.setDefaultTimeout(30_000);
 /** Opens the UI and logs in (once per page). */
 ctx.login = async (page = ctx.page) => {
@@ -82,6 +91,7 @@ ctx.login = async (page = ctx.page) => {
 ctx.withOwnPage = async (fn, timeout = 30_000) => {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
+  watchCsp(page);
   page.setDefaultTimeout(timeout);
   try {
     await fn(page);
@@ -95,6 +105,9 @@ try {
     console.log(`# ${s.name}`);
     await s.mod.run(ctx);
   }
+  await check("no Content-Security-Policy violation in any scenario", async () => {
+    if (ctx.cspViolations.length) throw new Error(ctx.cspViolations.join("\n"));
+  });
 } finally {
   await browser.close();
   server.kill();

@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "polder", version, about)]
 struct Cli {
-    /// The workspace folder: its `.polder/` keeps run metadata, artifacts and logs.
+    /// The workspace folder: its `.polder/` keeps run metadata, artifacts and logs, and a
+    /// pipeline given by name is looked up in it first.
     #[arg(long, global = true, env = "POLDER_WORKSPACE", default_value = ".")]
     workspace: PathBuf,
     /// More log output (-v info, -vv debug).
@@ -81,7 +82,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Init(a) => commands::init::run(a),
-        Command::Validate(a) => commands::validate::run(a),
+        Command::Validate(a) => commands::validate::run(&cli.workspace, a),
         Command::Run(a) => commands::run::run(&cli.workspace, a),
         Command::Runs(a) => commands::runs::run(&cli.workspace, a),
         Command::Show(a) => commands::show::run(&cli.workspace, a),
@@ -91,7 +92,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => commands::gen::run(a),
         Command::Gc(a) => commands::gc::run(&cli.workspace, a),
         Command::Serve(a) => commands::serve::run(&cli.workspace, a),
-        Command::Deploy(a) => commands::deploy::run(a),
+        Command::Deploy(a) => commands::deploy::run(&cli.workspace, a),
         Command::Remote(a) => commands::remote::run(a),
         Command::Backfill(a) => commands::backfill::run(&cli.workspace, a),
     };

@@ -41,7 +41,7 @@ pub struct ServeOptions {
     pub allow_hosts: Vec<String>,
     /// Most runs executing at once on this runner; more wait in the queue.
     pub max_active_runs: usize,
-    /// The built web UI (a folder with `index.html`) to serve at `/`.
+    /// A built web UI folder (with `index.html`) to serve at `/` instead of the embedded one.
     pub ui_dir: Option<PathBuf>,
     /// Where remote runners' tokens go (the desktop app's OS keyring); else remotes.json.
     pub secrets: Option<Arc<dyn remotes::SecretStore>>,

@@ -214,8 +214,11 @@ impl Remotes {
 
 /// Checks a name and URL a user typed.
 fn check(name: &str, url: &str) -> Result<(), ApiError> {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(ApiError::BadRequest(format!("remote name `{name}`: use letters, digits, `_` and `-`")));
+    if !polder_engine::spec::valid_name(name) {
+        return Err(ApiError::BadRequest(format!(
+            "remote name `{name}`: use 1 to {} letters, digits, `_` and `-`",
+            polder_engine::spec::MAX_NAME_LEN
+        )));
     }
     if url.starts_with("https://") {
         return Err(ApiError::BadRequest(

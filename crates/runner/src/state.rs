@@ -31,7 +31,7 @@ pub struct AppState {
     pub started: Instant,
     /// The OpenAPI document, as served.
     pub openapi: OnceLock<String>,
-    /// The built web UI to serve at `/`, if any.
+    /// A built web UI folder to serve at `/` instead of the embedded one.
     pub ui_dir: Option<std::path::PathBuf>,
     /// Deploys and rollbacks take turns.
     pub deploy_lock: tokio::sync::Mutex<()>,

@@ -12,7 +12,8 @@ use super::run as run_cmd;
 /// Arguments of `polder backfill`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The pipeline folder (it needs a `schedule`).
+    /// The pipeline folder or name (it needs a `schedule`).
+    #[arg(value_name = "PIPELINE", long_help = super::PIPELINE_HELP)]
     dir: PathBuf,
     /// First day (YYYY-MM-DD, in the schedule's time zone).
     #[arg(long)]
@@ -27,7 +28,8 @@ pub struct Args {
 
 /// One run per interval, oldest first; stops at the first failed run.
 pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
-    let p = super::load_pipeline(&args.dir)?;
+    let dir = super::pipeline_dir(workspace, &args.dir)?;
+    let p = super::load_pipeline(&dir)?;
     let Some(expr) = p.schedule.as_deref() else {
         bail!("pipeline '{}' has no schedule; give it one, or run it with --param run_date=…", p.name)
     };
@@ -36,7 +38,7 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
     println!("backfilling '{}': {} intervals ({} … {})", p.name, dates.len(), args.from, args.until);
     for d in dates {
         let run_args = run_cmd::Args {
-            dir: args.dir.clone(),
+            dir: dir.clone(),
             only: vec![],
             force: args.force,
             params: vec![format!("run_date={d}")],

@@ -1,6 +1,6 @@
 //! `polder deploy DIR --to URL`: bundle a pipeline folder and deploy it to a runner.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -10,7 +10,8 @@ use crate::remote::Remote;
 /// Arguments of `polder deploy`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The pipeline folder.
+    /// The pipeline folder or name.
+    #[arg(value_name = "PIPELINE", long_help = super::PIPELINE_HELP)]
     dir: PathBuf,
     /// The runner's URL, e.g. http://127.0.0.1:7878.
     #[arg(long)]
@@ -21,13 +22,14 @@ pub struct Args {
 }
 
 /// Validates locally, bundles, uploads; prints the new version and the next scheduled run.
-pub fn run(args: Args) -> Result<ExitCode> {
-    let p = super::load_pipeline(&args.dir)?;
+pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
+    let dir = super::pipeline_dir(workspace, &args.dir)?;
+    let p = super::load_pipeline(&dir)?;
     let remote = Remote::new(&args.to, args.token)?;
     // A runner refuses a bad token before reading the body: check it with a small request first,
     // so a large upload does not end in a broken pipe instead of the runner's message.
     remote.get_text("/api/status")?;
-    let bundle = polder_runner::deploys::bundle(&args.dir).map_err(anyhow::Error::msg)?;
+    let bundle = polder_runner::deploys::bundle(&dir).map_err(anyhow::Error::msg)?;
     let answer = remote.post("/api/deploy", "application/gzip", &bundle)?;
     println!(
         "deployed '{}' as version {} to {} ({} KiB bundle)",

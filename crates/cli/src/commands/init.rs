@@ -56,9 +56,12 @@ const DATA: &str = "order_id,customer,amount\n1,alice,30.5\n2,bob,12.0\n3,alice,
 
 /// Writes the folder, refusing to overwrite an existing one.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let valid = !args.name.is_empty() && args.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid {
-        bail!("pipeline name `{}` may only use letters, digits, `_` and `-`", args.name);
+    if !polder_engine::spec::valid_name(&args.name) {
+        bail!(
+            "pipeline name `{}` may only use letters, digits, `_` and `-` (at most {} characters)",
+            args.name,
+            polder_engine::spec::MAX_NAME_LEN
+        );
     }
     let dir = args.parent.join(&args.name);
     if dir.exists() {

@@ -10,7 +10,8 @@ use polder_engine::tasks::Input;
 /// Arguments of `polder preview`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The pipeline folder.
+    /// The pipeline folder or name.
+    #[arg(value_name = "PIPELINE", long_help = super::PIPELINE_HELP)]
     dir: PathBuf,
     /// The task whose output to show.
     task: String,
@@ -24,7 +25,7 @@ pub struct Args {
 
 /// Prints the first rows of the task's newest output (a view is computed on the fly).
 pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
-    let p = super::load_pipeline(&args.dir)?;
+    let p = super::load_pipeline(&super::pipeline_dir(workspace, &args.dir)?)?;
     let ws = super::open_workspace(workspace)?;
     let input = inspect::latest(&ws, &p, &args.task)?;
     if args.json {

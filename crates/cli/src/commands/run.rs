@@ -12,7 +12,8 @@ use crate::table;
 /// Arguments of `polder run`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The pipeline folder.
+    /// The pipeline folder or name.
+    #[arg(value_name = "PIPELINE", long_help = super::PIPELINE_HELP)]
     pub dir: PathBuf,
     /// Run only this task (repeatable), on its upstreams' latest outputs.
     #[arg(long = "only", value_name = "TASK")]
@@ -40,7 +41,7 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
 
 /// Runs the pipeline with live progress; Ctrl-C cancels cleanly (twice exits at once).
 pub fn execute(workspace: &Path, args: &Args) -> Result<RunSummary> {
-    let pipeline = Arc::new(super::load_pipeline(&args.dir)?);
+    let pipeline = Arc::new(super::load_pipeline(&super::pipeline_dir(workspace, &args.dir)?)?);
     let ws = Arc::new(super::open_workspace(workspace)?);
     // Leftovers of killed runs beside sink targets: this pipeline's and the workspace's others'.
     let others: Vec<_> = polder_engine::spec::discover(ws.root()).into_iter().filter_map(|(_, p)| p.ok()).collect();

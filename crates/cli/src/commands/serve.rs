@@ -25,7 +25,8 @@ pub struct Args {
     /// Most runs executing at once; more wait in the queue.
     #[arg(long, default_value_t = polder_runner::DEFAULT_MAX_ACTIVE_RUNS)]
     max_active_runs: usize,
-    /// The built web UI to serve at `/` (default: ui/dist when it exists).
+    /// Serve the web UI from this built folder (e.g. ui/dist) instead of the one built into
+    /// this binary: for UI development.
     #[arg(long, env = "POLDER_UI_DIR")]
     ui_dir: Option<PathBuf>,
 }
@@ -43,7 +44,7 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
         rotate_token: args.rotate_token,
         allow_hosts: args.allow_hosts,
         max_active_runs: args.max_active_runs,
-        ui_dir: args.ui_dir.or_else(|| Some(PathBuf::from("ui/dist")).filter(|d| d.join("index.html").is_file())),
+        ui_dir: args.ui_dir,
         secrets: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

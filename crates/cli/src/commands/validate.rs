@@ -1,6 +1,6 @@
 //! `polder validate DIR`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -8,13 +8,14 @@ use anyhow::Result;
 /// Arguments of `polder validate`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The pipeline folder.
+    /// The pipeline folder or name.
+    #[arg(value_name = "PIPELINE", long_help = super::PIPELINE_HELP)]
     dir: PathBuf,
 }
 
 /// Loads and checks the pipeline; prints its tasks in execution order.
-pub fn run(args: Args) -> Result<ExitCode> {
-    let p = super::load_pipeline(&args.dir)?;
+pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
+    let p = super::load_pipeline(&super::pipeline_dir(workspace, &args.dir)?)?;
     let order = polder_engine::dag::topo_order(&p).map_err(|c| anyhow::anyhow!("dependency cycle: {}", c.join(" → ")))?;
     let edges: usize = p.tasks.iter().map(|t| t.upstream.len()).sum();
     println!("pipeline '{}' is valid: {} tasks, {} dependencies", p.name, p.tasks.len(), edges);

@@ -240,3 +240,52 @@ fn run_sweeps_dead_writers_temp_outputs_beside_sinks_and_keeps_live_ones() {
     assert!(p.join("out/gold/k=1").is_dir(), "the sink wrote its folder");
     drop(lock);
 }
+
+#[test]
+fn a_pipeline_name_is_looked_up_in_the_workspace_not_the_current_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let parent = ws.display().to_string();
+    assert!(polder(&ws, &["init", "shop", "--parent", &parent]).status.success());
+    // A second pipeline whose folder is not named after it.
+    let o = polder(&ws, &["init", "orders", "--parent", &parent]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    std::fs::rename(ws.join("orders"), ws.join("orders_folder")).unwrap();
+
+    let in_elsewhere = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_polder"))
+            .current_dir(&elsewhere)
+            .arg("--workspace")
+            .arg(&ws)
+            .args(args)
+            .env_remove("POLDER_WORKSPACE")
+            .output()
+            .unwrap()
+    };
+    let o = in_elsewhere(&["run", "shop"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("run 1 success"), "{out}");
+    let o = in_elsewhere(&["validate", "orders"]);
+    let (out, err) = text(&o);
+    assert!(out.starts_with("pipeline 'orders' is valid"), "{out}\n{err}");
+    let o = in_elsewhere(&["preview", "shop", "customer_totals", "--json"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    // A relative path is still taken from the current directory first.
+    std::fs::create_dir_all(elsewhere.join("local")).unwrap();
+    assert!(in_elsewhere(&["init", "shop", "--parent", "local"]).status.success());
+    let o = in_elsewhere(&["run", "local/shop"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+
+    let o = in_elsewhere(&["run", "nothing"]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("no pipeline 'nothing'") && err.contains(&ws.display().to_string()), "{err}");
+
+    let (help, _) = text(&in_elsewhere(&["run", "--help"]));
+    assert!(help.contains("A bare NAME is found as the folder WORKSPACE/NAME"), "{help}");
+}

@@ -88,7 +88,9 @@ impl SpecDocument {
     /// with other content is never overwritten.
     pub fn add_sql_task_in_file(&mut self, id: &str, file: &str, sql: &str, fields: Vec<(&str, Value)>) -> Result<Pipeline> {
         let rel = Path::new(file);
-        if file.is_empty() || rel.is_absolute() || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        // 255 bytes: the longest file name Linux and macOS file systems take.
+        let plain = |c: std::path::Component| matches!(c, std::path::Component::Normal(n) if n.len() <= 255);
+        if file.is_empty() || rel.is_absolute() || !rel.components().all(plain) {
             return Err(Error::Invalid(format!(
                 "task '{id}': file `{file}` must be a relative path inside the pipeline folder, like `{id}.sql`"
             )));
@@ -249,9 +251,11 @@ pub fn json_to_toml(v: &serde_json::Value) -> Result<Value> {
 
 /// A new pipeline folder `parent/name` with a minimal `pipeline.toml`; refuses an existing folder.
 pub fn create_pipeline(parent: &Path, name: &str, description: Option<&str>) -> Result<Pipeline> {
-    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid {
-        return Err(Error::Invalid(format!("pipeline name `{name}` may only use letters, digits, `_` and `-`")));
+    if !super::valid_name(name) {
+        return Err(Error::Invalid(format!(
+            "pipeline name `{name}` may only use letters, digits, `_` and `-` (at most {} characters)",
+            super::MAX_NAME_LEN
+        )));
     }
     let dir = parent.join(name);
     if dir.exists() {

@@ -214,7 +214,10 @@ fn read_header(p: &mut Problems, t: &Table, pipeline: &mut Pipeline) {
         if valid_name(&name) {
             pipeline.name = name;
         } else {
-            p.push(f.span_of("name"), format!("pipeline name `{name}` may only use letters, digits, `_` and `-`"));
+            p.push(
+                f.span_of("name"),
+                format!("pipeline name `{name}` may only use letters, digits, `_` and `-` (at most {MAX_NAME_LEN})"),
+            );
         }
     }
     pipeline.description = f.str(p, "description");
@@ -276,14 +279,21 @@ fn parse_engine(s: &str) -> SqlEngine {
     }
 }
 
-fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+/// Longest pipeline name or task id. Both end up in file names (folders, artifacts, logs), and
+/// a file name has at most 255 bytes, so a longer one would fail deep inside a write.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// Whether `s` is a valid pipeline name: 1 to [`MAX_NAME_LEN`] letters, digits, `_` and `-`.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_NAME_LEN && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Task ids double as SQL table names, so they are plain lower-case identifiers.
-fn valid_task_id(s: &str) -> bool {
+/// Whether `s` is a valid task id. Task ids double as SQL table names, so they are plain
+/// lower-case identifiers (at most [`MAX_NAME_LEN`] long).
+pub fn valid_task_id(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+    s.len() <= MAX_NAME_LEN
+        && matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
@@ -293,7 +303,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
     if let Some(id) = &id {
         f.what = format!("task '{id}'");
         if !valid_task_id(id) {
-            p.push(f.span_of("id"), format!("task id `{id}` must be a lower-case SQL identifier (a-z, 0-9, _; not starting with a digit), since SQL reads it as a table name"));
+            p.push(f.span_of("id"), format!("task id `{id}` must be a lower-case SQL identifier (a-z, 0-9, _; not starting with a digit; at most {MAX_NAME_LEN} characters), since SQL reads it as a table name"));
         }
     }
     let kind_name = if f.has("kind") {

@@ -81,8 +81,13 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     Json(req): Json<CreatePipeline>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    super::names::check_pipeline_name(&req.name)?;
     if crate::catalog::find(&state, &req.name).is_ok() {
         return Err(ApiError::Conflict(format!("a pipeline named '{}' exists", req.name)));
+    }
+    // Checked here so that the message does not show the workspace's path.
+    if state.ws.root().join(&req.name).exists() {
+        return Err(ApiError::BadRequest(format!("the workspace already has a folder named '{}'", req.name)));
     }
     let p = create_pipeline(state.ws.root(), &req.name, req.description.as_deref())?;
     Ok((StatusCode::CREATED, Json(super::pipelines::pipeline_json(&p))))

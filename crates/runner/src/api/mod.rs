@@ -6,6 +6,7 @@ pub mod deploys;
 pub mod events;
 pub mod health;
 pub mod layout;
+pub mod names;
 pub mod notes;
 pub mod outputs;
 pub mod pipelines;
@@ -80,6 +81,8 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
     api.merge(<ProxyDoc as utoipa::OpenApi>::openapi());
     let router =
         router.route("/api/remotes/{name}/api/{*path}", axum::routing::get(remote_proxy::forward).post(remote_proxy::forward));
+    // After routing (so the path parameters are known) and after the auth layer below.
+    let router = router.route_layer(axum::middleware::from_fn(names::check));
     // OpenApiRouter::new() starts from utoipa's own package metadata; replace all of it.
     api.info.title = "Polder runner API".into();
     api.info.contact = None;

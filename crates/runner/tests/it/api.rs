@@ -168,7 +168,15 @@ fn trigger_a_run_and_page_its_output_as_json_and_arrow() {
     assert_eq!(retried["run"]["trigger"], "retry");
     assert!(retried["tasks"].as_array().unwrap().iter().all(|t| t["status"] == "cached"), "{retried}");
 
-    let metrics = get(addr, "/metrics").text();
+    // The run's slot is freed just after its end is recorded: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let metrics = loop {
+        let m = get(addr, "/metrics").text();
+        if m.contains("polder_active_runs 0") || std::time::Instant::now() > deadline {
+            break m;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert!(metrics.contains("polder_runs{status=\"success\"} 2"), "{metrics}");
     assert!(metrics.contains("polder_active_runs 0"), "{metrics}");
 

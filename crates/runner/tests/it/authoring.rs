@@ -112,3 +112,45 @@ fn edit_a_pipeline_keeping_comments_and_preview_its_tasks() {
     assert_eq!(p["tasks"][2]["upstream"], json!(["totals"]));
     assert_eq!(send(addr, "POST", "/api/pipelines", json!({ "name": "shop" })).status, 409);
 }
+
+/// Every route that takes a pipeline, task or remote name answers 400 for a name that cannot
+/// exist (300 characters, a path), with a message that shows no file-system path.
+#[test]
+fn impossible_names_are_400_without_a_path_in_the_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    assert_eq!(send(addr, "POST", "/api/pipelines", json!({ "name": "shop" })).status, 201);
+    let long = "p".repeat(300);
+    let root = tmp.path().display().to_string();
+    let no_path = |r: &Resp, what: &str| {
+        assert_eq!(r.status, 400, "{what}: {}", r.text());
+        let m = r.json()["message"].as_str().unwrap().to_string();
+        assert!(!m.contains(&root) && !m.contains("/tmp") && !m.contains(&long), "{what}: {m}");
+        m
+    };
+    let m = no_path(&get(addr, &format!("/api/pipelines/{long}")), "get");
+    assert!(m.contains("pipeline name") && m.contains("300 characters"), "{m}");
+    no_path(&send(addr, "POST", "/api/pipelines", json!({ "name": long })), "create");
+    for (method, path) in [
+        ("POST", format!("/api/pipelines/{long}/runs")),
+        ("POST", format!("/api/pipelines/{long}/tasks")),
+        ("GET", format!("/api/pipelines/{long}/layout")),
+        ("PUT", format!("/api/pipelines/{long}/notes")),
+        ("GET", format!("/api/pipelines/{long}/versions")),
+        ("GET", format!("/api/pipelines/{long}/schemas")),
+        ("POST", format!("/api/pipelines/{long}/deploy")),
+        ("GET", format!("/api/pipelines/{long}/tasks/t/output")),
+        ("GET", "/api/pipelines/..%2F..%2Fetc/versions".to_string()),
+        ("GET", format!("/api/pipelines/shop/tasks/{}/output", "t".repeat(300))),
+        ("PATCH", format!("/api/pipelines/shop/tasks/{}", "t".repeat(300))),
+        ("GET", format!("/api/runs/1/tasks/{}/log", "t".repeat(300))),
+        ("PUT", format!("/api/remotes/{long}")),
+        ("GET", format!("/api/remotes/{long}/api/runs")),
+    ] {
+        no_path(&send(addr, method, &path, json!({})), &format!("{method} {path}"));
+    }
+    // The folder exists already: refused without naming where.
+    std::fs::create_dir_all(tmp.path().join("taken")).unwrap();
+    let m = no_path(&send(addr, "POST", "/api/pipelines", json!({ "name": "taken" })), "exists");
+    assert!(m.contains("'taken'"), "{m}");
+}

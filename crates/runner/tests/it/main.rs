@@ -8,4 +8,5 @@ mod holes;
 mod http;
 mod restart;
 mod schedule;
+mod ui;
 mod workbench;

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what scripts/test.sh needs on Debian or Ubuntu that has only a Rust toolchain: a C/C++
+# compiler (bundled DuckDB and SQLite), Node.js and npm (the UI), Chromium (the browser test),
+# WebKitGTK and friends (the desktop app, its test under Xvfb with WebKitWebDriver, GNOME Keyring
+# on a private D-Bus session), tauri-driver, rustfmt and clippy, and the UI's npm packages.
+# Idempotent and quick when everything is there: apt-get update runs only when a package is
+# missing. Installs as root, through sudo when not root, else names what to install and exits 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# Debian's own nodejs (18 on Debian 12) is older than the UI's toolchain wants; checked below.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v node >/dev/null 2>&1 && ! command -v npm >/dev/null 2>&1 && need+=(npm)
+# The browser test drives Debian's Chromium (playwright-core never downloads a browser).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+for pkg in libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
+    xvfb xauth webkit2gtk-driver gnome-keyring dbus-daemon libglib2.0-bin xdotool file; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+
+if [ ${#need[@]} -gt 0 ]; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "test-deps: not a Debian/Ubuntu system; install the equivalents of: ${need[*]}" >&2
+        exit 1
+    fi
+    if [ "$(id -u)" -eq 0 ]; then
+        sudo=()
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "test-deps: missing packages; as root run: apt-get update && apt-get install ${need[*]}" >&2
+        exit 1
+    fi
+    echo "test-deps: installing ${need[*]}" >&2
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    # A nodejs that does not bundle npm (Debian's) needs its own package.
+    if ! command -v npm >/dev/null 2>&1; then
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+    fi
+fi
+
+# package.json's engines: Node 20.19+ or 22.12+ (Vite 8).
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===20&&b>=19)||(a===22&&b>=12)||a>22?0:1)'; then
+    echo "test-deps: Node.js $(node --version) is too old for the UI's build (needs 20.19+ or 22.12+): install a newer" \
+        "nodejs (e.g. NodeSource's Node 20 packages) and rerun" >&2
+    exit 1
+fi
+
+# Formatting and lints are part of the test command.
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    rustup component add rustfmt clippy
+fi
+
+# tauri-driver bridges WebDriver to WebKitWebDriver for the desktop test: a small build of its
+# own, kept out of the project's target dir.
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    env -u CARGO_TARGET_DIR cargo install tauri-driver --version '^2' --locked --quiet
+fi
+
+# UI packages exactly as locked, again whenever package-lock.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+fi
