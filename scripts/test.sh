@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 scripts/test-deps.sh
+# The Node.js test-deps.sh installed from PyPI, when the system's was missing or too old.
+if [ -x "$HOME/.cache/polder/node/bin/node" ]; then export PATH="$HOME/.cache/polder/node/bin:$PATH"; fi
 cargo fmt --all --check
 
 npm run typecheck

@@ -73,6 +73,17 @@ impl Drop for Reaped {
     }
 }
 
+/// Waits for the run that resumes `run` to succeed; that run's record.
+fn wait_resumed(addr: std::net::SocketAddr, run: i64) -> serde_json::Value {
+    let mut resumed = serde_json::Value::Null;
+    wait_until("the resumed run", || {
+        let runs = get(addr, "/api/runs?pipeline=p").json();
+        resumed = runs[0].clone();
+        resumed["id"].as_i64() != Some(run) && resumed["status"] == "success"
+    });
+    resumed
+}
+
 /// A pid that no process has: a child that exited and was reaped.
 fn dead_pid() -> u32 {
     let mut c = Command::new("true").spawn().unwrap();
@@ -95,12 +106,7 @@ fn killed_runner_resumes_runs_when_the_pipeline_says_so() {
     assert_eq!(tasks[1]["status"], "failed");
     assert_eq!(tasks[2]["status"], "cancelled");
     // The resumed run reuses `first` and finishes the rest.
-    let mut resumed = serde_json::Value::Null;
-    wait_until("the resumed run", || {
-        let runs = get(addr, "/api/runs?pipeline=p").json();
-        resumed = runs[0].clone();
-        resumed["id"].as_i64() != Some(run) && resumed["status"] == "success"
-    });
+    let resumed = wait_resumed(addr, run);
     assert_eq!(resumed["trigger"], format!("resume:{run}"));
     let detail = get(addr, &format!("/api/runs/{}", resumed["id"])).json();
     let status: Vec<&str> = detail["tasks"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
@@ -137,12 +143,7 @@ fn a_runner_started_beside_its_killed_unreaped_predecessor_resumes_the_run() {
     old.0.kill().unwrap(); // SIGKILL, and no wait(): the process stays a zombie
     let (new, addr) = serve(tmp.path());
     let _new = Reaped(new);
-    let mut resumed = serde_json::Value::Null;
-    wait_until("the resumed run", || {
-        let runs = get(addr, "/api/runs?pipeline=p").json();
-        resumed = runs[0].clone();
-        resumed["id"].as_i64() != Some(run) && resumed["status"] == "success"
-    });
+    let resumed = wait_resumed(addr, run);
     assert_eq!(resumed["trigger"], format!("resume:{run}"));
     let old_run = get(addr, &format!("/api/runs/{run}")).json();
     assert_eq!(old_run["run"]["status"], "failed");
