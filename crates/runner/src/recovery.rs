@@ -18,16 +18,23 @@ pub async fn at_start(state: &Arc<AppState>) {
     sweep_leftovers(state);
 }
 
-/// Runs forever: recover, resume, sweep, every [`SWEEP`].
+/// Runs forever: recover, sweep, resume, every [`SWEEP`].
 pub async fn run(state: Arc<AppState>) {
     loop {
         tokio::time::sleep(SWEEP).await;
-        let recovered = state.ws.recover().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "crash recovery sweep failed");
-            Vec::new()
-        });
+        // SQLite, folder scans and loading every pipeline: off the async workers.
+        let st = state.clone();
+        let recovered = tokio::task::spawn_blocking(move || {
+            let recovered = st.ws.recover().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "crash recovery sweep failed");
+                Vec::new()
+            });
+            sweep_leftovers(&st);
+            recovered
+        })
+        .await
+        .unwrap_or_default();
         crate::api::pipelines::resume_interrupted(&state, &recovered).await;
-        sweep_leftovers(&state);
     }
 }
 
