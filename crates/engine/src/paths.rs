@@ -77,19 +77,25 @@ impl PathPolicy {
         }
     }
 
-    /// Checks a file found on disk (e.g. matched by a glob) after resolving symlinks.
-    pub fn check_found(&self, dir: &Path, written: &str, found: &Path) -> Result<(), PathError> {
-        let resolved = found.canonicalize().unwrap_or_else(|_| normalize(found));
-        if self.allows(dir, &resolved) {
-            Ok(())
-        } else {
-            Err(self.outside(written))
+    /// Checks files found on disk (the matches of a glob written as `written`) after resolving
+    /// symlinks: a match may be a link out of the allowed folders.
+    pub fn check_found(&self, dir: &Path, written: &str, found: &[PathBuf]) -> Result<(), PathError> {
+        let base = canonical_dir(dir);
+        for f in found {
+            let resolved = f.canonicalize().unwrap_or_else(|_| normalize(f));
+            if !self.allows_below(&base, &resolved) {
+                return Err(self.outside(written));
+            }
         }
+        Ok(())
     }
 
     fn allows(&self, dir: &Path, resolved: &Path) -> bool {
-        let base = canonical_dir(dir);
-        resolved.starts_with(&base) || self.data_dirs.iter().any(|d| resolved.starts_with(d))
+        self.allows_below(&canonical_dir(dir), resolved)
+    }
+
+    fn allows_below(&self, base: &Path, resolved: &Path) -> bool {
+        resolved.starts_with(base) || self.data_dirs.iter().any(|d| resolved.starts_with(d))
     }
 
     fn outside(&self, written: &str) -> PathError {

@@ -37,20 +37,22 @@ impl HeavyWork {
         what: &str,
         f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _turn = self.turn(what).await?;
-        tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("{what} crashed: {e}")))?
-    }
-
-    /// Holds a turn for async heavy work (released when dropped).
-    pub async fn turn(&self, what: &str) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-        match tokio::time::timeout(QUEUE_WAIT, self.permits.acquire()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(ApiError::Busy(format!("the runner is busy with other {what} requests; retry in a few seconds"))),
-        }
+        let _turn = match tokio::time::timeout(QUEUE_WAIT, self.permits.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            _ => return Err(ApiError::Busy(format!("the runner is busy with other {what} requests; retry in a few seconds"))),
+        };
+        blocking(what, f).await
     }
 }
 
 /// Runs a light blocking call (a pipeline lookup, a folder scan) off the async workers.
 pub async fn off_workers<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("request crashed: {e}")))?
+    blocking("request", f).await
+}
+
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("{what} crashed: {e}")))?
 }
