@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod owners;
 pub mod params;
 pub mod paths;
+pub mod polars_sql;
 pub mod preview;
 pub mod spec;
 pub mod sqlerror;
