@@ -8,6 +8,7 @@ mod failures;
 mod gc;
 mod holes;
 mod medallion;
+mod semantics;
 mod sources;
 mod spec_errors;
 mod views;
