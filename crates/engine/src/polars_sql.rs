@@ -144,6 +144,21 @@ impl Analyzer {
                 "Polars applies the subquery before turning the WHERE conditions into joins, so it builds the cross product of the tables; write the joins as JOIN … ON",
             );
         }
+        let cross = s.from.len() > 1
+            || s.from.iter().any(|t| t.joins.iter().any(|j| matches!(j.join_operator, JoinOperator::CrossJoin(_))));
+        if let (true, Some(w)) = (cross, &s.selection) {
+            let parts = conjuncts(w);
+            let across: Vec<&Expr> = parts
+                .into_iter()
+                .filter(|c| matches!(c, Expr::BinaryOp { left, op, right } if is_comparison(op) && qualifiers_differ(left, right)))
+                .collect();
+            let equi = across.iter().any(|c| is_equi(c));
+            if let Some(c) = across.iter().find(|c| !is_equi(c)) {
+                if !equi {
+                    self.note(Verdict::Unsupported, *c, format!("join condition `{}`", short(c)), NON_EQUI);
+                }
+            }
+        }
         for twj in &s.from {
             for join in &twj.joins {
                 let (outer, constraint) = match &join.join_operator {
@@ -160,6 +175,10 @@ impl Analyzer {
                 };
                 match constraint {
                     JoinConstraint::On(on) => {
+                        if !conjuncts(on).iter().any(|c| is_equi(c)) && !outer {
+                            self.note(Verdict::Unsupported, on, format!("join condition `{}`", short(on)), NON_EQUI);
+                            continue;
+                        }
                         for c in conjuncts(on) {
                             let equi = matches!(c, Expr::BinaryOp { left, op: BinaryOperator::Eq, right } if is_column(left) && is_column(right));
                             if equi {
@@ -355,7 +374,7 @@ impl Visitor for Analyzer {
                     self.unverified(e, format!("EXTRACT({field} FROM …)"));
                 }
             }
-            Expr::Substring { special: false, shorthand: false, .. } => {}
+            Expr::Substring { .. } => {}
             Expr::Function(f) => self.check_function(e, f),
             Expr::InSubquery { subquery, .. } => self.check_subquery(subquery, false),
             Expr::Exists { subquery, .. } => self.check_subquery(subquery, true),
@@ -365,9 +384,35 @@ impl Visitor for Analyzer {
                 "scalar subquery (SELECT …)",
                 "Polars SQL supports subqueries only in IN and EXISTS; join the subquery's result instead (a one-row subquery joins with ON true), or use engine = \"duckdb\"",
             ),
-            other => self.unverified(other, "this expression"),
+            other => self.unverified(other, format!("`{}`", short(other))),
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// An expression as text, cut to a readable length.
+fn short(e: &Expr) -> String {
+    let text = e.to_string();
+    match text.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}
+
+const NON_EQUI: &str = "a join on conditions other than column = column makes Polars' streaming engine fail; add an equality between the tables, or use engine = \"duckdb\"";
+
+/// `a.x = b.y` between two columns.
+fn is_equi(e: &Expr) -> bool {
+    matches!(e, Expr::BinaryOp { left, op: BinaryOperator::Eq, right } if is_column(left) && is_column(right))
+}
+
+/// Whether both sides are columns qualified by different tables.
+fn qualifiers_differ(a: &Expr, b: &Expr) -> bool {
+    match (a, b) {
+        (Expr::CompoundIdentifier(x), Expr::CompoundIdentifier(y)) if x.len() == 2 && y.len() == 2 => {
+            x[0].value.to_lowercase() != y[0].value.to_lowercase()
+        }
+        _ => false,
     }
 }
 
