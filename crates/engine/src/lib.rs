@@ -14,6 +14,7 @@ pub mod gc;
 pub mod inspect;
 pub mod owners;
 pub mod params;
+pub mod plancheck;
 pub mod paths;
 pub mod polars_sql;
 pub mod preview;
