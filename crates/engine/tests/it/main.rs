@@ -3,6 +3,7 @@
 mod common;
 mod duckdb_writers;
 mod edit;
+mod engines;
 mod energy;
 mod failures;
 mod gc;
