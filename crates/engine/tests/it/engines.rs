@@ -62,7 +62,7 @@ fn the_plan_check_reports_queries_that_cannot_run_before_any_run() {
         &[("pol.sql", "SELECT price,\n  date_trunc('month', price) AS m\nFROM prices"), ("duck.sql", "SELECT\n  missing_col\nFROM prices")],
     );
     let p = polder_engine::load(&fx.dir()).unwrap();
-    let checked = polder_engine::plancheck::check(&p, &fx.tmp.path().join("scratch"), &[]);
+    let checked = polder_engine::plancheck::check(&p, &fx.tmp.path().join("scratch"), &[], None);
     let text: Vec<String> = checked.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(text.len(), 2, "{text:#?}");
     assert!(text[0].contains("pol.sql:2:3: task 'pol'") && text[0].contains("unsupported function 'date_trunc'"), "{}", text[0]);
