@@ -85,3 +85,13 @@ fn the_plan_check_reports_queries_that_cannot_run_before_any_run() {
     // Nothing ran: no run was recorded.
     assert!(fx.ws.store.latest_output("eng", "prices").unwrap().is_none());
 }
+
+#[test]
+fn a_view_whose_query_auto_sends_to_duckdb_is_refused_at_load() {
+    let spec = format!(
+        "[pipeline]\nname = \"eng\"\n\n{PRICES}\n[[task]]\nid = \"v\"\nkind = \"sql\"\nmaterialize = \"view\"\nsql = \"SELECT round(price, 1) AS p FROM prices\"\n"
+    );
+    let fx = Fixture::new(&spec, &[]);
+    let err = polder_engine::load(&fx.dir()).unwrap_err().to_string();
+    assert!(err.contains("task 'v' is materialize = \"view\", which needs Polars, but engine = \"auto\" runs it on DuckDB (ROUND(…)"), "{err}");
+}
