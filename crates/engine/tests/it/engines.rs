@@ -93,5 +93,8 @@ fn a_view_whose_query_auto_sends_to_duckdb_is_refused_at_load() {
     );
     let fx = Fixture::new(&spec, &[]);
     let err = polder_engine::load(&fx.dir()).unwrap_err().to_string();
-    assert!(err.contains("task 'v' is materialize = \"view\", which needs Polars, but engine = \"auto\" runs it on DuckDB (ROUND(…)"), "{err}");
+    assert!(
+        err.contains("task 'v' is materialize = \"view\", which needs Polars, but engine = \"auto\" runs it on DuckDB (ROUND(…)"),
+        "{err}"
+    );
 }
