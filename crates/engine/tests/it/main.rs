@@ -10,4 +10,5 @@ mod holes;
 mod medallion;
 mod sources;
 mod spec_errors;
+mod tpch;
 mod views;
