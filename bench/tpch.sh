@@ -23,7 +23,7 @@ DATA="$HOME/.cache/polder/tpch-sf$SF"
 # tpchgen-cli (the version scripts/test-deps.sh pins, same venv) and DuckDB's Python package.
 VENV="$HOME/.cache/polder/tpch"
 TPCHGEN_VERSION=4.0.0
-DUCKDB_VERSION=1.5.6
+DUCKDB_VERSION=2.0.0   # the DuckDB release the engine bundles (duckdb crate 1.20000.1)
 if [ "$("$VENV/bin/tpchgen-cli" --version 2>/dev/null)" != "tpchgen-cli $TPCHGEN_VERSION" ] ||
     [ "$("$VENV/bin/python" -c 'import duckdb; print(duckdb.__version__)' 2>/dev/null)" != "$DUCKDB_VERSION" ]; then
     [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
