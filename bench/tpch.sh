@@ -58,17 +58,7 @@ PY
 export POLDER_DATA_DIRS="$DATA"
 echo "data: TPC-H SF $SF, $(du -sh --exclude=.complete "$DATA" | cut -f1) of Parquet; engine = $ENGINE; $(nproc) cores" >&2
 
-# One task at a time (--max-parallel 1), so each query's duration is its own, as DuckDB's are.
-# A run with failed queries (polars) exits non-zero; the table reports them.
-: >"$WORK/walls.txt"
-for i in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$BIN" --workspace "$WORK/ws" run "$WORK/pipe" \
-        --force --max-parallel 1 --param "data_dir=$DATA" >"$WORK/run$i.log" 2>&1 || true
-    grep -q '^[0-9.]* [0-9]*$' "$WORK/time.txt" || { cat "$WORK/time.txt" "$WORK/run$i.log" >&2; exit 1; }
-    cat "$WORK/time.txt" >>"$WORK/walls.txt"
-    echo "polder run $i: $(cut -d' ' -f1 "$WORK/time.txt") s" >&2
-done
-
+# Polder and DuckDB take turns, run by run (tpch.py), so both see the same machine load.
 "$VENV/bin/python" bench/tpch.py --engine "$ENGINE" --sf "$SF" --runs "$RUNS" --skip "$SKIP" \
-    --data "$DATA" --sql examples/tpch --db "$WORK/ws/.polder/polder.db" --walls "$WORK/walls.txt" --work "$WORK" |
+    --bin "$BIN" --ws "$WORK/ws" --pipe "$WORK/pipe" --data "$DATA" --sql examples/tpch --work "$WORK" |
     tee "$WORK/results.md"
