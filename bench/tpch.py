@@ -25,8 +25,9 @@ def polder_run(args, i):
         subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", timing, args.bin, "--workspace", args.ws, "run",
                         args.pipe, "--force", "--max-parallel", "1", "--param", f"data_dir={args.data}"],
                        stdout=log, stderr=subprocess.STDOUT, check=False)
-    fields = open(timing).read().split()
-    if len(fields) != 2:
+    # /usr/bin/time puts "Command exited with non-zero status N" before the figures.
+    fields = open(timing).read().strip().splitlines()[-1].split()
+    if len(fields) != 2 or not fields[0].replace(".", "").isdigit():
         sys.exit(f"polder run {i} did not finish: {open(timing).read()} (see {args.work}/run{i}.log)")
     db = sqlite3.connect(os.path.join(args.ws, ".polder", "polder.db"))
     run = db.execute("SELECT max(id) FROM runs WHERE pipeline = 'tpch'").fetchone()[0]
