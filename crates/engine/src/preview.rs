@@ -34,7 +34,10 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         (TaskKind::Sql(s), Some(text)) => {
             // An edited query may land on the other engine under `auto`, or be refused by `polars`.
             let choice = s.engine.unwrap_or(pipeline.engine);
-            let routed = crate::spec::route_sql(task, text, choice, &params)
+            let views: std::collections::HashMap<String, bool> =
+                pipeline.tasks.iter().map(|t| (t.id.clone(), t.materialize == crate::spec::Materialize::View)).collect();
+            let is_view = pipeline.task(task).is_some_and(|t| t.materialize == crate::spec::Materialize::View);
+            let routed = crate::spec::route_sql(task, text, choice, &params, is_view, &views)
                 .map_err(|(line, col, m)| Error::Invalid(format!("{m} (line {line}, column {col})")))?;
             if let Some((line, col, m)) = routed.refusal {
                 return Err(Error::Invalid(format!("{m} (line {line}, column {col})")));

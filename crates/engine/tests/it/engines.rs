@@ -16,22 +16,23 @@ fn runs_on(p: &polder_engine::Pipeline, id: &str) -> (SqlEngine, Option<String>)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn decimal_products_are_exact_on_polars_and_auto_routes_what_polars_cannot_answer() {
+async fn decimal_products_are_exact_on_polars_and_auto_uses_polars_only_where_needed() {
     let spec = format!(
-        "[pipeline]\nname = \"eng\"\n\n{PRICES}\n[[task]]\nid = \"revenue\"\nkind = \"sql\"\nengine = \"polars\"\nsql = \"SELECT sum(price * disc) AS rev, sum(price * (1 - disc)) AS net FROM prices\"\n\n[[task]]\nid = \"auto_rev\"\nkind = \"sql\"\nsql = \"SELECT sum(price * disc) AS rev FROM prices\"\n\n[[task]]\nid = \"above\"\nkind = \"sql\"\nfile = \"above.sql\"\n"
+        "[pipeline]\nname = \"eng\"\n\n{PRICES}\n[[task]]\nid = \"revenue\"\nkind = \"sql\"\nengine = \"polars\"\nsql = \"SELECT sum(price * disc) AS rev, sum(price * (1 - disc)) AS net FROM prices\"\n\n[[task]]\nid = \"auto_rev\"\nkind = \"sql\"\nsql = \"SELECT sum(price * disc) AS rev FROM prices\"\n\n[[task]]\nid = \"above\"\nkind = \"sql\"\nfile = \"above.sql\"\n\n[[task]]\nid = \"cheap\"\nkind = \"sql\"\nmaterialize = \"view\"\nsql = \"SELECT price, disc FROM prices WHERE price < 10\"\n\n[[task]]\nid = \"view_rev\"\nkind = \"sql\"\nsql = \"SELECT sum(price * disc) AS rev FROM cheap\"\n"
     );
     let fx = Fixture::new(
         &spec,
         &[("above.sql", "SELECT price\nFROM prices\nWHERE price > (SELECT avg(price) FROM prices)\nORDER BY price")],
     );
     let p = polder_engine::load(&fx.dir()).unwrap();
-    assert_eq!(runs_on(&p, "auto_rev"), (SqlEngine::Polars, None));
-    let (engine, why) = runs_on(&p, "above");
-    assert_eq!(engine, SqlEngine::DuckDb);
-    assert!(why.as_deref().unwrap().starts_with("scalar subquery (SELECT …) at line 3, column 16"), "{why:?}");
+    // `auto` is DuckDB unless only Polars can run the task: a view, or a reader of one.
+    assert_eq!(runs_on(&p, "auto_rev"), (SqlEngine::DuckDb, None));
+    assert_eq!(runs_on(&p, "above"), (SqlEngine::DuckDb, None));
+    assert_eq!(runs_on(&p, "cheap"), (SqlEngine::Polars, None));
+    assert_eq!(runs_on(&p, "view_rev"), (SqlEngine::Polars, None));
 
     let run = fx.run(RunOptions::default()).await;
-    for t in ["revenue", "auto_rev", "above"] {
+    for t in ["revenue", "auto_rev", "above", "view_rev"] {
         assert_eq!(status(&run, t), TaskStatus::Success, "{t}: {}", error(&run, t));
     }
     // 10.25*0.05 + 3.10*0.07 + 7.77*0.10 = 0.5125 + 0.217 + 0.777: Polars alone rounds each product to cents (1.51).
@@ -40,8 +41,19 @@ async fn decimal_products_are_exact_on_polars_and_auto_routes_what_polars_cannot
     assert!((num(&r["rev"]) - 1.5065).abs() < 1e-12, "{r:?}");
     assert!((num(&r["net"]) - (21.12 - 1.5065)).abs() < 1e-12, "{r:?}");
     assert!((num(&rows(&run, "auto_rev")[0]["rev"]) - 1.5065).abs() < 1e-12);
+    assert!((num(&rows(&run, "view_rev")[0]["rev"]) - (0.217 + 0.777)).abs() < 1e-12);
     let above: Vec<f64> = rows(&run, "above").iter().map(|r| num(&r["price"])).collect();
     assert_eq!(above, vec![7.77, 10.25]);
+}
+
+#[test]
+fn a_view_reader_auto_cannot_run_on_polars_is_refused_with_the_reason() {
+    let spec = format!(
+        "[pipeline]\nname = \"eng\"\n\n{PRICES}\n[[task]]\nid = \"cheap\"\nkind = \"sql\"\nmaterialize = \"view\"\nsql = \"SELECT price FROM prices\"\n\n[[task]]\nid = \"r\"\nkind = \"sql\"\nsql = \"SELECT round(price, 1) AS p FROM cheap\"\n"
+    );
+    let fx = Fixture::new(&spec, &[]);
+    let err = polder_engine::load(&fx.dir()).unwrap_err().to_string();
+    assert!(err.contains("task 'r' reads 'cheap', which is materialize = \"view\"; only Polars SQL tasks can read views (engine = \"auto\" keeps this query on DuckDB: ROUND(…) at line 1, column 8"), "{err}");
 }
 
 #[test]
