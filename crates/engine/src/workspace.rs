@@ -103,9 +103,13 @@ impl Workspace {
     /// a fresh DuckDB spill folder under `.polder/tmp/spill`, named like a temp file so the
     /// folders of crashed processes are swept.
     pub fn memory_budget(&self, task: &str, limit: Option<u64>) -> MemoryBudget {
+        let root = self.state.join(SPILL_DIR);
+        // DuckDB creates the spill folder itself, but not its parents. A failure here shows up
+        // as DuckDB's own error when (and only if) the task spills.
+        let _ = std::fs::create_dir_all(&root);
         MemoryBudget {
             bytes: limit.unwrap_or(self.default_memory_limit),
-            spill_dir: crate::fsutil::temp_path_for(&self.state.join(SPILL_DIR).join(task)),
+            spill_dir: crate::fsutil::temp_path_for(&root.join(task)),
         }
     }
 
