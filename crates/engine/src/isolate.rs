@@ -14,12 +14,13 @@
 //! DuckDB work stays in-process: DuckDB honours `memory_limit` itself and spills to disk (see
 //! [`crate::duckdb_files::open_confined`]), and DuckDB sinks share one instance per database file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{mpsc, OnceLock};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -114,27 +115,52 @@ struct Request {
     memory: Option<MemoryBudget>,
 }
 
-/// The child side: reads the request, runs the task, prints the outcome; the exit code is 0
-/// whenever an outcome was printed.
+/// The child side: answers requests (one JSON line each on stdin) until stdin closes, one
+/// outcome line each on stdout; exits 2 on a request it cannot read.
 fn child_main() -> i32 {
     // If the machine itself runs out of memory before the parent notices, the kernel should kill
     // this child rather than the run, the runner or the app. Raising one's own score needs no
     // privilege.
     let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
-    let mut text = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-        eprintln!("polder task child: cannot read the request: {e}");
-        return 2;
+    // Ctrl-C reaches the whole process group; the parent decides what a cancel stops (and kills
+    // this process for it), so a task is reported cancelled rather than crashed.
+    // SAFETY: setting a signal disposition before this process starts any thread of its own.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
     }
-    let req: Request = match serde_json::from_str(&text) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("polder task child: bad request: {e}");
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let req: Request = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("polder task process: bad request: {e}");
+                return 2;
+            }
+        };
+        let result = serve(&req);
+        let Ok(json) = serde_json::to_string(&result) else {
+            eprintln!("polder task process: cannot encode the outcome");
+            return 2;
+        };
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{RESULT_MARK}{json}").and_then(|_| out.flush()).is_err() {
             return 2;
         }
-    };
+        // Give what the task freed back to the OS, so the parent sees this process's real size
+        // while it waits for the next task.
+        #[cfg(target_env = "gnu")]
+        // SAFETY: malloc_trim only releases free heap memory.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+    0
+}
+
+/// Runs one request in the child.
+fn serve(req: &Request) -> Result<TaskOutcome, TaskError> {
     let log = req.log.as_deref().and_then(|p| TaskLog::open(p).ok()).unwrap_or_else(TaskLog::discard);
-    // The parent stops this process by killing it; nothing sets this flag.
+    // The parent stops a task by killing its process; nothing sets this flag.
     let cancel = CancelFlag::new();
     let duckdb = DuckDbFiles::default();
     let ctx = TaskContext {
@@ -153,31 +179,148 @@ fn child_main() -> i32 {
         data_dirs: &req.data_dirs,
         memory: req.memory.as_ref(),
     };
-    let result = guarded(|| tasks::run(&ctx));
-    let line = match serde_json::to_string(&result) {
-        Ok(json) => json,
-        Err(e) => {
-            eprintln!("polder task child: cannot encode the outcome: {e}");
-            return 2;
+    guarded(|| tasks::run(&ctx))
+}
+
+/// Idle task processes kept for the next task: starting one costs ~10 ms of CPU (exec, a fresh
+/// Polars), more than a trivial task itself.
+const MAX_IDLE: usize = 8;
+/// A process larger than this after its task is not reused: what it keeps would count against
+/// the next task's budget.
+const RETIRE_RSS: u64 = 192 * 1024 * 1024;
+/// Tasks one process serves before it is replaced, bounding what any leak can accumulate.
+const MAX_TASKS: u32 = 200;
+
+/// A task process of this executable and its pipes.
+struct Worker {
+    exe: PathBuf,
+    child: Child,
+    stdin: ChildStdin,
+    /// Outcome lines from stdout; disconnected once the process closes it (exits).
+    replies: mpsc::Receiver<String>,
+    /// The last lines of its stderr (panics of Rust's runtime, aborts).
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    served: u32,
+}
+
+fn idle() -> &'static Mutex<Vec<Worker>> {
+    static IDLE: OnceLock<Mutex<Vec<Worker>>> = OnceLock::new();
+    IDLE.get_or_init(Default::default)
+}
+
+impl Worker {
+    /// An idle process of `exe`, or a new one.
+    fn get(exe: &Path) -> Result<Worker, TaskError> {
+        let reused = {
+            let mut idle = idle().lock().unwrap_or_else(|p| p.into_inner());
+            idle.iter().position(|w| w.exe == exe).map(|i| idle.swap_remove(i))
+        };
+        match reused {
+            Some(w) => Ok(w),
+            None => Worker::spawn(exe),
         }
-    };
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{RESULT_MARK}{line}").and_then(|_| out.flush()).is_err() {
-        return 2;
     }
-    0
+
+    fn spawn(exe: &Path) -> Result<Worker, TaskError> {
+        let mut child =
+            spawn_child(exe).map_err(|e| TaskError::data(format!("cannot start a task process ({})", exe.display()), e))?;
+        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+            return Err(TaskError::Data("a task process has no pipes".into()));
+        };
+        let (tx, replies) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(json) = line.strip_prefix(RESULT_MARK) {
+                    if tx.send(json.to_string()).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let t = tail.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut t = t.lock().unwrap_or_else(|p| p.into_inner());
+                t.push_back(line);
+                if t.len() > STDERR_TAIL {
+                    t.pop_front();
+                }
+            }
+        });
+        Ok(Worker { exe: exe.to_path_buf(), child, stdin, replies, stderr: tail, served: 0 })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Keeps the process for the next task if it is small and healthy, else ends it.
+    fn release(self) {
+        let small = memory::resident(self.pid()).is_some_and(|(rss, _)| rss <= RETIRE_RSS);
+        if small && self.served < MAX_TASKS {
+            let mut idle = idle().lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE {
+                idle.push(self);
+                return;
+            }
+        }
+        self.kill();
+    }
+
+    /// Kills and reaps the process; returns its raw wait status.
+    fn kill(mut self) -> Option<i32> {
+        use std::os::unix::process::ExitStatusExt;
+        // Not reaped yet, so the pid is still this process.
+        let _ = self.child.kill();
+        self.child.wait().ok().map(|s| s.into_raw())
+    }
+}
+
+/// Starts a task process. Processes are forked from one long-lived thread: PR_SET_PDEATHSIG
+/// (below) fires when the thread that forked the child ends, and a pooled process outlives the
+/// runtime thread that first needed it.
+fn spawn_child(exe: &Path) -> std::io::Result<Child> {
+    type Job = (PathBuf, mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let started = std::thread::Builder::new().name("polder-task-spawner".into()).spawn(move || {
+            for (exe, reply) in rx {
+                let mut cmd = Command::new(&exe);
+                cmd.arg(CHILD_ARG).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+                // SAFETY: prctl is async-signal-safe and changes only the child. A parent that
+                // dies (kill -9 of `polder run`) takes its task processes with it instead of
+                // leaving a runaway query behind.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                let _ = reply.send(cmd.spawn());
+            }
+        });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "cannot start the task process spawner");
+        }
+        Mutex::new(tx)
+    });
+    let (tx, rx) = mpsc::channel();
+    spawner.lock().unwrap_or_else(|p| p.into_inner()).send((exe.to_path_buf(), tx)).map_err(std::io::Error::other)?;
+    rx.recv().map_err(std::io::Error::other)?
 }
 
 /// Why the parent stopped a child.
 enum Stopped {
-    /// Its resident memory passed the budget; the peak seen.
+    /// Its memory grew past the budget; by how much.
     OverBudget(u64),
     /// Cancel or timeout.
     Cancelled,
 }
 
-/// The parent side: starts the child, feeds it the request, watches its memory and the cancel
-/// flag, and turns what it reports (or how it died) into the attempt's result.
+/// The parent side: hands the request to a task process, watches its memory and the cancel flag
+/// until it answers, and turns the answer (or how the process died) into the attempt's result.
 fn run_in_child(ctx: &TaskContext, exe: &Path) -> Result<TaskOutcome, TaskError> {
     let req = Request {
         task_id: ctx.task_id.to_string(),
@@ -193,139 +336,96 @@ fn run_in_child(ctx: &TaskContext, exe: &Path) -> Result<TaskOutcome, TaskError>
         data_dirs: ctx.data_dirs.to_vec(),
         memory: ctx.memory.cloned(),
     };
-    let request = serde_json::to_vec(&req).map_err(|e| TaskError::data("cannot encode the task for its process", e))?;
+    // JSON escapes newlines inside strings, so one request is one line.
+    let mut line = serde_json::to_string(&req).map_err(|e| TaskError::data("cannot encode the task for its process", e))?;
+    line.push('\n');
     ctx.cancel.check()?;
-    let mut cmd = Command::new(exe);
-    cmd.arg(CHILD_ARG).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    // SAFETY: prctl is async-signal-safe and touches only the child's own state. A parent that
-    // dies (kill -9 of `polder run`) takes its task children with it instead of leaving a
-    // runaway query behind. The signal follows the spawning thread, which waits for the child
-    // below until it is gone.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
+    let mut worker = Worker::get(exe)?;
+    if worker.stdin.write_all(line.as_bytes()).and_then(|_| worker.stdin.flush()).is_err() {
+        // An idle process that died meanwhile (killed from outside): take a fresh one.
+        let _ = worker.kill();
+        worker = Worker::spawn(exe)?;
+        worker.stdin.write_all(line.as_bytes()).map_err(|e| TaskError::data("cannot hand the task to its process", e))?;
     }
-    let mut child = cmd.spawn().map_err(|e| TaskError::data(format!("cannot start a task process ({})", exe.display()), e))?;
-    let pid = child.id();
+    let pid = worker.pid();
+    // The task is charged for what the process grows by, not for the idle process it got (tens
+    // of MB of code and runtime). Resetting the peak (VmHWM) makes it this task's peak; the
+    // process is idle until it reads the request, so nothing of this task is missed.
+    let reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
+    let base = memory::resident(pid).map_or(0, |(rss, _)| rss);
     let budget = ctx.memory.map(|m| m.bytes);
+    worker.served += 1;
     ctx.log.line(format!(
         "running in process {pid}{}",
         budget.map(|b| format!(" with a memory budget of {}", format_bytes(b))).unwrap_or_default()
     ));
-    let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let log = ctx.log;
-    let (stopped, reply, tail, peak_seen) = std::thread::scope(|s| {
-        s.spawn(move || {
-            if let Some(mut stdin) = stdin {
-                // A child that died early closes the pipe; its exit status tells why.
-                let _ = stdin.write_all(&request);
-            }
-        });
-        let reply = s.spawn(move || {
-            let mut text = String::new();
-            if let Some(mut out) = stdout {
-                let _ = out.read_to_string(&mut text);
-            }
-            let _ = done_tx.send(());
-            text
-        });
-        let tail = s.spawn(move || {
-            let mut tail: Vec<String> = Vec::new();
-            if let Some(err) = stderr {
-                for line in BufReader::new(err).lines().map_while(Result::ok) {
-                    log.line(format!("stderr: {line}"));
-                    tail.push(line);
-                    if tail.len() > STDERR_TAIL {
-                        tail.remove(0);
-                    }
-                }
-            }
-            tail
-        });
-        let mut peak_seen = 0;
-        let mut stopped = None;
-        // Until the child closes stdout (it exits), sample its memory and the cancel flag.
-        while let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(POLL) {
-            if let Some((_, peak)) = memory::resident(pid) {
-                peak_seen = peak_seen.max(peak);
-            }
-            if budget.is_some_and(|b| peak_seen > b) {
-                stopped = Some(Stopped::OverBudget(peak_seen));
-            } else if ctx.cancel.is_set() {
-                stopped = Some(Stopped::Cancelled);
-            }
-            if stopped.is_some() {
-                // The child is not reaped yet, so its pid cannot have been reused.
-                let _ = child.kill();
-                break;
-            }
+    let sample = |peak: &mut u64| {
+        if let Some((rss, hwm)) = memory::resident(pid) {
+            *peak = (*peak).max(if reset { hwm } else { rss });
         }
-        // Killing closes the child's pipes, so the readers finish.
-        let reply = reply.join().unwrap_or_default();
-        let tail = tail.join().unwrap_or_default();
-        (stopped, reply, tail, peak_seen)
-    });
-    let (status, max_rss) = wait_with_peak(&mut child);
-    let peak = peak_seen.max(max_rss);
-    ctx.log.line(format!("process {pid}: peak memory {}", format_bytes(peak)));
+    };
+    let mut peak = base;
+    let mut stopped = None;
+    let reply = loop {
+        match worker.replies.recv_timeout(POLL) {
+            Ok(json) => break Some(json),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        sample(&mut peak);
+        let grown = peak.saturating_sub(base);
+        if budget.is_some_and(|b| grown > b) {
+            stopped = Some(Stopped::OverBudget(grown));
+        } else if ctx.cancel.is_set() {
+            stopped = Some(Stopped::Cancelled);
+        }
+        if stopped.is_some() {
+            break None;
+        }
+    };
+    sample(&mut peak);
+    let grown = peak.saturating_sub(base);
+    ctx.log.line(format!("process {pid}: peak memory {} ({} for this task)", format_bytes(peak), format_bytes(grown)));
+    if let Some(json) = reply {
+        let result = serde_json::from_str::<Result<TaskOutcome, TaskError>>(&json)
+            .unwrap_or_else(|e| Err(TaskError::data("the task process sent an unreadable outcome", e)));
+        // A panic may leave Polars' global state half-updated: that process is not reused.
+        if matches!(result, Err(TaskError::Panic(_))) {
+            let _ = worker.kill();
+        } else {
+            worker.release();
+        }
+        return result;
+    }
+    let stderr = worker.stderr.clone();
+    let status = worker.kill();
+    // Killing closed its pipes; give the stderr reader a moment to take in the last lines.
+    std::thread::sleep(Duration::from_millis(20));
+    let tail: Vec<String> = stderr.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect();
+    for l in &tail {
+        ctx.log.line(format!("stderr: {l}"));
+    }
     match stopped {
         Some(Stopped::OverBudget(used)) => {
             return Err(TaskError::OutOfMemory {
                 task: ctx.task_id.to_string(),
-                used: Some(used.max(peak)),
+                used: Some(used),
                 limit: budget.unwrap_or_default(),
                 detail: None,
             })
         }
         Some(Stopped::Cancelled) => return Err(TaskError::Cancelled),
+        None if ctx.cancel.is_set() => return Err(TaskError::Cancelled),
         None => {}
     }
-    if let Some(json) = reply.lines().rev().find_map(|l| l.strip_prefix(RESULT_MARK)) {
-        return serde_json::from_str::<Result<TaskOutcome, TaskError>>(json)
-            .unwrap_or_else(|e| Err(TaskError::data("the task process sent an unreadable outcome", e)));
-    }
-    // No outcome: the child died. An allocation failure means memory ran out before our sampling
+    // No outcome: the process died. An allocation failure means memory ran out before sampling
     // saw it pass the budget (or the machine had less to give).
-    if tail.iter().any(|l| l.contains("memory allocation of")) {
-        if let Some(limit) = budget {
-            return Err(TaskError::OutOfMemory {
-                task: ctx.task_id.to_string(),
-                used: Some(peak.max(limit)),
-                limit,
-                detail: None,
-            });
-        }
+    if let Some(limit) = budget.filter(|_| tail.iter().any(|l| l.contains("memory allocation of"))) {
+        return Err(TaskError::OutOfMemory { task: ctx.task_id.to_string(), used: Some(grown.max(limit)), limit, detail: None });
     }
-    let how = match status {
-        Some(st) => describe_exit(st),
-        None => "vanished".to_string(),
-    };
+    let how = status.map_or_else(|| "vanished".to_string(), describe_exit);
     let tail = if tail.is_empty() { String::new() } else { format!("; last output:\n{}", tail.join("\n")) };
     Err(TaskError::Data(format!("the task's process {how} (peak memory {}){tail}", format_bytes(peak))))
-}
-
-/// Reaps the child: its wait status and its peak resident size (`ru_maxrss`), which catches a
-/// spike between two samples.
-fn wait_with_peak(child: &mut std::process::Child) -> (Option<i32>, u64) {
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: waiting for our own child, with valid out-pointers.
-        let r = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-        if r >= 0 {
-            return (Some(status), (usage.ru_maxrss.max(0) as u64) * 1024);
-        }
-        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            // Already reaped elsewhere (cannot happen here); fall back to std's view.
-            use std::os::unix::process::ExitStatusExt;
-            return (child.wait().ok().map(|s| s.into_raw()), 0);
-        }
-    }
 }
 
 /// "exited with code 3", "was killed by signal 9 (SIGKILL)" for a raw wait status.

@@ -231,3 +231,81 @@ timeout_secs = 1
     // SAFETY: signal 0 only probes whether the pid exists.
     assert!(unsafe { libc::kill(pid, 0) } != 0, "task process {pid} still alive");
 }
+
+/// Starts `polder run` on a pipeline whose Polars task `spin` runs for minutes, and returns it
+/// with the pid of spin's task process once that runs.
+fn start_spinning(ws: &Path) -> (std::process::Child, i32) {
+    let dir = ws.join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = r#"[pipeline]
+name = "p"
+
+[[task]]
+id = "a"
+kind = "sql"
+engine = "duckdb"
+sql = "SELECT range AS x FROM range(100000)"
+
+[[task]]
+id = "spin"
+kind = "sql"
+sql = "SELECT count(*) AS n FROM a AS l, a AS r WHERE (l.x + r.x) % 7 = 3"
+
+[[task]]
+id = "after"
+kind = "sql"
+sql = "SELECT count(*) AS n FROM a"
+inputs = ["a"]
+"#;
+    std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_polder"))
+        .args(["--workspace", &ws.display().to_string(), "run", &dir.display().to_string()])
+        .env_remove("POLDER_WORKSPACE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = ws.join(".polder/logs/p/run-1/spin.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid: i32 = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(rest) = text.split("running in process ").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+        assert!(Instant::now() < deadline, "the task never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    (run, pid)
+}
+
+#[test]
+fn a_task_process_killed_from_outside_fails_its_task_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path();
+    let (run, pid) = start_spinning(ws);
+    // What the kernel's OOM killer would do to it.
+    // SAFETY: killing the task process this test's run started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let o = run.wait_with_output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("task 'spin' failed: the task's process was killed by signal 9 (SIGKILL;"), "{err}");
+    let (show, _) = text(&polder(ws, &["show", "1"]));
+    assert!(show.lines().any(|l| l.contains("after") && l.contains("success")), "{show}");
+}
+
+#[test]
+fn cancel_stops_a_running_polars_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (run, pid) = start_spinning(tmp.path());
+    let started = Instant::now();
+    // SAFETY: sending SIGINT (Ctrl-C) to the run this test started.
+    unsafe { libc::kill(run.id() as i32, libc::SIGINT) };
+    let o = run.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(text(&o).0.contains("run 1 cancelled"), "{:?}", text(&o));
+    // SAFETY: signal 0 only probes whether the pid exists.
+    assert!(unsafe { libc::kill(pid, 0) } != 0, "task process {pid} still alive");
+}
