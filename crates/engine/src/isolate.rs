@@ -4,12 +4,14 @@
 //! Polars has no memory limit: a query that explodes (a comma join, a cross join) grows until
 //! the kernel's OOM killer ends the process, and with it every other task of the run, the runner
 //! server or the desktop app. So a task that runs Polars runs in a child process: the same
-//! executable started with [`CHILD_ARG`], which reads a [`Request`] as JSON on stdin, runs
-//! [`tasks::run`] and prints the outcome as JSON on stdout. The parent samples the child's
-//! resident memory every [`POLL`] and kills it (SIGKILL) when its peak passes the task's budget,
-//! which fails that task alone with [`TaskError::OutOfMemory`]. Cancel and timeouts kill the
-//! child too, so a running Polars plan can now be interrupted; a child that crashes (abort,
-//! signal) fails its task, never the parent.
+//! executable started with [`CHILD_ARG`], which reads requests (one JSON line each) on stdin,
+//! runs [`tasks::run`] for each and prints each outcome as a JSON line on stdout. The parent
+//! samples the child's resident memory every [`POLL`] and kills it (SIGKILL) when its peak grows
+//! past the task's budget, which fails that task alone with [`TaskError::OutOfMemory`]. Cancel
+//! and timeouts kill the child too, so a running Polars plan can now be interrupted; a child that
+//! crashes (abort, signal) fails its task, never the parent. A child that finished its task
+//! healthy and small waits in an idle pool for the next one: starting a process costs more than
+//! a trivial task.
 //!
 //! DuckDB work stays in-process: DuckDB honours `memory_limit` itself and spills to disk (see
 //! [`crate::duckdb_files::open_confined`]), and DuckDB sinks share one instance per database file.

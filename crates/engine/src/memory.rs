@@ -78,7 +78,7 @@ pub fn parse_size(text: &str) -> Result<u64, SizeError> {
 /// `memory_limit = "4GiB"` was likely written), else decimal units with one decimal.
 pub fn format_bytes(bytes: u64) -> String {
     for (unit, size) in [("GiB", GIB), ("MiB", MIB)] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{} {unit}", bytes / size);
         }
     }
