@@ -139,6 +139,23 @@ fn a_runaway_task_in_the_runner_fails_alone_and_the_runner_keeps_serving() {
     for id in ["a", "b", "fine", "other"] {
         assert_eq!(task(id)["status"], "success", "{id}: {detail}");
     }
+    // A notebook preview runs in a task process too: a runaway one fails alone.
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let preview = |task: &str, body: &str| -> (u16, String) {
+        let mut r = agent
+            .post(format!("{base}/api/pipelines/p/tasks/{task}/preview"))
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let (code, body) = preview("fine", "{}");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("100000"), "{body}");
+    let (code, body) = preview("boom", r#"{"sql": "SELECT a.x, b.y, count(*) AS n FROM a, b GROUP BY a.x, b.y"}"#);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("over its memory budget of 300 MB (memory_limit)"), "{body}");
     // The server survived its task and still answers.
     assert_eq!(get("/api/health")["ok"], true);
     assert!(server.try_wait().unwrap().is_none(), "the runner exited");
