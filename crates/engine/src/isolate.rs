@@ -42,6 +42,9 @@ pub const POLL: Duration = Duration::from_millis(25);
 /// Prefix of the child's result line on stdout: anything else a library prints there is ignored.
 const RESULT_MARK: &str = "POLDER-TASK-RESULT ";
 
+/// The running program's own file on Linux, whatever happened to its path since.
+const SELF_EXE: &str = "/proc/self/exe";
+
 /// Lines of a crashed child's stderr kept for its error message.
 const STDERR_TAIL: usize = 12;
 
@@ -150,7 +153,7 @@ fn child_main() -> i32 {
         }
         // Give what the task freed back to the OS, so the parent sees this process's real size
         // while it waits for the next task.
-        #[cfg(target_env = "gnu")]
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
         // SAFETY: malloc_trim only releases free heap memory.
         unsafe {
             libc::malloc_trim(0);
@@ -289,11 +292,15 @@ fn spawn_child(exe: &Path) -> std::io::Result<Child> {
         let (tx, rx) = mpsc::channel::<Job>();
         let started = std::thread::Builder::new().name("polder-task-spawner".into()).spawn(move || {
             for (exe, reply) in rx {
-                let mut cmd = Command::new(&exe);
-                cmd.arg(CHILD_ARG).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+                // This very program, even if its file was replaced since it started (an upgrade,
+                // a rebuild under a running `polder serve`): requests and replies must match.
+                let this = ENTRY.get() == Some(&exe) && Path::new(SELF_EXE).exists();
+                let mut cmd = Command::new(if this { Path::new(SELF_EXE) } else { exe.as_path() });
+                cmd.arg0(&exe).arg(CHILD_ARG).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
                 // SAFETY: prctl is async-signal-safe and changes only the child. A parent that
                 // dies (kill -9 of `polder run`) takes its task processes with it instead of
                 // leaving a runaway query behind.
+                #[cfg(target_os = "linux")]
                 unsafe {
                     cmd.pre_exec(|| {
                         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
