@@ -32,6 +32,16 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         .ok_or_else(|| Error::NotFound(format!("pipeline '{}' has no task '{task}'", pipeline.name)))?;
     match (&mut planned.kind, sql) {
         (TaskKind::Sql(s), Some(text)) => {
+            // An edited query may land on the other engine under `auto`, or be refused by `polars`.
+            let choice = s.engine.unwrap_or(pipeline.engine);
+            let routed = crate::spec::route_sql(task, text, choice, &params)
+                .map_err(|(line, col, m)| Error::Invalid(format!("{m} (line {line}, column {col})")))?;
+            if let Some((line, col, m)) = routed.refusal {
+                return Err(Error::Invalid(format!("{m} (line {line}, column {col})")));
+            }
+            planned.engine = routed.engine;
+            s.runs_on = routed.engine;
+            s.route = routed.reason;
             s.sql = params.render_sql(text, planned.engine).map_err(|e| Error::Invalid(format!("task '{task}': {e}")))?;
         }
         (TaskKind::Source(_) | TaskKind::Sql(_), _) => {}

@@ -135,6 +135,18 @@ pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> 
         let p = polder_engine::load(&incoming).map_err(|e| {
             format!("the bundle's pipeline is invalid:\n{}", e.to_string().replace(&incoming.display().to_string(), "<bundle>"))
         })?;
+        // Queries are planned over their inputs' schemas before the version can be activated.
+        let scratch =
+            base.join(format!(".plancheck{TMP_MARK}{}-{}", polder_engine::owners::token(), polder_engine::store::now_ms()));
+        let data_dirs = polder_engine::paths::PathPolicy::from_env().map(|p| p.data_dirs().to_vec()).unwrap_or_default();
+        let checked = polder_engine::plancheck::check(&p, &scratch, &data_dirs);
+        if !checked.problems.is_empty() {
+            let list: Vec<String> = checked.problems.iter().map(|p| p.to_string()).collect();
+            return Err(format!(
+                "the bundle's pipeline has queries that would fail:\n{}",
+                list.join("\n").replace(&incoming.display().to_string(), "<bundle>")
+            ));
+        }
         let dir = base.join(&p.name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let version = versions(state_dir, &p.name).last().copied().unwrap_or(0) + 1;

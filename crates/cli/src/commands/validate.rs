@@ -22,7 +22,29 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
     for i in order {
         let t = &p.tasks[i];
         let ups = if t.upstream.is_empty() { String::new() } else { format!("  ← {}", t.upstream.join(", ")) };
-        println!("  {:<24} {:<9}{ups}", t.id, t.kind_name());
+        // Where `auto` sends each query, and why not Polars.
+        let engine = match &t.kind {
+            polder_engine::spec::TaskKind::Sql(s) => match &s.route {
+                Some(why) => format!("  [duckdb: {why}]"),
+                None => format!("  [{}]", s.runs_on.as_str()),
+            },
+            _ => String::new(),
+        };
+        println!("  {:<24} {:<9}{ups}{engine}", t.id, t.kind_name());
+    }
+    // Every SQL task planned over its inputs' schemas (empty frames), before any run.
+    let data_dirs = polder_engine::paths::PathPolicy::from_env().map(|p| p.data_dirs().to_vec()).unwrap_or_default();
+    let scratch = std::env::temp_dir().join(format!("polder-plancheck-{}", std::process::id()));
+    let checked = polder_engine::plancheck::check(&p, &scratch, &data_dirs);
+    for (task, why) in &checked.unchecked {
+        println!("  not planned ahead: {task} ({why})");
+    }
+    if !checked.problems.is_empty() {
+        for problem in &checked.problems {
+            eprintln!("{problem}");
+        }
+        eprintln!("pipeline '{}': {} task(s) would fail; nothing was run", p.name, checked.problems.len());
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

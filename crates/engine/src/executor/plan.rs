@@ -13,7 +13,7 @@ use crate::spec::{Pipeline, SqlEngine, Task, TaskKind};
 use crate::tasks::source::resolve_files;
 
 /// Bumped when the engine's output for the same inputs may change, to invalidate caches.
-const FINGERPRINT_VERSION: &str = "polder-fp-1";
+const FINGERPRINT_VERSION: &str = "polder-fp-2";
 
 /// A task ready to execute.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
     for i in order {
         let t = &pipeline.tasks[i];
         let problem = |e: &dyn std::fmt::Display| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id));
-        let kind = render_kind(t, pipeline.engine, params).map_err(|e| problem(&e))?;
+        let kind = render_kind(t, params).map_err(|e| problem(&e))?;
         let files = match &kind {
             TaskKind::Source(s) => {
                 paths.data_path(&pipeline.dir, &s.path).map_err(|e| problem(&e))?;
@@ -66,7 +66,7 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
                 }
                 Vec::new()
             }
-            TaskKind::Sql(s) if s.engine.unwrap_or(pipeline.engine) == SqlEngine::Polars => {
+            TaskKind::Sql(s) if s.runs_on == SqlEngine::Polars => {
                 // Polars reads files named in `FROM read_csv('…')` itself (DuckDB tasks are
                 // confined by DuckDB's own allowed_directories); relative paths start at the
                 // process's working directory.
@@ -76,8 +76,8 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
             _ => Vec::new(),
         };
         let engine = match &kind {
-            TaskKind::Sql(s) => s.engine.unwrap_or(pipeline.engine),
-            _ => pipeline.engine,
+            TaskKind::Sql(s) => s.runs_on,
+            _ => SqlEngine::Polars,
         };
         out.push(PlannedTask {
             id: t.id.clone(),
@@ -110,11 +110,11 @@ fn check_polars_table_functions(sql: &str, paths: &PathPolicy, dir: &std::path::
 
 /// The task's settings with parameters applied: typed literals in SQL, environment variables for
 /// shell commands, plain text in paths (checked against the allowed folders afterwards).
-fn render_kind(t: &Task, default_engine: SqlEngine, params: &Params) -> std::result::Result<TaskKind, RenderError> {
+fn render_kind(t: &Task, params: &Params) -> std::result::Result<TaskKind, RenderError> {
     let mut kind = t.kind.clone();
     match &mut kind {
         TaskKind::Source(s) => s.path = params.render_text(&s.path)?,
-        TaskKind::Sql(s) => s.sql = params.render_sql(&s.sql, s.engine.unwrap_or(default_engine))?,
+        TaskKind::Sql(s) => s.sql = params.render_sql(&s.sql, s.runs_on)?,
         TaskKind::Validate(v) => {
             for c in &mut v.checks {
                 if let crate::spec::CheckRule::Expr(e) = &mut c.rule {

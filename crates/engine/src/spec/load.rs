@@ -49,7 +49,7 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
         name: String::new(),
         description: None,
         schedule: None,
-        engine: SqlEngine::Polars,
+        engine: EngineChoice::Auto,
         max_parallel: None,
         on_interrupt: OnInterrupt::Fail,
         timezone: None,
@@ -229,8 +229,8 @@ fn read_header(p: &mut Problems, t: &Table, pipeline: &mut Pipeline) {
             p.push(f.span_of("schedule"), format!("schedule `{s}` is not a cron expression: expected 5 fields (min hour day month weekday), or 6 with seconds first"));
         }
     }
-    if let Some(e) = f.choice(p, "engine", &["polars", "duckdb"]) {
-        pipeline.engine = parse_engine(&e);
+    if let Some(e) = f.choice(p, "engine", ENGINES) {
+        pipeline.engine = EngineChoice::parse(&e).unwrap_or_default();
     }
     pipeline.timezone = f.str(p, "timezone");
     if let Some(n) = f.uint(p, "max_active_runs") {
@@ -273,13 +273,8 @@ fn read_defaults(p: &mut Problems, t: &Table) -> TaskDefaults {
     d
 }
 
-fn parse_engine(s: &str) -> SqlEngine {
-    if s == "duckdb" {
-        SqlEngine::DuckDb
-    } else {
-        SqlEngine::Polars
-    }
-}
+/// The values of `engine`.
+const ENGINES: &[&str] = &["auto", "polars", "duckdb"];
 
 /// Longest pipeline name or task id. Both end up in file names (folders, artifacts, logs), and
 /// a file name has at most 255 bytes, so a longer one would fail deep inside a write.
@@ -299,7 +294,7 @@ pub fn valid_task_id(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, engine: SqlEngine) -> Option<Task> {
+fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, engine: EngineChoice) -> Option<Task> {
     let mut f = Fields::new(t, t.span(), "a [[task]]");
     let id = f.req_str(p, "id");
     if let Some(id) = &id {
@@ -323,9 +318,10 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
     let cache = f.bool(p, "cache").unwrap_or(true);
     let materialize = match f.choice(p, "materialize", &["table", "view"]).as_deref() {
         Some("view") => {
+            // `auto` may still pick DuckDB for the query; the link step checks that.
             let polars_sql = match f.peek_str("engine") {
-                Some(e) => e == "polars",
-                None => engine == SqlEngine::Polars,
+                Some(e) => e != "duckdb",
+                None => engine != EngineChoice::DuckDb,
             };
             let ok = match kind_name.as_deref() {
                 Some("source") => true,
@@ -437,7 +433,7 @@ fn read_path_column(p: &mut Problems, t: &dyn TableLike, span: Option<std::ops::
 }
 
 fn read_sql(p: &mut Problems, f: &mut Fields, dir: &Path) -> Option<SqlTask> {
-    let engine = f.choice(p, "engine", &["polars", "duckdb"]).map(|e| parse_engine(&e));
+    let engine = f.choice(p, "engine", ENGINES).and_then(|e| EngineChoice::parse(&e));
     let file = f.str(p, "file");
     let inline = f.str(p, "sql");
     let sql = match (&file, inline) {
@@ -471,7 +467,9 @@ fn read_sql(p: &mut Problems, f: &mut Fields, dir: &Path) -> Option<SqlTask> {
             return None;
         }
     };
-    Some(SqlTask { file, sql, engine })
+    // `runs_on` is settled when the pipeline is linked and the query parsed.
+    let runs_on = if engine == Some(EngineChoice::DuckDb) { SqlEngine::DuckDb } else { SqlEngine::Polars };
+    Some(SqlTask { file, sql, engine, runs_on, route: None, auto: false })
 }
 
 fn read_validate(p: &mut Problems, f: &mut Fields) -> Option<ValidateTask> {
@@ -682,53 +680,47 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
         };
         let mut problems: Vec<String> = Vec::new();
         let mut sql_problem: Option<SpecProblem> = None;
-        if let TaskKind::Sql(sql) = &task.kind {
-            let engine = sql.engine.unwrap_or(default_engine);
-            let sql_file_loc = |line: usize, col: usize| {
+        if let TaskKind::Sql(sql) = &mut task.kind {
+            let choice = sql.engine.unwrap_or(default_engine);
+            let file_loc = |line: usize, col: usize| {
                 sql.file.as_ref().map(|f| Location { file: dir.join(f), line, col }).or_else(|| task.location.clone())
             };
-            match params.render_sql(&sql.sql, engine) {
-                Err(e) => {
-                    let (line, col) = line_col(&sql.sql, e.offset());
-                    sql_problem =
-                        Some(SpecProblem { location: sql_file_loc(line, col), message: format!("task '{}': {e}", task.id) });
+            match route_sql(&task.id, &sql.sql, choice, &params) {
+                Err((line, col, message)) => sql_problem = Some(SpecProblem { location: file_loc(line, col), message }),
+                Ok(routed) => {
+                    sql.runs_on = routed.engine;
+                    sql.route = routed.reason;
+                    sql.auto = choice == EngineChoice::Auto;
+                    if let Some((line, col, message)) = routed.refusal {
+                        sql_problem = Some(SpecProblem { location: file_loc(line, col), message });
+                    }
+                    let refs: BTreeSet<String> = sqlrefs::table_refs(&routed.statements);
+                    // Keep the order of first mention in the text for stable edges.
+                    let mut ordered: Vec<&String> = refs.iter().collect();
+                    let lower = routed.rendered.to_lowercase();
+                    ordered.sort_by_key(|r| lower.find(r.as_str()).unwrap_or(usize::MAX));
+                    for r in ordered {
+                        if r == &task.id {
+                            problems.push(format!("task '{}' reads its own output '{r}'", task.id));
+                        } else if !has_output.contains_key(r) {
+                            problems.push(unknown(r, "reads table"));
+                        } else if !has_output[r] {
+                            problems.push(format!(
+                                "task '{}' reads table '{r}', but '{r}' is a sink or shell task and has no output",
+                                task.id
+                            ));
+                        } else {
+                            add(r, &mut upstream);
+                        }
+                    }
                 }
-                Ok(rendered) => match sqlrefs::parse(&rendered, engine) {
-                    Err(e) => {
-                        let (line, col) = e.position.unwrap_or((1, 1));
-                        sql_problem = Some(SpecProblem {
-                            location: sql_file_loc(line, col),
-                            message: format!("task '{}': SQL syntax error ({} dialect): {}", task.id, engine.as_str(), e.message),
-                        });
-                    }
-                    Ok(stmts) => {
-                        if stmts.len() != 1 || !matches!(stmts[0], sqlparser::ast::Statement::Query(_)) {
-                            sql_problem = Some(SpecProblem {
-                                location: sql_file_loc(1, 1),
-                                message: format!("task '{}': the SQL must be exactly one SELECT (or WITH … SELECT) query; found {} statement(s)", task.id, stmts.len()),
-                            });
-                        }
-                        let refs: BTreeSet<String> = sqlrefs::table_refs(&stmts);
-                        // Keep the order of first mention in the text for stable edges.
-                        let mut ordered: Vec<&String> = refs.iter().collect();
-                        let lower = rendered.to_lowercase();
-                        ordered.sort_by_key(|r| lower.find(r.as_str()).unwrap_or(usize::MAX));
-                        for r in ordered {
-                            if r == &task.id {
-                                problems.push(format!("task '{}' reads its own output '{r}'", task.id));
-                            } else if !has_output.contains_key(r) {
-                                problems.push(unknown(r, "reads table"));
-                            } else if !has_output[r] {
-                                problems.push(format!(
-                                    "task '{}' reads table '{r}', but '{r}' is a sink or shell task and has no output",
-                                    task.id
-                                ));
-                            } else {
-                                add(r, &mut upstream);
-                            }
-                        }
-                    }
-                },
+            }
+            if task.materialize == Materialize::View && sql.runs_on == SqlEngine::DuckDb && choice == EngineChoice::Auto {
+                problems.push(format!(
+                    "task '{}' is materialize = \"view\", which needs Polars, but engine = \"auto\" runs it on DuckDB ({}); set materialize = \"table\"",
+                    task.id,
+                    sql.route.as_deref().unwrap_or("")
+                ));
             }
         }
         // Placeholders elsewhere (unknown names, shell placeholders inside '…'), and data paths
@@ -780,8 +772,7 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
                 add(input, &mut upstream);
             }
         }
-        let reads_views_in_polars =
-            matches!(&task.kind, TaskKind::Sql(s) if s.engine.unwrap_or(default_engine) == SqlEngine::Polars);
+        let reads_views_in_polars = matches!(&task.kind, TaskKind::Sql(s) if s.runs_on == SqlEngine::Polars);
         for u in &upstream {
             if views.get(u) == Some(&true) && !reads_views_in_polars && !task.inputs.contains(u) {
                 problems.push(format!(
@@ -794,6 +785,79 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
         p.list.extend(problems.into_iter().map(|message| SpecProblem { location: task.location.clone(), message }));
         task.upstream = upstream;
     }
+}
+
+/// A SQL task's query, parsed, and the engine it runs on.
+pub struct Routed {
+    /// The SQL with sample parameter values.
+    pub rendered: String,
+    /// `rendered`, parsed.
+    pub statements: Vec<sqlparser::ast::Statement>,
+    /// The engine it runs on.
+    pub engine: SqlEngine,
+    /// Why `auto` chose DuckDB.
+    pub reason: Option<String>,
+    /// Why `engine = "polars"` refuses it: line, column, message.
+    pub refusal: Option<(usize, usize, String)>,
+}
+
+/// Parses a SQL task's query and settles its engine: `auto` picks Polars only when
+/// [`crate::polars_sql::analyze`] finds nothing Polars would answer differently from DuckDB;
+/// `polars` refuses what Polars answers differently or cannot run. Errors carry line and column.
+pub fn route_sql(id: &str, sql: &str, choice: EngineChoice, params: &Params) -> Result<Routed, (usize, usize, String)> {
+    // Parameters render as literals of the dialect; both dialects write them alike.
+    let dialect = if choice == EngineChoice::DuckDb { SqlEngine::DuckDb } else { SqlEngine::Polars };
+    let rendered = params.render_sql(sql, dialect).map_err(|e| {
+        let (line, col) = line_col(sql, e.offset());
+        (line, col, format!("task '{id}': {e}"))
+    })?;
+    let parsed = match sqlrefs::parse(&rendered, dialect) {
+        // DuckDB-only syntax (`SELECT * EXCLUDE …`) is fine for `auto`: it runs on DuckDB.
+        Err(_) if choice == EngineChoice::Auto => {
+            sqlrefs::parse(&rendered, SqlEngine::DuckDb).map(|s| (s, Some("DuckDB syntax Polars' SQL parser does not read".to_string())))
+        }
+        other => other.map(|s| (s, None)),
+    };
+    let (statements, parse_note) = parsed.map_err(|e| {
+        let (line, col) = e.position.unwrap_or((1, 1));
+        (line, col, format!("task '{id}': SQL syntax error ({} dialect): {}", dialect.as_str(), e.message))
+    })?;
+    if statements.len() != 1 || !matches!(statements[0], sqlparser::ast::Statement::Query(_)) {
+        return Err((
+            1,
+            1,
+            format!("task '{id}': the SQL must be exactly one SELECT (or WITH … SELECT) query; found {} statement(s)", statements.len()),
+        ));
+    }
+    let mut routed = Routed { rendered, statements, engine: SqlEngine::DuckDb, reason: None, refusal: None };
+    match choice {
+        EngineChoice::DuckDb => {}
+        EngineChoice::Auto if parse_note.is_some() => routed.reason = parse_note,
+        EngineChoice::Auto => {
+            let analysis = crate::polars_sql::analyze(&routed.statements);
+            match analysis.findings.first() {
+                None => routed.engine = SqlEngine::Polars,
+                Some(f) => routed.reason = Some(f.to_string()),
+            }
+        }
+        EngineChoice::Polars => {
+            routed.engine = SqlEngine::Polars;
+            let analysis = crate::polars_sql::analyze(&routed.statements);
+            let refusal = analysis.refusals().next().cloned();
+            if let Some(f) = refusal {
+                let what = match f.verdict {
+                    crate::polars_sql::Verdict::Differs => "Polars would answer differently from DuckDB",
+                    _ => "Polars SQL cannot run",
+                };
+                routed.refusal = Some((
+                    f.line,
+                    f.col,
+                    format!("task '{id}' (engine = \"polars\"): {what}: {}: {} (or engine = \"auto\", which picks the engine per query)", f.construct, f.detail),
+                ));
+            }
+        }
+    }
+    Ok(routed)
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -17,6 +17,40 @@ pub enum SqlEngine {
     DuckDb,
 }
 
+/// The `engine` setting of a pipeline or SQL task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineChoice {
+    /// Polars where the query is known to give DuckDB's answer on it, else DuckDB (the default).
+    #[default]
+    Auto,
+    /// Always Polars; queries Polars would answer differently are refused at load time.
+    Polars,
+    /// Always DuckDB.
+    DuckDb,
+}
+
+impl EngineChoice {
+    /// The name used in `pipeline.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineChoice::Auto => "auto",
+            EngineChoice::Polars => "polars",
+            EngineChoice::DuckDb => "duckdb",
+        }
+    }
+
+    /// Parses `auto`, `polars` or `duckdb`.
+    pub fn parse(s: &str) -> Option<EngineChoice> {
+        match s {
+            "auto" => Some(EngineChoice::Auto),
+            "polars" => Some(EngineChoice::Polars),
+            "duckdb" => Some(EngineChoice::DuckDb),
+            _ => None,
+        }
+    }
+}
+
 impl SqlEngine {
     /// The name used in `pipeline.toml`.
     pub fn as_str(self) -> &'static str {
@@ -48,8 +82,8 @@ pub struct Pipeline {
     pub description: Option<String>,
     /// Cron expression for the runner server's scheduler.
     pub schedule: Option<String>,
-    /// Default SQL engine for `sql` tasks.
-    pub engine: SqlEngine,
+    /// Default SQL engine setting for `sql` tasks.
+    pub engine: EngineChoice,
     /// How many tasks may run at once (None: the number of cores).
     pub max_parallel: Option<usize>,
     /// What a runner does with a run interrupted by a crash: fail it, or resume it.
@@ -229,8 +263,14 @@ pub struct SqlTask {
     pub file: Option<String>,
     /// The SQL text as read (file contents or the inline `sql` value), before parameters.
     pub sql: String,
-    /// The engine, if set on the task (else the pipeline's).
-    pub engine: Option<SqlEngine>,
+    /// The engine setting, if set on the task (else the pipeline's).
+    pub engine: Option<EngineChoice>,
+    /// The engine the query runs on: the setting, or what `auto` chose when the pipeline loaded.
+    pub runs_on: SqlEngine,
+    /// Why `auto` chose DuckDB (the first construct Polars would not answer like DuckDB).
+    pub route: Option<String>,
+    /// Whether the engine was left to `auto` (a query Polars cannot plan then runs on DuckDB).
+    pub auto: bool,
 }
 
 /// How bad a failed check is.

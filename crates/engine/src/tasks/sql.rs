@@ -3,6 +3,7 @@
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
+use crate::polars_sql;
 use crate::spec::{SqlEngine, SqlTask};
 use std::collections::BTreeMap;
 
@@ -10,59 +11,91 @@ use crate::tasks::frame::sink_parquet;
 use crate::tasks::Input;
 use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
 
-/// The lazy plan of a Polars SQL query over `upstream` (tables named by task id).
+/// The lazy plan of a Polars SQL query over `upstream` (tables named by task id), with the
+/// changes that make Polars answer like DuckDB: explicit NULLS LAST, and widened decimal and
+/// integer inputs when the query computes (see [`polars_sql`]).
 pub fn polars_plan(query: &str, upstream: &BTreeMap<String, Input>) -> Result<LazyFrame, String> {
+    let query = query.trim().trim_end_matches(';');
+    let (text, computes) = match crate::sqlrefs::parse(query, SqlEngine::Polars) {
+        Ok(stmts) => {
+            let computes = polars_sql::analyze(&stmts).computes;
+            (polars_sql::rewrite_for_polars(query, stmts), computes)
+        }
+        // Polars reports the syntax error in its own words.
+        Err(_) => (query.to_string(), false),
+    };
     let mut sc = SQLContext::new();
     for (name, input) in upstream {
-        sc.register(name, input.lazy().map_err(|e| e.to_string())?);
+        let mut lf = input.lazy().map_err(|e| e.to_string())?;
+        if computes {
+            let schema = lf.collect_schema().map_err(|e| e.to_string())?;
+            lf = polars_sql::widen_inputs(lf, &schema);
+        }
+        sc.register(name, lf);
     }
-    sc.execute(query.trim().trim_end_matches(';')).map_err(|e| e.to_string())
+    sc.execute(&text).map_err(|e| e.to_string())
 }
 
 /// Runs a SQL task on its engine.
 pub fn run(ctx: &TaskContext, task: &SqlTask) -> Result<TaskOutcome, TaskError> {
     let query = task.sql.trim().trim_end_matches(';').trim_end();
-    ctx.log.line(format!("engine: {}\n{query}", ctx.engine.as_str()));
-    let sql_err = |message: String| TaskError::Sql { engine: ctx.engine.as_str(), file: task.file.clone(), message };
     match ctx.engine {
         SqlEngine::Polars => {
-            let mut lf = polars_plan(query, ctx.upstream).map_err(sql_err)?;
-            if let Some(limit) = ctx.limit {
-                lf = lf.limit(limit as IdxSize);
+            ctx.log.line(format!("engine: polars{}\n{query}", if task.auto { " (auto)" } else { "" }));
+            match polars_plan(query, ctx.upstream) {
+                Ok(lf) => run_polars(ctx, task, lf)?,
+                // `auto` promised DuckDB's answer; a query Polars cannot plan gets DuckDB itself.
+                Err(message) if task.auto => {
+                    ctx.log.line(format!("Polars cannot plan this query ({message}); engine = \"auto\" runs it on DuckDB"));
+                    run_duckdb(ctx, task, query)?
+                }
+                Err(message) => return Err(sql_error(SqlEngine::Polars, task, message)),
             }
-            ctx.cancel.check()?;
-            // Column and type errors surface when the plan runs; they are still the query's fault.
-            sink_parquet(lf, ctx.output).map_err(|e| sql_err(e.to_string()))?;
         }
         SqlEngine::DuckDb => {
-            let conn = ctx.confined_duckdb()?;
-            let handle = conn.interrupt_handle();
-            ctx.cancel.on_cancel(move || handle.interrupt());
-            for name in ctx.upstream.keys() {
-                let path = ctx.input(name)?;
-                let view = format!(
-                    "CREATE VIEW {} AS SELECT * FROM read_parquet({})",
-                    quote_ident(name),
-                    quote_str(&path.to_string_lossy())
-                );
-                conn.execute_batch(&view)
-                    .map_err(|e| TaskError::data(format!("cannot expose upstream '{name}' to DuckDB"), e))?;
-            }
-            // The query keeps lines of its own inside the wrapper, so DuckDB's `LINE n:` excerpts
-            // show the user's text; `wrapper_lines` is subtracted from n in error messages.
-            let (body, wrapper_lines) = match ctx.limit {
-                Some(n) => (format!("SELECT * FROM (\n{query}\n) LIMIT {n}"), 2),
-                None => (query.to_string(), 1),
-            };
-            let copy = format!("COPY (\n{body}\n) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
-            conn.execute_batch(&copy).map_err(|e| {
-                if ctx.cancel.is_set() {
-                    TaskError::Cancelled
-                } else {
-                    sql_err(crate::sqlerror::shift_duckdb_lines(&e.to_string(), wrapper_lines))
-                }
-            })?;
+            let why = task.route.as_deref().map(|r| format!(" (auto: {r})")).unwrap_or_default();
+            ctx.log.line(format!("engine: duckdb{why}\n{query}"));
+            run_duckdb(ctx, task, query)?
         }
     }
     Ok(TaskOutcome { has_output: true, ..Default::default() })
+}
+
+fn sql_error(engine: SqlEngine, task: &SqlTask, message: String) -> TaskError {
+    TaskError::Sql { engine: engine.as_str(), file: task.file.clone(), message }
+}
+
+fn run_polars(ctx: &TaskContext, task: &SqlTask, mut lf: LazyFrame) -> Result<(), TaskError> {
+    if let Some(limit) = ctx.limit {
+        lf = lf.limit(limit as IdxSize);
+    }
+    ctx.cancel.check()?;
+    // Column and type errors surface when the plan runs; they are still the query's fault.
+    sink_parquet(lf, ctx.output).map_err(|e| sql_error(SqlEngine::Polars, task, e.to_string()))
+}
+
+fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), TaskError> {
+    let conn = ctx.confined_duckdb()?;
+    let handle = conn.interrupt_handle();
+    ctx.cancel.on_cancel(move || handle.interrupt());
+    for name in ctx.upstream.keys() {
+        let path = ctx.input(name)?;
+        let view =
+            format!("CREATE VIEW {} AS SELECT * FROM read_parquet({})", quote_ident(name), quote_str(&path.to_string_lossy()));
+        conn.execute_batch(&view).map_err(|e| TaskError::data(format!("cannot expose upstream '{name}' to DuckDB"), e))?;
+    }
+    // The query keeps lines of its own inside the wrapper, so DuckDB's `LINE n:` excerpts
+    // show the user's text; `wrapper_lines` is subtracted from n in error messages.
+    let (body, wrapper_lines) = match ctx.limit {
+        Some(n) => (format!("SELECT * FROM (\n{query}\n) LIMIT {n}"), 2),
+        None => (query.to_string(), 1),
+    };
+    let copy = format!("COPY (\n{body}\n) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
+    conn.execute_batch(&copy).map_err(|e| {
+        if ctx.cancel.is_set() {
+            TaskError::Cancelled
+        } else {
+            sql_error(SqlEngine::DuckDb, task, crate::sqlerror::shift_duckdb_lines(&e.to_string(), wrapper_lines))
+        }
+    })
 }

@@ -12,7 +12,7 @@ const HEADER: &str = "[pipeline]\nname = \"fail\"\n";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_error_names_the_task_and_shows_the_engine_message() {
     let spec = format!(
-        "{HEADER}\n[[task]]\nid = \"src\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n\n[[task]]\nid = \"bad\"\nkind = \"sql\"\nfile = \"bad.sql\"\n\n[[task]]\nid = \"after\"\nkind = \"sql\"\nsql = \"SELECT * FROM bad\"\n\n[[task]]\nid = \"bad_duck\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT no_such_column FROM src\"\n"
+        "{HEADER}\n[[task]]\nid = \"src\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n\n[[task]]\nid = \"bad\"\nkind = \"sql\"\nengine = \"polars\"\nfile = \"bad.sql\"\n\n[[task]]\nid = \"after\"\nkind = \"sql\"\nsql = \"SELECT * FROM bad\"\n\n[[task]]\nid = \"bad_duck\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT no_such_column FROM src\"\n"
     );
     let fx = Fixture::new(&spec, &[("bad.sql", "SELECT missing_col FROM src")]);
     let run = fx.run(RunOptions::default()).await;

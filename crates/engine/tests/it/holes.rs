@@ -256,7 +256,7 @@ async fn a_tasks_own_sql_cannot_read_files_outside_the_allowed_folders() {
     fx.write(
         "pipeline.toml",
         &format!(
-            "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"pol\"\nkind = \"sql\"\nsql = \"SELECT * FROM read_csv('{}')\"\n",
+            "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"pol\"\nkind = \"sql\"\nengine = \"polars\"\nsql = \"SELECT * FROM read_csv('{}')\"\n",
             secret.display()
         ),
     );

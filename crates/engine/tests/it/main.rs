@@ -3,11 +3,13 @@
 mod common;
 mod duckdb_writers;
 mod edit;
+mod engines;
 mod energy;
 mod failures;
 mod gc;
 mod holes;
 mod medallion;
+mod semantics;
 mod sources;
 mod spec_errors;
 mod views;

@@ -254,7 +254,7 @@ pub struct ValidateRequest {
 /// Checks a pipeline spec without saving it: every problem, with line and column.
 #[utoipa::path(post, path = "/api/pipelines/validate", tag = "pipelines",
     request_body(content = ValidateRequest),
-    responses((status = 200, description = "{valid, problems: [{line, col, message}], tasks, edges}")))]
+    responses((status = 200, description = "{valid, problems: [{line, col, file, message}], tasks, edges, engines: {task: {engine, auto, why}}}")))]
 pub async fn validate_spec(
     State(state): State<Arc<AppState>>,
     Json(req): Json<ValidateRequest>,
@@ -266,20 +266,39 @@ pub async fn validate_spec(
         None => state.ws.state_dir().join("validate-scratch"),
     };
     // Parsing is linear in the text but still CPU work: it takes a turn on a blocking thread.
-    let result = state.heavy.run("validate", move || Ok(polder_engine::spec::parse(&dir, &req.spec))).await?;
+    let ws = state.ws.clone();
+    let result = state
+        .heavy
+        .run("validate", move || {
+            // Loaded, then every SQL task planned over its inputs' schemas (empty frames).
+            Ok(polder_engine::spec::parse(&dir, &req.spec).map(|p| {
+                let scratch = ws.state_dir().join(format!("plancheck-{}", polder_engine::store::now_ms()));
+                let checked = polder_engine::plancheck::check(&p, &scratch, ws.paths.data_dirs());
+                (p, checked)
+            }))
+        })
+        .await?;
+    let problem_json = |p: &polder_engine::error::SpecProblem| {
+        let file = p.location.as_ref().and_then(|l| l.file.file_name()).map(|f| f.to_string_lossy().to_string());
+        json!({ "line": p.location.as_ref().map(|l| l.line), "col": p.location.as_ref().map(|l| l.col), "file": file, "message": p.message })
+    };
     Ok(Json(match result {
-        Ok(p) => {
+        Ok((p, checked)) => {
             let edges: Vec<Value> =
                 p.tasks.iter().flat_map(|t| t.upstream.iter().map(move |u| json!({ "from": u, "to": t.id }))).collect();
-            json!({ "valid": true, "problems": [], "tasks": p.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(), "edges": edges })
-        }
-        Err(e) => {
-            let problems: Vec<Value> = e
-                .problems
+            let engines: serde_json::Map<String, Value> = p
+                .tasks
                 .iter()
-                .map(|p| json!({ "line": p.location.as_ref().map(|l| l.line), "col": p.location.as_ref().map(|l| l.col), "message": p.message }))
+                .filter_map(|t| match &t.kind {
+                    polder_engine::spec::TaskKind::Sql(s) => {
+                        Some((t.id.clone(), json!({ "engine": s.runs_on, "auto": s.auto, "why": s.route })))
+                    }
+                    _ => None,
+                })
                 .collect();
-            json!({ "valid": false, "problems": problems })
+            let problems: Vec<Value> = checked.problems.iter().map(problem_json).collect();
+            json!({ "valid": problems.is_empty(), "problems": problems, "tasks": p.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(), "edges": edges, "engines": engines })
         }
+        Err(e) => json!({ "valid": false, "problems": e.problems.iter().map(problem_json).collect::<Vec<_>>() }),
     }))
 }

@@ -59,7 +59,9 @@ fn edit_a_pipeline_keeping_comments_and_preview_its_tasks() {
     assert_eq!(p["rows"].as_array().unwrap().len(), 1);
     let bad = send(addr, "POST", "/api/pipelines/shop/tasks/totals/preview", json!({ "sql": "SELECT nope FROM orders" }));
     assert_eq!(bad.status, 400);
-    assert!(bad.json()["message"].as_str().unwrap().starts_with("SQL error (polars)"), "{}", bad.text());
+    // `auto` hands a query Polars cannot plan to DuckDB, whose message points at the column.
+    assert!(bad.json()["message"].as_str().unwrap().starts_with("SQL error (duckdb)"), "{}", bad.text());
+    assert_eq!(bad.json()["location"], json!({ "line": 1, "column": 8 }), "{}", bad.text());
 
     // Update, rename and edges.
     let r = send(
