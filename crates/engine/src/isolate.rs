@@ -463,7 +463,14 @@ mod tests {
 
     #[test]
     fn polars_tasks_go_to_a_child_and_duckdb_ones_stay() {
-        let sql = TaskKind::Sql(SqlTask { file: None, sql: "SELECT 1".into(), engine: None });
+        let sql = TaskKind::Sql(SqlTask {
+            file: None,
+            sql: "SELECT 1".into(),
+            engine: None,
+            runs_on: SqlEngine::Polars,
+            route: None,
+            auto: true,
+        });
         assert!(runs_polars(&sql, SqlEngine::Polars));
         assert!(!runs_polars(&sql, SqlEngine::DuckDb));
         let shell = TaskKind::Shell(ShellTask { command: "true".into(), env: Vec::new() });

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-
 use crate::duckdb_files::DuckDbFiles;
 use crate::error::{Location, SpecProblem};
 use crate::params::Params;
@@ -54,7 +53,9 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, data_dirs: &[PathBuf]) -> Plan
                     let upstream: BTreeMap<String, Input> = task
                         .upstream
                         .iter()
-                        .filter_map(|u| schemas.get(u).and_then(|r| r.as_ref().ok()).map(|p| (u.clone(), Input::Artifact(p.clone()))))
+                        .filter_map(|u| {
+                            schemas.get(u).and_then(|r| r.as_ref().ok()).map(|p| (u.clone(), Input::Artifact(p.clone())))
+                        })
                         .collect();
                     let mut s = s.clone();
                     match params.render_sql(&s.sql, s.runs_on) {
@@ -78,6 +79,8 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, data_dirs: &[PathBuf]) -> Plan
                                 owners: &owners,
                                 limit: None,
                                 data_dirs,
+                                // Empty inputs: nothing to bound (and no workspace spill folder here).
+                                memory: None,
                             };
                             match crate::executor::guarded(|| tasks::run(&ctx)) {
                                 Ok(_) => Ok(empty),
@@ -97,7 +100,10 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, data_dirs: &[PathBuf]) -> Plan
                                     };
                                     out.problems.push(SpecProblem {
                                         location,
-                                        message: format!("task '{}': planned over its inputs' schemas, the query fails: {message}{hint}", task.id),
+                                        message: format!(
+                                            "task '{}': planned over its inputs' schemas, the query fails: {message}{hint}",
+                                            task.id
+                                        ),
                                     });
                                     Err("its query fails".to_string())
                                 }
@@ -129,10 +135,8 @@ fn source_schema(pipeline: &Pipeline, s: &crate::spec::SourceTask, params: &Para
     let mut s = s.clone();
     s.path = pattern;
     let lf = tasks::source::lazy(&s, &files).map_err(|e| e.to_string())?;
-    crate::executor::guarded(|| {
-        tasks::frame::sink_parquet(lf.limit(0), out).map_err(|e| tasks::TaskError::Data(e.to_string()))
-    })
-    .map_err(|e| e.to_string())
+    crate::executor::guarded(|| tasks::frame::sink_parquet(lf.limit(0), out).map_err(|e| tasks::TaskError::Data(e.to_string())))
+        .map_err(|e| e.to_string())
 }
 
 /// Where a word the message quotes in single quotes (Polars: `unsupported function 'x'`) first

@@ -21,8 +21,8 @@ use std::ops::ControlFlow;
 use polars::prelude::*;
 use sqlparser::ast::{
     BinaryOperator, DataType, DateTimeField, Expr, FunctionArguments, GroupByExpr, JoinConstraint, JoinOperator, OrderByKind,
-    Query, Select, SetExpr, SetOperator, SetQuantifier, Spanned, Statement, TableFactor, UnaryOperator, Value, Visit,
-    VisitMut, Visitor, VisitorMut, WindowType,
+    Query, Select, SetExpr, SetOperator, SetQuantifier, Spanned, Statement, TableFactor, UnaryOperator, Value, Visit, VisitMut,
+    Visitor, VisitorMut, WindowType,
 };
 
 /// How a construct fares on Polars compared with DuckDB.
@@ -117,7 +117,12 @@ impl Analyzer {
     }
 
     fn unverified(&mut self, at: &impl Spanned, construct: impl Into<String>) {
-        self.note(Verdict::Unverified, at, construct, "not among the constructs Polder has verified to give DuckDB's answer on Polars");
+        self.note(
+            Verdict::Unverified,
+            at,
+            construct,
+            "not among the constructs Polder has verified to give DuckDB's answer on Polars",
+        );
     }
 
     fn check_select(&mut self, s: &Select) {
@@ -150,7 +155,9 @@ impl Analyzer {
             let parts = conjuncts(w);
             let across: Vec<&Expr> = parts
                 .into_iter()
-                .filter(|c| matches!(c, Expr::BinaryOp { left, op, right } if is_comparison(op) && qualifiers_differ(left, right)))
+                .filter(
+                    |c| matches!(c, Expr::BinaryOp { left, op, right } if is_comparison(op) && qualifiers_differ(left, right)),
+                )
                 .collect();
             let equi = across.iter().any(|c| is_equi(c));
             if let Some(c) = across.iter().find(|c| !is_equi(c)) {
@@ -228,7 +235,12 @@ impl Analyzer {
         // Polars turns IN/EXISTS into semi/anti joins on `inner = outer` correlations; other
         // correlated conditions are refused.
         let SetExpr::Select(s) = q.body.as_ref() else { return };
-        let local: BTreeSet<String> = s.from.iter().flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation))).filter_map(relation_name).collect();
+        let local: BTreeSet<String> = s
+            .from
+            .iter()
+            .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+            .filter_map(relation_name)
+            .collect();
         let Some(selection) = &s.selection else { return };
         for c in conjuncts(selection) {
             let outer_ref = references_outside(c, &local);
@@ -423,7 +435,12 @@ fn is_column(e: &Expr) -> bool {
 fn is_comparison(op: &BinaryOperator) -> bool {
     matches!(
         op,
-        BinaryOperator::Eq | BinaryOperator::NotEq | BinaryOperator::Lt | BinaryOperator::LtEq | BinaryOperator::Gt | BinaryOperator::GtEq
+        BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
     )
 }
 
@@ -463,7 +480,9 @@ fn has_subquery_predicate(e: &Expr) -> bool {
 /// The name a FROM item is referred to by (its alias, else its last name part), lower-cased.
 fn relation_name(t: &TableFactor) -> Option<String> {
     match t {
-        TableFactor::Table { alias: Some(a), .. } | TableFactor::Derived { alias: Some(a), .. } => Some(a.name.value.to_lowercase()),
+        TableFactor::Table { alias: Some(a), .. } | TableFactor::Derived { alias: Some(a), .. } => {
+            Some(a.name.value.to_lowercase())
+        }
         TableFactor::Table { name, .. } => name.0.last().map(|p| p.to_string().trim_matches('"').to_lowercase()),
         _ => None,
     }
@@ -548,9 +567,12 @@ pub fn widen_inputs(lf: LazyFrame, schema: &Schema) -> LazyFrame {
         .filter_map(|(name, dtype)| {
             let to = match dtype {
                 DataType_::Decimal(_, scale) if *scale < WIDE_DECIMAL_SCALE => DataType_::Decimal(38, WIDE_DECIMAL_SCALE),
-                DataType_::Int8 | DataType_::Int16 | DataType_::Int32 | DataType_::UInt8 | DataType_::UInt16 | DataType_::UInt32 => {
-                    DataType_::Int64
-                }
+                DataType_::Int8
+                | DataType_::Int16
+                | DataType_::Int32
+                | DataType_::UInt8
+                | DataType_::UInt16
+                | DataType_::UInt32 => DataType_::Int64,
                 _ => return None,
             };
             Some(col(name.clone()).cast(to))

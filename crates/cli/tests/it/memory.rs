@@ -28,17 +28,20 @@ sql = "SELECT range AS y FROM range(100000)"
 [[task]]
 id = "boom"
 kind = "sql"
+engine = "polars"
 sql = "SELECT a.x, b.y FROM a, b ORDER BY b.y, a.x"
 memory_limit = "300MB"
 
 [[task]]
 id = "fine"
 kind = "sql"
+engine = "polars"
 sql = "SELECT count(*) AS n FROM a"
 
 [[task]]
 id = "other"
 kind = "sql"
+engine = "polars"
 sql = "SELECT 42 AS answer"
 "#;
 
@@ -231,7 +234,8 @@ sql = "SELECT range AS x FROM range(100000)"
 [[task]]
 id = "spin"
 kind = "sql"
-sql = "SELECT count(*) AS n FROM a AS l, a AS r WHERE (l.x + r.x) % 7 = 3"
+engine = "polars"
+sql = "SELECT count(*) AS n, sum(l.x * r.x) AS s FROM a AS l CROSS JOIN a AS r"
 timeout_secs = 1
 "#;
     std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
@@ -266,11 +270,13 @@ sql = "SELECT range AS x FROM range(100000)"
 [[task]]
 id = "spin"
 kind = "sql"
-sql = "SELECT count(*) AS n FROM a AS l, a AS r WHERE (l.x + r.x) % 7 = 3"
+engine = "polars"
+sql = "SELECT count(*) AS n, sum(l.x * r.x) AS s FROM a AS l CROSS JOIN a AS r"
 
 [[task]]
 id = "after"
 kind = "sql"
+engine = "polars"
 sql = "SELECT count(*) AS n FROM a"
 inputs = ["a"]
 "#;

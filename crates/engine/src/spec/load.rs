@@ -813,9 +813,8 @@ pub fn route_sql(id: &str, sql: &str, choice: EngineChoice, params: &Params) -> 
     })?;
     let parsed = match sqlrefs::parse(&rendered, dialect) {
         // DuckDB-only syntax (`SELECT * EXCLUDE …`) is fine for `auto`: it runs on DuckDB.
-        Err(_) if choice == EngineChoice::Auto => {
-            sqlrefs::parse(&rendered, SqlEngine::DuckDb).map(|s| (s, Some("DuckDB syntax Polars' SQL parser does not read".to_string())))
-        }
+        Err(_) if choice == EngineChoice::Auto => sqlrefs::parse(&rendered, SqlEngine::DuckDb)
+            .map(|s| (s, Some("DuckDB syntax Polars' SQL parser does not read".to_string()))),
         other => other.map(|s| (s, None)),
     };
     let (statements, parse_note) = parsed.map_err(|e| {
@@ -826,7 +825,10 @@ pub fn route_sql(id: &str, sql: &str, choice: EngineChoice, params: &Params) -> 
         return Err((
             1,
             1,
-            format!("task '{id}': the SQL must be exactly one SELECT (or WITH … SELECT) query; found {} statement(s)", statements.len()),
+            format!(
+                "task '{id}': the SQL must be exactly one SELECT (or WITH … SELECT) query; found {} statement(s)",
+                statements.len()
+            ),
         ));
     }
     let mut routed = Routed { rendered, statements, engine: SqlEngine::DuckDb, reason: None, refusal: None };

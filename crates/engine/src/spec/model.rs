@@ -18,7 +18,7 @@ pub enum SqlEngine {
 }
 
 /// The `engine` setting of a pipeline or SQL task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineChoice {
     /// Polars where the query is known to give DuckDB's answer on it, else DuckDB (the default).

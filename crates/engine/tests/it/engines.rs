@@ -20,7 +20,10 @@ async fn decimal_products_are_exact_on_polars_and_auto_routes_what_polars_cannot
     let spec = format!(
         "[pipeline]\nname = \"eng\"\n\n{PRICES}\n[[task]]\nid = \"revenue\"\nkind = \"sql\"\nengine = \"polars\"\nsql = \"SELECT sum(price * disc) AS rev, sum(price * (1 - disc)) AS net FROM prices\"\n\n[[task]]\nid = \"auto_rev\"\nkind = \"sql\"\nsql = \"SELECT sum(price * disc) AS rev FROM prices\"\n\n[[task]]\nid = \"above\"\nkind = \"sql\"\nfile = \"above.sql\"\n"
     );
-    let fx = Fixture::new(&spec, &[("above.sql", "SELECT price\nFROM prices\nWHERE price > (SELECT avg(price) FROM prices)\nORDER BY price")]);
+    let fx = Fixture::new(
+        &spec,
+        &[("above.sql", "SELECT price\nFROM prices\nWHERE price > (SELECT avg(price) FROM prices)\nORDER BY price")],
+    );
     let p = polder_engine::load(&fx.dir()).unwrap();
     assert_eq!(runs_on(&p, "auto_rev"), (SqlEngine::Polars, None));
     let (engine, why) = runs_on(&p, "above");
@@ -48,7 +51,12 @@ fn engine_polars_refuses_a_query_polars_answers_differently_with_file_line_and_c
     );
     let fx = Fixture::new(&spec, &[("rounded.sql", "SELECT\n  round(price, 1) AS p\nFROM prices")]);
     let err = polder_engine::load(&fx.dir()).unwrap_err().to_string();
-    assert!(err.contains("rounded.sql:2:3: task 'rounded' (engine = \"polars\"): Polars would answer differently from DuckDB: ROUND(…)"), "{err}");
+    assert!(
+        err.contains(
+            "rounded.sql:2:3: task 'rounded' (engine = \"polars\"): Polars would answer differently from DuckDB: ROUND(…)"
+        ),
+        "{err}"
+    );
     assert!(err.contains("engine = \"duckdb\"") && err.contains("engine = \"auto\""), "{err}");
 }
 
@@ -59,7 +67,10 @@ fn the_plan_check_reports_queries_that_cannot_run_before_any_run() {
     );
     let fx = Fixture::new(
         &spec,
-        &[("pol.sql", "SELECT price,\n  date_trunc('month', price) AS m\nFROM prices"), ("duck.sql", "SELECT\n  missing_col\nFROM prices")],
+        &[
+            ("pol.sql", "SELECT price,\n  date_trunc('month', price) AS m\nFROM prices"),
+            ("duck.sql", "SELECT\n  missing_col\nFROM prices"),
+        ],
     );
     let p = polder_engine::load(&fx.dir()).unwrap();
     let checked = polder_engine::plancheck::check(&p, &fx.tmp.path().join("scratch"), &[]);

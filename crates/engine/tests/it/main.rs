@@ -3,8 +3,8 @@
 mod common;
 mod duckdb_writers;
 mod edit;
-mod engines;
 mod energy;
+mod engines;
 mod failures;
 mod gc;
 mod holes;

@@ -158,9 +158,7 @@ fn same_cell(a: &Value, b: &Value) -> bool {
 
 fn same_rows(a: &[Map<String, Value>], b: &[Map<String, Value>]) -> bool {
     a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| {
-            x.len() == y.len() && x.values().zip(y.values()).all(|(p, q)| same_cell(p, q))
-        })
+        && a.iter().zip(b).all(|(x, y)| x.len() == y.len() && x.values().zip(y.values()).all(|(p, q)| same_cell(p, q)))
 }
 
 #[test]
