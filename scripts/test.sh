@@ -12,6 +12,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 scripts/test-deps.sh
 # The Node.js test-deps.sh installed from PyPI, when the system's was missing or too old.
 if [ -x "$HOME/.cache/polder/node/bin/node" ]; then export PATH="$HOME/.cache/polder/node/bin:$PATH"; fi
+# The TPC-H data generator test-deps.sh installed (the engine's TPC-H test fails without it).
+export POLDER_TPCHGEN="$HOME/.cache/polder/tpch/bin/tpchgen-cli"
 cargo fmt --all --check
 
 npm run typecheck

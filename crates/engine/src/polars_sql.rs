@@ -280,7 +280,7 @@ impl Analyzer {
             }
             return;
         }
-        if f.filter.is_some() || f.within_group.len() > 0 || f.null_treatment.is_some() {
+        if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
             self.unverified(e, format!("{}(…) with FILTER/WITHIN GROUP", name.to_uppercase()));
             return;
         }

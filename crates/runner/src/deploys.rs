@@ -139,7 +139,7 @@ pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> 
         let scratch =
             base.join(format!(".plancheck{TMP_MARK}{}-{}", polder_engine::owners::token(), polder_engine::store::now_ms()));
         let data_dirs = polder_engine::paths::PathPolicy::from_env().map(|p| p.data_dirs().to_vec()).unwrap_or_default();
-        let checked = polder_engine::plancheck::check(&p, &scratch, &data_dirs);
+        let checked = polder_engine::plancheck::check(&p, &scratch, &data_dirs, None);
         if !checked.problems.is_empty() {
             let list: Vec<String> = checked.problems.iter().map(|p| p.to_string()).collect();
             return Err(format!(

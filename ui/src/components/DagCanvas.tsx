@@ -221,6 +221,8 @@ function Canvas(props: DagCanvasProps) {
             durationMs: info?.durationMs ?? null,
             renaming: renaming === t.id,
             editable,
+            engine: t.kind === 'sql' && typeof t.settings?.runs_on === 'string' ? t.settings.runs_on : undefined,
+            engineWhy: typeof t.settings?.route === 'string' ? t.settings.route : undefined,
           },
         };
       });

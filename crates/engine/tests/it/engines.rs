@@ -73,7 +73,7 @@ fn the_plan_check_reports_queries_that_cannot_run_before_any_run() {
         ],
     );
     let p = polder_engine::load(&fx.dir()).unwrap();
-    let checked = polder_engine::plancheck::check(&p, &fx.tmp.path().join("scratch"), &[]);
+    let checked = polder_engine::plancheck::check(&p, &fx.tmp.path().join("scratch"), &[], None);
     let text: Vec<String> = checked.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(text.len(), 2, "{text:#?}");
     assert!(text[0].contains("pol.sql:2:3: task 'pol'") && text[0].contains("unsupported function 'date_trunc'"), "{}", text[0]);
@@ -84,4 +84,17 @@ fn the_plan_check_reports_queries_that_cannot_run_before_any_run() {
     assert!(!fx.tmp.path().join("scratch").exists());
     // Nothing ran: no run was recorded.
     assert!(fx.ws.store.latest_output("eng", "prices").unwrap().is_none());
+}
+
+#[test]
+fn a_view_whose_query_auto_sends_to_duckdb_is_refused_at_load() {
+    let spec = format!(
+        "[pipeline]\nname = \"eng\"\n\n{PRICES}\n[[task]]\nid = \"v\"\nkind = \"sql\"\nmaterialize = \"view\"\nsql = \"SELECT round(price, 1) AS p FROM prices\"\n"
+    );
+    let fx = Fixture::new(&spec, &[]);
+    let err = polder_engine::load(&fx.dir()).unwrap_err().to_string();
+    assert!(
+        err.contains("task 'v' is materialize = \"view\", which needs Polars, but engine = \"auto\" runs it on DuckDB (ROUND(…)"),
+        "{err}"
+    );
 }

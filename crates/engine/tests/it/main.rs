@@ -12,4 +12,5 @@ mod medallion;
 mod semantics;
 mod sources;
 mod spec_errors;
+mod tpch;
 mod views;

@@ -22,8 +22,11 @@ fn fixture(dir: &Path) -> BTreeMap<String, Input> {
             (4, 3, 2, 'Z', -0.5, 1.01::DECIMAL(15,2), 0.00::DECIMAL(15,2), DATE '2023-12-01', 2000000000::INTEGER),
             (5, -2, 3, 'é', 0.125, 99999.99::DECIMAL(15,2), 0.04::DECIMAL(15,2), DATE '2024-03-03', 3::INTEGER))
           AS v(id, a, b, s, d, p, disc, dt, big)) TO '{}' (FORMAT parquet);
+         COPY (SELECT *, CAST(d AS DOUBLE) AS f FROM '{}') TO '{}' (FORMAT parquet);
          COPY (SELECT * FROM (VALUES (1, 'one', 10), (2, 'two', 20), (2, 'deux', 21), (5, 'five', 50), (NULL, 'none', 0))
           AS v(id, name, w)) TO '{}' (FORMAT parquet);",
+        dir.join("t0.parquet").display(),
+        dir.join("t0.parquet").display(),
         t.display(),
         u.display()
     ))
@@ -93,6 +96,36 @@ const SAME: &[&str] = &[
     "SELECT abs(a) AS x, -a AS y FROM t ORDER BY id",
     "SELECT id FROM t WHERE s = 'x' OR a IS NULL OR NOT (b = 2) ORDER BY id",
     "SELECT b, sum(p * disc) AS rev, avg(p) AS ap FROM t GROUP BY b ORDER BY rev DESC",
+    "SELECT id FROM t WHERE dt > '2024-01-15' ORDER BY id",
+    "SELECT CASE b WHEN 2 THEN 'two' ELSE 'other' END AS c FROM t ORDER BY id",
+    "SELECT id FROM t WHERE s IN ('x', 'Z') ORDER BY id",
+    "SELECT id, -d AS n, d * 2 AS m, a / 0 AS z FROM t ORDER BY id",
+    "SELECT max(p) - min(p) AS spread, sum(d) AS sd, avg(d) AS ad FROM t",
+    "SELECT count(*) AS n FROM t WHERE s IS NULL",
+    "SELECT id, coalesce(s, 'none') AS s2 FROM t ORDER BY id",
+    "SELECT a, count(*) AS n FROM t GROUP BY a ORDER BY a DESC",
+    "SELECT substring(s, 2) AS x FROM t ORDER BY id",
+    "SELECT id FROM t WHERE NOT s LIKE 'x%' ORDER BY id",
+    "SELECT min(s) AS lo, max(s) AS hi FROM t",
+    "SELECT id, p FROM t ORDER BY p DESC LIMIT 2",
+    "SELECT DISTINCT s FROM t ORDER BY s",
+    "SELECT a + b * 2 - 1 AS x FROM t ORDER BY id",
+    "SELECT id FROM t WHERE a BETWEEN 1 AND 3 ORDER BY id",
+    "SELECT t.id, count(u.id) AS n FROM t LEFT JOIN u ON t.id = u.id GROUP BY t.id ORDER BY t.id",
+    "SELECT u.id, u.name FROM u JOIN t USING (id) ORDER BY u.name",
+    "SELECT sum(CASE WHEN s LIKE 'x%' THEN p ELSE 0 END) AS x FROM t",
+    "SELECT 100.00 * sum(CASE WHEN b = 2 THEN p * (1 - disc) ELSE 0 END) / sum(p * (1 - disc)) AS pct FROM t",
+    "SELECT extract(year FROM dt) AS y, sum(p) AS s FROM t GROUP BY extract(year FROM dt) ORDER BY y",
+    "SELECT b, count(DISTINCT a) AS n FROM t GROUP BY b ORDER BY b",
+    "SELECT id FROM t WHERE (a > 1 AND b = 2) OR (s = 'y' AND d > 2) ORDER BY id",
+    "SELECT x.b, x.n FROM (SELECT b, count(*) AS n FROM t GROUP BY b) AS x WHERE x.n > 1",
+    "SELECT id, a FROM t WHERE a IS NOT NULL ORDER BY a DESC LIMIT 1",
+    "SELECT sum(p) AS s, count(p) AS c FROM t WHERE disc > 0.06",
+    "SELECT id FROM t WHERE p > 5 ORDER BY id",
+    "SELECT id FROM t WHERE p * disc > 0.3 ORDER BY id",
+    "SELECT sum(f) AS s, avg(f) AS m, min(f) AS lo, max(f) AS hi FROM t",
+    "SELECT id, f * 3 AS x, f / 2 AS y, f - a AS z FROM t ORDER BY id",
+    "SELECT id FROM t WHERE f > 0.2 ORDER BY f DESC",
 ];
 
 /// Queries with a construct Polars answers differently (or refuses): `auto` must keep them on DuckDB.
@@ -102,6 +135,8 @@ const CAUGHT: &[&str] = &[
     "SELECT t.id, u.name FROM t CROSS JOIN u WHERE t.id < u.id ORDER BY t.id, u.name",
     "SELECT t.id, u.name FROM t, u WHERE t.id < u.id ORDER BY t.id, u.name",
     "SELECT round(2.5) AS r",
+    "SELECT id, round(f) AS r FROM t ORDER BY id",
+    "SELECT id, CAST(f AS INTEGER) AS i FROM t ORDER BY id",
     "SELECT -7 % 3 AS m",
     "SELECT CAST(2.7 AS INT) AS c",
     "SELECT CAST(d AS BIGINT) AS c FROM t",

@@ -254,7 +254,7 @@ pub struct ValidateRequest {
 /// Checks a pipeline spec without saving it: every problem, with line and column.
 #[utoipa::path(post, path = "/api/pipelines/validate", tag = "pipelines",
     request_body(content = ValidateRequest),
-    responses((status = 200, description = "{valid, problems: [{line, col, file, message}], tasks, edges, engines: {task: {engine, auto, why}}}")))]
+    responses((status = 200, description = "{valid, problems: [{line, col, file, message}], tasks, edges, engines: {task: {engine, auto, why}}, unchecked: [{task, why}]}")))]
 pub async fn validate_spec(
     State(state): State<Arc<AppState>>,
     Json(req): Json<ValidateRequest>,
@@ -273,7 +273,8 @@ pub async fn validate_spec(
             // Loaded, then every SQL task planned over its inputs' schemas (empty frames).
             Ok(polder_engine::spec::parse(&dir, &req.spec).map(|p| {
                 let scratch = ws.state_dir().join(format!("plancheck-{}", polder_engine::store::now_ms()));
-                let checked = polder_engine::plancheck::check(&p, &scratch, ws.paths.data_dirs());
+                let checked =
+                    polder_engine::plancheck::check(&p, &scratch, ws.paths.data_dirs(), Some(std::time::Duration::from_secs(2)));
                 (p, checked)
             }))
         })
@@ -297,7 +298,7 @@ pub async fn validate_spec(
                 })
                 .collect();
             let problems: Vec<Value> = checked.problems.iter().map(problem_json).collect();
-            json!({ "valid": problems.is_empty(), "problems": problems, "tasks": p.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(), "edges": edges, "engines": engines })
+            json!({ "valid": problems.is_empty(), "problems": problems, "tasks": p.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(), "edges": edges, "engines": engines, "unchecked": checked.unchecked.iter().map(|(t, why)| json!({ "task": t, "why": why })).collect::<Vec<_>>() })
         }
         Err(e) => json!({ "valid": false, "problems": e.problems.iter().map(problem_json).collect::<Vec<_>>() }),
     }))

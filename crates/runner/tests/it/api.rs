@@ -204,6 +204,17 @@ fn trigger_a_run_and_page_its_output_as_json_and_arrow() {
     let v = post(addr, "/api/pipelines/validate", &serde_json::json!({ "spec": SPEC }).to_string()).json();
     assert_eq!(v["valid"], true, "{v}");
     assert_eq!(v["edges"].as_array().unwrap().len(), 2);
+    // Queries are planned over their inputs' schemas: a query Polars cannot run is reported,
+    // and each query says which engine `auto` gives it.
+    let spec = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"a\"\nkind = \"sql\"\nsql = \"SELECT 2.5 AS v\"\n\n[[task]]\nid = \"b\"\nkind = \"sql\"\nengine = \"polars\"\nsql = \"SELECT date_trunc('month', v) AS m FROM a\"\n\n[[task]]\nid = \"c\"\nkind = \"sql\"\nsql = \"SELECT round(v) AS r FROM a\"\n";
+    let v = post(addr, "/api/pipelines/validate", &serde_json::json!({ "spec": spec }).to_string()).json();
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(v["problems"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["problems"][0]["line"], 9, "{v}");
+    assert!(v["problems"][0]["message"].as_str().unwrap().contains("unsupported function 'date_trunc'"), "{v}");
+    assert_eq!(v["engines"]["a"]["engine"], "polars", "{v}");
+    assert_eq!(v["engines"]["c"]["engine"], "duckdb", "{v}");
+    assert!(v["engines"]["c"]["why"].as_str().unwrap().starts_with("ROUND(…)"), "{v}");
 
     let bad = post(addr, "/api/pipelines/shop/runs", r#"{"params": {"nope": "1"}}"#);
     assert_eq!(bad.status, 400);

@@ -128,6 +128,19 @@ fn hostile_bundles_are_refused_and_write_nothing_outside() {
         assert!(r.json()["message"].as_str().unwrap().contains(why), "{why}: {}", r.text());
     }
     assert!(!canary.exists() && !ws.join("escaped").exists() && !tmp.path().join("server/.polder/escaped").exists());
+
+    // A pipeline whose query cannot run over its inputs' schemas is refused before it is stored.
+    let spec = b"[pipeline]\nname = \"planned\"\n\n[[task]]\nid = \"a\"\nkind = \"sql\"\nsql = \"SELECT 1 AS x\"\n\n[[task]]\nid = \"b\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT y FROM a\"\n";
+    let r =
+        request_bytes(addr, "/api/deploy", &raw_bundle("pipeline.toml", tar::EntryType::Regular, None, spec.len() as u64, spec));
+    assert_eq!(r.status, 400, "{}", r.text());
+    let message = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("queries that would fail") && message.contains("task 'b'") && message.contains("\"y\" not found"),
+        "{message}"
+    );
+    assert!(!message.contains(&tmp.path().display().to_string()), "{message}");
+    assert_eq!(get(addr, "/api/pipelines/planned").status, 404);
     // Nothing was kept: no version, no leftover incoming folder.
     let left: Vec<_> = std::fs::read_dir(ws.join(".polder/deploys")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "{left:?}");

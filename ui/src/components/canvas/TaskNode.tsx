@@ -11,6 +11,9 @@ export type TaskNodeData = {
   durationMs: number | null;
   renaming: boolean;
   editable: boolean;
+  /** For SQL tasks: the engine the query runs on, and why `auto` did not pick Polars. */
+  engine?: string;
+  engineWhy?: string;
 };
 export type TaskNode = Node<TaskNodeData, 'task'>;
 
@@ -60,7 +63,7 @@ function RenameInput({ id }: { id: string }) {
 
 export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeProps<TaskNode>) {
   const actions = useContext(RenameContext);
-  const meta = [data.kind];
+  const meta = [data.engine ? `${data.kind} · ${data.engine}` : data.kind];
   if (data.rows != null) meta.push(`${formatCount(data.rows)} rows`);
   if (data.durationMs != null) meta.push(formatDuration(data.durationMs));
   return (
@@ -69,7 +72,7 @@ export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeP
       data-testid={`node-${data.id}`}
       data-state={data.state}
       style={{ width: NODE_W, height: NODE_H }}
-      title={`${data.id} (${data.kind}) — ${data.state === 'none' ? 'not run' : data.state}`}
+      title={`${data.id} (${data.kind}) — ${data.state === 'none' ? 'not run' : data.state}${data.engineWhy ? `\nruns on DuckDB: ${data.engineWhy}` : ''}`}
     >
       <Handle type="target" position={Position.Left} isConnectable={data.editable} data-testid={`handle-in-${data.id}`} />
       <div className="dag-node-head">
