@@ -95,6 +95,19 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// `used` for a message that says it is over `limit`: with as many decimals as it takes to
+/// read larger than the limit ("4.02 GB" over "4 GB", never "4 GB" over "4 GB").
+pub fn format_over(used: u64, limit: u64) -> String {
+    let plain = format_bytes(used);
+    if used <= limit || plain != format_bytes(limit) {
+        return plain;
+    }
+    let (unit, size) = if used >= 1_000_000_000 { ("GB", 1e9) } else { ("MB", 1e6) };
+    let v = used as f64 / size;
+    let l = limit as f64 / size;
+    (2..=6).map(|d| (format!("{v:.d$} {unit}"), format!("{l:.d$} {unit}"))).find(|(u, l)| u != l).map_or(plain, |(u, _)| u)
+}
+
 /// The budget of a task without `memory_limit`: half the machine's physical memory, at least
 /// 1 GiB. Half leaves room for the OS, the page cache and the other tasks of a run; a task
 /// that needs more says so in its settings.
@@ -159,6 +172,9 @@ mod tests {
         assert_eq!(format_bytes(4_100_000_000), "4.1 GB");
         assert_eq!(format_bytes(512 * MIB), "512 MiB");
         assert_eq!(format_bytes(1_234_567), "1.2 MB");
+        assert_eq!(format_over(4_018_000_000, 4_000_000_000), "4.02 GB");
+        assert_eq!(format_over(348_200_000, 300_000_000), "348.2 MB");
+        assert_eq!(format_over(4_000_400_000, 4_000_000_000), "4.0004 GB");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::duckdb_files::DuckDbFiles;
-use crate::memory::{format_bytes, MemoryBudget};
+use crate::memory::{format_bytes, format_over, MemoryBudget};
 use crate::spec::{SqlEngine, TaskKind};
 
 /// An engine's name in [`TaskError::Sql`]. An alias rather than `&'static str` written out:
@@ -92,14 +92,16 @@ pub enum TaskError {
 }
 
 fn out_of_memory_text(task: &str, used: Option<u64>, limit: u64, detail: Option<&str>) -> String {
-    let limit = format_bytes(limit);
+    let budget = format_bytes(limit);
     let what = match (used, detail) {
-        (Some(used), _) => format!("task '{task}' used {}, over its memory budget of {limit} (memory_limit)", format_bytes(used)),
+        (Some(used), _) => {
+            format!("task '{task}' used {}, over its memory budget of {budget} (memory_limit)", format_over(used, limit))
+        }
         (None, Some(detail)) => format!(
-            "task '{task}' ran out of memory within its memory budget of {limit} (memory_limit), \
+            "task '{task}' ran out of memory within its memory budget of {budget} (memory_limit), \
              with DuckDB spilling what it could to disk: {detail}"
         ),
-        (None, None) => format!("task '{task}' ran out of memory within its memory budget of {limit} (memory_limit)"),
+        (None, None) => format!("task '{task}' ran out of memory within its memory budget of {budget} (memory_limit)"),
     };
     format!(
         "{what}; raise `memory_limit` in pipeline.toml (task setting or [defaults]) or rewrite the query \
