@@ -39,8 +39,15 @@ pub const CHILD_ARG: &str = "__polder-task";
 /// How often the parent samples a child's memory and checks for cancel.
 pub const POLL: Duration = Duration::from_millis(25);
 
-/// Prefix of the child's result line on stdout: anything else a library prints there is ignored.
-const RESULT_MARK: &str = "POLDER-TASK-RESULT ";
+/// Prefix of the child's lines to the parent on stdout: anything else a library prints there is
+/// ignored.
+const RESULT_MARK: &str = "POLDER-TASK ";
+
+/// The child's first line: it runs and waits for requests.
+const READY: &str = "ready";
+
+/// How long a new task process may take to start.
+const START_WAIT: Duration = Duration::from_secs(60);
 
 /// The running program's own file on Linux, whatever happened to its path since.
 const SELF_EXE: &str = "/proc/self/exe";
@@ -133,6 +140,11 @@ fn child_main() -> i32 {
     unsafe {
         libc::signal(libc::SIGINT, libc::SIG_IGN);
     }
+    // Started: the parent measures this process's own size from here, so the first task is not
+    // charged for loading the program.
+    if reply_line(READY).is_err() {
+        return 2;
+    }
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let req: Request = match serde_json::from_str(&line) {
@@ -143,23 +155,30 @@ fn child_main() -> i32 {
             }
         };
         let result = serve(&req);
-        let Ok(json) = serde_json::to_string(&result) else {
-            eprintln!("polder task process: cannot encode the outcome");
-            return 2;
-        };
-        let mut out = std::io::stdout().lock();
-        if writeln!(out, "{RESULT_MARK}{json}").and_then(|_| out.flush()).is_err() {
-            return 2;
-        }
-        // Give what the task freed back to the OS, so the parent sees this process's real size
-        // while it waits for the next task.
+        drop(req);
+        // Give what the task freed back to the OS before answering, so the parent sees this
+        // process's real size when it decides whether to keep it for the next task.
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         // SAFETY: malloc_trim only releases free heap memory.
         unsafe {
             libc::malloc_trim(0);
         }
+        let Ok(json) = serde_json::to_string(&result) else {
+            eprintln!("polder task process: cannot encode the outcome");
+            return 2;
+        };
+        if reply_line(&json).is_err() {
+            return 2;
+        }
     }
     0
+}
+
+/// Writes one marked line to stdout.
+fn reply_line(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{RESULT_MARK}{text}")?;
+    out.flush()
 }
 
 /// Runs one request in the child.
@@ -253,7 +272,32 @@ impl Worker {
                 }
             }
         });
-        Ok(Worker { exe: exe.to_path_buf(), child, stdin, replies, stderr: tail, served: 0 })
+        let mut worker = Worker { exe: exe.to_path_buf(), child, stdin, replies, stderr: tail, served: 0 };
+        match worker.replies.recv_timeout(START_WAIT) {
+            Ok(line) if line == READY => Ok(worker),
+            other => {
+                let why = match other {
+                    Ok(line) => format!("said {line:?}"),
+                    Err(mpsc::RecvTimeoutError::Timeout) => format!("did not start within {}s", START_WAIT.as_secs()),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        let status = worker.child.wait().ok();
+                        format!("ended at once ({status:?})")
+                    }
+                };
+                let _ = worker.child.kill();
+                let _ = worker.child.wait();
+                Err(TaskError::Data(format!("a task process of {} {why}", exe.display())))
+            }
+        }
+    }
+
+    /// Readies the process for a new task: its peak (VmHWM) reset to its current size, which it
+    /// returns along with whether the reset worked, and its stderr tail forgotten.
+    fn prepare(&mut self) -> (bool, u64) {
+        self.stderr.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let pid = self.pid();
+        let reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
+        (reset, memory::resident(pid).map_or(0, |(rss, _)| rss))
     }
 
     fn pid(&self) -> u32 {
@@ -349,19 +393,19 @@ fn run_in_child(ctx: &TaskContext, exe: &Path) -> Result<TaskOutcome, TaskError>
     let mut line = serde_json::to_string(&req).map_err(|e| TaskError::data("cannot encode the task for its process", e))?;
     line.push('\n');
     ctx.cancel.check()?;
+    // The task is charged for what the process grows by, not for the idle process it gets (tens
+    // of MB of code and runtime). The peak is reset while the process waits, before it has the
+    // request, so it becomes this task's peak.
     let mut worker = Worker::get(exe)?;
+    let (mut reset, mut base) = worker.prepare();
     if worker.stdin.write_all(line.as_bytes()).and_then(|_| worker.stdin.flush()).is_err() {
         // An idle process that died meanwhile (killed from outside): take a fresh one.
         let _ = worker.kill();
         worker = Worker::spawn(exe)?;
+        (reset, base) = worker.prepare();
         worker.stdin.write_all(line.as_bytes()).map_err(|e| TaskError::data("cannot hand the task to its process", e))?;
     }
     let pid = worker.pid();
-    // The task is charged for what the process grows by, not for the idle process it got (tens
-    // of MB of code and runtime). Resetting the peak (VmHWM) makes it this task's peak; the
-    // process is idle until it reads the request, so nothing of this task is missed.
-    let reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
-    let base = memory::resident(pid).map_or(0, |(rss, _)| rss);
     let budget = ctx.memory.map(|m| m.bytes);
     worker.served += 1;
     ctx.log.line(format!(

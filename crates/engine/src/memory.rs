@@ -28,13 +28,14 @@ pub enum SizeError {
     #[error("`{0}` has an unknown unit; use KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024)")]
     Unit(String),
     /// Zero, or too small for any task to run in.
-    #[error("`{0}` is too small: a task needs at least 16 MB")]
+    #[error("`{0}` is too small: a task needs at least 64 MB")]
     TooSmall(String),
 }
 
-/// The smallest budget accepted: below it even reading a tiny file fails, which would only
-/// confuse.
-pub const MIN_BUDGET: u64 = 16_000_000;
+/// The smallest budget accepted. Below it the fixed costs of a task (Polars' and DuckDB's
+/// buffers and thread pools, which a task process sets up on its first task) would decide
+/// whether the task fits, not its data.
+pub const MIN_BUDGET: u64 = 64_000_000;
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -148,8 +149,8 @@ mod tests {
         assert_eq!(parse_size("4 GiB").unwrap(), 4 * GIB);
         assert_eq!(parse_size("1.5gb").unwrap(), 1_500_000_000);
         assert_eq!(parse_size("512MiB").unwrap(), 512 * MIB);
-        assert_eq!(parse_size("20000KB").unwrap(), 20_000_000);
-        assert_eq!(parse_size("16384KiB").unwrap(), 16 * MIB);
+        assert_eq!(parse_size("200000KB").unwrap(), 200_000_000);
+        assert_eq!(parse_size("65536KiB").unwrap(), 64 * MIB);
         assert_eq!(parse_size(" 2TB ").unwrap(), 2_000_000_000_000);
     }
 
