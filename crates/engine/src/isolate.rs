@@ -23,7 +23,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -209,6 +209,9 @@ fn serve(req: &Request) -> Result<TaskOutcome, TaskError> {
 /// Idle task processes kept for the next task: starting one costs ~10 ms of CPU (exec, a fresh
 /// Polars), more than a trivial task itself.
 const MAX_IDLE: usize = 8;
+/// How long an idle task process is kept: a run's next task comes within it, while a runner or
+/// the desktop app between runs should not hold tens of MB per process.
+const IDLE_KEEP: Duration = Duration::from_secs(30);
 /// A process larger than this after its task is not reused: what it keeps would count against
 /// the next task's budget.
 const RETIRE_RSS: u64 = 192 * 1024 * 1024;
@@ -225,6 +228,8 @@ struct Worker {
     /// The last lines of its stderr (panics of Rust's runtime, aborts).
     stderr: Arc<Mutex<VecDeque<String>>>,
     served: u32,
+    /// When it last finished a task.
+    idle_since: Instant,
 }
 
 fn idle() -> &'static Mutex<Vec<Worker>> {
@@ -272,7 +277,8 @@ impl Worker {
                 }
             }
         });
-        let mut worker = Worker { exe: exe.to_path_buf(), child, stdin, replies, stderr: tail, served: 0 };
+        let mut worker =
+            Worker { exe: exe.to_path_buf(), child, stdin, replies, stderr: tail, served: 0, idle_since: Instant::now() };
         match worker.replies.recv_timeout(START_WAIT) {
             Ok(line) if line == READY => Ok(worker),
             other => {
@@ -304,13 +310,28 @@ impl Worker {
         self.child.id()
     }
 
+    /// Ends the processes idle for longer than [`IDLE_KEEP`].
+    fn prune() {
+        let old: Vec<Worker> = {
+            let mut idle = idle().lock().unwrap_or_else(|p| p.into_inner());
+            let (old, keep) = idle.drain(..).partition(|w| w.idle_since.elapsed() > IDLE_KEEP);
+            *idle = keep;
+            old
+        };
+        for w in old {
+            let _ = w.kill();
+        }
+    }
+
     /// Keeps the process for the next task if it is small and healthy, else ends it.
     fn release(self) {
         let small = memory::resident(self.pid()).is_some_and(|(rss, _)| rss <= RETIRE_RSS);
         if small && self.served < MAX_TASKS {
             let mut idle = idle().lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() < MAX_IDLE {
-                idle.push(self);
+                let mut me = self;
+                me.idle_since = Instant::now();
+                idle.push(me);
                 return;
             }
         }
@@ -335,7 +356,16 @@ fn spawn_child(exe: &Path) -> std::io::Result<Child> {
     let spawner = SPAWNER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
         let started = std::thread::Builder::new().name("polder-task-spawner".into()).spawn(move || {
-            for (exe, reply) in rx {
+            loop {
+                // Between spawns, this thread also ends processes idle for too long.
+                let (exe, reply) = match rx.recv_timeout(IDLE_KEEP / 3) {
+                    Ok(job) => job,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        Worker::prune();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 // This very program, even if its file was replaced since it started (an upgrade,
                 // a rebuild under a running `polder serve`): requests and replies must match.
                 let this = ENTRY.get() == Some(&exe) && Path::new(SELF_EXE).exists();
