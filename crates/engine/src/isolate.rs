@@ -426,22 +426,27 @@ fn run_in_child(ctx: &TaskContext, exe: &Path) -> Result<TaskOutcome, TaskError>
     // The task is charged for what the process grows by, not for the idle process it gets (tens
     // of MB of code and runtime). The peak is reset while the process waits, before it has the
     // request, so it becomes this task's peak.
+    let budget = ctx.memory.map(|m| m.bytes);
+    // Logged before the process has the request, so the log reads in order.
+    let announce = |pid: u32| {
+        ctx.log.line(format!(
+            "running in process {pid}{}",
+            budget.map(|b| format!(" with a memory budget of {}", format_bytes(b))).unwrap_or_default()
+        ))
+    };
     let mut worker = Worker::get(exe)?;
     let (mut reset, mut base) = worker.prepare();
+    announce(worker.pid());
     if worker.stdin.write_all(line.as_bytes()).and_then(|_| worker.stdin.flush()).is_err() {
         // An idle process that died meanwhile (killed from outside): take a fresh one.
         let _ = worker.kill();
         worker = Worker::spawn(exe)?;
         (reset, base) = worker.prepare();
+        announce(worker.pid());
         worker.stdin.write_all(line.as_bytes()).map_err(|e| TaskError::data("cannot hand the task to its process", e))?;
     }
     let pid = worker.pid();
-    let budget = ctx.memory.map(|m| m.bytes);
     worker.served += 1;
-    ctx.log.line(format!(
-        "running in process {pid}{}",
-        budget.map(|b| format!(" with a memory budget of {}", format_bytes(b))).unwrap_or_default()
-    ));
     let sample = |peak: &mut u64| {
         if let Some((rss, hwm)) = memory::resident(pid) {
             *peak = (*peak).max(if reset { hwm } else { rss });
