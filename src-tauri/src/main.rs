@@ -56,6 +56,9 @@ fn start(handle: &tauri::AppHandle, args: &Args) -> anyhow::Result<embedded::Emb
 }
 
 fn main() -> anyhow::Result<()> {
+    // The embedded runner runs each task's Polars work in a child process of this executable
+    // (see polder_engine::isolate): such a child runs its task and exits here, before any window.
+    polder_engine::isolate::child_main_if_requested();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),

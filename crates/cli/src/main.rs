@@ -58,6 +58,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A task child process (see polder_engine::isolate) runs its task and exits here; otherwise
+    // this records that tasks may run in children of this executable (`run`, `serve`, previews).
+    polder_engine::isolate::child_main_if_requested();
     // Polars reads its table format from the environment; show whole previews. Set before any
     // thread starts, so no other thread can read the environment concurrently.
     for (k, v) in [("POLARS_FMT_MAX_COLS", "30"), ("POLARS_FMT_STR_LEN", "40"), ("POLARS_TABLE_WIDTH", "200")] {

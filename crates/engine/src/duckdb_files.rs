@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use duckdb::{Config, Connection};
 
+use crate::memory::MemoryBudget;
+
 /// Settings every DuckDB instance Polder opens gets: no extension downloads (the app works
 /// offline and must not fetch code mid-run), and a thread count that leaves room for Polars.
 pub fn config() -> duckdb::Result<Config> {
@@ -23,15 +25,52 @@ pub fn open_in_memory() -> duckdb::Result<Connection> {
     Connection::open_in_memory_with_flags(config()?)
 }
 
+/// Opens an in-memory DuckDB within a task's memory budget: `memory_limit` is the budget and
+/// `temp_directory` the attempt's spill folder, so big joins, sorts and aggregates spill to disk
+/// instead of failing (DuckDB's default, 80% of RAM with a `.tmp` beside the database, does not
+/// apply to in-memory instances the way a task needs).
+pub fn open_in_memory_within(memory: Option<&MemoryBudget>) -> duckdb::Result<Connection> {
+    let conn = open_in_memory()?;
+    if let Some(m) = memory {
+        conn.execute_batch(&budget_sql(m))?;
+    }
+    Ok(conn)
+}
+
+/// The statements that apply a memory budget to a DuckDB instance.
+pub fn budget_sql(m: &MemoryBudget) -> String {
+    // Whole KiB: DuckDB reads `KiB` as 1024 bytes; rounding down keeps it within the budget.
+    format!(
+        "SET memory_limit = '{}KiB'; SET temp_directory = {};",
+        (m.bytes / 1024).max(1),
+        crate::tasks::quote_str(&m.spill_dir.to_string_lossy())
+    )
+}
+
 /// Opens an in-memory DuckDB whose SQL may read and write files only below `dirs` (DuckDB's
 /// `allowed_directories` with external access off): a task's own SQL — `read_csv('/etc/…')`,
-/// `COPY … TO`, `ATTACH` — cannot reach files outside the pipeline's folders.
-pub fn open_confined<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> duckdb::Result<Connection> {
-    let conn = open_in_memory()?;
+/// `COPY … TO`, `ATTACH` — cannot reach files outside the pipeline's folders. With a budget, it
+/// also gets [`open_in_memory_within`]'s limit and spill folder.
+pub fn open_confined<'a>(
+    dirs: impl IntoIterator<Item = &'a Path>,
+    memory: Option<&'a MemoryBudget>,
+) -> duckdb::Result<Connection> {
+    // The budget comes first: once external access is off, DuckDB refuses to change
+    // `temp_directory`. The spill folder must also be allowed, or spilling hits the
+    // Permission Error the confinement raises for everything else.
+    let conn = open_in_memory_within(memory)?;
     // A trailing slash: allowed directories are prefixes, and `/p` must not allow `/p2`.
-    let list: Vec<String> =
-        dirs.into_iter().map(|d| format!("'{}/'", d.to_string_lossy().trim_end_matches('/').replace('\'', "''"))).collect();
-    conn.execute_batch(&format!("SET allowed_directories = [{}]; SET enable_external_access = false;", list.join(", ")))?;
+    let list: Vec<String> = dirs
+        .into_iter()
+        .chain(memory.map(|m| m.spill_dir.as_path()))
+        .map(|d| format!("'{}/'", d.to_string_lossy().trim_end_matches('/').replace('\'', "''")))
+        .collect();
+    // Locking the configuration last keeps the task's SQL from raising its own memory limit or
+    // moving its spill folder.
+    conn.execute_batch(&format!(
+        "SET allowed_directories = [{}]; SET enable_external_access = false; SET lock_configuration = true;",
+        list.join(", ")
+    ))?;
     Ok(conn)
 }
 
@@ -98,7 +137,7 @@ mod tests {
             std::fs::create_dir_all(d).unwrap();
             std::fs::write(d.join("a.csv"), "x\n1\n").unwrap();
         }
-        let conn = open_confined([inside.as_path()]).unwrap();
+        let conn = open_confined([inside.as_path()], None).unwrap();
         let read =
             |p: &Path| conn.query_row(&format!("SELECT count(*) FROM read_csv('{}')", p.display()), [], |r| r.get::<_, i64>(0));
         assert_eq!(read(&inside.join("a.csv")).unwrap(), 1);
@@ -114,5 +153,45 @@ mod tests {
         }
         assert!(!sibling.join("out.csv").exists() && !sibling.join("db.duckdb").exists());
         conn.execute_batch(&format!("COPY (SELECT 1 AS x) TO '{}'", inside.join("out.csv").display())).unwrap();
+    }
+
+    #[test]
+    fn a_confined_instance_spills_within_its_budget_and_keeps_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("p");
+        std::fs::create_dir_all(&dir).unwrap();
+        let budget = MemoryBudget { bytes: 100_000_000, spill_dir: tmp.path().join("spill") };
+        let conn = open_confined([dir.as_path()], Some(&budget)).unwrap();
+        let limit: String = conn.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0)).unwrap();
+        assert_eq!(limit, "95.3 MiB");
+        // Sorting 6M rows with 192 MB of hashes alone does not fit in 100 MB: it completes by
+        // spilling to the budget's folder, which confinement must allow.
+        let out = dir.join("sorted.parquet");
+        conn.execute_batch(&format!(
+            "COPY (SELECT i, md5(i::VARCHAR) AS h FROM range(6000000) t(i) ORDER BY h) TO '{}' (FORMAT parquet)",
+            out.display()
+        ))
+        .unwrap();
+        assert!(budget.spill_dir.is_dir());
+        let (n, sorted): (i64, bool) = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*), bool_and(h >= prev) FROM (SELECT h, lag(h, 1, '') OVER () AS prev FROM read_parquet('{}'))",
+                    out.display()
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((n, sorted), (6_000_000, true));
+        // The task's SQL cannot lift its own limit.
+        let err = conn.execute_batch("SET memory_limit = '100GB'").unwrap_err().to_string();
+        assert!(err.contains("lock") || err.contains("Cannot"), "{err}");
+        // What cannot spill (one list of all rows) fails with DuckDB's Out of Memory Error.
+        let err = conn
+            .query_row("SELECT length(list(md5(i::VARCHAR))) FROM range(8000000) t(i)", [], |r| r.get::<_, i64>(0))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Out of Memory Error"), "{err}");
     }
 }

@@ -12,6 +12,8 @@ pub mod executor;
 pub mod fsutil;
 pub mod gc;
 pub mod inspect;
+pub mod isolate;
+pub mod memory;
 pub mod owners;
 pub mod params;
 pub mod paths;

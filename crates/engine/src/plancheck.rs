@@ -83,6 +83,8 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, data_dirs: &[PathBuf], budget:
                                 owners: &owners,
                                 limit: None,
                                 data_dirs,
+                                // Empty inputs: nothing to bound (and no workspace spill folder here).
+                                memory: None,
                             };
                             match crate::executor::guarded(|| tasks::run(&ctx)) {
                                 Ok(_) => Ok(empty),

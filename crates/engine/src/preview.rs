@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::executor::{guarded, plan};
+use crate::executor::plan;
 use crate::inspect;
 use crate::params::Params;
 use crate::spec::{Pipeline, TaskKind};
-use crate::tasks::{self, CancelFlag, Input, TaskContext, TaskLog};
+use crate::tasks::{CancelFlag, Input, TaskContext, TaskLog};
 use crate::workspace::Workspace;
 
 /// The first rows a task would produce.
@@ -68,6 +68,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
     let started = std::time::Instant::now();
     let log = TaskLog::discard();
     let cancel = CancelFlag::new();
+    let memory = ws.memory_budget(task, planned.memory_limit);
     let ctx = TaskContext {
         task_id: &planned.id,
         kind: &planned.kind,
@@ -82,8 +83,13 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         owners: ws.owners_dir(),
         limit: Some(limit),
         data_dirs: ws.paths.data_dirs(),
+        memory: Some(&memory),
     };
-    let result = guarded(|| tasks::run(&ctx)).map_err(Error::Task).and_then(|_| {
+    // Previews run like tasks (a child process for Polars work): a runaway query typed into the
+    // notebook must not take the runner or the desktop app down either.
+    let result = crate::isolate::run(&ctx, &ws.isolation);
+    let _ = std::fs::remove_dir_all(&memory.spill_dir);
+    let result = result.map_err(Error::Task).and_then(|_| {
         let input = Input::Artifact(out.clone());
         Ok(Preview {
             rows: inspect::input_json(&input, limit)?,

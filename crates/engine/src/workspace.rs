@@ -5,11 +5,16 @@ use std::path::{Path, PathBuf};
 
 use crate::duckdb_files::DuckDbFiles;
 use crate::error::{Error, Result};
+use crate::isolate::TaskIsolation;
+use crate::memory::MemoryBudget;
 use crate::spec::{Pipeline, TaskKind};
 use crate::store::Store;
 
 /// The state folder inside a workspace.
 pub const STATE_DIR: &str = ".polder";
+
+/// Where DuckDB spills, inside the state folder: a folder per attempt.
+const SPILL_DIR: &str = "tmp/spill";
 
 /// An opened workspace; cheap to share behind an `Arc`.
 pub struct Workspace {
@@ -23,6 +28,10 @@ pub struct Workspace {
     pub recovered: Vec<i64>,
     /// Folders beyond each pipeline's own that data paths may use (`POLDER_DATA_DIRS`).
     pub paths: PathPolicy,
+    /// Where tasks run their Polars work (a child process when the program supports it).
+    pub isolation: TaskIsolation,
+    /// The memory budget of tasks without `memory_limit`, in bytes.
+    pub default_memory_limit: u64,
 }
 
 impl Workspace {
@@ -38,7 +47,16 @@ impl Workspace {
         }
         let paths = PathPolicy::from_env().map_err(|e| Error::Invalid(e.to_string()))?;
         let store = Store::open(&state.join("polder.db"))?;
-        let mut ws = Workspace { root, state, store, duckdb: DuckDbFiles::default(), recovered: Vec::new(), paths };
+        let mut ws = Workspace {
+            root,
+            state,
+            store,
+            duckdb: DuckDbFiles::default(),
+            recovered: Vec::new(),
+            paths,
+            isolation: crate::isolate::default_isolation(),
+            default_memory_limit: crate::memory::default_budget(),
+        };
         ws.recovered = ws.recover()?;
         Ok(ws)
     }
@@ -55,6 +73,7 @@ impl Workspace {
         if swept > 0 {
             tracing::info!(files = swept, "removed temp files left by interrupted runs");
         }
+        crate::fsutil::sweep_stale_temps(&self.state.join(SPILL_DIR), self.owners_dir());
         crate::owners::sweep_dead(self.owners_dir());
         Ok(recovered)
     }
@@ -78,6 +97,20 @@ impl Workspace {
             tracing::info!(entries = removed, "removed temp outputs left beside sink targets by interrupted runs");
         }
         removed
+    }
+
+    /// The budget of an attempt of `task` (its `memory_limit`, else the workspace default) with
+    /// a fresh DuckDB spill folder under `.polder/tmp/spill`, named like a temp file so the
+    /// folders of crashed processes are swept.
+    pub fn memory_budget(&self, task: &str, limit: Option<u64>) -> MemoryBudget {
+        let root = self.state.join(SPILL_DIR);
+        // DuckDB creates the spill folder itself, but not its parents. A failure here shows up
+        // as DuckDB's own error when (and only if) the task spills.
+        let _ = std::fs::create_dir_all(&root);
+        MemoryBudget {
+            bytes: limit.unwrap_or(self.default_memory_limit),
+            spill_dir: crate::fsutil::temp_path_for(&root.join(task)),
+        }
     }
 
     /// The folder of owner locks (who runs each run; see [`crate::owners`]).

@@ -1,5 +1,7 @@
 //! CLI tests: the real `polder` binary, its output and exit codes.
 
+mod memory;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

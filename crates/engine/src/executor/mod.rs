@@ -447,6 +447,7 @@ impl TaskJob {
             let log = TaskLog::open(&log_abs).unwrap_or_else(|_| TaskLog::discard());
             log.line(format!("attempt {attempt} of task '{}' ({})", task.id, task.kind.name()));
             let tmp = temp_path_for(&out_abs);
+            let memory = ws.memory_budget(&task.id, task.memory_limit);
             if let Some(dir) = out_abs.parent() {
                 if let Err(e) = std::fs::create_dir_all(dir) {
                     return Err(TaskError::data(format!("cannot create {}", dir.display()), e));
@@ -466,8 +467,11 @@ impl TaskJob {
                 owners: ws.owners_dir(),
                 limit: None,
                 data_dirs: ws.paths.data_dirs(),
+                memory: Some(&memory),
             };
-            let result = guarded(|| tasks::run(&ctx));
+            let result = crate::isolate::run(&ctx, &ws.isolation);
+            // Whatever DuckDB spilled is of no use once the attempt is over.
+            remove_path(&memory.spill_dir);
             let result = result.and_then(|outcome| {
                 thread_flag.check()?;
                 let mut facts = OutputFacts { rows: outcome.rows, ..Default::default() };
@@ -506,8 +510,9 @@ impl TaskJob {
             Some(limit) => match tokio::time::timeout(limit, handle).await {
                 Ok(joined) => joined,
                 Err(_) => {
-                    // Interrupt what can be interrupted (DuckDB, shell); a Polars plan runs on and
-                    // its thread discards its own output when it sees the flag.
+                    // Interrupt what can be interrupted (DuckDB, shell, a task's child process);
+                    // a Polars plan run in-process runs on and its thread discards its own
+                    // output when it sees the flag.
                     flag.set();
                     return Err(TaskError::Timeout { secs: limit.as_secs_f64() });
                 }

@@ -34,6 +34,9 @@ pub struct PlannedTask {
     pub retry_delay: Duration,
     /// Per-attempt limit.
     pub timeout: Option<Duration>,
+    /// Per-attempt memory budget in bytes (None: the workspace's default). Not part of the
+    /// fingerprint: it decides whether a task finishes, never what it outputs.
+    pub memory_limit: Option<u64>,
     /// Whether the output may be reused.
     pub cache: bool,
     /// `materialize = "view"`: not run on its own; readers inline it.
@@ -85,6 +88,7 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
             retries: t.retries,
             retry_delay: t.retry_delay,
             timeout: t.timeout,
+            memory_limit: t.memory_limit,
             cache: t.cache,
             view: t.materialize == crate::spec::Materialize::View,
         });

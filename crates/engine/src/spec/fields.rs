@@ -140,6 +140,22 @@ impl<'t> Fields<'t> {
         }
     }
 
+    /// A size such as `"4GB"` (see [`crate::memory::parse_size`]), in bytes.
+    pub fn size(&mut self, p: &mut Problems, key: &'static str) -> Option<u64> {
+        let item = self.item(key)?;
+        let Some(text) = item.as_str() else {
+            self.wrong(p, key, item, "a size in quotes, e.g. \"4GB\" or \"512MiB\"");
+            return None;
+        };
+        match crate::memory::parse_size(text) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                p.push(item.span(), format!("`{key}` in {}: {e}", self.what));
+                None
+            }
+        }
+    }
+
     pub fn str_list(&mut self, p: &mut Problems, key: &'static str) -> Option<Vec<String>> {
         let item = self.item(key)?;
         let Some(arr) = item.as_array() else {

@@ -258,6 +258,7 @@ struct TaskDefaults {
     retries: Option<u32>,
     retry_delay: Option<Duration>,
     timeout: Option<Duration>,
+    memory_limit: Option<u64>,
 }
 
 fn read_defaults(p: &mut Problems, t: &Table) -> TaskDefaults {
@@ -266,6 +267,7 @@ fn read_defaults(p: &mut Problems, t: &Table) -> TaskDefaults {
         retries: f.uint(p, "retries").map(|n| n as u32),
         retry_delay: f.secs(p, "retry_delay_secs"),
         timeout: f.secs(p, "timeout_secs"),
+        memory_limit: f.size(p, "memory_limit"),
     };
     f.finish(p);
     d
@@ -312,6 +314,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
     let retries = f.uint(p, "retries").map(|n| n as u32).or(defaults.retries).unwrap_or(0);
     let retry_delay = f.secs(p, "retry_delay_secs").or(defaults.retry_delay).unwrap_or(Duration::from_secs(1));
     let timeout = f.secs(p, "timeout_secs").or(defaults.timeout);
+    let memory_limit = f.size(p, "memory_limit").or(defaults.memory_limit);
     let cache = f.bool(p, "cache").unwrap_or(true);
     let materialize = match f.choice(p, "materialize", &["table", "view"]).as_deref() {
         Some("view") => {
@@ -357,6 +360,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
         retries,
         retry_delay,
         timeout,
+        memory_limit,
         cache,
         materialize,
         location: p.location(t.span()),

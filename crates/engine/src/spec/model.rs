@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Location;
 
 /// Which SQL engine runs a `sql` task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SqlEngine {
     /// Polars' SQL over lazy frames (the default).
@@ -18,7 +18,7 @@ pub enum SqlEngine {
 }
 
 /// The `engine` setting of a pipeline or SQL task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineChoice {
     /// Polars where the query is known to give DuckDB's answer on it, else DuckDB (the default).
@@ -129,6 +129,9 @@ pub struct Task {
     pub retry_delay: Duration,
     /// Wall-time limit of one attempt.
     pub timeout: Option<Duration>,
+    /// Memory budget of one attempt in bytes (`memory_limit`; None: `[defaults]`, else the
+    /// built-in default, see [`crate::memory::default_budget`]).
+    pub memory_limit: Option<u64>,
     /// Whether an unchanged task may reuse its last output.
     pub cache: bool,
     /// Whether the output is stored (`table`) or recomputed inside each reader's query (`view`).
@@ -157,7 +160,7 @@ pub enum Materialize {
 }
 
 /// The kinds of task and their settings.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum TaskKind {
     /// Reads files into a frame.
@@ -189,7 +192,7 @@ impl TaskKind {
 }
 
 /// File formats a `source` task reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceFormat {
     /// Comma-separated values with a header row.
@@ -210,7 +213,7 @@ impl SourceFormat {
 }
 
 /// A column computed from each row's source file path.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathColumn {
     /// The new column's name.
     pub name: String,
@@ -223,7 +226,7 @@ pub struct PathColumn {
 }
 
 /// Types a path-derived column can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PathColumnType {
     /// Text as captured.
@@ -235,7 +238,7 @@ pub enum PathColumnType {
 }
 
 /// Settings of a `source` task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceTask {
     /// The format of the files.
     pub format: SourceFormat,
@@ -254,7 +257,7 @@ pub struct SourceTask {
 }
 
 /// Settings of a `sql` task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SqlTask {
     /// The `.sql` file (relative to the pipeline folder), if the SQL is not inline.
     pub file: Option<String>,
@@ -271,7 +274,7 @@ pub struct SqlTask {
 }
 
 /// How bad a failed check is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Fails the task.
@@ -281,7 +284,7 @@ pub enum Severity {
 }
 
 /// One data quality rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckRule {
     /// The column has no nulls.
@@ -311,7 +314,7 @@ pub enum CheckRule {
 }
 
 /// A scalar literal in a check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Literal {
     /// Text.
@@ -325,7 +328,7 @@ pub enum Literal {
 }
 
 /// One check of a `validate` task.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// The column checked (None for table-level rules).
     pub column: Option<String>,
@@ -336,7 +339,7 @@ pub struct Check {
 }
 
 /// Settings of a `validate` task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ValidateTask {
     /// The upstream task whose output is checked.
     pub input: String,
@@ -347,7 +350,7 @@ pub struct ValidateTask {
 }
 
 /// Formats a `sink` task writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SinkFormat {
     /// A Parquet file, or a hive-partitioned folder of them with `partition_by`.
@@ -364,7 +367,7 @@ impl SinkFormat {
 }
 
 /// How a DuckDB sink treats an existing table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteMode {
     /// Fail if the table exists.
@@ -381,7 +384,7 @@ impl WriteMode {
 }
 
 /// Settings of a `sink` task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SinkTask {
     /// The upstream task whose output is written.
     pub input: String,
@@ -400,7 +403,7 @@ pub struct SinkTask {
 }
 
 /// Settings of a `shell` task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShellTask {
     /// The command line, run by `sh -c` in the pipeline folder.
     pub command: String,

@@ -13,17 +13,26 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use serde::{Deserialize, Serialize};
+
 use crate::duckdb_files::DuckDbFiles;
+use crate::memory::{format_bytes, format_over, MemoryBudget};
 use crate::spec::{SqlEngine, TaskKind};
 
-/// Why a task attempt failed.
-#[derive(Debug, Clone, thiserror::Error)]
+/// An engine's name in [`TaskError::Sql`]. An alias rather than `&'static str` written out:
+/// serde's derive borrows every literal `&str` field from its input, which would make
+/// `TaskError` deserializable only from `'static` text; [`engine_name`] maps names instead.
+pub type EngineName = &'static str;
+
+/// Why a task attempt failed. Serializable: a task child process reports it to the parent.
+#[derive(Debug, Clone, thiserror::Error, Serialize, Deserialize)]
 pub enum TaskError {
     /// The SQL engine rejected or failed the query.
     #[error("SQL error ({engine}){}: {message}", file.as_ref().map(|f| format!(" in {f}")).unwrap_or_default())]
     Sql {
         /// `polars` or `duckdb`.
-        engine: &'static str,
+        #[serde(deserialize_with = "engine_name")]
+        engine: EngineName,
         /// The `.sql` file, if the SQL came from one.
         file: Option<String>,
         /// The engine's message.
@@ -68,17 +77,81 @@ pub enum TaskError {
     /// The run was cancelled.
     #[error("cancelled")]
     Cancelled,
+    /// The attempt went over its memory budget (`memory_limit`) and was stopped.
+    #[error("{}", out_of_memory_text(task, *used, *limit, detail.as_deref()))]
+    OutOfMemory {
+        /// Task id.
+        task: String,
+        /// The most memory the attempt was seen using, in bytes (None: DuckDB refused to go over).
+        used: Option<u64>,
+        /// The budget, in bytes.
+        limit: u64,
+        /// The engine's own words, when it stopped itself.
+        detail: Option<String>,
+    },
+}
+
+fn out_of_memory_text(task: &str, used: Option<u64>, limit: u64, detail: Option<&str>) -> String {
+    let budget = format_bytes(limit);
+    let what = match (used, detail) {
+        (Some(used), _) => {
+            format!("task '{task}' used {}, over its memory budget of {budget} (memory_limit)", format_over(used, limit))
+        }
+        (None, Some(detail)) => format!(
+            "task '{task}' ran out of memory within its memory budget of {budget} (memory_limit), \
+             with DuckDB spilling what it could to disk: {detail}"
+        ),
+        (None, None) => format!("task '{task}' ran out of memory within its memory budget of {budget} (memory_limit)"),
+    };
+    format!(
+        "{what}; raise `memory_limit` in pipeline.toml (task setting or [defaults]) or rewrite the query \
+         (e.g. explicit JOIN … ON instead of comma joins, fewer rows before a join or sort)"
+    )
+}
+
+/// Engine names a child process sends back, as the `&'static str` [`TaskError::Sql`] holds.
+fn engine_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let name = String::deserialize(d)?;
+    Ok(match name.as_str() {
+        "polars" => "polars",
+        "duckdb" => "duckdb",
+        // An engine this build does not name: rare, small, once per failed task.
+        _ => Box::leak(name.into_boxed_str()),
+    })
 }
 
 impl TaskError {
     /// Whether another attempt could succeed (checks and syntax errors won't change).
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, TaskError::Validation { .. } | TaskError::Cancelled | TaskError::NoFiles { .. })
+        // Over budget once is over budget again: the budget does not change between attempts.
+        !matches!(
+            self,
+            TaskError::Validation { .. } | TaskError::Cancelled | TaskError::NoFiles { .. } | TaskError::OutOfMemory { .. }
+        )
     }
 
     /// A data error with context.
     pub fn data(context: impl std::fmt::Display, e: impl std::fmt::Display) -> Self {
         TaskError::Data(format!("{context}: {e}"))
+    }
+
+    /// DuckDB's "Out of Memory Error" (it hit `memory_limit` and could not spill) as
+    /// [`TaskError::OutOfMemory`] naming the task and its budget; other errors unchanged.
+    pub fn duckdb_out_of_memory(self, task: &str, memory: Option<&MemoryBudget>) -> TaskError {
+        let Some(budget) = memory else { return self };
+        let message = match &self {
+            TaskError::Sql { message, .. } | TaskError::Data(message) => message,
+            _ => return self,
+        };
+        match message.find("Out of Memory Error") {
+            Some(at) => TaskError::OutOfMemory {
+                task: task.to_string(),
+                used: None,
+                limit: budget.bytes,
+                detail: Some(message[at..].lines().next().unwrap_or_default().trim().to_string()),
+            },
+            None => self,
+        }
     }
 }
 
@@ -129,6 +202,7 @@ impl CancelFlag {
 /// The log file of one task run.
 pub struct TaskLog {
     file: Mutex<Option<std::fs::File>>,
+    path: Option<PathBuf>,
 }
 
 impl TaskLog {
@@ -138,12 +212,17 @@ impl TaskLog {
             std::fs::create_dir_all(p)?;
         }
         let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(TaskLog { file: Mutex::new(Some(f)) })
+        Ok(TaskLog { file: Mutex::new(Some(f)), path: Some(path.to_path_buf()) })
     }
 
     /// A log that discards lines (previews).
     pub fn discard() -> TaskLog {
-        TaskLog { file: Mutex::new(None) }
+        TaskLog { file: Mutex::new(None), path: None }
+    }
+
+    /// The file lines go to (None: discarded), for a task child process to append to.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Appends one timestamped line.
@@ -185,6 +264,8 @@ pub struct TaskContext<'a> {
     pub limit: Option<usize>,
     /// Folders beyond the pipeline's own that data may come from (the workspace's `POLDER_DATA_DIRS`).
     pub data_dirs: &'a [PathBuf],
+    /// The attempt's memory budget and DuckDB spill folder (None: unbounded, as in unit tests).
+    pub memory: Option<&'a MemoryBudget>,
 }
 
 impl TaskContext<'_> {
@@ -199,7 +280,7 @@ impl TaskContext<'_> {
             .chain(self.data_dirs.iter().map(PathBuf::as_path))
             .chain(self.output.parent())
             .chain(artifacts);
-        crate::duckdb_files::open_confined(dirs).map_err(|e| TaskError::data("cannot start DuckDB", e))
+        crate::duckdb_files::open_confined(dirs, self.memory).map_err(|e| TaskError::data("cannot start DuckDB", e))
     }
 
     /// The artifact of upstream `id`.
@@ -215,7 +296,7 @@ impl TaskContext<'_> {
 }
 
 /// An upstream output as a downstream task sees it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Input {
     /// A stored artifact (Parquet).
     Artifact(PathBuf),
@@ -224,7 +305,7 @@ pub enum Input {
 }
 
 /// What a reader needs to recompute a view.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ViewPlan {
     /// The view task's id.
     pub id: String,
@@ -255,7 +336,7 @@ impl Input {
 }
 
 /// What a successful attempt produced.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TaskOutcome {
     /// Whether an artifact was written at `output`.
     pub has_output: bool,
@@ -267,15 +348,17 @@ pub struct TaskOutcome {
     pub failure: Option<TaskError>,
 }
 
-/// Runs the attempt for `ctx.kind`.
+/// Runs the attempt for `ctx.kind` in this process (see [`crate::isolate::run`] for the
+/// supervised child process).
 pub fn run(ctx: &TaskContext) -> Result<TaskOutcome, TaskError> {
-    match ctx.kind {
+    let result = match ctx.kind {
         TaskKind::Source(s) => source::run(ctx, s),
         TaskKind::Sql(s) => sql::run(ctx, s),
         TaskKind::Validate(v) => validate::run(ctx, v),
         TaskKind::Sink(s) => sink::run(ctx, s),
         TaskKind::Shell(s) => shell::run(ctx, s),
-    }
+    };
+    result.map_err(|e| e.duckdb_out_of_memory(ctx.task_id, ctx.memory))
 }
 
 /// Quotes an identifier for SQL (both engines accept double quotes).

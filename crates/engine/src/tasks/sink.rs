@@ -53,7 +53,7 @@ fn write_partitioned(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result
     let dest = target(ctx, sink.path.as_deref().unwrap_or_default());
     prepare(ctx, &dest)?;
     let tmp = temp_path_for(&dest);
-    let conn = duckdb_files::open_in_memory().map_err(|e| TaskError::data("cannot start DuckDB", e))?;
+    let conn = duckdb_files::open_in_memory_within(ctx.memory).map_err(|e| TaskError::data("cannot start DuckDB", e))?;
     let cols: Vec<String> = sink.partition_by.iter().map(|c| quote_ident(c)).collect();
     let copy = format!(
         "COPY (SELECT * FROM read_parquet({})) TO {} (FORMAT parquet, PARTITION_BY ({}))",
@@ -93,6 +93,12 @@ fn write_duckdb(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), 
     ctx.log.line(format!("waiting for the writer lock of {}", db_path.display()));
     let mut conn = file.conn.lock().unwrap_or_else(|p| p.into_inner());
     ctx.cancel.check()?;
+    if let Some(m) = ctx.memory {
+        // The file's instance is shared by its sinks, so each writer sets its own budget while it
+        // holds the lock. A database file spills beside itself (`<file>.tmp`), DuckDB's default.
+        conn.execute_batch(&format!("SET memory_limit = '{}KiB'", (m.bytes / 1024).max(1)))
+            .map_err(|e| TaskError::Data(format!("cannot set the memory limit of {}: {e}", db_path.display())))?;
+    }
     let src = format!("read_parquet({})", quote_str(&input.to_string_lossy()));
     let err = |e: duckdb::Error| TaskError::Data(format!("cannot write table {table} in {}: {e}", db_path.display()));
     let tx = conn.transaction().map_err(err)?;

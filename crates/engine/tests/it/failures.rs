@@ -158,3 +158,23 @@ async fn independent_branches_run_on_after_a_failure() {
     assert_eq!(status(&run, "good_after"), TaskStatus::Success);
     assert_eq!(i(&rows(&run, "good_after")[0]["next"]), 43);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_limit_bounds_duckdb_but_never_changes_the_cache_key() {
+    let spec = format!(
+        "{HEADER}\n[[task]]\nid = \"hoard\"\nkind = \"sql\"\nengine = \"duckdb\"\nmemory_limit = \"64MB\"\nsql = \"SELECT length(list(md5(i::VARCHAR))) AS n FROM range(5000000) t(i)\"\n\n[[task]]\nid = \"small\"\nkind = \"sql\"\nengine = \"duckdb\"\nmemory_limit = \"64MB\"\nsql = \"SELECT 1 AS x\"\n"
+    );
+    let fx = Fixture::new(&spec, &[]);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "small"), TaskStatus::Success);
+    let err = error(&run, "hoard");
+    assert!(err.starts_with("task 'hoard' ran out of memory within its memory budget of 64 MB (memory_limit)"), "{err}");
+    assert_eq!(run.task("hoard").unwrap().attempts, 1, "over budget is not retried");
+    // A different budget decides whether a task finishes, not what it outputs: still cached.
+    fx.write(
+        "pipeline.toml",
+        &spec.replace("memory_limit = \"64MB\"\nsql = \"SELECT 1", "memory_limit = \"1GB\"\nsql = \"SELECT 1"),
+    );
+    let again = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&again, "small"), TaskStatus::Cached);
+}

@@ -98,3 +98,22 @@ fn examples_load() {
     assert_eq!(p.task("silver").unwrap().upstream, ["bronze"]);
     assert_eq!(p.task("gold_table").unwrap().upstream, ["gold", "gold_checks"]);
 }
+
+#[test]
+fn memory_limits_are_sizes_checked_at_load() {
+    let spec = "[pipeline]\nname = \"x\"\n\n[defaults]\nmemory_limit = 4\n\n[[task]]\nid = \"a\"\nkind = \"shell\"\ncommand = \"true\"\nmemory_limit = \"4 gigs\"\n\n[[task]]\nid = \"b\"\nkind = \"shell\"\ncommand = \"true\"\nmemory_limit = \"1KB\"\n";
+    let msg = load_err(spec, &[]);
+    assert!(msg.contains("DIR/pipeline.toml:5:16: `memory_limit` in [defaults] must be a size in quotes, e.g. \"4GB\""), "{msg}");
+    assert!(
+        msg.contains("DIR/pipeline.toml:11:16: `memory_limit` in task 'a': `4 gigs` has an unknown unit; use KB, MB, GB"),
+        "{msg}"
+    );
+    assert!(msg.contains("DIR/pipeline.toml:17:16: `memory_limit` in task 'b': `1KB` is too small"), "{msg}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = "[pipeline]\nname = \"x\"\n\n[defaults]\nmemory_limit = \"2GiB\"\n\n[[task]]\nid = \"a\"\nkind = \"shell\"\ncommand = \"true\"\nmemory_limit = \"300MB\"\n\n[[task]]\nid = \"b\"\nkind = \"shell\"\ncommand = \"true\"\n";
+    std::fs::write(tmp.path().join("pipeline.toml"), spec).unwrap();
+    let p = polder_engine::load(tmp.path()).unwrap();
+    assert_eq!(p.task("a").unwrap().memory_limit, Some(300_000_000));
+    assert_eq!(p.task("b").unwrap().memory_limit, Some(2 << 30));
+}
