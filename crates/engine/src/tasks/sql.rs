@@ -86,16 +86,41 @@ fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), Task
     }
     // The query keeps lines of its own inside the wrapper, so DuckDB's `LINE n:` excerpts
     // show the user's text; `wrapper_lines` is subtracted from n in error messages.
-    let (body, wrapper_lines) = match ctx.limit {
+    let (body, wrapper_lines): (String, usize) = match ctx.limit {
         Some(n) => (format!("SELECT * FROM (\n{query}\n) LIMIT {n}"), 2),
         None => (query.to_string(), 1),
     };
-    let copy = format!("COPY (\n{body}\n) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
-    conn.execute_batch(&copy).map_err(|e| {
+    let failed = |e: duckdb::Error| {
         if ctx.cancel.is_set() {
             TaskError::Cancelled
         } else {
             sql_error(SqlEngine::DuckDb, task, crate::sqlerror::shift_duckdb_lines(&e.to_string(), wrapper_lines))
         }
-    })
+    };
+    // DuckDB writes 128-bit integers (what SUM over integers gives) to Parquet as DOUBLE, which
+    // silently loses digits past 2^53; they are written as BIGINT, and a value that does not fit
+    // fails the task instead.
+    let wide = wide_integer_columns(&conn, &body).map_err(failed)?;
+    let select = if wide.is_empty() {
+        body
+    } else {
+        let replace: Vec<String> = wide.iter().map(|c| format!("CAST({c} AS BIGINT) AS {c}", c = quote_ident(c))).collect();
+        format!("SELECT * REPLACE ({}) FROM (\n{body}\n)", replace.join(", "))
+    };
+    let copy = format!("COPY (\n{select}\n) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
+    conn.execute_batch(&copy).map_err(failed)
+}
+
+/// The result columns of `query` that are 128-bit integers.
+fn wide_integer_columns(conn: &duckdb::Connection, query: &str) -> duckdb::Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("DESCRIBE (\n{query}\n)"))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut wide = Vec::new();
+    for row in rows {
+        let (name, dtype) = row?;
+        if dtype == "HUGEINT" || dtype == "UHUGEINT" {
+            wide.push(name);
+        }
+    }
+    Ok(wide)
 }

@@ -110,3 +110,16 @@ fn a_view_whose_query_auto_sends_to_duckdb_is_refused_at_load() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duckdb_integer_sums_are_written_exactly_or_fail() {
+    // DuckDB sums integers into 128 bits and would write them to Parquet as DOUBLE (2^53 + 1
+    // would become 2^53); they are written as BIGINT, and a sum past 64 bits fails loudly.
+    let spec = "[pipeline]\nname = \"sums\"\nengine = \"duckdb\"\n\n[[task]]\nid = \"big\"\nkind = \"sql\"\nsql = \"SELECT sum(x) AS s, count(*) AS n FROM (VALUES (9007199254740993), (1)) AS v(x)\"\n\n[[task]]\nid = \"huge\"\nkind = \"sql\"\nsql = \"SELECT sum(x) AS s FROM (VALUES (4611686018427387904), (4611686018427387904)) AS v(x)\"\n";
+    let fx = Fixture::new(spec, &[]);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "big"), TaskStatus::Success, "{}", error(&run, "big"));
+    assert_eq!(rows(&run, "big")[0]["s"], serde_json::json!(9007199254740994_i64));
+    assert_eq!(status(&run, "huge"), TaskStatus::Failed);
+    assert!(error(&run, "huge").contains("out of range"), "{}", error(&run, "huge"));
+}
