@@ -10,8 +10,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 WORK=${BENCH_DIR:-$HOME/.cache/polder/bench}
 DATA="$WORK/medallion-$ROWS/logs"
 mkdir -p "$WORK" "$DATA"
-# The logs live outside the pipeline folders: allow that folder for data paths.
-export POLDER_DATA_DIRS="$DATA"
+# The logs (and gold.parquet beside them) live outside the pipeline folders: allow those folders.
+export POLDER_DATA_DIRS="$DATA:$(dirname "$DATA")"
 
 cargo build -q -p polder-cli -p polder-engine --example medallion_polars
 BIN="$CARGO_TARGET_DIR/debug"
@@ -29,13 +29,21 @@ measure() { # label, command...: prints "label wall_s peak_rss_mb" per run
 
 WS="$WORK/ws"
 rm -rf "$WS"
+# A pipeline's files must lie in its folder: the bench pipelines get copies of the example's SQL.
+PIPES="$WORK/pipes"
+rm -rf "$PIPES"
+for p in medallion_core medallion_view; do
+    mkdir -p "$PIPES/$p"
+    sed 's#file = "../../examples/medallion/#file = "#' "bench/$p/pipeline.toml" > "$PIPES/$p/pipeline.toml"
+    cp examples/medallion/silver.sql examples/medallion/gold.sql "$PIPES/$p/"
+done
 {
-    measure polder_core "$BIN/polder" --workspace "$WS" run bench/medallion_core --force --param "logs_dir=$DATA"
-    measure polder_bronze_view "$BIN/polder" --workspace "$WS" run bench/medallion_view --force --param "logs_dir=$DATA"
+    measure polder_core "$BIN/polder" --workspace "$WS" run "$PIPES/medallion_core" --force --param "logs_dir=$DATA"
+    measure polder_bronze_view "$BIN/polder" --workspace "$WS" run "$PIPES/medallion_view" --force --param "logs_dir=$DATA"
     measure polars_handwritten "$BIN/examples/medallion_polars" "$DATA" 2023-05-01 "$WORK/gold_handwritten.parquet"
     measure polder_full_example "$BIN/polder" --workspace "$WS" run examples/medallion --force --param "logs_dir=$DATA"
     # Streaming: the source task alone (NDJSON → Parquet artifact) over the whole input.
-    measure polder_bronze_only "$BIN/polder" --workspace "$WS" run bench/medallion_core --only bronze --param "logs_dir=$DATA"
+    measure polder_bronze_only "$BIN/polder" --workspace "$WS" run "$PIPES/medallion_core" --only bronze --param "logs_dir=$DATA"
 } | tee "$WORK/results.txt"
 
 python3 - "$WORK/results.txt" <<'PY'
