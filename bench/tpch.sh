@@ -47,8 +47,8 @@ cp examples/tpch/pipeline.toml examples/tpch/q*.sql "$WORK/pipe/"
 import sys
 path, engine, skip = sys.argv[1], sys.argv[2], sys.argv[3].split()
 spec = open(path).read()
-assert '\nengine = "duckdb"' in spec, "examples/tpch/pipeline.toml no longer sets engine = \"duckdb\""
-spec = spec.replace('\nengine = "duckdb"', f'\nengine = "{engine}"', 1)
+assert '\nengine = "auto"' in spec, "examples/tpch/pipeline.toml no longer sets engine = \"auto\""
+spec = spec.replace('\nengine = "auto"', f'\nengine = "{engine}"', 1)
 for q in skip:
     block = f'[[task]]\nid = "{q}"\nkind = "sql"\nfile = "{q}.sql"\n'
     assert block in spec, f"no task block for {q}"

@@ -265,8 +265,8 @@ async fn tpch_answers_equal_duckdb_on_every_engine() {
         }
         let spec_path = dir.join("pipeline.toml");
         let mut spec = std::fs::read_to_string(&spec_path).unwrap();
-        assert!(spec.contains("\nengine = \"duckdb\""), "examples/tpch/pipeline.toml no longer sets engine = \"duckdb\"");
-        spec = spec.replacen("\nengine = \"duckdb\"", &format!("\nengine = \"{}\"", mode.engine), 1);
+        assert!(spec.contains("\nengine = \"auto\""), "examples/tpch/pipeline.toml no longer sets engine = \"auto\"");
+        spec = spec.replacen("\nengine = \"auto\"", &format!("\nengine = \"{}\"", mode.engine), 1);
         for q in mode.exclude {
             spec = without_task(&spec, q);
         }
