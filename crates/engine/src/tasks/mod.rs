@@ -271,16 +271,17 @@ pub struct TaskContext<'a> {
 impl TaskContext<'_> {
     /// An in-memory DuckDB for the task's own SQL, confined to the pipeline folder, the allowed
     /// data folders and the folders of its upstream artifacts and its output.
-    pub fn confined_duckdb(&self) -> Result<duckdb::Connection, TaskError> {
+    pub fn confined_duckdb(&self) -> Result<crate::duckdb_files::Confined, TaskError> {
         let artifacts = self.upstream.values().filter_map(|i| match i {
-            Input::Artifact(p) => p.parent(),
+            Input::Artifact(p) => Some(artifact_scope(p)),
             Input::View(_) => None,
         });
-        let dirs = std::iter::once(self.pipeline_dir)
+        let dirs: Vec<&Path> = std::iter::once(self.pipeline_dir)
             .chain(self.data_dirs.iter().map(PathBuf::as_path))
-            .chain(self.output.parent())
-            .chain(artifacts);
-        crate::duckdb_files::open_confined(dirs, self.memory).map_err(|e| TaskError::data("cannot start DuckDB", e))
+            .chain(Some(artifact_scope(self.output)))
+            .chain(artifacts)
+            .collect();
+        crate::duckdb_files::lend_confined(&dirs, self.memory).map_err(|e| TaskError::data("cannot start DuckDB", e))
     }
 
     /// The artifact of upstream `id`.
@@ -292,6 +293,19 @@ impl TaskContext<'_> {
             }
             None => Err(TaskError::Data(format!("upstream '{id}' has no output; run it first (without --only)"))),
         }
+    }
+}
+
+/// The folder a task's DuckDB may use for an artifact: for a stored artifact
+/// (`<state>/artifacts/<pipeline>/<task>/run-N.parquet`) the pipeline's artifact folder, so all
+/// tasks of a pipeline share one confinement (and pooled DuckDB instances); else its folder.
+fn artifact_scope(p: &Path) -> &Path {
+    let task_dir = p.parent().unwrap_or(p);
+    match task_dir.parent() {
+        Some(pipeline_dir) if pipeline_dir.parent().and_then(Path::file_name) == Some(std::ffi::OsStr::new("artifacts")) => {
+            pipeline_dir
+        }
+        _ => task_dir,
     }
 }
 

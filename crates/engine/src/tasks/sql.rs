@@ -80,8 +80,11 @@ fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), Task
     ctx.cancel.on_cancel(move || handle.interrupt());
     for name in ctx.upstream.keys() {
         let path = ctx.input(name)?;
-        let view =
-            format!("CREATE VIEW {} AS SELECT * FROM read_parquet({})", quote_ident(name), quote_str(&path.to_string_lossy()));
+        let view = format!(
+            "CREATE TEMP VIEW {} AS SELECT * FROM read_parquet({})",
+            quote_ident(name),
+            quote_str(&path.to_string_lossy())
+        );
         conn.execute_batch(&view).map_err(|e| TaskError::data(format!("cannot expose upstream '{name}' to DuckDB"), e))?;
     }
     // The query keeps lines of its own inside the wrapper, so DuckDB's `LINE n:` excerpts

@@ -12,8 +12,11 @@ pub fn run(ctx: &TaskContext, v: &ValidateTask) -> Result<TaskOutcome, TaskError
     ctx.cancel.on_cancel(move || handle.interrupt());
     let view = quote_ident(&v.input);
     let db_err = |what: String| move |e: duckdb::Error| TaskError::Data(format!("{what}: {e}"));
-    conn.execute_batch(&format!("CREATE VIEW {view} AS SELECT * FROM read_parquet({})", quote_str(&input.to_string_lossy())))
-        .map_err(db_err(format!("cannot read the output of '{}'", v.input)))?;
+    conn.execute_batch(&format!(
+        "CREATE TEMP VIEW {view} AS SELECT * FROM read_parquet({})",
+        quote_str(&input.to_string_lossy())
+    ))
+    .map_err(db_err(format!("cannot read the output of '{}'", v.input)))?;
     let total: i64 =
         conn.query_row(&format!("SELECT COUNT(*) FROM {view}"), [], |r| r.get(0)).map_err(db_err("cannot count rows".into()))?;
     ctx.log.line(format!("{} rows in '{}'", total, v.input));
