@@ -809,7 +809,7 @@ pub struct Routed {
 
 /// Parses a SQL task's query and settles its engine. `auto` runs on DuckDB, the reference and the
 /// faster engine for SQL over stored outputs (TPC-H SF 1: 5.5x faster in total than Polars SQL
-/// on the queries both answer, see bench/README.md), except where only Polars can run the task:
+/// on the 13 queries both answer alike, see bench/README.md), except where only Polars can run the task:
 /// a `materialize = "view"` task, or one that reads a view; there Polars is used when
 /// [`crate::polars_sql::analyze`] finds nothing Polars would answer differently.
 /// `polars` refuses what Polars answers differently or cannot run. Errors carry line and column.

@@ -32,7 +32,7 @@ struct Mode {
 }
 
 /// The queries `auto` runs on Polars: none, as none reads a view (DuckDB answered these 22 in
-/// 4.7 s at SF 1, Polars SQL the 13 it can answer in 25 s; bench/README.md).
+/// the 13 queries Polars SQL answers alike 5.5x faster at SF 1; bench/README.md).
 const AUTO_ON_POLARS: &[&str] = &[];
 
 /// Engine modes under test. Every query a mode runs must give DuckDB's answer.
