@@ -31,8 +31,8 @@ struct Mode {
     exclude: &'static [&'static str],
 }
 
-/// The queries `auto` runs on Polars: none, as none reads a view (DuckDB answered these 22 in
-/// the 13 queries Polars SQL answers alike 5.5x faster at SF 1; bench/README.md).
+/// The queries `auto` runs on Polars: none, as none reads a view (DuckDB answered the 13 queries
+/// Polars SQL answers alike 5.5x faster at SF 1; bench/README.md).
 const AUTO_ON_POLARS: &[&str] = &[];
 
 /// Engine modes under test. Every query a mode runs must give DuckDB's answer.
