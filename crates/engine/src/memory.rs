@@ -96,17 +96,21 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
-/// `used` for a message that says it is over `limit`: with as many decimals as it takes to
-/// read larger than the limit ("4.02 GB" over "4 GB", never "4 GB" over "4 GB").
+/// `used` for a message that says it is over `limit`: in the limit's kind of unit (binary when
+/// the limit prints in GiB/MiB, else decimal), with as many decimals as it takes to read larger
+/// than the limit ("4.02 GB" over "4 GB", never "4 GB" over "4 GB", nor "321 MiB" over "300 MB").
 pub fn format_over(used: u64, limit: u64) -> String {
-    let plain = format_bytes(used);
-    if used <= limit || plain != format_bytes(limit) {
-        return plain;
+    if used <= limit {
+        return format_bytes(used);
     }
-    let (unit, size) = if used >= 1_000_000_000 { ("GB", 1e9) } else { ("MB", 1e6) };
-    let v = used as f64 / size;
-    let l = limit as f64 / size;
-    (2..=6).map(|d| (format!("{v:.d$} {unit}"), format!("{l:.d$} {unit}"))).find(|(u, l)| u != l).map_or(plain, |(u, _)| u)
+    let (big, small) =
+        if format_bytes(limit).ends_with("iB") { (("GiB", GIB as f64), ("MiB", MIB as f64)) } else { (("GB", 1e9), ("MB", 1e6)) };
+    let (unit, size) = if used as f64 >= big.1 { big } else { small };
+    let (v, l) = (used as f64 / size, limit as f64 / size);
+    (1..=6)
+        .map(|d| (format!("{v:.d$} {unit}"), format!("{l:.d$} {unit}")))
+        .find(|(u, l)| u != l)
+        .map_or_else(|| format!("{v:.6} {unit}"), |(u, _)| u)
 }
 
 /// The budget of a task without `memory_limit`: half the machine's physical memory, at least
@@ -176,6 +180,9 @@ mod tests {
         assert_eq!(format_over(4_018_000_000, 4_000_000_000), "4.02 GB");
         assert_eq!(format_over(348_200_000, 300_000_000), "348.2 MB");
         assert_eq!(format_over(4_000_400_000, 4_000_000_000), "4.0004 GB");
+        // A reading that is a whole number of MiB still prints in the limit's units.
+        assert_eq!(format_over(321 * MIB, 300_000_000), "336.6 MB");
+        assert_eq!(format_over(4 * GIB + 50 * MIB, 4 * GIB), "4.05 GiB");
     }
 
     #[test]

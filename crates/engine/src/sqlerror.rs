@@ -14,7 +14,19 @@ pub struct SqlLocation {
 
 /// The location `message` (an engine's error about `sql`) points at, if it can be found.
 pub fn locate(message: &str, sql: &str) -> Option<SqlLocation> {
-    duckdb_excerpt(message, sql).or_else(|| sqlparser_position(message)).or_else(|| quoted_name(message, sql))
+    duckdb_excerpt(message, sql)
+        .or_else(|| sqlparser_position(message))
+        .or_else(|| sql_file_position(message))
+        .or_else(|| quoted_name(message, sql))
+}
+
+/// Polder's own load errors about a `.sql` file: `…/q02.sql:26:9: task 'q02' …`.
+fn sql_file_position(message: &str) -> Option<SqlLocation> {
+    let at = message.find(".sql:")?;
+    let mut parts = message[at + 5..].splitn(3, ':');
+    let line = parts.next()?.parse().ok()?;
+    let column = parts.next()?.parse().ok()?;
+    Some(SqlLocation { line, column })
 }
 
 /// DuckDB: `LINE 3:  FROM tbl WHERE x` followed by a line with `^` under the error. Long lines
@@ -169,6 +181,12 @@ mod tests {
     fn sqlparser_position_is_read() {
         let msg = "sql/gold.sql: Expected: end of statement, found: FORM at Line: 2, Column: 7";
         assert_eq!(locate(msg, "SELECT 1\nFROM  FORM"), Some(SqlLocation { line: 2, column: 7 }));
+    }
+
+    #[test]
+    fn a_refusal_at_load_points_into_the_sql_file() {
+        let msg = "1 problem in the pipeline:\n  - /p/q02.sql:26:9: task 'q02' (engine = \"polars\"): Polars SQL cannot run: scalar subquery";
+        assert_eq!(locate(msg, "SELECT 1"), Some(SqlLocation { line: 26, column: 9 }));
     }
 
     #[test]
