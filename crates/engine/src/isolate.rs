@@ -437,13 +437,14 @@ fn run_in_child(ctx: &TaskContext, exe: &Path) -> Result<TaskOutcome, TaskError>
     let mut worker = Worker::get(exe)?;
     let (mut reset, mut base) = worker.prepare();
     announce(worker.pid());
-    if worker.stdin.write_all(line.as_bytes()).and_then(|_| worker.stdin.flush()).is_err() {
-        // An idle process that died meanwhile (killed from outside): take a fresh one.
+    if write_request(&mut worker.stdin, line.as_bytes()).is_err() {
+        // An idle process that died meanwhile (killed from outside, or ended): take a fresh one.
         let _ = worker.kill();
         worker = Worker::spawn(exe)?;
         (reset, base) = worker.prepare();
         announce(worker.pid());
-        worker.stdin.write_all(line.as_bytes()).map_err(|e| TaskError::data("cannot hand the task to its process", e))?;
+        write_request(&mut worker.stdin, line.as_bytes())
+            .map_err(|e| TaskError::data("cannot hand the task to its process", e))?;
     }
     let pid = worker.pid();
     worker.served += 1;
@@ -580,4 +581,33 @@ mod tests {
         assert_eq!((back.has_output, back.rows, back.warnings.len()), (true, Some(3), 1));
         assert_eq!(back.failure.unwrap().to_string(), "validation failed: f");
     }
+}
+
+/// Writes a request to a task process with SIGPIPE blocked on this thread. The `polder` binary
+/// restores SIGPIPE's default action (to end quietly under `| head`), so writing to a process
+/// that has died would otherwise kill the whole runner; the write fails with `BrokenPipe`
+/// instead, and the SIGPIPE it raised is taken off this thread before the mask is restored.
+#[cfg(unix)]
+fn write_request(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    // SAFETY: plain signal-mask calls on zero-initialized sets owned by this frame.
+    unsafe {
+        let mut pipe: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut pipe);
+        libc::sigaddset(&mut pipe, libc::SIGPIPE);
+        let mut before: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &pipe, &mut before);
+        let result = w.write_all(bytes).and_then(|_| w.flush());
+        if matches!(&result, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe) {
+            let now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            libc::sigtimedwait(&pipe, std::ptr::null_mut(), &now);
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
+        result
+    }
+}
+
+/// Writes a request to a task process.
+#[cfg(not(unix))]
+fn write_request(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    w.write_all(bytes).and_then(|_| w.flush())
 }

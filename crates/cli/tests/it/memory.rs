@@ -332,3 +332,45 @@ fn cancel_stops_a_running_polars_plan() {
     // SAFETY: signal 0 only probes whether the pid exists.
     assert!(unsafe { libc::kill(pid, 0) } != 0, "task process {pid} still alive");
 }
+
+/// The `polder` binary restores SIGPIPE's default action (so `polder runs | head` ends quietly):
+/// handing a task to an idle task process that has died must fail that write, not kill the run.
+#[test]
+fn an_idle_task_process_that_died_is_replaced_and_the_run_lives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path();
+    let dir = ws.join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    // `first` leaves its task process idle in the pool; `kill` (a shell task, a child of the
+    // run) kills the run's idle task processes; `second` is then handed to a dead one first.
+    let spec = r#"[pipeline]
+name = "p"
+max_parallel = 1
+
+[[task]]
+id = "first"
+kind = "sql"
+engine = "polars"
+sql = "SELECT 1 AS a"
+
+[[task]]
+id = "kill"
+kind = "shell"
+command = "pkill -KILL -P $PPID -x exe; sleep 0.3"
+inputs = ["first"]
+
+[[task]]
+id = "second"
+kind = "sql"
+engine = "polars"
+sql = "SELECT 2 AS b"
+inputs = ["kill"]
+"#;
+    std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+    let o = polder(ws, &["run", &dir.display().to_string()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "killed by a signal? {:?}\n{out}\n{err}", o.status);
+    assert!(out.contains("run 1 success"), "{out}\n{err}");
+    let log = std::fs::read_to_string(ws.join(".polder/logs/p/run-1/second.log")).unwrap();
+    assert_eq!(log.matches("running in process").count(), 2, "{log}");
+}
