@@ -536,6 +536,35 @@ fn describe_exit(status: i32) -> String {
     format!("ended with wait status {status}")
 }
 
+/// Writes a request to a task process with SIGPIPE blocked on this thread. The `polder` binary
+/// restores SIGPIPE's default action (to end quietly under `| head`), so writing to a process
+/// that has died would otherwise kill the whole runner; the write fails with `BrokenPipe`
+/// instead, and the SIGPIPE it raised is taken off this thread before the mask is restored.
+#[cfg(unix)]
+fn write_request(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    // SAFETY: plain signal-mask calls on zero-initialized sets owned by this frame.
+    unsafe {
+        let mut pipe: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut pipe);
+        libc::sigaddset(&mut pipe, libc::SIGPIPE);
+        let mut before: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &pipe, &mut before);
+        let result = w.write_all(bytes).and_then(|_| w.flush());
+        if matches!(&result, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe) {
+            let now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            libc::sigtimedwait(&pipe, std::ptr::null_mut(), &now);
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
+        result
+    }
+}
+
+/// Writes a request to a task process.
+#[cfg(not(unix))]
+fn write_request(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    w.write_all(bytes).and_then(|_| w.flush())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,33 +610,4 @@ mod tests {
         assert_eq!((back.has_output, back.rows, back.warnings.len()), (true, Some(3), 1));
         assert_eq!(back.failure.unwrap().to_string(), "validation failed: f");
     }
-}
-
-/// Writes a request to a task process with SIGPIPE blocked on this thread. The `polder` binary
-/// restores SIGPIPE's default action (to end quietly under `| head`), so writing to a process
-/// that has died would otherwise kill the whole runner; the write fails with `BrokenPipe`
-/// instead, and the SIGPIPE it raised is taken off this thread before the mask is restored.
-#[cfg(unix)]
-fn write_request(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
-    // SAFETY: plain signal-mask calls on zero-initialized sets owned by this frame.
-    unsafe {
-        let mut pipe: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut pipe);
-        libc::sigaddset(&mut pipe, libc::SIGPIPE);
-        let mut before: libc::sigset_t = std::mem::zeroed();
-        libc::pthread_sigmask(libc::SIG_BLOCK, &pipe, &mut before);
-        let result = w.write_all(bytes).and_then(|_| w.flush());
-        if matches!(&result, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe) {
-            let now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-            libc::sigtimedwait(&pipe, std::ptr::null_mut(), &now);
-        }
-        libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
-        result
-    }
-}
-
-/// Writes a request to a task process.
-#[cfg(not(unix))]
-fn write_request(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
-    w.write_all(bytes).and_then(|_| w.flush())
 }
