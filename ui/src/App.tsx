@@ -174,11 +174,16 @@ function Workbench({
   }, [followLatest, runs, runId]);
 
   // Run detail
+  // The run shown now: a reload started for another run (a debounced event of a run the user
+  // has since left) must not replace it.
+  const shownRunId = useRef(runId);
+  shownRunId.current = runId;
   const loadRunDetail = useCallback(
     (id: number, signal?: AbortSignal) => {
       client
         .getRun(id, signal)
         .then((d) => {
+          if (shownRunId.current !== id) return;
           setRunError(null);
           setRunDetail(d);
           setStates((live) => mergeStates(live, statesFromRun(d.tasks)));
