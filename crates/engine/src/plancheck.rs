@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::duckdb_files::DuckDbFiles;
 use crate::error::{Location, SpecProblem};
 use crate::params::Params;
+use crate::paths::PathPolicy;
 use crate::spec::{Pipeline, SqlEngine, TaskKind};
 use crate::tasks::{self, CancelFlag, Input, TaskContext, TaskLog};
 
@@ -23,10 +24,12 @@ pub struct PlanCheck {
 }
 
 /// Plans the SQL tasks of `pipeline` over empty inputs with its upstreams' schemas, in `scratch`
-/// (a folder of the caller's, emptied and removed afterwards). `data_dirs` are the folders
-/// beyond the pipeline's own that its data may come from. With a `budget`, tasks reached after
-/// it is spent are left unchecked (an editor's live checks stay quick on huge pipelines).
-pub fn check(pipeline: &Pipeline, scratch: &Path, data_dirs: &[PathBuf], budget: Option<std::time::Duration>) -> PlanCheck {
+/// (a folder of the caller's, emptied and removed afterwards). `paths` says where data may come
+/// from, as for a run: a source or a Polars table function outside it is reported, never read
+/// (its first line would otherwise come back as column names). With a `budget`, tasks reached
+/// after it is spent are left unchecked (an editor's live checks stay quick on huge pipelines).
+pub fn check(pipeline: &Pipeline, scratch: &Path, paths: &PathPolicy, budget: Option<std::time::Duration>) -> PlanCheck {
+    let data_dirs = paths.data_dirs();
     let started = std::time::Instant::now();
     let mut out = PlanCheck::default();
     if std::fs::create_dir_all(scratch).is_err() {
@@ -44,7 +47,7 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, data_dirs: &[PathBuf], budget:
         let spent = budget.is_some_and(|b| started.elapsed() > b);
         let result: Result<PathBuf, String> = match &task.kind {
             _ if spent => Err("the check's time budget was spent before this task".to_string()),
-            TaskKind::Source(s) => source_schema(pipeline, s, &params, &empty).map(|_| empty),
+            TaskKind::Source(s) => source_schema(pipeline, s, &params, paths, &empty).map(|_| empty),
             TaskKind::Sql(s) => {
                 let missing = task.upstream.iter().find_map(|u| match schemas.get(u) {
                     Some(Ok(_)) => None,
@@ -62,8 +65,20 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, data_dirs: &[PathBuf], budget:
                         })
                         .collect();
                     let mut s = s.clone();
-                    match params.render_sql(&s.sql, s.runs_on) {
-                        Err(e) => Err(e.to_string()),
+                    let rendered = params.render_sql(&s.sql, s.runs_on).map_err(|e| e.to_string()).and_then(|sql| {
+                        if s.runs_on == SqlEngine::Polars {
+                            crate::executor::plan::check_polars_table_functions(&sql, paths, &pipeline.dir)?;
+                        }
+                        Ok(sql)
+                    });
+                    match rendered {
+                        Err(why) => {
+                            out.problems.push(SpecProblem {
+                                location: task.location.clone(),
+                                message: format!("task '{}': {why}", task.id),
+                            });
+                            Err("its query fails".to_string())
+                        }
                         Ok(sql) => {
                             s.sql = sql;
                             let kind = TaskKind::Sql(s.clone());
@@ -130,12 +145,20 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, data_dirs: &[PathBuf], budget:
 }
 
 /// Writes an empty Parquet file with the source's schema (read from its files' headers).
-fn source_schema(pipeline: &Pipeline, s: &crate::spec::SourceTask, params: &Params, out: &Path) -> Result<(), String> {
+fn source_schema(
+    pipeline: &Pipeline,
+    s: &crate::spec::SourceTask,
+    params: &Params,
+    paths: &PathPolicy,
+    out: &Path,
+) -> Result<(), String> {
     let pattern = params.render_text(&s.path).map_err(|e| e.to_string())?;
+    paths.data_path(&pipeline.dir, &pattern).map_err(|e| e.to_string())?;
     let files = tasks::source::resolve_files(&pipeline.dir, &pattern)?;
     if files.is_empty() {
         return Err(format!("no files match {pattern} yet"));
     }
+    paths.check_found(&pipeline.dir, &pattern, &files).map_err(|e| e.to_string())?;
     let mut s = s.clone();
     s.path = pattern;
     let lf = tasks::source::lazy(&s, &files).map_err(|e| e.to_string())?;

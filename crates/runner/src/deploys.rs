@@ -138,8 +138,8 @@ pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> 
         // Queries are planned over their inputs' schemas before the version can be activated.
         let scratch =
             base.join(format!(".plancheck{TMP_MARK}{}-{}", polder_engine::owners::token(), polder_engine::store::now_ms()));
-        let data_dirs = polder_engine::paths::PathPolicy::from_env().map(|p| p.data_dirs().to_vec()).unwrap_or_default();
-        let checked = polder_engine::plancheck::check(&p, &scratch, &data_dirs, None);
+        let paths = polder_engine::paths::PathPolicy::from_env().unwrap_or_default();
+        let checked = polder_engine::plancheck::check(&p, &scratch, &paths, None);
         if !checked.problems.is_empty() {
             let list: Vec<String> = checked.problems.iter().map(|p| p.to_string()).collect();
             return Err(format!(

@@ -33,9 +33,9 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
         println!("  {:<24} {:<9}{ups}{engine}", t.id, t.kind_name());
     }
     // Every SQL task planned over its inputs' schemas (empty frames), before any run.
-    let data_dirs = polder_engine::paths::PathPolicy::from_env().map(|p| p.data_dirs().to_vec()).unwrap_or_default();
+    let paths = polder_engine::paths::PathPolicy::from_env()?;
     let scratch = std::env::temp_dir().join(format!("polder-plancheck-{}", std::process::id()));
-    let checked = polder_engine::plancheck::check(&p, &scratch, &data_dirs, None);
+    let checked = polder_engine::plancheck::check(&p, &scratch, &paths, None);
     for (task, why) in &checked.unchecked {
         println!("  not planned ahead: {task} ({why})");
     }

@@ -97,7 +97,11 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
 }
 
 /// Refuses files a Polars SQL query reads through table functions outside the allowed folders.
-fn check_polars_table_functions(sql: &str, paths: &PathPolicy, dir: &std::path::Path) -> std::result::Result<(), String> {
+pub(crate) fn check_polars_table_functions(
+    sql: &str,
+    paths: &PathPolicy,
+    dir: &std::path::Path,
+) -> std::result::Result<(), String> {
     // Unparsable SQL fails in the engine with its own message.
     let Ok(stmts) = crate::sqlrefs::parse(sql, SqlEngine::Polars) else { return Ok(()) };
     let cwd = std::env::current_dir().unwrap_or_else(|_| dir.to_path_buf());

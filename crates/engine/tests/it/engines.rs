@@ -85,7 +85,7 @@ fn the_plan_check_reports_queries_that_cannot_run_before_any_run() {
         ],
     );
     let p = polder_engine::load(&fx.dir()).unwrap();
-    let checked = polder_engine::plancheck::check(&p, &fx.tmp.path().join("scratch"), &[], None);
+    let checked = polder_engine::plancheck::check(&p, &fx.tmp.path().join("scratch"), &Default::default(), None);
     let text: Vec<String> = checked.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(text.len(), 2, "{text:#?}");
     assert!(text[0].contains("pol.sql:2:3: task 'pol'") && text[0].contains("unsupported function 'date_trunc'"), "{}", text[0]);
@@ -122,4 +122,25 @@ async fn duckdb_integer_sums_are_written_exactly_or_fail() {
     assert_eq!(rows(&run, "big")[0]["s"], serde_json::json!(9007199254740994_i64));
     assert_eq!(status(&run, "huge"), TaskStatus::Failed);
     assert!(error(&run, "huge").contains("out of range"), "{}", error(&run, "huge"));
+}
+
+#[test]
+fn the_plan_check_never_reads_data_outside_the_allowed_folders() {
+    // A first line read as column names would come back in the check's messages. (Source paths
+    // outside are refused when the pipeline loads; a Polars table function only when planned.)
+    let fx = Fixture::new("[pipeline]\nname = \"x\"\n", &[]);
+    let secret = fx.tmp.path().join("secret.csv");
+    std::fs::write(&secret, "password_hunter2\n1\n").unwrap();
+    let spec = format!(
+        "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"t\"\nkind = \"sql\"\nengine = \"polars\"\nsql = \"SELECT nope FROM read_csv('{}')\"\n",
+        secret.display()
+    );
+    fx.write("pipeline.toml", &spec);
+    let p = polder_engine::load(&fx.dir()).unwrap();
+    let checked = polder_engine::plancheck::check(&p, &fx.tmp.path().join("scratch"), &Default::default(), None);
+    let all = format!("{:?} {:?}", checked.problems, checked.unchecked);
+    assert!(!all.contains("password_hunter2"), "{all}");
+    assert_eq!(checked.problems.len(), 1, "{all}");
+    assert!(checked.problems[0].message.starts_with("task 't': read_csv(…): "), "{all}");
+    assert!(all.contains("resolves outside the pipeline folder"), "{all}");
 }

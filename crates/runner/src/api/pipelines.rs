@@ -273,8 +273,7 @@ pub async fn validate_spec(
             // Loaded, then every SQL task planned over its inputs' schemas (empty frames).
             Ok(polder_engine::spec::parse(&dir, &req.spec).map(|p| {
                 let scratch = ws.state_dir().join(format!("plancheck-{}", polder_engine::store::now_ms()));
-                let checked =
-                    polder_engine::plancheck::check(&p, &scratch, ws.paths.data_dirs(), Some(std::time::Duration::from_secs(2)));
+                let checked = polder_engine::plancheck::check(&p, &scratch, &ws.paths, Some(std::time::Duration::from_secs(2)));
                 (p, checked)
             }))
         })
