@@ -11,7 +11,7 @@ use crate::duckdb_files::DuckDbFiles;
 use crate::error::{Location, SpecProblem};
 use crate::params::Params;
 use crate::paths::PathPolicy;
-use crate::spec::{Pipeline, SqlEngine, TaskKind};
+use crate::spec::{Pipeline, SourceTask, SqlEngine, SqlTask, Task, TaskKind};
 use crate::tasks::{self, CancelFlag, Input, TaskContext, TaskLog};
 
 /// What the check found.
@@ -29,141 +29,157 @@ pub struct PlanCheck {
 /// (its first line would otherwise come back as column names). With a `budget`, tasks reached
 /// after it is spent are left unchecked (an editor's live checks stay quick on huge pipelines).
 pub fn check(pipeline: &Pipeline, scratch: &Path, paths: &PathPolicy, budget: Option<std::time::Duration>) -> PlanCheck {
-    let data_dirs = paths.data_dirs();
     let started = std::time::Instant::now();
     let mut out = PlanCheck::default();
     if std::fs::create_dir_all(scratch).is_err() {
         return out;
     }
     let Ok(order) = crate::dag::topo_order(pipeline) else { return out };
-    let params = Params::samples(pipeline);
-    let duckdb = DuckDbFiles::default();
-    let owners = scratch.join("owners");
+    let planner = Planner {
+        pipeline,
+        paths,
+        params: Params::samples(pipeline),
+        duckdb: DuckDbFiles::default(),
+        owners: scratch.join("owners"),
+    };
     // Task id → its empty output, or why it has none.
-    let mut schemas: HashMap<String, Result<PathBuf, String>> = HashMap::new();
+    let mut outputs: HashMap<&str, Result<PathBuf, NoOutput>> = HashMap::new();
     for i in order {
         let task = &pipeline.tasks[i];
         let empty = scratch.join(format!("{}.parquet", task.id));
-        let spent = budget.is_some_and(|b| started.elapsed() > b);
-        let result: Result<PathBuf, String> = match &task.kind {
-            _ if spent => Err("the check's time budget was spent before this task".to_string()),
-            TaskKind::Source(s) => source_schema(pipeline, s, &params, paths, &empty).map(|_| empty),
-            TaskKind::Sql(s) => {
-                let missing = task.upstream.iter().find_map(|u| match schemas.get(u) {
-                    Some(Ok(_)) => None,
-                    Some(Err(why)) => Some(format!("upstream '{u}': {why}")),
-                    None => Some(format!("upstream '{u}' has no output")),
-                });
-                if let Some(why) = missing {
-                    Err(why)
-                } else {
-                    let upstream: BTreeMap<String, Input> = task
-                        .upstream
-                        .iter()
-                        .filter_map(|u| {
-                            schemas.get(u).and_then(|r| r.as_ref().ok()).map(|p| (u.clone(), Input::Artifact(p.clone())))
-                        })
-                        .collect();
-                    let mut s = s.clone();
-                    let rendered = params.render_sql(&s.sql, s.runs_on).map_err(|e| e.to_string()).and_then(|sql| {
-                        if s.runs_on == SqlEngine::Polars {
-                            crate::executor::plan::check_polars_table_functions(&sql, paths, &pipeline.dir)?;
-                        }
-                        Ok(sql)
-                    });
-                    match rendered {
-                        Err(why) => {
-                            out.problems.push(SpecProblem {
-                                location: task.location.clone(),
-                                message: format!("task '{}': {why}", task.id),
-                            });
-                            Err("its query fails".to_string())
-                        }
-                        Ok(sql) => {
-                            s.sql = sql;
-                            let kind = TaskKind::Sql(s.clone());
-                            let log = TaskLog::discard();
-                            let cancel = CancelFlag::new();
-                            let ctx = TaskContext {
-                                task_id: &task.id,
-                                kind: &kind,
-                                engine: s.runs_on,
-                                pipeline_dir: &pipeline.dir,
-                                files: &[],
-                                upstream: &upstream,
-                                output: &empty,
-                                log: &log,
-                                cancel: &cancel,
-                                duckdb: &duckdb,
-                                owners: &owners,
-                                limit: None,
-                                data_dirs,
-                                // Empty inputs: nothing to bound (and no workspace spill folder here).
-                                memory: None,
-                            };
-                            match crate::executor::guarded(|| tasks::run(&ctx)) {
-                                Ok(_) => Ok(empty),
-                                Err(e) => {
-                                    let message = e.to_string();
-                                    let pos = crate::sqlerror::locate(&message, &s.sql).map(|p| (p.line, p.column));
-                                    let (line, col) = pos.or_else(|| quoted_word(&message, &s.sql)).unwrap_or((1, 1));
-                                    let location = match &s.file {
-                                        Some(f) => Some(Location { file: pipeline.dir.join(f), line, col }),
-                                        None => task.location.clone(),
-                                    };
-                                    let hint = match (s.runs_on, s.auto) {
-                                        (SqlEngine::Polars, false) => {
-                                            "; Polars cannot run this query over its inputs' schemas: rewrite it, or set engine = \"duckdb\" (or \"auto\")"
-                                        }
-                                        _ => "",
-                                    };
-                                    out.problems.push(SpecProblem {
-                                        location,
-                                        message: format!(
-                                            "task '{}': planned over its inputs' schemas, the query fails: {message}{hint}",
-                                            task.id
-                                        ),
-                                    });
-                                    Err("its query fails".to_string())
-                                }
-                            }
-                        }
-                    }
-                }
+        let result = if budget.is_some_and(|b| started.elapsed() > b) {
+            Err(NoOutput::Unchecked("the check's time budget was spent before this task".into()))
+        } else {
+            match &task.kind {
+                TaskKind::Source(s) => planner.source(s, &empty).map(|_| empty).map_err(NoOutput::Unchecked),
+                TaskKind::Sql(s) => planner.upstream(task, &outputs).and_then(|upstream| {
+                    planner.sql(task, s, &upstream, &empty).map(|_| empty).map_err(|problem| {
+                        out.problems.push(problem);
+                        NoOutput::Failed
+                    })
+                }),
+                other => Err(NoOutput::Unchecked(format!("a {} task is not planned ahead", other.name()))),
             }
-            _ => Err(format!("a {} task is not planned ahead", task.kind.name())),
         };
-        if let (TaskKind::Sql(_), Err(why)) = (&task.kind, &result) {
-            if why != "its query fails" {
-                out.unchecked.push((task.id.clone(), why.clone()));
-            }
+        if let (TaskKind::Sql(_), Err(NoOutput::Unchecked(why))) = (&task.kind, &result) {
+            out.unchecked.push((task.id.clone(), why.clone()));
         }
-        schemas.insert(task.id.clone(), result);
+        outputs.insert(&task.id, result);
     }
     let _ = std::fs::remove_dir_all(scratch);
     out
 }
 
-/// Writes an empty Parquet file with the source's schema (read from its files' headers).
-fn source_schema(
-    pipeline: &Pipeline,
-    s: &crate::spec::SourceTask,
-    params: &Params,
-    paths: &PathPolicy,
-    out: &Path,
-) -> Result<(), String> {
-    let pattern = params.render_text(&s.path).map_err(|e| e.to_string())?;
-    paths.data_path(&pipeline.dir, &pattern).map_err(|e| e.to_string())?;
-    let files = tasks::source::resolve_files(&pipeline.dir, &pattern)?;
-    if files.is_empty() {
-        return Err(format!("no files match {pattern} yet"));
+/// Why a task has no empty output to pass on.
+#[derive(Debug, Clone)]
+enum NoOutput {
+    /// It could not be checked (and why).
+    Unchecked(String),
+    /// Its query fails (reported as a problem).
+    Failed,
+}
+
+impl std::fmt::Display for NoOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoOutput::Unchecked(why) => f.write_str(why),
+            NoOutput::Failed => f.write_str("its query fails"),
+        }
     }
-    paths.check_found(&pipeline.dir, &pattern, &files).map_err(|e| e.to_string())?;
-    let mut s = s.clone();
-    s.path = pattern;
-    let lf = tasks::source::lazy(&s, &files).map_err(|e| e.to_string())?;
-    crate::executor::guarded(|| tasks::frame::sink_parquet(lf.limit(0), out).map_err(|e| tasks::TaskError::Data(e.to_string())))
+}
+
+/// What the check of one pipeline shares between tasks.
+struct Planner<'a> {
+    pipeline: &'a Pipeline,
+    paths: &'a PathPolicy,
+    params: Params,
+    duckdb: DuckDbFiles,
+    owners: PathBuf,
+}
+
+impl Planner<'_> {
+    /// The empty outputs of `task`'s upstreams, or why one is missing.
+    fn upstream(
+        &self,
+        task: &Task,
+        outputs: &HashMap<&str, Result<PathBuf, NoOutput>>,
+    ) -> Result<BTreeMap<String, Input>, NoOutput> {
+        task.upstream
+            .iter()
+            .map(|u| match outputs.get(u.as_str()) {
+                Some(Ok(p)) => Ok((u.clone(), Input::Artifact(p.clone()))),
+                Some(Err(why)) => Err(NoOutput::Unchecked(format!("upstream '{u}': {why}"))),
+                None => Err(NoOutput::Unchecked(format!("upstream '{u}' has no output"))),
+            })
+            .collect()
+    }
+
+    /// Runs a SQL task on its engine over `upstream` (empty), writing its empty output to `out`.
+    fn sql(&self, task: &Task, s: &SqlTask, upstream: &BTreeMap<String, Input>, out: &Path) -> Result<(), SpecProblem> {
+        let pipeline = self.pipeline;
+        let refused =
+            |why: String| SpecProblem { location: task.location.clone(), message: format!("task '{}': {why}", task.id) };
+        let sql = self.params.render_sql(&s.sql, s.runs_on).map_err(|e| refused(e.to_string()))?;
+        if s.runs_on == SqlEngine::Polars {
+            crate::executor::plan::check_polars_table_functions(&sql, self.paths, &pipeline.dir).map_err(refused)?;
+        }
+        let kind = TaskKind::Sql(SqlTask { sql: sql.clone(), ..s.clone() });
+        let (log, cancel) = (TaskLog::discard(), CancelFlag::new());
+        let ctx = TaskContext {
+            task_id: &task.id,
+            kind: &kind,
+            engine: s.runs_on,
+            pipeline_dir: &pipeline.dir,
+            files: &[],
+            upstream,
+            output: out,
+            log: &log,
+            cancel: &cancel,
+            duckdb: &self.duckdb,
+            owners: &self.owners,
+            limit: None,
+            data_dirs: self.paths.data_dirs(),
+            // Empty inputs: nothing to bound (and no workspace spill folder here).
+            memory: None,
+        };
+        let message = match crate::executor::guarded(|| tasks::run(&ctx)) {
+            Ok(_) => return Ok(()),
+            Err(e) => e.to_string(),
+        };
+        let pos = crate::sqlerror::locate(&message, &sql).map(|p| (p.line, p.column));
+        let (line, col) = pos.or_else(|| quoted_word(&message, &sql)).unwrap_or((1, 1));
+        let location = match &s.file {
+            Some(f) => Some(Location { file: pipeline.dir.join(f), line, col }),
+            None => task.location.clone(),
+        };
+        let hint = match (s.runs_on, s.auto) {
+            (SqlEngine::Polars, false) => {
+                "; Polars cannot run this query over its inputs' schemas: rewrite it, or set engine = \"duckdb\" (or \"auto\")"
+            }
+            _ => "",
+        };
+        Err(SpecProblem {
+            location,
+            message: format!("task '{}': planned over its inputs' schemas, the query fails: {message}{hint}", task.id),
+        })
+    }
+
+    /// Writes an empty Parquet file with the source's schema (read from its files' headers).
+    fn source(&self, s: &SourceTask, out: &Path) -> Result<(), String> {
+        let dir = &self.pipeline.dir;
+        let pattern = self.params.render_text(&s.path).map_err(|e| e.to_string())?;
+        self.paths.data_path(dir, &pattern).map_err(|e| e.to_string())?;
+        let files = tasks::source::resolve_files(dir, &pattern)?;
+        if files.is_empty() {
+            return Err(format!("no files match {pattern} yet"));
+        }
+        self.paths.check_found(dir, &pattern, &files).map_err(|e| e.to_string())?;
+        let lf = tasks::source::lazy(&SourceTask { path: pattern, ..s.clone() }, &files).map_err(|e| e.to_string())?;
+        crate::executor::guarded(|| {
+            tasks::frame::sink_parquet(lf.limit(0), out).map_err(|e| tasks::TaskError::Data(e.to_string()))
+        })
         .map_err(|e| e.to_string())
+    }
 }
 
 /// Where a word the message quotes in single quotes (Polars: `unsupported function 'x'`) first
