@@ -18,9 +18,24 @@ use crate::tasks::{self, CancelFlag, Input, TaskContext, TaskLog};
 #[derive(Debug, Default)]
 pub struct PlanCheck {
     /// Queries that cannot run, with their position.
-    pub problems: Vec<SpecProblem>,
+    pub problems: Vec<PlanProblem>,
     /// Tasks not checked and why (a source without files yet, or downstream of one).
     pub unchecked: Vec<(String, String)>,
+}
+
+/// A query that cannot run.
+#[derive(Debug, Clone)]
+pub struct PlanProblem {
+    /// The task.
+    pub task: String,
+    /// Where (the `.sql` file and position, else the task in `pipeline.toml`) and what.
+    pub problem: SpecProblem,
+}
+
+impl std::fmt::Display for PlanProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.problem.fmt(f)
+    }
 }
 
 /// Plans the SQL tasks of `pipeline` over empty inputs with its upstreams' schemas, in `scratch`
@@ -54,7 +69,7 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, paths: &PathPolicy, budget: Op
                 TaskKind::Source(s) => planner.source(s, &empty).map(|_| empty).map_err(NoOutput::Unchecked),
                 TaskKind::Sql(s) => planner.upstream(task, &outputs).and_then(|upstream| {
                     planner.sql(task, s, &upstream, &empty).map(|_| empty).map_err(|problem| {
-                        out.problems.push(problem);
+                        out.problems.push(PlanProblem { task: task.id.clone(), problem });
                         NoOutput::Failed
                     })
                 }),

@@ -141,6 +141,6 @@ fn the_plan_check_never_reads_data_outside_the_allowed_folders() {
     let all = format!("{:?} {:?}", checked.problems, checked.unchecked);
     assert!(!all.contains("password_hunter2"), "{all}");
     assert_eq!(checked.problems.len(), 1, "{all}");
-    assert!(checked.problems[0].message.starts_with("task 't': read_csv(…): "), "{all}");
+    assert!(checked.problems[0].problem.message.starts_with("task 't': read_csv(…): "), "{all}");
     assert!(all.contains("resolves outside the pipeline folder"), "{all}");
 }

@@ -2,6 +2,7 @@
 //! same `#[utoipa::path]` annotations, so the spec cannot drift from the routes.
 
 pub mod authoring;
+pub mod check;
 pub mod deploys;
 pub mod events;
 pub mod health;
@@ -44,6 +45,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(outputs::schemas))
         .routes(routes!(pipelines::get_pipeline))
         .routes(routes!(pipelines::validate_spec))
+        .routes(routes!(check::check))
         .routes(routes!(pipelines::trigger_run))
         .routes(routes!(pipelines::backfill))
         .routes(routes!(runs::queue))

@@ -296,7 +296,7 @@ pub async fn validate_spec(
                     _ => None,
                 })
                 .collect();
-            let problems: Vec<Value> = checked.problems.iter().map(problem_json).collect();
+            let problems: Vec<Value> = checked.problems.iter().map(|p| problem_json(&p.problem)).collect();
             json!({ "valid": problems.is_empty(), "problems": problems, "tasks": p.tasks.iter().map(|t| &t.id).collect::<Vec<_>>(), "edges": edges, "engines": engines, "unchecked": checked.unchecked.iter().map(|(t, why)| json!({ "task": t, "why": why })).collect::<Vec<_>>() })
         }
         Err(e) => json!({ "valid": false, "problems": e.problems.iter().map(problem_json).collect::<Vec<_>>() }),

@@ -322,3 +322,35 @@ fn status_and_the_remote_cli() {
     let (ok, out) = polder(&["remote", "trigger", "nope"]);
     assert!(!ok && out.contains("failed (404 Not Found): no pipeline 'nope'"), "{out}");
 }
+
+#[test]
+fn the_plan_check_names_failing_queries_and_each_engine_before_any_run() {
+    let tmp = workspace();
+    let dir = tmp.path().join("shop");
+    let spec = format!(
+        "{SPEC}\n[[task]]\nid = \"by_month\"\nkind = \"sql\"\nengine = \"polars\"\nfile = \"by_month.sql\"\n\n[[task]]\nid = \"after\"\nkind = \"sql\"\nsql = \"SELECT * FROM by_month\"\n"
+    );
+    std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+    std::fs::write(dir.join("by_month.sql"), "SELECT customer,\n  date_trunc('month', amount) AS m\nFROM orders").unwrap();
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    let c = get(addr, "/api/pipelines/shop/check").json();
+    assert_eq!(c["problems"].as_array().unwrap().len(), 1, "{c}");
+    let p = &c["problems"][0];
+    assert_eq!(
+        (p["task"].as_str(), p["file"].as_str(), &p["line"], &p["col"]),
+        (Some("by_month"), Some("by_month.sql"), &serde_json::json!(2), &serde_json::json!(3)),
+        "{c}"
+    );
+    assert!(p["message"].as_str().unwrap().contains("unsupported function 'date_trunc'"), "{c}");
+    assert_eq!(c["engines"]["totals"], serde_json::json!({ "engine": "duckdb", "auto": true, "why": null }), "{c}");
+    assert_eq!(c["engines"]["by_month"]["engine"], "polars", "{c}");
+    assert_eq!(c["unchecked"], serde_json::json!([{ "task": "after", "why": "upstream 'by_month': its query fails" }]), "{c}");
+    // Nothing ran, and the check left nothing behind.
+    assert_eq!(get(addr, "/api/runs?pipeline=shop").json().as_array().map(|a| a.len()), Some(0));
+    assert!(std::fs::read_dir(tmp.path().join(".polder")).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("plancheck")));
+    assert_eq!(get(addr, "/api/pipelines/nope/check").status, 404);
+}
