@@ -301,6 +301,24 @@ async function scenario({ page, api, check, login, shots }) {
     await page.screenshot({ path: join(shots, "canvas-run-stats.png") });
   });
 
+  await check("canvas: a query that would fail is marked on its node before any run, and each SQL node shows its engine", async () => {
+    // Polars has no date_trunc: the plan check (the query run over its inputs' empty schemas) says so.
+    await api("/api/pipelines/canvas_run/tasks", {
+      method: "POST",
+      body: JSON.stringify({ id: "monthly", kind: "sql", settings: { engine: "polars", sql: "SELECT date_trunc('month', age) AS m FROM people" } }),
+    });
+    const mark = page.getByTestId("node-problem-monthly");
+    await mark.waitFor({ timeout: 30_000 });
+    const title = await mark.getAttribute("title");
+    assert(title.includes("unsupported function 'date_trunc'") && title.includes('engine = "duckdb"'), `problem: ${title}`);
+    assert((await page.getByTestId("node-problem-adults").count()) === 0, "adults is marked");
+    assert((await node("adults").textContent()).includes("sql · duckdb"), `adults: ${await node("adults").textContent()}`);
+    assert((await node("monthly").textContent()).includes("sql · polars"), `monthly: ${await node("monthly").textContent()}`);
+    await page.screenshot({ path: join(shots, "canvas-plan-problem.png") });
+    await api("/api/pipelines/canvas_run/tasks/monthly", { method: "DELETE" });
+    await node("monthly").waitFor({ state: "detached" });
+  });
+
   await check("canvas: an empty pipeline says what to do, and a dropped source becomes its first task", async () => {
     await api("/api/pipelines", { method: "POST", body: JSON.stringify({ name: "canvas_empty" }) });
     await page.reload();

@@ -2,6 +2,7 @@ import type {
   OutputPage,
   PipelineDetail,
   PipelineSummary,
+  PlanCheck,
   Run,
   RunDetail,
   TriggerResponse,
@@ -105,6 +106,11 @@ export class ApiClient {
 
   getPipeline(name: string, signal?: AbortSignal): Promise<PipelineDetail> {
     return this.json(`/api/pipelines/${seg(name)}`, { signal });
+  }
+
+  /** Which queries would fail, planned over their inputs' schemas (nothing runs). */
+  checkPipeline(name: string, signal?: AbortSignal): Promise<PlanCheck> {
+    return this.json(`/api/pipelines/${seg(name)}/check`, { signal });
   }
 
   listRuns(pipeline: string, limit = 50, signal?: AbortSignal): Promise<Run[]> {

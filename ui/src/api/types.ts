@@ -148,3 +148,11 @@ export interface ApiErrorBody {
   code: string;
   message: string;
 }
+
+/** `GET /api/pipelines/{name}/check` (CheckResponse in openapi.json): queries planned over their
+ * inputs' schemas before any run. */
+export interface PlanCheck {
+  problems: { task: string; file: string | null; line: number | null; col: number | null; message: string }[];
+  engines: Record<string, { engine: 'polars' | 'duckdb'; auto: boolean; why: string | null }>;
+  unchecked: { task: string; why: string }[];
+}

@@ -19,7 +19,7 @@ import { ApiError, type ApiClient } from '../api/client';
 import * as authoring from '../api/authoring';
 import type { Positions, XY } from '../api/authoring';
 import type { TaskStates } from '../api/runState';
-import type { Edge, PipelineDetail, TaskKind, TaskRun } from '../api/types';
+import type { Edge, PipelineDetail, PlanCheck, TaskKind, TaskRun } from '../api/types';
 import { applyOp, type CanvasApi } from './canvas/applyOp';
 import { ContextMenu, type MenuItem } from './canvas/ContextMenu';
 import { describe, emptyHistory, record, redoStep, undoStep, withCurrentSpec, type CanvasOp, type History } from './canvas/history';
@@ -90,6 +90,17 @@ function Canvas(props: DagCanvasProps) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<Message | null>(null);
   const [renaming, setRenaming] = useState<string | null>(null);
+  // Queries that would fail, planned over their inputs' schemas: marked on their nodes.
+  const [problems, setProblems] = useState<Record<string, string>>({});
+  useEffect(() => {
+    if (!client) return;
+    const ctrl = new AbortController();
+    client
+      .checkPipeline(pipeline.name, ctrl.signal)
+      .then((c) => setProblems(problemsByTask(c)))
+      .catch(() => setProblems({}));
+    return () => ctrl.abort();
+  }, [client, pipeline]);
   const [drop, setDrop] = useState<Drop | null>(null);
   const [menu, setMenu] = useState<Menu | null>(null);
   const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
@@ -223,11 +234,12 @@ function Canvas(props: DagCanvasProps) {
             editable,
             engine: t.kind === 'sql' && typeof t.settings?.runs_on === 'string' ? t.settings.runs_on : undefined,
             engineWhy: typeof t.settings?.route === 'string' ? t.settings.route : undefined,
+            problem: problems[t.id],
           },
         };
       });
     });
-  }, [layout, name, tasks, states, hasRun, selectedTask, renaming, runInfo, editable, setNodes]);
+  }, [layout, name, tasks, states, hasRun, selectedTask, renaming, runInfo, editable, setNodes, problems]);
 
   const edges: FlowEdge[] = useMemo(
     () =>
@@ -678,4 +690,14 @@ function Canvas(props: DagCanvasProps) {
       )}
     </div>
   );
+}
+
+/** Each failing query's message with its place, by task. */
+export function problemsByTask(c: PlanCheck): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of c.problems) {
+    const at = p.file && p.line != null ? `${p.file}:${p.line}:${p.col ?? 1}: ` : '';
+    out[p.task] = `${at}${p.message}`;
+  }
+  return out;
 }

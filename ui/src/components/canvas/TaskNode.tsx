@@ -14,6 +14,8 @@ export type TaskNodeData = {
   /** For SQL tasks: the engine the query runs on, and why `auto` did not pick Polars. */
   engine?: string;
   engineWhy?: string;
+  /** Why the query would fail, planned over its inputs' schemas before any run. */
+  problem?: string;
 };
 export type TaskNode = Node<TaskNodeData, 'task'>;
 
@@ -68,7 +70,7 @@ export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeP
   if (data.durationMs != null) meta.push(formatDuration(data.durationMs));
   return (
     <div
-      className={`dag-node state-${data.state}${selected ? ' is-selected' : ''}`}
+      className={`dag-node state-${data.state}${selected ? ' is-selected' : ''}${data.problem ? ' has-problem' : ''}`}
       data-testid={`node-${data.id}`}
       data-state={data.state}
       style={{ width: NODE_W, height: NODE_H }}
@@ -90,6 +92,11 @@ export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeP
             }}
           >
             {data.id}
+          </span>
+        )}
+        {data.problem && (
+          <span className="dag-node-problem" data-testid={`node-problem-${data.id}`} title={data.problem}>
+            ⚠
           </span>
         )}
         {data.state !== 'none' && <span className={`dot state-${data.state}`} />}
