@@ -301,7 +301,7 @@ async function scenario({ page, api, check, login, shots }) {
     await page.screenshot({ path: join(shots, "canvas-run-stats.png") });
   });
 
-  await check("canvas: a query that would fail is marked on its node before any run, and each SQL node shows its engine", async () => {
+  await check("canvas: a query that would fail is marked on its node and its notebook cell before any run, and each SQL node shows its engine", async () => {
     // Polars has no date_trunc: the plan check (the query run over its inputs' empty schemas) says so.
     await api("/api/pipelines/canvas_run/tasks", {
       method: "POST",
@@ -315,6 +315,14 @@ async function scenario({ page, api, check, login, shots }) {
     assert((await node("adults").textContent()).includes("sql · duckdb"), `adults: ${await node("adults").textContent()}`);
     assert((await node("monthly").textContent()).includes("sql · polars"), `monthly: ${await node("monthly").textContent()}`);
     await page.screenshot({ path: join(shots, "canvas-plan-problem.png") });
+    // The notebook says it on the cell, under the query.
+    await page.getByTestId("view-notebook").click();
+    const box = page.getByTestId("cell-plan-problem-monthly");
+    await box.waitFor({ timeout: 30_000 });
+    assert((await box.textContent()).includes("unsupported function 'date_trunc'"), `cell: ${await box.textContent()}`);
+    assert((await page.getByTestId("cell-plan-problem-adults").count()) === 0, "adults cell is marked");
+    await page.screenshot({ path: join(shots, "notebook-plan-problem.png") });
+    await page.getByTestId("view-canvas").click();
     await api("/api/pipelines/canvas_run/tasks/monthly", { method: "DELETE" });
     await node("monthly").waitFor({ state: "detached" });
   });

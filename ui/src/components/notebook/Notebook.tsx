@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, type ApiClient } from '../../api/client';
 import { addTask, deleteTask, getNotes, getSchemas, newSourceTask, newSqlTask, putNotes, type Note, type Schemas } from '../../api/notebook';
 import type { TaskStates } from '../../api/runState';
-import type { ColumnSchema, PipelineDetail, TaskRun } from '../../api/types';
+import type { ColumnSchema, PipelineDetail, PlanCheck, TaskRun } from '../../api/types';
 import { setCompletionSource } from '../../monaco/completionSource';
 import { AddBar, type NewCellKind } from './AddBar';
 import type { CellRun } from './CellHeader';
@@ -81,6 +81,17 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
   useEffect(() => {
     setCompletionSource(name, { tasks: pipeline.tasks, schemas });
   }, [name, pipeline.tasks, schemas]);
+
+  // Queries that would fail, planned over their inputs' schemas: shown on their cells.
+  const [planProblems, setPlanProblems] = useState<PlanCheck['problems']>([]);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    client
+      .checkPipeline(name, ctrl.signal)
+      .then((c) => setPlanProblems(c.problems))
+      .catch(() => setPlanProblems([]));
+    return () => ctrl.abort();
+  }, [client, name, pipeline]);
 
   const onSchema = useCallback((task: string, schema: ColumnSchema[]) => setSchemas((prev) => ({ ...prev, [task]: schema })), []);
 
@@ -171,7 +182,11 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
                   onSchema: (s: ColumnSchema[]) => onSchema(task.id, s),
                   onDelete: () => void removeTask(task.id),
                 };
-                return task.kind === 'sql' ? <SqlCell key={task.id} {...common} /> : <FormCell key={task.id} {...common} taskIds={taskIds} />;
+                return task.kind === 'sql' ? (
+                  <SqlCell key={task.id} {...common} planProblem={planProblems.find((p) => p.task === task.id) ?? null} />
+                ) : (
+                  <FormCell key={task.id} {...common} taskIds={taskIds} />
+                );
               })()}
             {g.notes.map((n) => (
               <NoteCell

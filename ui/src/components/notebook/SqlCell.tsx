@@ -1,9 +1,9 @@
 // A SQL task as a notebook cell: Monaco editor, Shift+Enter preview of the current (maybe
 // unsaved) text, Ctrl+S / blur saves to the task's .sql file, engine errors as markers.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, type ApiClient } from '../../api/client';
 import { saveTaskSql, sqlLocationOf, type PreviewResult } from '../../api/notebook';
-import type { PipelineDetail, TaskDef } from '../../api/types';
+import type { PipelineDetail, PlanCheck, TaskDef } from '../../api/types';
 import { locateSqlError } from '../../sql/errorLocation';
 import { CellHeader, type CellRun } from './CellHeader';
 import { PreviewPanel } from './PreviewPanel';
@@ -27,8 +27,11 @@ export interface CellProps {
   onDelete: () => void;
 }
 
-export function SqlCell(props: CellProps) {
-  const { client, pipeline, task } = props;
+/** Why the saved query would fail, planned over its inputs' schemas (from the pipeline's check). */
+type PlanProblem = PlanCheck['problems'][number];
+
+export function SqlCell(props: CellProps & { planProblem?: PlanProblem | null }) {
+  const { client, pipeline, task, planProblem } = props;
   const saved = typeof task.settings.sql === 'string' ? task.settings.sql : '';
   const [draft, setDraft] = useState(saved);
   const [draftVersion, setDraftVersion] = useState(0);
@@ -92,6 +95,13 @@ export function SqlCell(props: CellProps) {
   };
 
   const dirty = draft !== saved;
+  // The check ran on the saved text: its place is marked while the editor shows that text (and
+  // no preview error is marked). Inline SQL's position is in pipeline.toml, so it gets no mark.
+  const planMarker = useMemo((): SqlMarker | null => {
+    if (!planProblem || dirty || planProblem.line == null || !planProblem.file?.endsWith('.sql')) return null;
+    const range = locateSqlError(null, draft, { line: planProblem.line, column: planProblem.col ?? 1 });
+    return range ? { range, message: planProblem.message } : null;
+  }, [planProblem, dirty, draft]);
   return (
     <section
       className={`nb-cell nb-sql${props.selected ? ' selected' : ''}`}
@@ -108,7 +118,7 @@ export function SqlCell(props: CellProps) {
         value={draft}
         valueVersion={draftVersion}
         theme={props.theme}
-        marker={marker}
+        marker={marker ?? planMarker}
         autoFocus={props.autoFocus}
         onChange={setDraft}
         onRun={run}
@@ -117,6 +127,12 @@ export function SqlCell(props: CellProps) {
         onFocus={props.onSelect}
       />
       <SaveError task={task.id} error={saveError} />
+      {planProblem && !dirty && (
+        <div className="error-box small nb-plan-problem" data-testid={`cell-plan-problem-${task.id}`}>
+          Would fail when run{planProblem.line != null && planProblem.file?.endsWith('.sql') ? ` (line ${planProblem.line})` : ''}:{' '}
+          {planProblem.message}
+        </div>
+      )}
       {conflict !== null && (
         <div className="nb-conflict" data-testid={`cell-conflict-${task.id}`}>
           The SQL of <b>{task.id}</b> changed on disk while you were editing; your unsaved text is kept.{' '}
