@@ -55,6 +55,8 @@ enum Command {
     Remote(commands::remote::Args),
     /// Run a pipeline locally once per schedule interval in a date range.
     Backfill(commands::backfill::Args),
+    /// The workspace's named connections (connections.toml).
+    Connection(commands::connection::Args),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
         Command::Deploy(a) => commands::deploy::run(&cli.workspace, a),
         Command::Remote(a) => commands::remote::run(a),
         Command::Backfill(a) => commands::backfill::run(&cli.workspace, a),
+        Command::Connection(a) => commands::connection::run(&cli.workspace, a),
     };
     match result {
         Ok(code) => code,

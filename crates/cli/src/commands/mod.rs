@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod backfill;
+pub mod connection;
 pub mod demo;
 pub mod deploy;
 pub mod gc;
