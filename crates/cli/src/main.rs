@@ -57,6 +57,8 @@ enum Command {
     Backfill(commands::backfill::Args),
     /// The workspace's named connections (connections.toml).
     Connection(commands::connection::Args),
+    /// The workspace's encrypted secrets, for `${secret:NAME}` references.
+    Secret(commands::secret::Args),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +103,7 @@ fn main() -> ExitCode {
         Command::Remote(a) => commands::remote::run(a),
         Command::Backfill(a) => commands::backfill::run(&cli.workspace, a),
         Command::Connection(a) => commands::connection::run(&cli.workspace, a),
+        Command::Secret(a) => commands::secret::run(&cli.workspace, a),
     };
     match result {
         Ok(code) => code,

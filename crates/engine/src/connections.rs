@@ -98,6 +98,11 @@ pub struct Connections {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a value read from the environment or a store.
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
     /// The value, for the one place that hands it to a client library.
     pub fn expose(&self) -> &str {
         &self.0

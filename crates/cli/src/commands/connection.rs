@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use polder_engine::connections::{Connections, NoSecrets, Value};
+use polder_engine::connections::{Connections, Value};
 
 /// Arguments of `polder connection`.
 #[derive(clap::Args)]
@@ -33,6 +33,7 @@ fn list(workspace: &Path) -> Result<ExitCode> {
         println!("no connections: declare them in {}", polder_engine::connections::file(workspace).display());
         return Ok(ExitCode::SUCCESS);
     }
+    let secrets = super::secret::store(workspace)?;
     let mut all_ok = true;
     for c in connections.by_name.values() {
         let settings: Vec<String> = c
@@ -44,8 +45,7 @@ fn list(workspace: &Path) -> Result<ExitCode> {
                 Value::Secret(n) => format!("{k}=${{secret:{n}}}"),
             })
             .collect();
-        // The secret store is not wired yet: `${secret:…}` references are reported as unset.
-        let state = match c.resolve(&|name| std::env::var(name).ok(), &NoSecrets) {
+        let state = match c.resolve(&|name| std::env::var(name).ok(), &secrets) {
             Ok(_) => "ok".to_string(),
             Err(e) => {
                 all_ok = false;

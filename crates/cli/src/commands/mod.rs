@@ -12,6 +12,7 @@ pub mod preview;
 pub mod remote;
 pub mod run;
 pub mod runs;
+pub mod secret;
 pub mod serve;
 pub mod show;
 pub mod validate;

@@ -293,28 +293,69 @@ fn a_pipeline_name_is_looked_up_in_the_workspace_not_the_current_directory() {
 }
 
 #[test]
-fn connection_list_shows_references_never_values() {
+fn connection_list_shows_references_never_values_and_secrets_come_from_the_encrypted_store() {
     let tmp = tempfile::tempdir().unwrap();
-    let ws = tmp.path();
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let key = tmp.path().join("config/polder/secret.key");
     let spec = "[connections.lake]\ntype = \"s3\"\nendpoint = \"http://127.0.0.1:9000\"\npath_style = true\naccess_key_id = \"${env:POLDER_TEST_LAKE_KEY}\"\nsecret_access_key = \"${secret:lake}\"\n";
     std::fs::write(ws.join("connections.toml"), spec).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_polder"))
-        .args(["--workspace", &ws.display().to_string(), "connection", "list"])
-        .env("POLDER_TEST_LAKE_KEY", "AKIA-visible-nowhere")
-        .output()
-        .unwrap();
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_polder"));
+        c.arg("--workspace")
+            .arg(&ws)
+            .args(args)
+            .env("POLDER_SECRET_KEY_FILE", &key)
+            .env("POLDER_TEST_LAKE_KEY", "AKIA-visible-nowhere");
+        c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    };
+    let o = cli(&["connection", "list"], None);
     let (out, err) = text(&o);
     assert!(
         out.contains("lake") && out.contains("access_key_id=${env:POLDER_TEST_LAKE_KEY}") && out.contains("path_style=true"),
         "{out}"
     );
-    // The secret store is not there yet: the reference is reported unset, with the fix.
     assert!(out.contains("refers to ${secret:lake}, which is not set; set it with `polder secret set lake`"), "{out}");
-    assert!(!out.contains("AKIA-visible-nowhere") && !err.contains("AKIA-visible-nowhere"), "{out}{err}");
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+
+    // Set through stdin; then the reference resolves, and no value is shown or stored in clear.
+    let o = cli(&["secret", "set", "lake"], Some("hunter2-secret-value\n"));
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = cli(&["connection", "list"], None);
+    let (out, err) = text(&o);
+    assert!(out.contains("[ok]"), "{out}{err}");
+    assert_eq!(text(&cli(&["secret", "list"], None)).0.trim(), "lake");
+    let mut seen = String::new();
+    for entry in walk(tmp.path()) {
+        if entry != key {
+            seen.push_str(&String::from_utf8_lossy(&std::fs::read(&entry).unwrap_or_default()));
+        }
+    }
+    assert!(!seen.contains("hunter2") && !out.contains("hunter2") && !out.contains("AKIA-visible-nowhere"), "a secret leaked");
 
     std::fs::write(ws.join("connections.toml"), "[connections.lake]\ntype = \"s3\"\nsecret_access_key = \"hunter2\"\n").unwrap();
-    let (out, err) = text(&polder(ws, &["connection", "list"]));
+    let (out, err) = text(&cli(&["connection", "list"], None));
     assert!(err.contains("connections.toml:3:21: connection 'lake': `secret_access_key` holds a secret"), "{out}{err}");
     assert!(!err.contains("hunter2") && !out.contains("hunter2"), "{out}{err}");
+}
+
+/// Every file below `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
