@@ -15,6 +15,7 @@ use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
 /// changes that make Polars answer like DuckDB: explicit NULLS LAST, and widened decimal and
 /// integer inputs when the query computes (see [`polars_sql`]).
 pub fn polars_plan(query: &str, upstream: &BTreeMap<String, Input>) -> Result<LazyFrame, String> {
+    quiet_polars_warnings();
     let query = query.trim().trim_end_matches(';');
     let (text, computes) = match crate::sqlrefs::parse(query, SqlEngine::Polars) {
         Ok(stmts) => {
@@ -126,4 +127,14 @@ fn wide_integer_columns(conn: &duckdb::Connection, query: &str) -> duckdb::Resul
         }
     }
     Ok(wide)
+}
+
+/// Sends Polars' own warnings to the debug log instead of stderr. They speak of Polars' Python
+/// API ("Casting from String to Date is deprecated … use `str.to_date()`", printed for every
+/// `DATE '…'` literal of a SQL query), which a Polder user cannot act on.
+fn quiet_polars_warnings() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        polars::error::set_warning_function(|message, kind| tracing::debug!(target: "polars", "{kind:?}: {message}"));
+    });
 }
