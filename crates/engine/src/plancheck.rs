@@ -168,15 +168,10 @@ impl Planner<'_> {
             None => task.location.clone(),
         };
         let hint = match (s.runs_on, s.auto) {
-            (SqlEngine::Polars, false) => {
-                "; Polars cannot run this query over its inputs' schemas: rewrite it, or set engine = \"duckdb\" (or \"auto\")"
-            }
+            (SqlEngine::Polars, false) => "; rewrite the query, or set engine = \"duckdb\" (or \"auto\")",
             _ => "",
         };
-        Err(SpecProblem {
-            location,
-            message: format!("task '{}': planned over its inputs' schemas, the query fails: {message}{hint}", task.id),
-        })
+        Err(SpecProblem { location, message: format!("task '{}' would fail: {message}{hint}", task.id) })
     }
 
     /// Writes an empty Parquet file with the source's schema (read from its files' headers).

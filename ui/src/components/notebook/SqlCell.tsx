@@ -130,7 +130,7 @@ export function SqlCell(props: CellProps & { planProblem?: PlanProblem | null })
       {planProblem && !dirty && (
         <div className="error-box small nb-plan-problem" data-testid={`cell-plan-problem-${task.id}`}>
           Would fail when run{planProblem.line != null && planProblem.file?.endsWith('.sql') ? ` (line ${planProblem.line})` : ''}:{' '}
-          {planProblem.message}
+          {planProblem.message.replace(/^task '[^']*' would fail: /, '')}
         </div>
       )}
       {conflict !== null && (
