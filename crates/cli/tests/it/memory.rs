@@ -221,23 +221,8 @@ fn a_timeout_stops_a_running_polars_plan() {
     let ws = tmp.path();
     let dir = ws.join("p");
     std::fs::create_dir_all(&dir).unwrap();
-    // 10^10 row pairs: minutes of work in bounded memory, so only the timeout can stop it.
-    let spec = r#"[pipeline]
-name = "p"
-
-[[task]]
-id = "a"
-kind = "sql"
-engine = "duckdb"
-sql = "SELECT range AS x FROM range(100000)"
-
-[[task]]
-id = "spin"
-kind = "sql"
-engine = "polars"
-sql = "SELECT count(*) AS n, sum(l.x * r.x) AS s FROM a AS l CROSS JOIN a AS r"
-timeout_secs = 1
-"#;
+    // Minutes of work in bounded memory: only the timeout can stop it.
+    let spec = format!("{SPIN}timeout_secs = 1\n");
     std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
     let started = Instant::now();
     let o = polder(ws, &["run", &dir.display().to_string()]);
@@ -253,12 +238,9 @@ timeout_secs = 1
     assert!(unsafe { libc::kill(pid, 0) } != 0, "task process {pid} still alive");
 }
 
-/// Starts `polder run` on a pipeline whose Polars task `spin` runs for minutes, and returns it
-/// with the pid of spin's task process once that runs.
-fn start_spinning(ws: &Path) -> (std::process::Child, i32) {
-    let dir = ws.join("p");
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = r#"[pipeline]
+/// A pipeline whose Polars task `spin` (last, so settings can be appended to it) sums 10^10 row
+/// pairs: minutes of work in bounded memory.
+const SPIN: &str = r#"[pipeline]
 name = "p"
 
 [[task]]
@@ -272,7 +254,15 @@ id = "spin"
 kind = "sql"
 engine = "polars"
 sql = "SELECT count(*) AS n, sum(l.x * r.x) AS s FROM a AS l CROSS JOIN a AS r"
+"#;
 
+/// Starts `polder run` on a pipeline whose Polars task `spin` runs for minutes, and returns it
+/// with the pid of spin's task process once that runs.
+fn start_spinning(ws: &Path) -> (std::process::Child, i32) {
+    let dir = ws.join("p");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = SPIN.to_string()
+        + r#"
 [[task]]
 id = "after"
 kind = "sql"
