@@ -15,9 +15,10 @@ import { triggerRun, type TriggerRequest } from './api/runs';
 import { useTheme } from './theme';
 import { QuickOpen } from './components/QuickOpen';
 import { ShortcutsHelp } from './components/ShortcutsHelp';
-import { actionFor, inTextField, isMac } from './shortcuts';
+import { actionFor, display, inTextField, isMac } from './shortcuts';
 import { DeployButton } from './components/deploy/DeployButton';
 import { RemotesSettings } from './components/deploy/RemotesSettings';
+import { ConnectionsView } from './components/connections/ConnectionsView';
 import { RunnerSwitch } from './components/deploy/RunnerSwitch';
 import { remoteBase } from './api/remotes';
 
@@ -286,7 +287,7 @@ function Workbench({
   };
 
   // App-wide shortcuts; handlers read the latest state through a ref.
-  const [overlay, setOverlay] = useState<'help' | 'quick-open' | 'runners' | null>(null);
+  const [overlay, setOverlay] = useState<'help' | 'quick-open' | 'runners' | 'connections' | null>(null);
   const shortcutHandlers = useRef<Record<string, () => void>>({});
   shortcutHandlers.current = {
     run: () => detail && void trigger({ params: {}, force: false, only: [] }),
@@ -296,6 +297,7 @@ function Workbench({
     'view-canvas': () => setView('canvas'),
     'view-notebook': () => setView('notebook'),
     help: () => setOverlay('help'),
+    connections: () => setOverlay('connections'),
   };
   useEffect(() => {
     const mac = isMac();
@@ -317,6 +319,7 @@ function Workbench({
     const onMenu = (e: Event) => {
       const what = (e as CustomEvent<string>).detail;
       if (what === 'runners') setOverlay('runners');
+      else if (what === 'connections') setOverlay('connections');
       else if (what === 'shortcuts') setOverlay('help');
     };
     window.addEventListener('polder:menu', onMenu);
@@ -354,6 +357,8 @@ function Workbench({
     <div className="app">
       {overlay === 'help' && <ShortcutsHelp onClose={() => setOverlay(null)} />}
       {overlay === 'runners' && <RemotesSettings client={localClient} onClose={() => setOverlay(null)} />}
+      {/* This runner's connections (the remote proxy forwards only GET and POST, so no editing a remote's). */}
+      {overlay === 'connections' && <ConnectionsView client={localClient} onClose={() => setOverlay(null)} />}
       {overlay === 'quick-open' && pipelines && (
         <QuickOpen pipelines={pipelines} onOpen={setSelected} onClose={() => setOverlay(null)} />
       )}
@@ -375,6 +380,14 @@ function Workbench({
         </button>
         <button className="ghost" onClick={() => setOverlay('runners')} data-testid="runners-button" title="Runners to deploy to">
           Runners
+        </button>
+        <button
+          className="ghost"
+          onClick={() => setOverlay('connections')}
+          data-testid="connections-button"
+          title={`Connections to S3 and other stores, on this runner (${display('Mod+Shift+K', isMac())})`}
+        >
+          Connections
         </button>
         {!desktop && (
           <button className="ghost" onClick={() => onSignOut()} data-testid="sign-out">

@@ -28,6 +28,11 @@ describe('shortcuts', () => {
     expect(actionFor(key('?'), false)).toBeNull();
   });
 
+  it('opens the connections with Mod+Shift+K', () => {
+    expect(actionFor(key('K', { ctrlKey: true, shiftKey: true }), false)).toBe('connections');
+    expect(actionFor(key('k', { ctrlKey: true }), false)).toBeNull();
+  });
+
   it('refuses extra modifiers', () => {
     expect(matches('Mod+1', key('1', { ctrlKey: true, altKey: true }), false)).toBe(false);
     expect(matches('Mod+1', key('1', { ctrlKey: true, metaKey: true }), false)).toBe(false);

@@ -18,6 +18,7 @@ export const SHORTCUTS: Shortcut[] = [
   { id: 'quick-open', combo: 'Mod+P', label: 'Open a pipeline by name' },
   { id: 'view-canvas', combo: 'Mod+1', label: 'Show the canvas' },
   { id: 'view-notebook', combo: 'Mod+2', label: 'Show the notebook' },
+  { id: 'connections', combo: 'Mod+Shift+K', label: 'Show the connections (S3 and other data stores)' },
   { id: 'toggle-theme', combo: 'Mod+Shift+L', label: 'Cycle the theme (system, light, dark)' },
   { id: 'help', combo: 'Shift+?', label: 'Show these shortcuts' },
 ];

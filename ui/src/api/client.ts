@@ -40,7 +40,10 @@ export function buildUrl(baseUrl: string, path: string, query?: Query): string {
 
 const seg = encodeURIComponent;
 
-/** Turns a failed response into an ApiError, using the runner's `{code, message}` when present. */
+/**
+ * Turns a failed response into an ApiError, using the runner's `{code, message}` when present
+ * (or a bare `{error: "…"}`).
+ */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
   let text = '';
   try {
@@ -49,9 +52,10 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
     // body unreadable: fall through to the status text
   }
   try {
-    const body = JSON.parse(text) as { code?: unknown; message?: unknown };
-    if (body && typeof body.message === 'string') {
-      return new ApiError(res.status, typeof body.code === 'string' ? body.code : 'error', body.message, body as Record<string, unknown>);
+    const body = JSON.parse(text) as { code?: unknown; message?: unknown; error?: unknown };
+    const message = typeof body?.message === 'string' ? body.message : typeof body?.error === 'string' ? body.error : null;
+    if (body && message !== null) {
+      return new ApiError(res.status, typeof body.code === 'string' ? body.code : 'error', message, body as Record<string, unknown>);
     }
   } catch {
     // not JSON

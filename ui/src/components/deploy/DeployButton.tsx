@@ -99,7 +99,8 @@ export function DeployButton({
             </div>
           )}
           {state.status === 'error' && (
-            <div className="error-box small" data-testid="deploy-error">
+            // Refusals can list things line by line (e.g. each connection the target runner lacks): kept as sent.
+            <div className="error-box small deploy-error" role="alert" data-testid="deploy-error">
               {state.message}
             </div>
           )}
