@@ -1,5 +1,5 @@
 //! The native menu: workspace, view and help commands with their shortcuts. Commands the web UI
-//! implements (its shortcuts help, the Runners dialog) are sent to the page as `polder:menu`
+//! implements (its shortcuts help, the Runners and Connections dialogs) are sent to the page as `polder:menu`
 //! events.
 
 use std::path::PathBuf;
@@ -18,7 +18,9 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
     let edit = SubmenuBuilder::new(app, "Edit").undo().redo().separator().cut().copy().paste().select_all().build()?;
     let reload = MenuItemBuilder::with_id("reload", "Reload").accelerator("CmdOrCtrl+R").build(app)?;
     let runners = MenuItemBuilder::with_id("runners", "Runners…").build(app)?;
-    let view = SubmenuBuilder::new(app, "View").item(&reload).item(&runners).separator().fullscreen().build()?;
+    let connections = MenuItemBuilder::with_id("connections", "Connections…").build(app)?;
+    let view =
+        SubmenuBuilder::new(app, "View").item(&reload).item(&runners).item(&connections).separator().fullscreen().build()?;
     let shortcuts = MenuItemBuilder::with_id("shortcuts", "Keyboard Shortcuts").build(app)?;
     let about = AboutMetadataBuilder::new()
         .name(Some("Polder"))
@@ -41,7 +43,7 @@ fn on_event(app: &AppHandle, event: MenuEvent) {
             }
         }
         "reload" => eval(app, "window.location.reload()"),
-        id @ ("runners" | "shortcuts") => {
+        id @ ("runners" | "connections" | "shortcuts") => {
             eval(app, &format!("window.dispatchEvent(new CustomEvent('polder:menu', {{ detail: '{id}' }}))"))
         }
         _ => {}

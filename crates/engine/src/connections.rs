@@ -38,6 +38,7 @@ impl ConnectionType {
         match self {
             ConnectionType::S3 => &[
                 ("endpoint", Setting::Text),
+                ("bucket", Setting::Text),
                 ("region", Setting::Text),
                 ("path_style", Setting::Bool),
                 ("access_key_id", Setting::Secret),
@@ -347,6 +348,123 @@ pub fn file(root: &Path) -> PathBuf {
     root.join(CONNECTIONS_FILE)
 }
 
+/// Tasks of `pipeline` naming a connection `declared` lacks (or of another type), each with its
+/// task's location.
+pub fn undeclared(pipeline: &crate::spec::Pipeline, declared: &Connections) -> Vec<SpecProblem> {
+    use crate::spec::TaskKind;
+    let mut out = Vec::new();
+    for t in &pipeline.tasks {
+        let named = match &t.kind {
+            TaskKind::Source(s) => s.connection.as_deref(),
+            TaskKind::Sink(s) => s.connection.as_deref(),
+            _ => None,
+        };
+        let Some(name) = named else { continue };
+        let message = match declared.get(name) {
+            Err(e) => format!("task '{}': {e}", t.id),
+            Ok(c) if c.kind != ConnectionType::S3 => format!("task '{}': connection '{name}' is not an s3 connection", t.id),
+            Ok(_) => continue,
+        };
+        out.push(SpecProblem { location: t.location.clone(), message });
+    }
+    out
+}
+
+/// One setting of a connection type, as an editor shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SettingInfo {
+    /// The key in the file.
+    pub key: &'static str,
+    /// `text` or `bool`.
+    pub kind: &'static str,
+    /// Whether only a reference may be written.
+    pub secret: bool,
+}
+
+impl ConnectionType {
+    /// Its settings, in file order.
+    pub fn setting_infos(self) -> Vec<SettingInfo> {
+        self.settings()
+            .iter()
+            .map(|&(key, s)| SettingInfo {
+                key,
+                kind: if s == Setting::Bool { "bool" } else { "text" },
+                secret: s == Setting::Secret,
+            })
+            .collect()
+    }
+
+    /// The type called `name`.
+    pub fn parse(name: &str) -> Option<ConnectionType> {
+        match name {
+            "s3" => Some(ConnectionType::S3),
+            _ => None,
+        }
+    }
+
+    /// Its name in `type = "…"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectionType::S3 => "s3",
+        }
+    }
+}
+
+/// The text of a connections file with `[connections.NAME]` set to `kind` and `settings` (plain
+/// values or references, in the type's order; other connections and comments kept), refused
+/// with the file's own messages if it would not load.
+pub fn upsert_text(
+    file: &Path,
+    text: &str,
+    name: &str,
+    kind: ConnectionType,
+    settings: &BTreeMap<String, String>,
+) -> Result<String, SpecError> {
+    let invalid = |m: String| SpecError::single(None, m);
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().map_err(|e| invalid(format!("{} is not valid TOML: {e}", file.display())))?;
+    for key in settings.keys() {
+        if !kind.settings().iter().any(|(k, _)| k == key) {
+            let known: Vec<&str> = kind.settings().iter().map(|(k, _)| *k).collect();
+            return Err(invalid(format!("a {} connection has no setting `{key}`; settings: {}", kind.name(), known.join(", "))));
+        }
+    }
+    let mut table = toml_edit::Table::new();
+    table.insert("type", toml_edit::value(kind.name()));
+    for &(key, setting) in kind.settings() {
+        let Some(v) = settings.get(key).filter(|v| !v.is_empty()) else { continue };
+        if setting == Setting::Bool {
+            let b = match v.as_str() {
+                "true" => true,
+                "false" => false,
+                other => return Err(invalid(format!("`{key}` must be true or false, not `{other}`"))),
+            };
+            table.insert(key, toml_edit::value(b));
+        } else {
+            table.insert(key, toml_edit::value(v.as_str()));
+        }
+    }
+    let connections = doc.entry("connections").or_insert_with(|| {
+        let mut t = toml_edit::Table::new();
+        t.set_implicit(true);
+        toml_edit::Item::Table(t)
+    });
+    let Some(connections) = connections.as_table_mut() else {
+        return Err(invalid(format!("`connections` in {} is not a table", file.display())));
+    };
+    connections.insert(name, toml_edit::Item::Table(table));
+    let out = doc.to_string();
+    Connections::parse(file, &out)?;
+    Ok(out)
+}
+
+/// The text of a connections file without `[connections.NAME]`; None if it has no such connection.
+pub fn remove_text(text: &str, name: &str) -> Option<String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().ok()?;
+    doc.get_mut("connections")?.as_table_mut()?.remove(name)?;
+    Some(doc.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,5 +527,35 @@ secret_access_key = "${secret:lake}"
         assert!(Connections::load(tmp.path()).unwrap().by_name.is_empty());
         std::fs::write(file(tmp.path()), GOOD).unwrap();
         assert_eq!(Connections::load(tmp.path()).unwrap().by_name.keys().collect::<Vec<_>>(), ["lake"]);
+    }
+
+    #[test]
+    fn edits_keep_other_connections_and_comments_and_refuse_literal_secrets() {
+        let f = Path::new("/ws/connections.toml");
+        let text = "# shared lakes\n[connections.other]\ntype = \"s3\"\nregion = \"eu-west-1\"\n";
+        let mut settings = BTreeMap::new();
+        settings.insert("endpoint".to_string(), "http://127.0.0.1:9000".to_string());
+        settings.insert("path_style".to_string(), "true".to_string());
+        settings.insert("secret_access_key".to_string(), "${secret:lake-secret_access_key}".to_string());
+        let out = upsert_text(f, text, "lake", ConnectionType::S3, &settings).unwrap();
+        assert!(out.starts_with("# shared lakes\n[connections.other]"), "{out}");
+        let c = Connections::parse(f, &out).unwrap();
+        assert_eq!(c.by_name["lake"].settings["path_style"], Value::Plain("true".into()));
+        assert_eq!(c.by_name["lake"].settings["secret_access_key"], Value::Secret("lake-secret_access_key".into()));
+        assert!(c.by_name.contains_key("other"));
+
+        settings.insert("secret_access_key".to_string(), "hunter2".to_string());
+        let e = upsert_text(f, text, "lake", ConnectionType::S3, &settings).unwrap_err().to_string();
+        assert!(e.contains("holds a secret") && !e.contains("hunter2"), "{e}");
+        settings.remove("secret_access_key");
+        settings.insert("colour".to_string(), "x".to_string());
+        assert!(upsert_text(f, text, "lake", ConnectionType::S3, &settings)
+            .unwrap_err()
+            .to_string()
+            .contains("no setting `colour`"));
+
+        let removed = remove_text(&out, "lake").unwrap();
+        assert!(!Connections::parse(f, &removed).unwrap().by_name.contains_key("lake"));
+        assert!(remove_text(&removed, "lake").is_none());
     }
 }

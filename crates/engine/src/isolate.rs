@@ -125,6 +125,8 @@ struct Request {
     limit: Option<usize>,
     data_dirs: Vec<PathBuf>,
     memory: Option<MemoryBudget>,
+    /// The task's S3 access with its credentials: this pipe is the only place they are written.
+    s3: Option<crate::s3::WireAccess>,
 }
 
 /// The child side: answers requests (one JSON line each on stdin) until stdin closes, one
@@ -187,6 +189,7 @@ fn serve(req: &Request) -> Result<TaskOutcome, TaskError> {
     // The parent stops a task by killing its process; nothing sets this flag.
     let cancel = CancelFlag::new();
     let duckdb = DuckDbFiles::default();
+    let s3 = req.s3.as_ref().map(crate::s3::S3Access::from_wire);
     let ctx = TaskContext {
         task_id: &req.task_id,
         kind: &req.kind,
@@ -202,6 +205,7 @@ fn serve(req: &Request) -> Result<TaskOutcome, TaskError> {
         limit: req.limit,
         data_dirs: &req.data_dirs,
         memory: req.memory.as_ref(),
+        s3: s3.as_ref(),
     };
     guarded(|| tasks::run(&ctx))
 }
@@ -418,6 +422,7 @@ fn run_in_child(ctx: &TaskContext, exe: &Path) -> Result<TaskOutcome, TaskError>
         limit: ctx.limit,
         data_dirs: ctx.data_dirs.to_vec(),
         memory: ctx.memory.cloned(),
+        s3: ctx.s3.map(crate::s3::S3Access::to_wire),
     };
     // JSON escapes newlines inside strings, so one request is one line.
     let mut line = serde_json::to_string(&req).map_err(|e| TaskError::data("cannot encode the task for its process", e))?;

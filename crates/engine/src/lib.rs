@@ -21,6 +21,7 @@ pub mod paths;
 pub mod plancheck;
 pub mod polars_sql;
 pub mod preview;
+pub mod s3;
 pub mod secrets;
 pub mod spec;
 pub mod sqlerror;

@@ -156,6 +156,7 @@ impl Planner<'_> {
             data_dirs: self.paths.data_dirs(),
             // Empty inputs: nothing to bound (and no workspace spill folder here).
             memory: None,
+            s3: None,
         };
         let message = match crate::executor::guarded(|| tasks::run(&ctx)) {
             Ok(_) => return Ok(()),
@@ -178,13 +179,17 @@ impl Planner<'_> {
     fn source(&self, s: &SourceTask, out: &Path) -> Result<(), String> {
         let dir = &self.pipeline.dir;
         let pattern = self.params.render_text(&s.path).map_err(|e| e.to_string())?;
+        if crate::s3::is_s3(&pattern) {
+            // Reading a bucket needs the workspace's connections and the network: a run checks it.
+            return Err(format!("reads {pattern}; its columns are known once the pipeline runs"));
+        }
         self.paths.data_path(dir, &pattern).map_err(|e| e.to_string())?;
         let files = tasks::source::resolve_files(dir, &pattern)?;
         if files.is_empty() {
             return Err(format!("no files match {pattern} yet"));
         }
         self.paths.check_found(dir, &pattern, &files).map_err(|e| e.to_string())?;
-        let lf = tasks::source::lazy(&SourceTask { path: pattern, ..s.clone() }, &files).map_err(|e| e.to_string())?;
+        let lf = tasks::source::lazy(&SourceTask { path: pattern, ..s.clone() }, &files, None).map_err(|e| e.to_string())?;
         crate::executor::guarded(|| {
             tasks::frame::sink_parquet(lf.limit(0), out).map_err(|e| tasks::TaskError::Data(e.to_string()))
         })

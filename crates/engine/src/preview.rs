@@ -30,6 +30,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         .into_iter()
         .find(|p| p.id == task)
         .ok_or_else(|| Error::NotFound(format!("pipeline '{}' has no task '{task}'", pipeline.name)))?;
+    crate::executor::plan::attach_remote(std::slice::from_mut(&mut planned), pipeline, &|name| ws.s3_access(name))?;
     match (&mut planned.kind, sql) {
         (TaskKind::Sql(s), Some(text)) => {
             // An edited query may land on the other engine under `auto`, or be refused by `polars`.
@@ -84,6 +85,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         limit: Some(limit),
         data_dirs: ws.paths.data_dirs(),
         memory: Some(&memory),
+        s3: planned.s3.as_deref(),
     };
     // Previews run like tasks (a child process for Polars work): a runaway query typed into the
     // notebook must not take the runner or the desktop app down either.

@@ -32,6 +32,9 @@ pub struct Workspace {
     pub isolation: TaskIsolation,
     /// The memory budget of tasks without `memory_limit`, in bytes.
     pub default_memory_limit: u64,
+    /// Where `${secret:NAME}` references are read (the desktop app's OS keyring, a test's own);
+    /// None: the workspace's encrypted file store ([`crate::secrets::FileSecretStore`]).
+    pub secrets: Option<std::sync::Arc<dyn crate::connections::SecretStore + Send + Sync>>,
 }
 
 impl Workspace {
@@ -56,6 +59,7 @@ impl Workspace {
             paths,
             isolation: crate::isolate::default_isolation(),
             default_memory_limit: crate::memory::default_budget(),
+            secrets: None,
         };
         ws.recovered = ws.recover()?;
         Ok(ws)
@@ -144,6 +148,31 @@ impl Workspace {
     /// An absolute path for a path stored relative to `.polder`.
     pub fn resolve(&self, rel: &str) -> PathBuf {
         self.state.join(rel)
+    }
+
+    /// How `s3://` paths are reached: through the workspace connection `name` (its references
+    /// read from the environment and the secret store), or, with no name, through the standard
+    /// AWS_* variables. Read on every call, so an edited `connections.toml` or a newly set secret
+    /// applies to the next run.
+    pub fn s3_access(&self, name: Option<&str>) -> std::result::Result<crate::s3::S3Access, String> {
+        let env = |n: &str| std::env::var(n).ok();
+        let Some(name) = name else { return crate::s3::S3Access::from_env(&env).map_err(|e| e.to_string()) };
+        let connections = crate::connections::Connections::load(&self.root).map_err(|e| e.to_string())?;
+        let connection = connections.get(name).map_err(|e| e.to_string())?;
+        if connection.kind != crate::connections::ConnectionType::S3 {
+            return Err(format!("connection '{name}' is not an s3 connection"));
+        }
+        let uses_store = connection.settings.values().any(|v| matches!(v, crate::connections::Value::Secret(_)));
+        let resolved = if let (true, Some(store)) = (uses_store, &self.secrets) {
+            connection.resolve(&env, store.as_ref())
+        } else if uses_store {
+            let store = crate::secrets::FileSecretStore::open(&self.root, &self.state, &crate::secrets::default_key_file())
+                .map_err(|e| e.to_string())?;
+            connection.resolve(&env, &store)
+        } else {
+            connection.resolve(&env, &crate::connections::NoSecrets)
+        };
+        crate::s3::S3Access::from_connection(&resolved.map_err(|e| e.to_string())?).map_err(|e| e.to_string())
     }
 }
 

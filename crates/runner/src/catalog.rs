@@ -16,7 +16,7 @@ pub fn all(state: &AppState) -> Vec<(PathBuf, Option<u32>, Result<Pipeline, Spec
     let mut deployed = BTreeSet::new();
     for (name, version, dir) in deploys::active_versions(state.ws.state_dir()) {
         deployed.insert(name);
-        out.push((dir.clone(), Some(version), polder_engine::load(&dir)));
+        out.push((dir.clone(), Some(version), deploys::load_version(state.ws.state_dir(), &dir)));
     }
     for (dir, loaded) in polder_engine::spec::discover(state.ws.root()) {
         let shadowed = loaded.as_ref().is_ok_and(|p| deployed.contains(&p.name));
@@ -30,7 +30,7 @@ pub fn all(state: &AppState) -> Vec<(PathBuf, Option<u32>, Result<Pipeline, Spec
 /// The pipeline called `name` (its active deployed version first); invalid files are an error.
 pub fn find(state: &AppState, name: &str) -> Result<Pipeline, ApiError> {
     if let Some(dir) = deploys::active_dir(state.ws.state_dir(), name) {
-        return polder_engine::load(&dir).map_err(|e| ApiError::BadRequest(e.to_string()));
+        return deploys::load_version(state.ws.state_dir(), &dir).map_err(|e| ApiError::BadRequest(e.to_string()));
     }
     // Fast path: the folder is usually named after the pipeline; no need to load every pipeline.
     let direct = state.ws.root().join(name);

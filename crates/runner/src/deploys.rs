@@ -18,6 +18,19 @@ pub fn root(state_dir: &Path) -> PathBuf {
     state_dir.join("deploys")
 }
 
+/// Where a deployed pipeline's relative sink paths are written: one folder per pipeline that
+/// outlives its versions (`<workspace>/.polder/data/<name>/`), so a redeploy keeps the outputs.
+pub fn data_dir(state_dir: &Path, name: &str) -> PathBuf {
+    state_dir.join("data").join(name)
+}
+
+/// Loads a deployed version, its relative sink paths pointed at the pipeline's data folder.
+pub fn load_version(state_dir: &Path, dir: &Path) -> Result<polder_engine::Pipeline, polder_engine::SpecError> {
+    let mut p = polder_engine::load(dir)?;
+    p.data_dir = Some(data_dir(state_dir, &p.name));
+    Ok(p)
+}
+
 /// Versions of `name`, ascending.
 pub fn versions(state_dir: &Path, name: &str) -> Vec<u32> {
     let mut v: Vec<u32> = std::fs::read_dir(root(state_dir).join(name))
@@ -125,7 +138,7 @@ pub fn unpack(bundle: &[u8], dest: &Path) -> Result<(), String> {
 
 /// Unpacks and validates a bundle, stores it as the next version of its pipeline and activates
 /// it. Returns (pipeline name, version). Callers serialize deploys.
-pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> {
+pub fn deploy(workspace_root: &Path, state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> {
     let base = root(state_dir);
     std::fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
     // Named by its owner, so recovery removes it if this process dies mid-deploy.
@@ -135,6 +148,7 @@ pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> 
         let p = polder_engine::load(&incoming).map_err(|e| {
             format!("the bundle's pipeline is invalid:\n{}", e.to_string().replace(&incoming.display().to_string(), "<bundle>"))
         })?;
+        missing_connections(workspace_root, &p)?;
         // Queries are planned over their inputs' schemas before the version can be activated.
         let scratch =
             base.join(format!(".plancheck{TMP_MARK}{}-{}", polder_engine::owners::token(), polder_engine::store::now_ms()));
@@ -163,17 +177,70 @@ pub fn deploy(state_dir: &Path, bundle: &[u8]) -> Result<(String, u32), String> 
     result
 }
 
+/// Refuses a pipeline whose connections this runner does not declare (deploys carry no
+/// connections and no secrets: each runner defines its own), listing what to define.
+pub fn missing_connections(workspace_root: &Path, p: &polder_engine::Pipeline) -> Result<(), String> {
+    let used = p.connections_used();
+    if used.is_empty() {
+        return Ok(());
+    }
+    let declared = polder_engine::connections::Connections::load(workspace_root)
+        .map_err(|e| format!("this runner's connections file is invalid:\n{e}"))?;
+    let missing: Vec<String> = used
+        .iter()
+        .filter(|(name, _)| !declared.by_name.contains_key(name))
+        .map(|(name, kind)| format!("  {name} (type {kind})"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "pipeline '{}' uses connections this runner does not define; define them in {} on the runner (or in its Connections view), then deploy again:\n{}",
+        p.name,
+        polder_engine::connections::file(workspace_root).display(),
+        missing.join("\n")
+    ))
+}
+
 /// A tar.gz of a pipeline folder, as `polder deploy` and the deploy route send it: every file but
-/// hidden ones and the top-level `out/` folder (sink outputs belong where the pipeline runs).
+/// hidden ones and the top-level `out/` folder (sink outputs belong where the pipeline runs), and
+/// the top-level `data/` folder of a pipeline whose sources all read object storage (there it
+/// holds local copies for development; the runner reads the bucket).
 pub fn bundle(dir: &Path) -> Result<Vec<u8>, String> {
     let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
     tar.follow_symlinks(false);
-    add_dir(&mut tar, dir, Path::new(""))?;
+    let skip_data = polder_engine::load(dir).is_ok_and(|p| reads_only_object_storage(&p));
+    add_dir(&mut tar, dir, Path::new(""), skip_data)?;
     let gz = tar.into_inner().map_err(|e| format!("cannot finish the bundle: {e}"))?;
     gz.finish().map_err(|e| format!("cannot finish the bundle: {e}"))
 }
 
-fn add_dir(tar: &mut tar::Builder<flate2::write::GzEncoder<Vec<u8>>>, base: &Path, rel: &Path) -> Result<(), String> {
+/// Whether every source reads `s3://` and no query or command names a `data/` file.
+fn reads_only_object_storage(p: &polder_engine::Pipeline) -> bool {
+    use polder_engine::spec::TaskKind;
+    let mut sources = p.tasks.iter().filter_map(|t| match &t.kind {
+        TaskKind::Source(s) => Some(s),
+        _ => None,
+    });
+    let names_data = p.tasks.iter().any(|t| match &t.kind {
+        TaskKind::Sql(s) => s.sql.contains("data/"),
+        TaskKind::Shell(s) => s.command.contains("data/"),
+        _ => false,
+    });
+    let mut any = false;
+    let all_remote = sources.all(|s| {
+        any = true;
+        polder_engine::s3::is_s3(&s.path)
+    });
+    any && all_remote && !names_data
+}
+
+fn add_dir(
+    tar: &mut tar::Builder<flate2::write::GzEncoder<Vec<u8>>>,
+    base: &Path,
+    rel: &Path,
+    skip_data: bool,
+) -> Result<(), String> {
     let here = base.join(rel);
     let mut entries: Vec<_> =
         std::fs::read_dir(&here).map_err(|e| format!("cannot read {}: {e}", here.display()))?.flatten().collect();
@@ -181,13 +248,14 @@ fn add_dir(tar: &mut tar::Builder<flate2::write::GzEncoder<Vec<u8>>>, base: &Pat
     for e in entries {
         let name = e.file_name();
         let name_s = name.to_string_lossy();
-        if name_s.starts_with('.') || (rel.as_os_str().is_empty() && name_s == "out") {
+        let top = rel.as_os_str().is_empty();
+        if name_s.starts_with('.') || (top && name_s == "out") || (top && skip_data && name_s == "data") {
             continue;
         }
         let path = rel.join(&name);
         let ft = e.file_type().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if ft.is_dir() {
-            add_dir(tar, base, &path)?;
+            add_dir(tar, base, &path, skip_data)?;
         } else if ft.is_file() {
             tar.append_path_with_name(base.join(&path), &path).map_err(|e| format!("cannot bundle {}: {e}", path.display()))?;
         }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod catalog;
+pub mod connections;
 pub mod deploys;
 pub mod error;
 pub mod heavy;
@@ -61,7 +62,11 @@ pub struct Runner {
 impl Runner {
     /// Opens the workspace, sets up the token, binds the socket.
     pub async fn bind(opts: ServeOptions) -> Result<Runner, RunnerError> {
-        let ws = Arc::new(polder_engine::Workspace::open(&opts.workspace)?);
+        let mut ws = polder_engine::Workspace::open(&opts.workspace)?;
+        // Connections' `${secret:…}` values: the desktop app's keyring, else the encrypted store.
+        let secrets = Arc::new(connections::ConnectionSecrets::new(ws.root(), ws.state_dir(), opts.secrets.clone()));
+        ws.secrets = Some(secrets.clone());
+        let ws = Arc::new(ws);
         let (token_hash, new_token) = auth::load_or_create_token(ws.state_dir(), opts.token.as_deref(), opts.rotate_token)?;
         let listener = TcpListener::bind(opts.bind).await.map_err(|e| RunnerError::Bind(opts.bind, e))?;
         let addr = listener.local_addr().map_err(|e| RunnerError::Bind(opts.bind, e))?;
@@ -75,6 +80,7 @@ impl Runner {
             opts.max_active_runs.max(1),
             opts.ui_dir.clone(),
             opts.secrets.clone(),
+            secrets,
         );
         let (app, _) = api::router(state.clone());
         Ok(Runner { addr, new_token, listener, app, state })

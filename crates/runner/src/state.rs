@@ -41,6 +41,8 @@ pub struct AppState {
     pub remotes: crate::remotes::Remotes,
     /// Turns for CPU-heavy requests (validate, edit, preview).
     pub heavy: crate::heavy::HeavyWork,
+    /// Where connections' secret values are kept (also the workspace's `secrets`).
+    pub connection_secrets: Arc<crate::connections::ConnectionSecrets>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
         max_active_runs: usize,
         ui_dir: Option<std::path::PathBuf>,
         secrets: Option<Arc<dyn crate::remotes::SecretStore>>,
+        connection_secrets: Arc<crate::connections::ConnectionSecrets>,
     ) -> Arc<AppState> {
         let (events, _) = broadcast::channel(1024);
         let remotes = crate::remotes::Remotes::new(ws.state_dir(), secrets);
@@ -67,6 +70,7 @@ impl AppState {
             deploy_lock: tokio::sync::Mutex::new(()),
             views: polder_engine::inspect::ViewCache::new(VIEW_CACHE_BYTES),
             heavy: crate::heavy::HeavyWork::default(),
+            connection_secrets,
         })
     }
 }

@@ -32,6 +32,16 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
         };
         println!("  {:<24} {:<9}{ups}{engine}", t.id, t.kind_name());
     }
+    // Connections are the workspace's: each one a task names must be declared there.
+    let declared = polder_engine::connections::Connections::load(workspace).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let undeclared = polder_engine::connections::undeclared(&p, &declared);
+    if !undeclared.is_empty() {
+        for problem in &undeclared {
+            eprintln!("{problem}");
+        }
+        eprintln!("pipeline '{}': {} task(s) name connections the workspace does not declare", p.name, undeclared.len());
+        return Ok(ExitCode::FAILURE);
+    }
     // Every SQL task planned over its inputs' schemas (empty frames), before any run.
     let paths = polder_engine::paths::PathPolicy::from_env()?;
     let scratch = std::env::temp_dir().join(format!("polder-plancheck-{}", std::process::id()));

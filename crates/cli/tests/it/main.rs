@@ -359,3 +359,193 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+mod s3 {
+    //! S3 through the real binary and a real S3 server (scripts/test.sh starts it): the standard
+    //! AWS variables when a task names no connection, and a kill -9 in the middle of an upload.
+
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use polder_engine::s3::{self, S3Access};
+
+    fn var(name: &str) -> String {
+        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test.sh"))
+    }
+
+    /// The test server as the AWS_* variables name it.
+    fn aws_env() -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", var("POLDER_TEST_S3_ENDPOINT")),
+            ("AWS_REGION", var("POLDER_TEST_S3_REGION")),
+            ("AWS_ACCESS_KEY_ID", var("POLDER_TEST_S3_KEY_ID")),
+            ("AWS_SECRET_ACCESS_KEY", var("POLDER_TEST_S3_SECRET")),
+        ]
+    }
+
+    fn access() -> S3Access {
+        let env = aws_env();
+        S3Access::from_env(&|n| env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone())).unwrap()
+    }
+
+    fn polder(ws: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_polder"));
+        c.arg("--workspace").arg(ws).args(args).env_remove("POLDER_WORKSPACE").envs(aws_env());
+        c
+    }
+
+    /// 300 partitions of 1000 rows each.
+    fn write_events(dir: &Path) {
+        let mut csv = String::from("part,i,v\n");
+        for i in 0..300_000u32 {
+            csv.push_str(&format!("p{:03},{i},{}\n", i % 300, i as f64 * 0.5));
+        }
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::write(dir.join("data/events.csv"), csv).unwrap();
+    }
+
+    #[test]
+    fn a_kill_during_an_upload_publishes_nothing_and_the_next_run_cleans_up_and_publishes_all() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path();
+        let prefix = format!("it/cli-kill-{}-{}", std::process::id(), polder_engine::store::now_ms());
+        let dir = ws.join("up");
+        write_events(&dir);
+        let spec = format!(
+            "[pipeline]\nname = \"up\"\n\n[[task]]\nid = \"events\"\nkind = \"source\"\nformat = \"csv\"\npath = \"data/events.csv\"\n\n\
+             [[task]]\nid = \"out\"\nkind = \"sink\"\ninput = \"events\"\nformat = \"parquet\"\npath = \"s3://polder/{prefix}/parts\"\npartition_by = [\"part\"]\n"
+        );
+        std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
+        let folder = format!("s3://polder/{prefix}/parts");
+        let a = access();
+
+        // No `connection`: the AWS_* variables of the process reach the server.
+        let mut child = polder(ws, &["run", "up"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let started = Instant::now();
+        let mut killed_mid_upload = false;
+        while started.elapsed() < Duration::from_secs(120) {
+            let uploaded = s3::list(&a, &format!("{folder}/**/part-*")).unwrap_or_default();
+            if !uploaded.is_empty() {
+                child.kill().unwrap(); // SIGKILL
+                let manifest = s3::get(&a, &format!("{folder}/{}", s3::MANIFEST));
+                killed_mid_upload = manifest.is_err();
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.wait();
+        assert!(killed_mid_upload, "the kill did not land between the first upload and the manifest");
+        let orphans = s3::list(&a, &format!("{folder}/**/part-*")).unwrap();
+        assert!(!orphans.is_empty() && orphans.len() < 300, "{} files uploaded before the kill", orphans.len());
+        // A reader of the folder sees no output, not a part of one.
+        assert!(s3::list(&a, &folder).unwrap().is_empty());
+
+        let o = polder(ws, &["run", "up"]).output().unwrap();
+        let (out, err) = super::text(&o);
+        assert!(o.status.success(), "{out}\n{err}");
+        let published = s3::list(&a, &folder).unwrap();
+        assert_eq!(published.len(), 300);
+        let all = s3::list(&a, &format!("{folder}/**/part-*")).unwrap();
+        assert_eq!(all.len(), 300, "what the killed run uploaded is removed");
+        // Read back through a pipeline: every row, the partition column from the folders.
+        let back = ws.join("back");
+        std::fs::create_dir_all(&back).unwrap();
+        std::fs::write(
+            back.join("pipeline.toml"),
+            format!("[pipeline]\nname = \"back\"\n\n[[task]]\nid = \"parts\"\nkind = \"source\"\nformat = \"parquet\"\npath = \"{folder}\"\nhive = true\n\n[[task]]\nid = \"totals\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT COUNT(*) AS n, COUNT(DISTINCT part) AS parts, SUM(v) AS s FROM parts\"\n"),
+        )
+        .unwrap();
+        let o = polder(ws, &["run", "back"]).output().unwrap();
+        assert!(o.status.success(), "{:?}", super::text(&o));
+        let o = polder(ws, &["preview", "back", "totals", "--json"]).output().unwrap();
+        let (out, err) = super::text(&o);
+        assert!(o.status.success(), "{err}");
+        let row: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+        assert_eq!(row["n"].as_i64(), Some(300_000), "{row}");
+        assert_eq!(row["parts"].as_i64(), Some(300), "{row}");
+        let want: f64 = (0..300_000u32).map(|i| i as f64 * 0.5).sum();
+        assert_eq!(row["s"].as_f64(), Some(want), "{row}");
+    }
+
+    #[test]
+    fn connection_test_says_in_one_line_what_answers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path();
+        // The key file lives outside the workspace.
+        let config = tempfile::tempdir().unwrap();
+        let key = config.path().join("secret.key");
+        let conns = format!(
+            "[connections.lake]\ntype = \"s3\"\nendpoint = \"{}\"\nbucket = \"polder\"\naccess_key_id = \"${{env:POLDER_TEST_S3_KEY_ID}}\"\nsecret_access_key = \"${{secret:lake}}\"\n\n\
+             [connections.nobucket]\ntype = \"s3\"\nendpoint = \"{}\"\nbucket = \"missing-bucket\"\naccess_key_id = \"${{env:POLDER_TEST_S3_KEY_ID}}\"\nsecret_access_key = \"${{env:POLDER_TEST_S3_SECRET}}\"\n",
+            var("POLDER_TEST_S3_ENDPOINT"),
+            var("POLDER_TEST_S3_ENDPOINT"),
+        );
+        std::fs::write(ws.join("connections.toml"), conns).unwrap();
+        let run = |args: &[&str], stdin: Option<&str>| {
+            let mut c = polder(ws, args);
+            c.env("POLDER_SECRET_KEY_FILE", &key).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            if let Some(s) = stdin {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+            }
+            child.wait_with_output().unwrap()
+        };
+        let wrong = "not-the-Secret-2718";
+        assert!(run(&["secret", "set", "lake"], Some(wrong)).status.success());
+        let o = run(&["connection", "test", "lake"], None);
+        let (out, err) = super::text(&o);
+        assert!(!o.status.success());
+        assert!(out.starts_with("failed: connection 'lake':") && out.contains("refused the credentials"), "{out}{err}");
+        assert!(!out.contains(wrong) && !err.contains(wrong));
+        assert!(run(&["secret", "set", "lake"], Some(&var("POLDER_TEST_S3_SECRET"))).status.success());
+        let o = run(&["connection", "test", "lake"], None);
+        let (out, _) = super::text(&o);
+        assert!(o.status.success(), "{out}");
+        assert!(out.starts_with("ok: lake at http://127.0.0.1:") && out.contains("bucket 'polder'"), "{out}");
+        // `connection set` writes settings and keeps the stored secret's reference.
+        let o = run(
+            &[
+                "connection",
+                "set",
+                "lake2",
+                &format!("endpoint={}", var("POLDER_TEST_S3_ENDPOINT")),
+                "bucket=polder",
+                "access_key_id=${env:POLDER_TEST_S3_KEY_ID}",
+                "--secret",
+                "secret_access_key",
+            ],
+            Some(&var("POLDER_TEST_S3_SECRET")),
+        );
+        assert!(o.status.success(), "{:?}", super::text(&o));
+        let o = run(
+            &[
+                "connection",
+                "set",
+                "lake2",
+                &format!("endpoint={}", var("POLDER_TEST_S3_ENDPOINT")),
+                "bucket=polder",
+                "access_key_id=${env:POLDER_TEST_S3_KEY_ID}",
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{:?}", super::text(&o));
+        let toml = std::fs::read_to_string(ws.join("connections.toml")).unwrap();
+        assert!(
+            toml.contains("secret_access_key = \"${secret:lake2-secret_access_key}\"")
+                && !toml.contains(&var("POLDER_TEST_S3_SECRET")),
+            "{toml}"
+        );
+        assert!(run(&["connection", "test", "lake2"], None).status.success());
+        let o = run(&["connection", "set", "lake2", "secret_access_key=plain-Value-5"], None);
+        let (_, err) = super::text(&o);
+        assert!(!o.status.success() && err.contains("holds a secret") && !err.contains("plain-Value-5"), "{err}");
+        let o = run(&["connection", "test", "nobucket"], None);
+        let (out, _) = super::text(&o);
+        assert!(out.contains("bucket 'missing-bucket' does not exist"), "{out}");
+    }
+}

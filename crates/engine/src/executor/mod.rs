@@ -180,14 +180,23 @@ pub async fn run_pipeline(
         }
     }
     let params = Params::resolve(&pipeline, &opts.params)?;
-    let planned = plan(&pipeline, &params, &ws.paths)?;
+    let mut planned = plan(&pipeline, &params, &ws.paths)?;
+    plan::attach_remote(&mut planned, &pipeline, &|name| ws.s3_access(name))?;
 
     // Fingerprints in topological order; tasks left out by --only stand in with their latest output.
     let mut slots: Vec<Slot> = Vec::with_capacity(planned.len());
     let mut fps: HashMap<String, String> = HashMap::new();
     let mut reuse: HashMap<String, (TaskStatus, OutputFacts)> = HashMap::new();
-    for task in planned {
+    for mut task in planned {
         let selected = opts.only.is_empty() || opts.only.contains(&task.id);
+        let upstream_reruns = task.upstream.iter().any(|u| !matches!(reuse.get(u), Some((TaskStatus::Cached, _))));
+        if task.s3.is_some() && matches!(task.kind, TaskKind::Source(_)) && upstream_reruns {
+            // Its inputs run first (and may rewrite the bucket): it lists when it starts, and its
+            // output is not reused.
+            task.files.clear();
+            task.objects.clear();
+            task.listing_error = Some("listed when its upstream tasks have finished".into());
+        }
         let ups: Vec<(String, String)> =
             task.upstream.iter().map(|u| (u.clone(), fps.get(u).cloned().unwrap_or_default())).collect();
         let mut fp = fingerprint(&task, &ups);
@@ -352,7 +361,11 @@ fn output_still_there(ws: &Workspace, pipeline: &Pipeline, task: &PlannedTask, f
                 SinkFormat::DuckDb => s.database.as_deref(),
                 _ => s.path.as_deref(),
             };
-            target.is_some_and(|t| pipeline.dir.join(t).exists())
+            match (target, &task.s3) {
+                // One listing: the object, or the files of the folder's manifest.
+                (Some(t), Some(access)) if crate::s3::is_s3(t) => crate::s3::list(access, t).is_ok_and(|o| !o.is_empty()),
+                (t, _) => t.is_some_and(|t| pipeline.dir.join(t).exists()),
+            }
         }
         TaskKind::Shell(_) => true,
         _ => facts.artifact.is_some(),
@@ -468,6 +481,7 @@ impl TaskJob {
                 limit: None,
                 data_dirs: ws.paths.data_dirs(),
                 memory: Some(&memory),
+                s3: task.s3.as_deref(),
             };
             let result = crate::isolate::run(&ctx, &ws.isolation);
             // Whatever DuckDB spilled is of no use once the attempt is over.

@@ -1,6 +1,7 @@
 //! Turns a pipeline and parameters into concrete tasks: rendered settings, matched files, fingerprints.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,6 +10,7 @@ use crate::dag;
 use crate::error::{Result, SpecError};
 use crate::params::{Params, RenderError};
 use crate::paths::PathPolicy;
+use crate::s3::{self, ObjectId, S3Access};
 use crate::spec::{Pipeline, SqlEngine, Task, TaskKind};
 use crate::tasks::source::resolve_files;
 
@@ -26,8 +28,14 @@ pub struct PlannedTask {
     pub engine: SqlEngine,
     /// Upstream ids.
     pub upstream: Vec<String>,
-    /// A source's matched files (sorted).
+    /// A source's matched files (sorted); `s3://` URLs for a source in object storage.
     pub files: Vec<PathBuf>,
+    /// An S3 source's objects (key, size, ETag), for the fingerprint.
+    pub objects: Vec<ObjectId>,
+    /// How a task that reads or writes `s3://` reaches it (see [`attach_remote`]).
+    pub s3: Option<Arc<S3Access>>,
+    /// Why listing an S3 source failed while planning; its attempts list again (and retry).
+    pub listing_error: Option<String>,
     /// Retries after a failed attempt.
     pub retries: u32,
     /// First retry delay.
@@ -54,6 +62,10 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
         let problem = |e: &dyn std::fmt::Display| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id));
         let kind = render_kind(t, params).map_err(|e| problem(&e))?;
         let files = match &kind {
+            TaskKind::Source(s) if s3::is_s3(&s.path) => {
+                s3::S3Url::parse(&s.path).map_err(|e| problem(&e))?;
+                Vec::new()
+            }
             TaskKind::Source(s) => {
                 paths.data_path(&pipeline.dir, &s.path).map_err(|e| problem(&e))?;
                 let files = resolve_files(&pipeline.dir, &s.path).map_err(|e| problem(&e))?;
@@ -62,7 +74,11 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
             }
             TaskKind::Sink(s) => {
                 for p in s.path.iter().chain(s.database.iter()) {
-                    paths.data_path(&pipeline.dir, p).map_err(|e| problem(&e))?;
+                    if s3::is_s3(p) {
+                        s3::S3Url::parse(p).map_err(|e| problem(&e))?;
+                    } else {
+                        paths.data_path(&pipeline.dir, p).map_err(|e| problem(&e))?;
+                    }
                 }
                 Vec::new()
             }
@@ -75,6 +91,15 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
             }
             _ => Vec::new(),
         };
+        let mut kind = kind;
+        if let (TaskKind::Sink(s), Some(data)) = (&mut kind, &pipeline.data_dir) {
+            // Checked against the pipeline folder above; written to the lasting data folder.
+            for p in s.path.iter_mut().chain(s.database.iter_mut()) {
+                if !s3::is_s3(p) && std::path::Path::new(p.as_str()).is_relative() {
+                    *p = data.join(p.as_str()).to_string_lossy().into_owned();
+                }
+            }
+        }
         let engine = match &kind {
             TaskKind::Sql(s) => s.runs_on,
             _ => SqlEngine::Polars,
@@ -85,6 +110,9 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
             engine,
             upstream: t.upstream.clone(),
             files,
+            objects: Vec::new(),
+            s3: None,
+            listing_error: None,
             retries: t.retries,
             retry_delay: t.retry_delay,
             timeout: t.timeout,
@@ -94,6 +122,44 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
         });
     }
     Ok(out)
+}
+
+/// How `s3://` paths are reached: the access for a task's `connection` (None: the AWS_*
+/// environment), or why there is none.
+pub type AccessFor<'a> = dyn Fn(Option<&str>) -> std::result::Result<S3Access, String> + 'a;
+
+/// The `s3://` path a task reads or writes, and its connection.
+pub fn remote_path(kind: &TaskKind) -> Option<(&str, Option<&str>)> {
+    match kind {
+        TaskKind::Source(s) if s3::is_s3(&s.path) => Some((&s.path, s.connection.as_deref())),
+        TaskKind::Sink(s) => s.path.as_deref().filter(|p| s3::is_s3(p)).map(|p| (p, s.connection.as_deref())),
+        _ => None,
+    }
+}
+
+/// Gives each task that touches `s3://` its access and lists S3 sources' objects (their keys,
+/// sizes and ETags enter the fingerprint, so an unchanged bucket means a cached task). A
+/// connection that is unknown or does not resolve fails planning with the task's location; a
+/// listing that fails is left to the task's attempts, which list again and so retry.
+pub fn attach_remote(tasks: &mut [PlannedTask], pipeline: &Pipeline, access_for: &AccessFor) -> Result<()> {
+    for task in tasks.iter_mut() {
+        let Some((path, connection)) = remote_path(&task.kind) else { continue };
+        let (path, connection) = (path.to_string(), connection.map(str::to_string));
+        let location = pipeline.task(&task.id).and_then(|t| t.location.clone());
+        let access =
+            access_for(connection.as_deref()).map_err(|e| SpecError::single(location, format!("task '{}': {e}", task.id)))?;
+        if matches!(task.kind, TaskKind::Source(_)) {
+            match s3::list(&access, &path) {
+                Ok(objects) => {
+                    task.files = objects.iter().map(|o| PathBuf::from(&o.url)).collect();
+                    task.objects = objects;
+                }
+                Err(e) => task.listing_error = Some(e.to_string()),
+            }
+        }
+        task.s3 = Some(Arc::new(access));
+    }
+    Ok(())
 }
 
 /// Refuses files a Polars SQL query reads through table functions outside the allowed folders.
@@ -154,14 +220,19 @@ struct FingerprintInput<'a> {
     engine: SqlEngine,
     upstream: &'a [(String, String)],
     files: Vec<(String, u64, i128)>,
+    objects: &'a [ObjectId],
+    /// Set when an S3 listing failed: such a fingerprint matches nothing cached.
+    unlisted: Option<u128>,
 }
 
 /// The task's fingerprint: its rendered settings and SQL, its upstreams' fingerprints, and the
-/// identity (path, size, modification time) of the files it reads.
+/// identity (path, size, modification time) of the files it reads, or (key, size, ETag) of
+/// the S3 objects.
 pub fn fingerprint(task: &PlannedTask, upstream_fps: &[(String, String)]) -> String {
     let files = task
         .files
         .iter()
+        .filter(|_| task.objects.is_empty() && task.s3.is_none())
         .map(|f| {
             let meta = std::fs::metadata(f).ok();
             let size = meta.as_ref().map_or(0, |m| m.len());
@@ -172,8 +243,19 @@ pub fn fingerprint(task: &PlannedTask, upstream_fps: &[(String, String)]) -> Str
             (f.to_string_lossy().into_owned(), size, mtime)
         })
         .collect();
-    let input =
-        FingerprintInput { version: FINGERPRINT_VERSION, kind: &task.kind, engine: task.engine, upstream: upstream_fps, files };
+    let unlisted = task
+        .listing_error
+        .as_ref()
+        .map(|_| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    let input = FingerprintInput {
+        version: FINGERPRINT_VERSION,
+        kind: &task.kind,
+        engine: task.engine,
+        upstream: upstream_fps,
+        files,
+        objects: &task.objects,
+        unlisted,
+    };
     let json = serde_json::to_vec(&input).expect("fingerprint input serializes");
     blake3::hash(&json).to_hex()[..32].to_string()
 }

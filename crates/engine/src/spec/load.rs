@@ -56,6 +56,7 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
         max_active_runs: 1,
         params: Vec::new(),
         tasks: Vec::new(),
+        data_dir: None,
     };
 
     match top.item("pipeline").map(|i| (i, i.as_table())) {
@@ -324,14 +325,15 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
                 None => engine != EngineChoice::DuckDb,
             };
             let ok = match kind_name.as_deref() {
-                Some("source") => true,
+                // A view's readers would each read the bucket again, outside the fingerprint.
+                Some("source") => !f.peek_str("path").is_some_and(|p| crate::s3::is_s3(&p)),
                 Some("sql") => polars_sql,
                 _ => false,
             };
             if !ok {
                 p.push(
                     f.span_of("materialize"),
-                    format!("{}: materialize = \"view\" is for source tasks and Polars SQL tasks only", f.what),
+                    format!("{}: materialize = \"view\" is for source tasks of local files and Polars SQL tasks only", f.what),
                 );
             }
             Materialize::View
@@ -385,6 +387,8 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         None => None,
     };
     let path = f.req_str(p, "path");
+    let connection = read_connection_ref(p, f, path.as_deref());
+    let hive = f.bool(p, "hive").unwrap_or(false);
     let flatten = f.bool(p, "flatten").unwrap_or(false);
     let flatten_separator = f.str(p, "flatten_separator");
     let infer_schema_rows = f.uint(p, "infer_schema_rows").map(|n| n as usize);
@@ -408,7 +412,36 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         }
         None => None,
     };
-    Some(SourceTask { format: format?, path: path?, flatten, flatten_separator, path_column, infer_schema_rows, delimiter })
+    Some(SourceTask {
+        format: format?,
+        path: path?,
+        connection,
+        hive,
+        flatten,
+        flatten_separator,
+        path_column,
+        infer_schema_rows,
+        delimiter,
+    })
+}
+
+/// `connection = "NAME"`: only beside an `s3://` path (whether NAME exists is checked where the
+/// workspace is known: planning, validate, deploy).
+fn read_connection_ref(p: &mut Problems, f: &mut Fields, path: Option<&str>) -> Option<String> {
+    let name = f.str(p, "connection")?;
+    if !valid_name(&name) {
+        p.push(f.span_of("connection"), format!("connection name `{name}` must be letters, digits, _ and -"));
+        return None;
+    }
+    if let Some(path) = path {
+        if !crate::s3::is_s3(path) {
+            p.push(
+                f.span_of("connection"),
+                format!("{} has `connection = \"{name}\"` but a local path; connections are for s3:// paths (remove it, or write path = \"s3://bucket/…\")", f.what),
+            );
+        }
+    }
+    Some(name)
 }
 
 fn read_path_column(p: &mut Problems, t: &dyn TableLike, span: Option<std::ops::Range<usize>>, what: &str) -> Option<PathColumn> {
@@ -572,6 +605,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
     let format = match f.req_str(p, "format").as_deref() {
         Some("parquet") => Some(SinkFormat::Parquet),
         Some("csv") => Some(SinkFormat::Csv),
+        Some("ndjson" | "jsonl") => Some(SinkFormat::Ndjson),
         Some("duckdb") => Some(SinkFormat::DuckDb),
         Some(other) => {
             p.push(
@@ -586,16 +620,30 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         input: input?,
         format: format?,
         path: None,
+        connection: None,
         partition_by: Vec::new(),
         database: None,
         table: None,
         mode: WriteMode::Replace,
     };
     match sink.format {
-        SinkFormat::Parquet | SinkFormat::Csv => {
+        SinkFormat::Parquet | SinkFormat::Csv | SinkFormat::Ndjson => {
             sink.path = f.req_str(p, "path");
-            if sink.format == SinkFormat::Parquet {
+            sink.connection = read_connection_ref(p, f, sink.path.as_deref());
+            if matches!(sink.format, SinkFormat::Parquet | SinkFormat::Ndjson) {
                 sink.partition_by = f.str_list(p, "partition_by").unwrap_or_default();
+            }
+            let remote_parts = sink.path.as_deref().is_some_and(crate::s3::is_s3) && !sink.partition_by.is_empty();
+            if let Some(m) = f.choice(p, "mode", &["replace", "append"]) {
+                if !remote_parts {
+                    p.push(
+                        f.span_of("mode"),
+                        format!("`mode` of {} applies to duckdb tables and to partitioned Parquet on s3://; a file sink always replaces its file", f.what),
+                    );
+                }
+                if m == "append" {
+                    sink.mode = WriteMode::Append;
+                }
             }
         }
         SinkFormat::DuckDb => {

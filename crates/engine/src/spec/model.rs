@@ -96,9 +96,28 @@ pub struct Pipeline {
     pub params: Vec<crate::params::ParamSpec>,
     /// The tasks, in file order.
     pub tasks: Vec<Task>,
+    /// Where relative sink paths are written (None: the pipeline folder). A runner sets it for
+    /// deployed versions, whose folders are immutable and replaced by each deploy.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Pipeline {
+    /// The `(connection, type)` pairs the pipeline's `s3://` tasks name.
+    pub fn connections_used(&self) -> std::collections::BTreeSet<(String, &'static str)> {
+        let mut out = std::collections::BTreeSet::new();
+        for t in &self.tasks {
+            let named = match &t.kind {
+                TaskKind::Source(s) => s.connection.as_ref(),
+                TaskKind::Sink(s) => s.connection.as_ref(),
+                _ => None,
+            };
+            if let Some(n) = named {
+                out.insert((n.clone(), "s3"));
+            }
+        }
+        out
+    }
+
     /// The task with this id.
     pub fn task(&self, id: &str) -> Option<&Task> {
         self.tasks.iter().find(|t| t.id == id)
@@ -242,8 +261,13 @@ pub enum PathColumnType {
 pub struct SourceTask {
     /// The format of the files.
     pub format: SourceFormat,
-    /// A path or glob, relative to the pipeline folder; may use `{{ param }}`.
+    /// A path or glob, relative to the pipeline folder, or an `s3://bucket/key` URL or glob; may
+    /// use `{{ param }}`.
     pub path: String,
+    /// The workspace connection an `s3://` path is read through (None: the AWS_* environment).
+    pub connection: Option<String>,
+    /// Add `key=value` folder names below the path's fixed part as columns (hive partitions).
+    pub hive: bool,
     /// Lift the fields of struct (nested object) columns to top-level columns.
     pub flatten: bool,
     /// When set, flattened names are `parent<sep>field` instead of just `field`.
@@ -357,13 +381,25 @@ pub enum SinkFormat {
     Parquet,
     /// A CSV file with a header.
     Csv,
+    /// Newline-delimited JSON, one object per row; or a hive-partitioned folder with `partition_by`.
+    Ndjson,
     /// A table in a DuckDB database file.
     DuckDb,
 }
 
 impl SinkFormat {
     /// The accepted names.
-    pub const NAMES: &'static [&'static str] = &["parquet", "csv", "duckdb"];
+    pub const NAMES: &'static [&'static str] = &["parquet", "csv", "ndjson", "duckdb"];
+
+    /// The file extension of its files.
+    pub fn extension(self) -> &'static str {
+        match self {
+            SinkFormat::Parquet => "parquet",
+            SinkFormat::Csv => "csv",
+            SinkFormat::Ndjson => "json",
+            SinkFormat::DuckDb => "duckdb",
+        }
+    }
 }
 
 /// How a DuckDB sink treats an existing table.
@@ -390,15 +426,17 @@ pub struct SinkTask {
     pub input: String,
     /// The output format.
     pub format: SinkFormat,
-    /// Output file or folder (parquet, csv), relative to the pipeline folder.
+    /// Output file or folder (parquet, csv), relative to the pipeline folder, or an `s3://` URL.
     pub path: Option<String>,
+    /// The workspace connection an `s3://` path is written through (None: the AWS_* environment).
+    pub connection: Option<String>,
     /// Hive partition columns (parquet only).
     pub partition_by: Vec<String>,
     /// The DuckDB database file (duckdb only), relative to the pipeline folder.
     pub database: Option<String>,
     /// The DuckDB table (duckdb only).
     pub table: Option<String>,
-    /// The DuckDB write mode (duckdb only).
+    /// The write mode: duckdb tables; partitioned Parquet on `s3://` (replace or append).
     pub mode: WriteMode,
 }
 

@@ -43,6 +43,40 @@ pub fn sink_csv(lf: LazyFrame, path: &Path) -> PolarsResult<()> {
     Ok(())
 }
 
+/// Writes `lf` to a newline-delimited JSON file, streaming.
+pub fn sink_ndjson(lf: LazyFrame, path: &Path) -> PolarsResult<()> {
+    lf.sink(
+        SinkDestination::File { target: SinkTarget::Path(PlRefPath::try_from_path(path)?) },
+        FileWriteFormat::NDJson(NDJsonWriterOptions::default()),
+        UnifiedSinkArgs { mkdir: true, ..Default::default() },
+    )?
+    .collect_with_engine(Engine::Streaming)?;
+    Ok(())
+}
+
+/// Writes `lf` to one object (`s3://…`) as Parquet (zstd, for readers elsewhere), CSV or
+/// NDJSON, streaming through a multipart upload: the object appears whole when the upload
+/// completes, or not at all.
+pub fn sink_object(
+    lf: LazyFrame,
+    url: &str,
+    format: crate::spec::SinkFormat,
+    cloud: polars::prelude::cloud::CloudOptions,
+) -> PolarsResult<()> {
+    let format = match format {
+        crate::spec::SinkFormat::Csv => FileWriteFormat::Csv(CsvWriterOptions::default()),
+        crate::spec::SinkFormat::Ndjson => FileWriteFormat::NDJson(NDJsonWriterOptions::default()),
+        _ => FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
+    };
+    lf.sink(
+        SinkDestination::File { target: SinkTarget::Path(PlRefPath::new(url)) },
+        format,
+        UnifiedSinkArgs { cloud_options: Some(Arc::new(cloud)), ..Default::default() },
+    )?
+    .collect_with_engine(Engine::Streaming)?;
+    Ok(())
+}
+
 /// Facts about a written artifact.
 #[derive(Debug, Clone)]
 pub struct ArtifactInfo {

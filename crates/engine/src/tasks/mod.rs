@@ -266,6 +266,8 @@ pub struct TaskContext<'a> {
     pub data_dirs: &'a [PathBuf],
     /// The attempt's memory budget and DuckDB spill folder (None: unbounded, as in unit tests).
     pub memory: Option<&'a MemoryBudget>,
+    /// How the task reaches its `s3://` path (None: it has none).
+    pub s3: Option<&'a crate::s3::S3Access>,
 }
 
 impl TaskContext<'_> {
@@ -337,7 +339,7 @@ impl Input {
         match self {
             Input::Artifact(p) => frame::scan_artifact(p),
             Input::View(v) => match &v.kind {
-                TaskKind::Source(s) => source::lazy(s, &v.files),
+                TaskKind::Source(s) => source::lazy(s, &v.files, None),
                 TaskKind::Sql(s) => sql::polars_plan(&s.sql, &v.upstream).map_err(|message| TaskError::Sql {
                     engine: "polars",
                     file: s.file.clone(),

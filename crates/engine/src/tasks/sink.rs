@@ -1,13 +1,16 @@
 //! The `sink` task: writes an upstream output to Parquet (optionally hive-partitioned), CSV, or a DuckDB table.
 //! Files are written beside the target and renamed into place; DuckDB writes are one transaction.
+//! `s3://` targets: one object per file sink (a multipart upload, visible once complete); a
+//! partitioned one is published with a manifest (see [`crate::s3::publish_partitioned`]).
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::duckdb_files;
 use crate::fsutil::{publish, sweep_temps_beside, temp_path_for};
+use crate::s3::{self, S3Access};
 use crate::spec::{SinkFormat, SinkTask, WriteMode};
-use crate::tasks::frame::{artifact_info, polars_err, scan_artifact, sink_csv, sink_parquet};
+use crate::tasks::frame::{artifact_info, polars_err, scan_artifact, sink_csv, sink_ndjson, sink_object, sink_parquet};
 use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
 
 /// How long a sink waits for another process to release a DuckDB file.
@@ -17,9 +20,21 @@ const DUCKDB_LOCK_WAIT: Duration = Duration::from_secs(60);
 pub fn run(ctx: &TaskContext, sink: &SinkTask) -> Result<TaskOutcome, TaskError> {
     let input = ctx.input(&sink.input)?;
     let rows = artifact_info(input)?.rows;
+    if let Some(url) = sink.path.as_deref().filter(|p| s3::is_s3(p)) {
+        let access = ctx.s3.ok_or_else(|| TaskError::Data(format!("no S3 access for {url}")))?;
+        // Fail in seconds, naming the connection, before any work: reachable, accepted, bucket there.
+        let bucket = s3::S3Url::parse(url).map_err(|e| TaskError::Data(e.to_string()))?.bucket;
+        s3::check(access, &bucket).map_err(|e| TaskError::Data(e.to_string()))?;
+        if sink.partition_by.is_empty() {
+            write_object(ctx, sink, input, url, access)?;
+        } else {
+            write_partitioned_object(ctx, sink, input, url, access)?;
+        }
+        return Ok(TaskOutcome { has_output: false, rows: Some(rows), ..Default::default() });
+    }
     match sink.format {
-        SinkFormat::Parquet if !sink.partition_by.is_empty() => write_partitioned(ctx, sink, input)?,
-        SinkFormat::Parquet | SinkFormat::Csv => write_file(ctx, sink, input)?,
+        SinkFormat::Parquet | SinkFormat::Ndjson if !sink.partition_by.is_empty() => write_partitioned(ctx, sink, input)?,
+        SinkFormat::Parquet | SinkFormat::Csv | SinkFormat::Ndjson => write_file(ctx, sink, input)?,
         SinkFormat::DuckDb => write_duckdb(ctx, sink, input)?,
     }
     Ok(TaskOutcome { has_output: false, rows: Some(rows), ..Default::default() })
@@ -37,6 +52,7 @@ fn write_file(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), Ta
     let lf = scan_artifact(input)?;
     let res = match sink.format {
         SinkFormat::Csv => sink_csv(lf, &tmp),
+        SinkFormat::Ndjson => sink_ndjson(lf, &tmp),
         _ => sink_parquet(lf, &tmp),
     }
     .map_err(polars_err("cannot write sink"))
@@ -49,26 +65,100 @@ fn write_file(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), Ta
     res
 }
 
-fn write_partitioned(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), TaskError> {
-    let dest = target(ctx, sink.path.as_deref().unwrap_or_default());
-    prepare(ctx, &dest)?;
-    let tmp = temp_path_for(&dest);
+fn write_object(ctx: &TaskContext, sink: &SinkTask, input: &Path, url: &str, access: &S3Access) -> Result<(), TaskError> {
+    sink_object(scan_artifact(input)?, url, sink.format, access.cloud_options())
+        .map_err(|e| TaskError::Data(format!("cannot write {url} through {}: {e}", access.who())))?;
+    ctx.log.line(format!("wrote {url}"));
+    Ok(())
+}
+
+/// Partitions locally with DuckDB (as for a local folder), then publishes the files to the
+/// bucket under run-unique names with a manifest.
+fn write_partitioned_object(
+    ctx: &TaskContext,
+    sink: &SinkTask,
+    input: &Path,
+    url: &str,
+    access: &S3Access,
+) -> Result<(), TaskError> {
+    let staging = temp_path_for(ctx.output);
+    let result = (|| {
+        partition_with_duckdb(ctx, sink, input, &staging)?;
+        let token = run_token();
+        let mut files = Vec::new();
+        collect_files(&staging, &staging, &mut files).map_err(|e| TaskError::data("cannot read the partitioned output", e))?;
+        files.sort();
+        let named: Vec<(String, std::path::PathBuf)> = files
+            .into_iter()
+            .enumerate()
+            .map(|(i, rel)| {
+                let dir = rel.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+                (format!("{dir}{}{token}-{i}.{}", s3::PART_PREFIX, sink.format.extension()), staging.join(&rel))
+            })
+            .collect();
+        let append = sink.mode == WriteMode::Append;
+        let report = s3::publish_partitioned(access, url, &sink.partition_by, &named, append, &|| ctx.cancel.check().is_err())
+            .map_err(|e| TaskError::Data(e.to_string()))?;
+        ctx.log.line(format!(
+            "wrote {url} partitioned by {}: {} file(s), {} bytes, manifest {}{}",
+            sink.partition_by.join(", "),
+            report.files,
+            report.bytes,
+            s3::MANIFEST,
+            if report.removed > 0 { format!("; removed {} superseded file(s)", report.removed) } else { String::new() }
+        ));
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&staging);
+    result
+}
+
+/// A name part no other run of any process repeats: time and randomness.
+fn run_token() -> String {
+    let mut r = [0u8; 4];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut r);
+    format!("{}-{:02x}{:02x}{:02x}{:02x}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), r[0], r[1], r[2], r[3])
+}
+
+/// Files under `dir`, as paths relative to `root` with `/` separators.
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.is_dir() {
+            collect_files(root, &p, out)?;
+        } else if let Ok(rel) = p.strip_prefix(root) {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
+
+/// `COPY … PARTITION_BY` into the folder `dest` (which must not exist): Parquet, or NDJSON.
+fn partition_with_duckdb(ctx: &TaskContext, sink: &SinkTask, input: &Path, dest: &Path) -> Result<(), TaskError> {
     let conn = duckdb_files::open_in_memory_within(ctx.memory).map_err(|e| TaskError::data("cannot start DuckDB", e))?;
     let cols: Vec<String> = sink.partition_by.iter().map(|c| quote_ident(c)).collect();
+    let format = if sink.format == SinkFormat::Ndjson { "json" } else { "parquet" };
     let copy = format!(
-        "COPY (SELECT * FROM read_parquet({})) TO {} (FORMAT parquet, PARTITION_BY ({}))",
+        "COPY (SELECT * FROM read_parquet({})) TO {} (FORMAT {format}, PARTITION_BY ({}))",
         quote_str(&input.to_string_lossy()),
-        quote_str(&tmp.to_string_lossy()),
+        quote_str(&dest.to_string_lossy()),
         cols.join(", ")
     );
     let res = conn
         .execute_batch(&copy)
-        .map_err(|e| TaskError::data("cannot write partitioned Parquet", e))
+        .map_err(|e| TaskError::data(format!("cannot write partitioned {format}"), e))
         .and_then(|_| ctx.cancel.check());
-    if let Err(e) = res {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
+    if res.is_err() {
+        let _ = std::fs::remove_dir_all(dest);
     }
+    res
+}
+
+fn write_partitioned(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), TaskError> {
+    let dest = target(ctx, sink.path.as_deref().unwrap_or_default());
+    prepare(ctx, &dest)?;
+    let tmp = temp_path_for(&dest);
+    partition_with_duckdb(ctx, sink, input, &tmp)?;
     // Swap folders: the old one moves aside, the new one in, then the old one goes.
     let old = temp_path_for(&dest);
     let had_old = dest.exists();
@@ -89,6 +179,7 @@ fn write_duckdb(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), 
     let table = sink.table.as_deref().unwrap_or_default();
     let qualified: Vec<String> = table.split('.').map(quote_ident).collect();
     let qtable = qualified.join(".");
+    ensure_parent(&db_path)?;
     let file = ctx.duckdb.get(&db_path, DUCKDB_LOCK_WAIT).map_err(TaskError::Data)?;
     ctx.log.line(format!("waiting for the writer lock of {}", db_path.display()));
     let mut conn = file.conn.lock().unwrap_or_else(|p| p.into_inner());

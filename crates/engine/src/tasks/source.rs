@@ -1,4 +1,5 @@
-//! The `source` task: reads CSV, Parquet, NDJSON, JSON or Arrow IPC files (globs) into an artifact.
+//! The `source` task: reads CSV, Parquet, NDJSON, JSON or Arrow IPC files (globs), local or in
+//! S3, into an artifact.
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -6,6 +7,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use polars_buffer::Buffer;
 
+use crate::s3::{self, S3Access};
 use crate::spec::{PathColumn, PathColumnType, SourceFormat, SourceTask};
 use crate::tasks::frame::{polars_err, sink_parquet};
 use crate::tasks::{TaskContext, TaskError, TaskOutcome};
@@ -25,14 +27,26 @@ pub fn resolve_files(pipeline_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>,
 
 /// Runs a source task.
 pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError> {
-    if ctx.files.is_empty() {
-        return Err(TaskError::NoFiles {
-            pattern: src.path.clone(),
-            resolved: ctx.pipeline_dir.join(&src.path).display().to_string(),
-        });
+    let remote = s3::is_s3(&src.path);
+    let listed;
+    let mut files = ctx.files;
+    if remote && files.is_empty() {
+        // Listing failed while planning (or found nothing): this attempt lists again.
+        let access = ctx.s3.ok_or_else(|| TaskError::Data(format!("no S3 access for {}", src.path)))?;
+        listed = s3::list(access, &src.path)
+            .map_err(|e| TaskError::Data(e.to_string()))?
+            .into_iter()
+            .map(|o| PathBuf::from(o.url))
+            .collect::<Vec<_>>();
+        files = listed.as_slice();
     }
-    ctx.log.line(format!("reading {} {:?} file(s) matching {}", ctx.files.len(), src.format, src.path));
-    let mut lf = lazy(src, ctx.files)?;
+    if files.is_empty() {
+        let resolved = if remote { src.path.clone() } else { ctx.pipeline_dir.join(&src.path).display().to_string() };
+        return Err(TaskError::NoFiles { pattern: src.path.clone(), resolved });
+    }
+    let what = if remote { "object" } else { "file" };
+    ctx.log.line(format!("reading {} {:?} {what}(s) matching {}", files.len(), src.format, src.path));
+    let mut lf = lazy(src, files, ctx.s3)?;
     if let Some(limit) = ctx.limit {
         lf = lf.limit(limit as IdxSize);
     }
@@ -41,12 +55,13 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
     Ok(TaskOutcome { has_output: true, ..Default::default() })
 }
 
-/// The source's frame: all files, flattened and with the path column as configured.
-pub fn lazy(src: &SourceTask, files: &[PathBuf]) -> Result<LazyFrame, TaskError> {
+/// The source's frame: all files (`s3://` URLs read through `s3`), flattened and with the path
+/// and hive columns as configured.
+pub fn lazy(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<LazyFrame, TaskError> {
     if files.is_empty() {
         return Err(TaskError::NoFiles { pattern: src.path.clone(), resolved: src.path.clone() });
     }
-    let lf = scan(src, files)?;
+    let lf = scan(src, files, s3)?;
     if src.flatten {
         flatten(lf, src.flatten_separator.as_deref())
     } else {
@@ -54,22 +69,110 @@ pub fn lazy(src: &SourceTask, files: &[PathBuf]) -> Result<LazyFrame, TaskError>
     }
 }
 
-/// A lazy frame over all files, with the path-derived column when configured.
-pub fn scan(src: &SourceTask, files: &[PathBuf]) -> Result<LazyFrame, TaskError> {
-    match &src.path_column {
-        None => scan_files(src, files),
-        Some(pc) => {
-            // One scan per file with a literal column: cheaper than a regex over every row's path.
-            let re = regex::Regex::new(&pc.pattern).map_err(|e| TaskError::Data(format!("invalid path_column pattern: {e}")))?;
-            let mut frames = Vec::with_capacity(files.len());
-            for f in files {
-                let value = path_value(pc, &re, f)?;
-                frames.push(scan_files(src, std::slice::from_ref(f))?.with_column(value.alias(pc.name.as_str())));
-            }
-            let args = UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() };
-            concat_lf_diagonal(frames, args).map_err(polars_err("cannot combine source files"))
-        }
+/// A lazy frame over all files, with the path-derived and hive columns when configured.
+pub fn scan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<LazyFrame, TaskError> {
+    if src.path_column.is_none() && !src.hive {
+        return scan_files(src, files, s3);
     }
+    // One scan per file with literal columns: cheaper than a regex over every row's path.
+    let re = match &src.path_column {
+        Some(pc) => {
+            Some(regex::Regex::new(&pc.pattern).map_err(|e| TaskError::Data(format!("invalid path_column pattern: {e}")))?)
+        }
+        None => None,
+    };
+    let hive = if src.hive { hive_columns(&src.path, files)? } else { Vec::new() };
+    let mut frames = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let mut lf = scan_files(src, std::slice::from_ref(f), s3)?;
+        if let (Some(pc), Some(re)) = (&src.path_column, &re) {
+            lf = lf.with_column(path_value(pc, re, f)?.alias(pc.name.as_str()));
+        }
+        for (name, values) in &hive {
+            lf = lf.with_column(values[i].clone().alias(name.as_str()));
+        }
+        frames.push(lf);
+    }
+    let args = UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() };
+    concat_lf_diagonal(frames, args).map_err(polars_err("cannot combine source files"))
+}
+
+/// Hive partition columns (`key=value` folders below the path's literal part), one literal per
+/// file, typed as DuckDB types them: all integers → Int64, all `YYYY-MM-DD` → Date, else text
+/// (a file without the folder gets NULL).
+fn hive_columns(pattern: &str, files: &[PathBuf]) -> Result<Vec<(String, Vec<Expr>)>, TaskError> {
+    let literal = &pattern[..pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len())];
+    // The folders the pattern names itself are not partitions, however they are called.
+    let fixed_depth = literal.split('/').count().saturating_sub(1);
+    let mut names: Vec<String> = Vec::new();
+    let mut per_file: Vec<Vec<(String, String)>> = Vec::with_capacity(files.len());
+    for f in files {
+        let text = f.to_string_lossy();
+        let rel = match text.find(literal.trim_start_matches("./")) {
+            Some(at) if !literal.is_empty() => &text[at..],
+            _ => &text[..],
+        };
+        let segments: Vec<&str> = rel.split('/').collect();
+        let dirs = &segments[..segments.len().saturating_sub(1)];
+        let mut parts = Vec::new();
+        for seg in dirs.iter().skip(fixed_depth) {
+            if let Some((k, v)) = seg.split_once('=') {
+                if !k.is_empty() {
+                    let value = percent_decode(v);
+                    if !names.iter().any(|n| n == k) {
+                        names.push(k.to_string());
+                    }
+                    parts.push((k.to_string(), value));
+                }
+            }
+        }
+        per_file.push(parts);
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let values: Vec<Option<&str>> =
+            per_file.iter().map(|p| p.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())).collect();
+        let present = || values.iter().flatten();
+        let exprs: Vec<Expr> = if present().all(|v| v.parse::<i64>().is_ok()) {
+            values
+                .iter()
+                .map(|v| {
+                    v.map_or(lit(NULL).cast(DataType::Int64), |v| lit(v.parse::<i64>().unwrap_or_default()).cast(DataType::Int64))
+                })
+                .collect()
+        } else if present().all(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok()) {
+            values
+                .iter()
+                .map(|v| match v.and_then(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()) {
+                    Some(d) => lit(d).cast(DataType::Date),
+                    None => lit(NULL).cast(DataType::Date),
+                })
+                .collect()
+        } else {
+            values.iter().map(|v| v.map_or(lit(NULL).cast(DataType::String), |v| lit(v.to_string()))).collect()
+        };
+        out.push((name, exprs));
+    }
+    Ok(out)
+}
+
+/// `%XX` escapes (as DuckDB and Spark write special characters in partition folders).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn path_value(pc: &PathColumn, re: &regex::Regex, file: &Path) -> Result<Expr, TaskError> {
@@ -101,35 +204,53 @@ fn path_value(pc: &PathColumn, re: &regex::Regex, file: &Path) -> Result<Expr, T
 }
 
 fn plpath(p: &Path) -> Result<PlRefPath, TaskError> {
+    let text = p.to_string_lossy();
+    if s3::is_s3(&text) {
+        // A URL as listed; a local path conversion would mangle its `//`.
+        return Ok(PlRefPath::new(text.as_ref()));
+    }
     PlRefPath::try_from_path(p).map_err(|e| TaskError::data(p.display(), e))
 }
 
-fn scan_files(src: &SourceTask, files: &[PathBuf]) -> Result<LazyFrame, TaskError> {
+fn scan_files(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<LazyFrame, TaskError> {
     let paths: Buffer<PlRefPath> = files.iter().map(|p| plpath(p)).collect::<Result<Vec<_>, _>>()?.into_iter().collect();
+    let cloud = s3.map(S3Access::cloud_options);
     let infer = src.infer_schema_rows.unwrap_or(INFER_ROWS);
     let what =
         || format!("cannot read {} as {:?}", files.first().map(|f| f.display().to_string()).unwrap_or_default(), src.format);
     let lf = match src.format {
-        SourceFormat::Ndjson => LazyJsonLineReader::new_paths(paths).with_infer_schema_length(NonZeroUsize::new(infer)).finish(),
+        SourceFormat::Ndjson => LazyJsonLineReader::new_paths(paths)
+            .with_infer_schema_length(NonZeroUsize::new(infer))
+            .with_cloud_options(cloud)
+            .finish(),
         SourceFormat::Csv => LazyCsvReader::new_paths(paths)
+            .with_cloud_options(cloud)
             .with_separator(src.delimiter)
             .with_infer_schema_length(Some(infer))
             .with_try_parse_dates(true)
             .finish(),
         SourceFormat::Parquet => {
-            let args = ScanArgsParquet { hive_options: HiveOptions::new_disabled(), ..Default::default() };
+            let args = ScanArgsParquet { hive_options: HiveOptions::new_disabled(), cloud_options: cloud, ..Default::default() };
             LazyFrame::scan_parquet_sources(ScanSources::Paths(paths), args)
         }
         SourceFormat::Ipc => {
-            let args = UnifiedScanArgs { hive_options: HiveOptions::new_disabled(), ..Default::default() };
+            let args = UnifiedScanArgs { hive_options: HiveOptions::new_disabled(), cloud_options: cloud, ..Default::default() };
             LazyFrame::scan_ipc_sources(ScanSources::Paths(paths), Default::default(), args)
         }
         SourceFormat::Json => {
             // JSON arrays cannot be streamed; each file is read whole.
             let mut frames = Vec::with_capacity(files.len());
             for f in files {
-                let file = std::fs::File::open(f).map_err(|e| TaskError::data(format!("cannot open {}", f.display()), e))?;
-                let df = JsonReader::new(file)
+                let text = f.to_string_lossy();
+                let reader: Box<dyn polars::io::mmap::MmapBytesReader> = match s3 {
+                    Some(access) if s3::is_s3(&text) => {
+                        Box::new(std::io::Cursor::new(s3::get(access, &text).map_err(|e| TaskError::Data(e.to_string()))?))
+                    }
+                    _ => {
+                        Box::new(std::fs::File::open(f).map_err(|e| TaskError::data(format!("cannot open {}", f.display()), e))?)
+                    }
+                };
+                let df = JsonReader::new(reader)
                     .infer_schema_len(NonZeroUsize::new(infer))
                     .finish()
                     .map_err(|e| TaskError::data(format!("cannot read {} as JSON", f.display()), e))?;
@@ -154,4 +275,39 @@ pub fn flatten(mut lf: LazyFrame, separator: Option<&str>) -> Result<LazyFrame, 
         lf = lf.unnest(by_name(structs, true, false), separator.map(PlSmallStr::from));
     }
     Ok(lf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_and_types(pattern: &str, files: &[&str]) -> Vec<(String, DataType)> {
+        let files: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+        let cols = hive_columns(pattern, &files).unwrap();
+        cols.into_iter()
+            .map(|(name, exprs)| {
+                let df = DataFrame::empty().lazy().select([exprs[0].clone().alias("x")]).collect().unwrap();
+                (name, df.column("x").unwrap().dtype().clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hive_folders_below_the_fixed_part_become_typed_columns() {
+        let got = names_and_types(
+            "s3://b/gold/*/*/*.parquet",
+            &["s3://b/gold/day=2024-01-01/n=3/part-a.parquet", "s3://b/gold/day=2024-01-02/n=14/part-b.parquet"],
+        );
+        assert_eq!(got, [("day".to_string(), DataType::Date), ("n".to_string(), DataType::Int64)]);
+        // A folder path: everything below it; the folders it names itself are not partitions.
+        let got = names_and_types(
+            "s3://b/x=1/gold",
+            &["s3://b/x=1/gold/city=Den%20Haag/a.json", "s3://b/x=1/gold/city=Utrecht/b.json"],
+        );
+        assert_eq!(got, [("city".to_string(), DataType::String)]);
+        assert_eq!(percent_decode("Den%20Haag%2"), "Den Haag%2");
+        // Local files: relative to the pipeline folder.
+        let got = names_and_types("data/*/*.csv", &["/tmp/p/data/k=a/1.csv", "/tmp/p/data/k=7/2.csv"]);
+        assert_eq!(got, [("k".to_string(), DataType::String)]);
+    }
 }

@@ -9,6 +9,7 @@ mod failures;
 mod gc;
 mod holes;
 mod medallion;
+mod s3;
 mod semantics;
 mod sources;
 mod spec_errors;

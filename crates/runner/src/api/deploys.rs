@@ -24,7 +24,7 @@ pub const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
 pub async fn deploy(State(state): State<Arc<AppState>>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
     let _one_at_a_time = state.deploy_lock.lock().await;
     let st = state.clone();
-    let (name, version) = tokio::task::spawn_blocking(move || deploys::deploy(st.ws.state_dir(), &body))
+    let (name, version) = tokio::task::spawn_blocking(move || deploys::deploy(st.ws.root(), st.ws.state_dir(), &body))
         .await
         .map_err(|e| ApiError::Internal(format!("deploy crashed: {e}")))?
         .map_err(ApiError::BadRequest)?;

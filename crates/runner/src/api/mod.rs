@@ -3,6 +3,7 @@
 
 pub mod authoring;
 pub mod check;
+pub mod connections;
 pub mod deploys;
 pub mod events;
 pub mod health;
@@ -71,6 +72,9 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         )
         .routes(routes!(deploys::versions))
         .routes(routes!(deploys::rollback))
+        .routes(routes!(connections::list_connections))
+        .routes(routes!(connections::put_connection, connections::delete_connection))
+        .routes(routes!(connections::test_connection))
         .routes(routes!(remotes::list_remotes))
         .routes(routes!(remotes::put_remote, remotes::delete_remote))
         .routes(routes!(remotes::deploy_to_remote))

@@ -24,7 +24,13 @@ fn quoted(name: &str) -> String {
 fn problem(path: &str, key: &str, value: &str) -> Option<String> {
     match key {
         "name" if !valid_name(value) => {
-            let what = if path.starts_with("/api/remotes/") { "remote name" } else { "pipeline name" };
+            let what = if path.starts_with("/api/remotes/") {
+                "remote name"
+            } else if path.starts_with("/api/connections/") {
+                "connection name"
+            } else {
+                "pipeline name"
+            };
             Some(format!("{what} {} is not valid: use 1 to {MAX_NAME_LEN} letters, digits, `_` and `-`", quoted(value)))
         }
         "task" if !valid_task_id(value) => Some(format!(

@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod authoring;
+mod connections;
 mod deploy;
 mod holes;
 mod http;

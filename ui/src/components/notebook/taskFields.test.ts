@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { checkLines, fieldVisible, formValues, KIND_FIELDS, rebaseValues, settingsPatch } from './taskFields';
 
 // Settings as GET /api/pipelines/{name} reports them.
-const source = { kind: 'source', format: 'csv', path: 'data/customers.csv', flatten: false, flatten_separator: null, path_column: null, infer_schema_rows: null, delimiter: 44 };
-const sink = { kind: 'sink', input: 'region_accuracy', format: 'duckdb', path: null, partition_by: [], database: 'out/energy.duckdb', table: 'marts.region_accuracy', mode: 'replace' };
+const source = { kind: 'source', format: 'csv', path: 'data/customers.csv', connection: null, hive: false, flatten: false, flatten_separator: null, path_column: null, infer_schema_rows: null, delimiter: 44 };
+const sink = { kind: 'sink', input: 'region_accuracy', format: 'duckdb', path: null, connection: null, partition_by: [], database: 'out/energy.duckdb', table: 'marts.region_accuracy', mode: 'replace' };
 const shell = { kind: 'shell', command: 'echo hi', env: [['A', '1'], ['B', 'x y']] };
 
 describe('formValues', () => {
   it('turns settings into form text', () => {
-    expect(formValues('source', source)).toEqual({ format: 'csv', path: 'data/customers.csv', delimiter: ',', infer_schema_rows: '', flatten: 'false', flatten_separator: '' });
+    expect(formValues('source', source)).toEqual({ format: 'csv', path: 'data/customers.csv', connection: '', hive: 'false', delimiter: ',', infer_schema_rows: '', flatten: 'false', flatten_separator: '' });
     expect(formValues('sink', { ...sink, partition_by: ['a', 'b'] }).partition_by).toBe('a, b');
     expect(formValues('shell', shell).env).toBe('A=1, B=x y');
   });

@@ -19,7 +19,9 @@ export interface FieldSpec {
 export const KIND_FIELDS: Record<TaskKind, FieldSpec[]> = {
   source: [
     { key: 'format', label: 'format', type: 'select', options: ['csv', 'parquet', 'ndjson', 'json', 'ipc'] },
-    { key: 'path', label: 'path', type: 'text', placeholder: 'data/*.csv', wide: true },
+    { key: 'path', label: 'path', type: 'text', placeholder: 'data/*.csv or s3://bucket/*.csv', wide: true },
+    { key: 'connection', label: 'connection', type: 'text', placeholder: 'for s3:// paths' },
+    { key: 'hive', label: 'hive partitions', type: 'bool' },
     { key: 'delimiter', label: 'delimiter', type: 'char', placeholder: ',', when: { key: 'format', values: ['csv'] } },
     { key: 'infer_schema_rows', label: 'infer rows', type: 'number', placeholder: '10000', when: { key: 'format', values: ['csv', 'ndjson', 'json'] } },
     { key: 'flatten', label: 'flatten', type: 'bool' },
@@ -27,9 +29,10 @@ export const KIND_FIELDS: Record<TaskKind, FieldSpec[]> = {
   ],
   sink: [
     { key: 'input', label: 'input', type: 'task' },
-    { key: 'format', label: 'format', type: 'select', options: ['parquet', 'csv', 'duckdb'] },
-    { key: 'path', label: 'path', type: 'text', placeholder: 'out/file.parquet', wide: true, when: { key: 'format', values: ['parquet', 'csv'] } },
-    { key: 'partition_by', label: 'partition by', type: 'list', placeholder: 'col1, col2', when: { key: 'format', values: ['parquet'] } },
+    { key: 'format', label: 'format', type: 'select', options: ['parquet', 'csv', 'ndjson', 'duckdb'] },
+    { key: 'path', label: 'path', type: 'text', placeholder: 'out/file.parquet or s3://bucket/key', wide: true, when: { key: 'format', values: ['parquet', 'csv', 'ndjson'] } },
+    { key: 'connection', label: 'connection', type: 'text', placeholder: 'for s3:// paths', when: { key: 'format', values: ['parquet', 'csv', 'ndjson'] } },
+    { key: 'partition_by', label: 'partition by', type: 'list', placeholder: 'col1, col2', when: { key: 'format', values: ['parquet', 'ndjson'] } },
     { key: 'database', label: 'database', type: 'text', placeholder: 'out/db.duckdb', when: { key: 'format', values: ['duckdb'] } },
     { key: 'table', label: 'table', type: 'text', placeholder: 'schema.table', when: { key: 'format', values: ['duckdb'] } },
     { key: 'mode', label: 'mode', type: 'select', options: ['replace', 'create', 'append'], when: { key: 'format', values: ['duckdb'] } },
