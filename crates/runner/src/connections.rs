@@ -10,8 +10,6 @@ use polder_engine::connections::{self, ConnectionType, Secret};
 use polder_engine::fsutil::{write_atomic, write_private};
 use polder_engine::secrets::{default_key_file, FileSecretStore};
 
-use polder_engine::connections::SecretStore as _;
-
 use crate::remotes::SecretStore as Keyring;
 
 /// Secrets referenced by connections, as the engine reads them and the API writes them.

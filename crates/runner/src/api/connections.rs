@@ -181,7 +181,9 @@ pub async fn put_connection(
         }
     }
     let st = state.clone();
+    let named = name.clone();
     tokio::task::spawn_blocking(move || {
+        let name = named;
         let mut settings = req.settings;
         for (key, value) in &req.secrets {
             let secret = secret_name(&name, key);
@@ -245,7 +247,7 @@ pub async fn test_connection(
     Json(req): Json<TestConnection>,
 ) -> Result<Json<TestResult>, ApiError> {
     let st = state.clone();
-    let out = tokio::task::spawn_blocking(move || {
+    let out = tokio::task::spawn_blocking(move || -> Result<TestResult, ApiError> {
         let conns = Connections::load(st.ws.root()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let c = conns.get(&name).map_err(|e| ApiError::NotFound(e.to_string()))?;
         let bucket = req.bucket.filter(|b| !b.is_empty()).or_else(|| match c.settings.get("bucket") {
