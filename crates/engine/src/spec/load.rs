@@ -324,16 +324,22 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
                 Some(e) => e != "duckdb",
                 None => engine != EngineChoice::DuckDb,
             };
+            let remote = f.peek_str("path").is_some_and(crate::s3::is_s3);
             let ok = match kind_name.as_deref() {
-                // A view's readers would each read the bucket again, outside the fingerprint.
-                Some("source") => !f.peek_str("path").is_some_and(|p| crate::s3::is_s3(&p)),
+                Some("source") => true,
                 Some("sql") => polars_sql,
                 _ => false,
             };
             if !ok {
                 p.push(
                     f.span_of("materialize"),
-                    format!("{}: materialize = \"view\" is for source tasks of local files and Polars SQL tasks only", f.what),
+                    format!("{}: materialize = \"view\" is for source tasks and Polars SQL tasks only", f.what),
+                );
+            } else if remote && kind_name.as_deref() == Some("source") {
+                // Each reader would read the bucket again, outside the fingerprint.
+                p.push(
+                    f.span_of("materialize"),
+                    format!("{}: a source reading s3:// cannot be materialize = \"view\"; keep it a table", f.what),
                 );
             }
             Materialize::View

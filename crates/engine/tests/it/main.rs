@@ -8,6 +8,7 @@ mod engines;
 mod failures;
 mod gc;
 mod holes;
+mod lakehouse;
 mod medallion;
 mod s3;
 mod semantics;

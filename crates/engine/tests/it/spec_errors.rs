@@ -88,7 +88,7 @@ fn duplicate_task_ids_are_rejected() {
 
 #[test]
 fn examples_load() {
-    for name in ["medallion", "energy"] {
+    for name in ["medallion", "energy", "lakehouse"] {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
         let p = polder_engine::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(p.tasks.len() >= 6, "{name}");
@@ -97,6 +97,10 @@ fn examples_load() {
     let p = polder_engine::load(&dir).unwrap();
     assert_eq!(p.task("silver").unwrap().upstream, ["bronze"]);
     assert_eq!(p.task("gold_table").unwrap().upstream, ["gold", "gold_checks"]);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/lakehouse");
+    let p = polder_engine::load(&dir).unwrap();
+    assert_eq!(p.task("bronze").unwrap().upstream, ["land"], "the bucket is read after the files landed");
+    assert_eq!(p.connections_used().into_iter().collect::<Vec<_>>(), [("lake".to_string(), "s3")]);
 }
 
 #[test]
@@ -116,4 +120,18 @@ fn memory_limits_are_sizes_checked_at_load() {
     let p = polder_engine::load(tmp.path()).unwrap();
     assert_eq!(p.task("a").unwrap().memory_limit, Some(300_000_000));
     assert_eq!(p.task("b").unwrap().memory_limit, Some(2 << 30));
+}
+
+#[test]
+fn s3_settings_are_checked_where_they_are_written() {
+    let base = "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"raw\"\nkind = \"source\"\nformat = \"ndjson\"\n";
+    let msg = load_err(&format!("{base}path = \"data/*.json\"\nconnection = \"lake\"\n"), &[]);
+    assert!(msg.contains("DIR/pipeline.toml:9:14: task 'raw' has `connection = \"lake\"` but a local path"), "{msg}");
+    let msg = load_err(&format!("{base}path = \"s3://b/x/*.json\"\nmaterialize = \"view\"\n"), &[]);
+    assert!(msg.contains("a source reading s3:// cannot be materialize = \"view\""), "{msg}");
+    let msg = load_err(&format!("{base}path = \"s3://b/x/*.json\"\nconnection = \"no way\"\n"), &[]);
+    assert!(msg.contains("connection name `no way` must be letters, digits, _ and -"), "{msg}");
+    let sink = "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"q\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n\n[[task]]\nid = \"w\"\nkind = \"sink\"\ninput = \"q\"\nformat = \"parquet\"\n";
+    let msg = load_err(&format!("{sink}path = \"out/a.parquet\"\nmode = \"append\"\n"), &[]);
+    assert!(msg.contains("`mode` of task 'w' applies to duckdb tables and to partitioned Parquet on s3://"), "{msg}");
 }
