@@ -433,6 +433,18 @@ impl Store {
         })
     }
 
+    /// Sets a pending task's fingerprint, once its inputs are known (an S3 source read after
+    /// tasks of the same run wrote the bucket, and what reads it).
+    pub fn set_fingerprint(&self, run_id: i64, task: &str, fingerprint: &str) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE task_runs SET fingerprint = ?3 WHERE run_id = ?1 AND task_id = ?2",
+                params![run_id, task, fingerprint],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Marks a task attempt as started.
     pub fn task_started(&self, run_id: i64, task: &str, attempt: u32, log_path: &str) -> Result<()> {
         self.write(|c| {

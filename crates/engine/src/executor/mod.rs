@@ -155,6 +155,9 @@ impl Default for RunCancel {
 struct Slot {
     task: PlannedTask,
     fingerprint: String,
+    /// Its fingerprint (and so whether its output can be reused) is settled when it is ready:
+    /// an S3 source whose upstream tasks run first (they may write the bucket), and what reads it.
+    deferred: bool,
     status: TaskStatus,
     input: Option<Input>,
 }
@@ -187,15 +190,22 @@ pub async fn run_pipeline(
     let mut slots: Vec<Slot> = Vec::with_capacity(planned.len());
     let mut fps: HashMap<String, String> = HashMap::new();
     let mut reuse: HashMap<String, (TaskStatus, OutputFacts)> = HashMap::new();
+    let mut deferred: std::collections::HashSet<String> = std::collections::HashSet::new();
     for mut task in planned {
         let selected = opts.only.is_empty() || opts.only.contains(&task.id);
         let upstream_reruns = task.upstream.iter().any(|u| !matches!(reuse.get(u), Some((TaskStatus::Cached, _))));
-        if task.s3.is_some() && matches!(task.kind, TaskKind::Source(_)) && upstream_reruns {
-            // Its inputs run first (and may rewrite the bucket): it lists when it starts, and its
-            // output is not reused.
-            task.files.clear();
-            task.objects.clear();
-            task.listing_error = Some("listed when its upstream tasks have finished".into());
+        let remote_source = task.s3.is_some() && matches!(task.kind, TaskKind::Source(_));
+        let defer = selected
+            && opts.only.is_empty()
+            && ((remote_source && upstream_reruns) || task.upstream.iter().any(|u| deferred.contains(u)));
+        if defer {
+            if remote_source {
+                // Listed when its upstream tasks have finished (they may rewrite the bucket).
+                task.files.clear();
+                task.objects.clear();
+                task.listing_error = Some("listed when its upstream tasks have finished".into());
+            }
+            deferred.insert(task.id.clone());
         }
         let ups: Vec<(String, String)> =
             task.upstream.iter().map(|u| (u.clone(), fps.get(u).cloned().unwrap_or_default())).collect();
@@ -209,7 +219,7 @@ pub async fn run_pipeline(
             } else {
                 reuse.insert(task.id.clone(), (TaskStatus::Skipped, OutputFacts::default()));
             }
-        } else if !opts.force && task.cache && opts.only.is_empty() {
+        } else if !opts.force && task.cache && opts.only.is_empty() && !defer {
             if let Some((_, facts)) = ws.store.cached_output(&pipeline.name, &task.id, &fp)? {
                 if output_still_there(&ws, &pipeline, &task, &facts) {
                     reuse.insert(task.id.clone(), (TaskStatus::Cached, facts));
@@ -217,7 +227,7 @@ pub async fn run_pipeline(
             }
         }
         fps.insert(task.id.clone(), fp.clone());
-        slots.push(Slot { task, fingerprint: fp, status: TaskStatus::Pending, input: None });
+        slots.push(Slot { task, fingerprint: fp, deferred: defer, status: TaskStatus::Pending, input: None });
     }
 
     let params_json = serde_json::to_string(&params).unwrap_or_else(|_| "{}".into());
@@ -272,6 +282,52 @@ pub async fn run_pipeline(
             }
             if !ups.iter().all(|s| s.is_done_ok()) {
                 continue;
+            }
+            if slots[i].deferred {
+                // Its inputs are settled now: list, fingerprint, and reuse a matching output.
+                slots[i].deferred = false;
+                let mut task = slots[i].task.clone();
+                if task.listing_error.is_some() {
+                    if let (Some((path, _)), Some(access)) = (plan::remote_path(&task.kind), task.s3.clone()) {
+                        if let Ok(objects) = crate::s3::list(&access, path) {
+                            task.files = objects.iter().map(|o| PathBuf::from(&o.url)).collect();
+                            task.objects = objects;
+                            task.listing_error = None;
+                        }
+                    }
+                }
+                let ups: Vec<(String, String)> = task
+                    .upstream
+                    .iter()
+                    .map(|u| (u.clone(), index.get(u).map(|&j| slots[j].fingerprint.clone()).unwrap_or_default()))
+                    .collect();
+                let fp = fingerprint(&task, &ups);
+                ws.store.set_fingerprint(run_id, &task.id, &fp)?;
+                slots[i].fingerprint = fp.clone();
+                let cached = match (!opts.force && task.cache && !task.view, task.listing_error.is_none()) {
+                    (true, true) => ws
+                        .store
+                        .cached_output(&pipeline.name, &task.id, &fp)?
+                        .filter(|(_, facts)| output_still_there(&ws, &pipeline, &task, facts)),
+                    _ => None,
+                };
+                slots[i].task = task;
+                if let Some((_, facts)) = cached {
+                    let id = slots[i].task.id.clone();
+                    ws.store.task_finished(run_id, &id, TaskStatus::Cached, &facts, None)?;
+                    slots[i].status = TaskStatus::Cached;
+                    slots[i].input = facts.artifact.as_deref().map(|a| Input::Artifact(ws.resolve(a)));
+                    let s = TaskSummary::settled(
+                        &id,
+                        TaskStatus::Cached,
+                        facts.rows,
+                        None,
+                        facts.artifact.as_deref().map(|a| ws.resolve(a)),
+                    );
+                    emit(RunEvent::TaskFinished(s.clone()));
+                    summaries.insert(s.task.clone(), s);
+                    continue;
+                }
             }
             let upstream: BTreeMap<String, Input> = slots[i]
                 .task
