@@ -34,7 +34,7 @@ PIPES="$WORK/pipes"
 rm -rf "$PIPES"
 for p in medallion_core medallion_view; do
     mkdir -p "$PIPES/$p"
-    sed 's#file = "../../examples/medallion/#file = "#' "bench/$p/pipeline.toml" > "$PIPES/$p/pipeline.toml"
+    sed -e 's#file = "../../examples/medallion/#file = "#' -e "s#^logs_dir = .*#logs_dir = \"$DATA\"#" "bench/$p/pipeline.toml" > "$PIPES/$p/pipeline.toml"
     cp examples/medallion/silver.sql examples/medallion/gold.sql "$PIPES/$p/"
 done
 {

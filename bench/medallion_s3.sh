@@ -57,7 +57,11 @@ rm -rf "$WS"
 PIPES="$WORK/pipes-s3"
 rm -rf "$PIPES"
 mkdir -p "$PIPES/medallion_core"
-sed 's#file = "../../examples/medallion/#file = "#' bench/medallion_core/pipeline.toml > "$PIPES/medallion_core/pipeline.toml"
+# Data paths are checked with the parameters' defaults at load: default to the generated logs; gold
+# goes to a local file for both runs (an S3 key cannot hold `..`).
+sed -e 's#file = "../../examples/medallion/#file = "#' -e "s#^logs_dir = .*#logs_dir = \"$DATA\"#" \
+    -e "s#^path = \"{{ logs_dir }}/../gold.parquet\"#path = \"$(dirname "$DATA")/gold_s3bench.parquet\"#" \
+    bench/medallion_core/pipeline.toml > "$PIPES/medallion_core/pipeline.toml"
 cp examples/medallion/silver.sql examples/medallion/gold.sql "$PIPES/medallion_core/"
 {
     measure polder_local_disk "$BIN/polder" --workspace "$WS" run "$PIPES/medallion_core" --force --param "logs_dir=$DATA"
