@@ -626,6 +626,18 @@ pub fn put(access: &S3Access, url: &str, body: Vec<u8>) -> Result<(), S3Error> {
     })
 }
 
+/// Removes the object at `url` (absent is fine).
+pub fn delete(access: &S3Access, url: &str) -> Result<(), S3Error> {
+    let u = S3Url::parse(url)?;
+    let store = access.store(&u.bucket)?;
+    block_on(async {
+        match store.delete(&ObjectPath::from(u.key.as_str())).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(access.classify(&u.bucket, &format!("removing {url}"), &e)),
+        }
+    })
+}
+
 /// Reads a whole (small) object.
 pub fn get(access: &S3Access, url: &str) -> Result<Vec<u8>, S3Error> {
     let u = S3Url::parse(url)?;
