@@ -443,9 +443,8 @@ fn an_object_removed_after_listing_fails_the_read_naming_it() {
         delimiter: b',',
     };
     let files: Vec<std::path::PathBuf> = listed.iter().map(|o| std::path::PathBuf::from(&o.url)).collect();
-    let read = polder_engine::tasks::source::lazy(&src, &files, Some(&a)).and_then(|lf| {
-        lf.collect().map_err(|e| polder_engine::tasks::TaskError::Data(e.to_string()))
-    });
+    let read = polder_engine::tasks::source::lazy(&src, &files, Some(&a))
+        .and_then(|lf| lf.collect().map_err(|e| polder_engine::tasks::TaskError::Data(e.to_string())));
     let e = read.expect_err("a removed object cannot be read").to_string();
     assert!(e.contains("b.ndjson"), "the error names the object: {e}");
 }
