@@ -223,6 +223,31 @@ try {
     await (await byTest("remotes-settings")).waitForExist({ reverse: true });
   });
 
+  await check("shell: a connection's secret goes to the OS keyring, not to a file", async () => {
+    const SECRET = "desktop-lake-Secret-8231";
+    await (await byTest("connections-button")).click();
+    await (await byTest("connection-add")).click();
+    await (await byTest("connection-field-name")).setValue("lake");
+    await (await byTest("connection-field-endpoint")).setValue("http://127.0.0.1:9");
+    await (await byTest("connection-field-secret_access_key")).setValue(SECRET);
+    await (await byTest("connection-save")).click();
+    await (await byTest("connection-row-lake")).waitForDisplayed();
+    const shown = (await (await byTest("connection-secret-lake-secret_access_key")).getText()).trim();
+    if (shown !== "set") throw new Error(`secret shown as ${shown}`);
+    const listed = await api("/api/connections");
+    const lake = listed.connections.find((c) => c.name === "lake");
+    const secret = lake?.settings.find((x) => x.key === "secret_access_key");
+    if (secret?.reference !== "${secret:lake-secret_access_key}" || secret?.resolved !== true) throw new Error(JSON.stringify(listed));
+    if (JSON.stringify(listed).includes(SECRET)) throw new Error("the API answered the secret");
+    // Read back from the keyring (the runner's encrypted file store is not used in the app).
+    if (existsSync(join(ws, ".polder", "secrets.json"))) throw new Error("the secret went to the file store");
+    for (const f of [join(ws, "connections.toml"), join(ws, ".polder", "runner", "keyring-secrets.json")]) {
+      if (readFileSync(f, "utf8").includes(SECRET)) throw new Error(`the secret is in ${f}`);
+    }
+    await (await byTest("connections-close")).click();
+    await (await byTest("connections-view")).waitForExist({ reverse: true });
+  });
+
   await check("shell: the Deploy button sends the pipeline to the other runner, which runs it", async () => {
     await (await byTest(`pipeline-${NAME}`)).click();
     await (await byTest("deploy-open")).click();
