@@ -18,14 +18,7 @@ BIN="$CARGO_TARGET_DIR/debug"
 "$BIN/polder" gen medallion --out "$DATA" --rows "$ROWS" >/dev/null
 echo "data: $ROWS rows, $(du -sh "$DATA" | cut -f1) in $(ls "$DATA" | wc -l) files; $(nproc) cores"
 
-measure() { # label, command...: prints "label wall_s peak_rss_mb" per run
-    local label=$1; shift
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt"; exit 1; }
-        read -r wall kb < "$WORK/time.txt"
-        echo "$label $wall $((kb / 1024))"
-    done
-}
+source bench/lib.sh
 
 WS="$WORK/ws"
 rm -rf "$WS"

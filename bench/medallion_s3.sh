@@ -43,14 +43,7 @@ for name in sorted(os.listdir(data)):
 PY
 echo "data: $ROWS rows, $(du -sh "$DATA" | cut -f1) in $(ls "$DATA" | wc -l) files, local and in s3://polder/$PREFIX; $(nproc) cores"
 
-measure() { # label, command...: prints "label wall_s peak_rss_mb" per run
-    local label=$1; shift
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt"; exit 1; }
-        read -r wall kb < "$WORK/time.txt"
-        echo "$label $wall $((kb / 1024))"
-    done
-}
+source bench/lib.sh
 
 WS="$WORK/ws-s3"
 rm -rf "$WS"

@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig};
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use polars::prelude::cloud::CloudOptions;
 
 use crate::connections::{Resolved, Secret};
@@ -597,20 +597,6 @@ async fn upload(store: &AmazonS3, key: &ObjectPath, local: &std::path::Path) -> 
     }
     writer.finish().await?;
     Ok(len)
-}
-
-/// Writes `body` to `url` only if no object is there yet (`If-None-Match: *`); `Ok(false)` when one was.
-pub fn put_if_absent(access: &S3Access, url: &str, body: Vec<u8>) -> Result<bool, S3Error> {
-    let u = S3Url::parse(url)?;
-    let store = access.store(&u.bucket)?;
-    block_on(async {
-        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
-        match store.put_opts(&ObjectPath::from(u.key.as_str()), PutPayload::from(body), opts).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::AlreadyExists { .. }) | Err(object_store::Error::Precondition { .. }) => Ok(false),
-            Err(e) => Err(access.classify(&u.bucket, &format!("writing {url}"), &e)),
-        }
-    })
 }
 
 /// Writes `body` to `url`, replacing any object there (one atomic put).

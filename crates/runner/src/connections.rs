@@ -119,6 +119,32 @@ impl connections::SecretStore for ConnectionSecrets {
     }
 }
 
+/// Asks connection `name`'s server whether it answers, accepts the credentials and has `bucket`
+/// (default: the connection's `bucket` setting): `(ok, the verdict in one line)`. The CLI's
+/// `connection test` and the API's test route both say this line.
+pub fn test(ws: &polder_engine::Workspace, name: &str, bucket: Option<&str>) -> Result<(bool, String), crate::error::ApiError> {
+    use crate::error::ApiError;
+    let conns = connections::Connections::load(ws.root()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let c = conns.get(name).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    let bucket = bucket.filter(|b| !b.is_empty()).map(str::to_string).or_else(|| match c.settings.get("bucket") {
+        Some(connections::Value::Plain(b)) => Some(b.clone()),
+        _ => None,
+    });
+    let Some(bucket) = bucket else {
+        return Ok((false, format!("failed: connection '{name}' names no bucket; set `bucket` on it, or name one to look for")));
+    };
+    let access = match ws.s3_access(Some(name)) {
+        Ok(a) => a,
+        Err(e) => return Ok((false, format!("failed: {e}"))),
+    };
+    Ok(match polder_engine::s3::check(&access, &bucket) {
+        Ok(()) => {
+            (true, format!("ok: {name} at {} answers, accepts the credentials and has bucket '{bucket}'", access.endpoint()))
+        }
+        Err(e) => (false, format!("failed: {e}")),
+    })
+}
+
 /// The secret name a typed value of connection `connection`'s setting `key` is stored under.
 pub fn secret_name(connection: &str, key: &str) -> String {
     format!("{connection}-{key}")

@@ -103,25 +103,9 @@ fn set(workspace: &Path, name: &str, kind: &str, pairs: &[String], secret: Optio
 
 fn test(workspace: &Path, name: &str, bucket: Option<&str>) -> Result<ExitCode> {
     let ws = super::open_workspace(workspace)?;
-    let connections = Connections::load(workspace).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let declared = connections.get(name).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let Some(bucket) = bucket.map(str::to_string).or_else(|| match declared.settings.get("bucket") {
-        Some(Value::Plain(b)) => Some(b.clone()),
-        _ => None,
-    }) else {
-        anyhow::bail!("connection '{name}' names no bucket; pass --bucket NAME (or set `bucket` in connections.toml)");
-    };
-    let access = ws.s3_access(Some(name)).map_err(|e| anyhow::anyhow!(e))?;
-    match polder_engine::s3::check(&access, &bucket) {
-        Ok(()) => {
-            println!("ok: {name} at {} answers, accepts the credentials and has bucket '{bucket}'", access.endpoint());
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            println!("failed: {e}");
-            Ok(ExitCode::FAILURE)
-        }
-    }
+    let (ok, verdict) = polder_runner::connections::test(&ws, name, bucket).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{verdict}");
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn list(workspace: &Path) -> Result<ExitCode> {

@@ -247,30 +247,8 @@ pub async fn test_connection(
     Json(req): Json<TestConnection>,
 ) -> Result<Json<TestResult>, ApiError> {
     let st = state.clone();
-    let out = tokio::task::spawn_blocking(move || -> Result<TestResult, ApiError> {
-        let conns = Connections::load(st.ws.root()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let c = conns.get(&name).map_err(|e| ApiError::NotFound(e.to_string()))?;
-        let bucket = req.bucket.filter(|b| !b.is_empty()).or_else(|| match c.settings.get("bucket") {
-            Some(Value::Plain(b)) => Some(b.clone()),
-            _ => None,
-        });
-        let Some(bucket) = bucket else {
-            return Ok(TestResult { ok: false, message: format!("failed: connection '{name}' names no bucket; set `bucket`") });
-        };
-        let access = match st.ws.s3_access(Some(&name)) {
-            Ok(a) => a,
-            Err(e) => return Ok(TestResult { ok: false, message: format!("failed: {e}") }),
-        };
-        Ok(match polder_engine::s3::check(&access, &bucket) {
-            Ok(()) => TestResult {
-                ok: true,
-                message: format!(
-                    "ok: {name} at {} answers, accepts the credentials and has bucket '{bucket}'",
-                    access.endpoint()
-                ),
-            },
-            Err(e) => TestResult { ok: false, message: format!("failed: {e}") },
-        })
+    let out = tokio::task::spawn_blocking(move || {
+        crate::connections::test(&st.ws, &name, req.bucket.as_deref()).map(|(ok, message)| TestResult { ok, message })
     })
     .await
     .map_err(|e| ApiError::Internal(format!("connections: {e}")))??;
