@@ -167,7 +167,7 @@ async function flow({ page, api, check, login, shots }) {
       // Say what the cell shows instead (an error, or no preview started at all).
       const status = (await preview.count()) ? await preview.getAttribute("data-status") : "no preview panel";
       const text = (await preview.count()) ? await preview.textContent() : "";
-      throw new Error(`preview status ${status}: ${text.slice(0, 300)} (${e.message.split("\n")[0]})`);
+      throw new Error(`preview status ${status}: ${text.slice(0, 300)} (${e.message.split("\n")[0]})`, { cause: e });
     }
     const stats = await page.getByTestId(`cell-preview-stats-${TASK}`).textContent();
     assert(new RegExp(`^${expected.length} rows · \\d+ ms$`).test(stats), `stats: ${stats}`);
