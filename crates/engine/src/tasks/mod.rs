@@ -1,6 +1,7 @@
 //! Task kinds: one module per kind, each turning its inputs into an output artifact.
 
 pub mod frame;
+pub mod ndjson;
 pub mod shell;
 pub mod sink;
 pub mod source;

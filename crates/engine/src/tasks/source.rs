@@ -10,6 +10,7 @@ use polars_buffer::Buffer;
 use crate::s3::{self, S3Access};
 use crate::spec::{PathColumn, PathColumnType, SourceFormat, SourceTask};
 use crate::tasks::frame::{polars_err, sink_parquet};
+use crate::tasks::ndjson;
 use crate::tasks::{TaskContext, TaskError, TaskOutcome};
 
 /// Default rows used to infer a JSON/CSV schema.
@@ -46,6 +47,24 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
     }
     let what = if remote { "object" } else { "file" };
     ctx.log.line(format!("reading {} {:?} {what}(s) matching {}", files.len(), src.format, src.path));
+    if src.format == SourceFormat::Ndjson && ctx.limit.is_none() && !ndjson::disabled_by_env() {
+        let started = std::time::Instant::now();
+        match ndjson::write_parquet(src, files, ctx.s3, ctx.output, ctx.cancel)? {
+            ndjson::Outcome::Read(stats) => {
+                let secs = started.elapsed().as_secs_f64();
+                ctx.log.line(format!(
+                    "fast NDJSON reader: {} rows, {:.1} MB in {secs:.2} s ({:.0} MB/s); {} chunk(s) parsed fast, {} by Polars' parser",
+                    stats.rows,
+                    stats.bytes as f64 / 1e6,
+                    stats.bytes as f64 / 1e6 / secs.max(1e-9),
+                    stats.fast_chunks,
+                    stats.polars_chunks
+                ));
+                return Ok(TaskOutcome { has_output: true, ..Default::default() });
+            }
+            ndjson::Outcome::NotCovered(reason) => ctx.log.line(format!("Polars' NDJSON reader: {reason}")),
+        }
+    }
     let mut lf = lazy(src, files, ctx.s3)?;
     if let Some(limit) = ctx.limit {
         lf = lf.limit(limit as IdxSize);
@@ -71,10 +90,26 @@ pub fn lazy(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Resul
 
 /// A lazy frame over all files, with the path-derived and hive columns when configured.
 pub fn scan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<LazyFrame, TaskError> {
-    if src.path_column.is_none() && !src.hive {
+    if !has_literal_columns(src) {
         return scan_files(src, files, s3);
     }
     // One scan per file with literal columns: cheaper than a regex over every row's path.
+    let literals = literal_columns(src, files)?;
+    let mut frames = Vec::with_capacity(files.len());
+    for (f, columns) in files.iter().zip(literals) {
+        frames.push(scan_files(src, std::slice::from_ref(f), s3)?.with_columns(columns));
+    }
+    let args = UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() };
+    concat_lf_diagonal(frames, args).map_err(polars_err("cannot combine source files"))
+}
+
+/// Whether the source adds columns from file paths (`path_column`, `hive`).
+pub fn has_literal_columns(src: &SourceTask) -> bool {
+    src.path_column.is_some() || src.hive
+}
+
+/// Per file, the columns its path gives (`path_column`, then the hive partitions), as literals.
+pub fn literal_columns(src: &SourceTask, files: &[PathBuf]) -> Result<Vec<Vec<Expr>>, TaskError> {
     let re = match &src.path_column {
         Some(pc) => {
             Some(regex::Regex::new(&pc.pattern).map_err(|e| TaskError::Data(format!("invalid path_column pattern: {e}")))?)
@@ -82,19 +117,18 @@ pub fn scan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Resul
         None => None,
     };
     let hive = if src.hive { hive_columns(&src.path, files)? } else { Vec::new() };
-    let mut frames = Vec::with_capacity(files.len());
+    let mut out = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
-        let mut lf = scan_files(src, std::slice::from_ref(f), s3)?;
+        let mut columns = Vec::new();
         if let (Some(pc), Some(re)) = (&src.path_column, &re) {
-            lf = lf.with_column(path_value(pc, re, f)?.alias(pc.name.as_str()));
+            columns.push(path_value(pc, re, f)?.alias(pc.name.as_str()));
         }
         for (name, values) in &hive {
-            lf = lf.with_column(values[i].clone().alias(name.as_str()));
+            columns.push(values[i].clone().alias(name.as_str()));
         }
-        frames.push(lf);
+        out.push(columns);
     }
-    let args = UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() };
-    concat_lf_diagonal(frames, args).map_err(polars_err("cannot combine source files"))
+    Ok(out)
 }
 
 /// Hive partition columns (`key=value` folders below the path's literal part), one literal per
@@ -212,7 +246,8 @@ fn plpath(p: &Path) -> Result<PlRefPath, TaskError> {
     PlRefPath::try_from_path(p).map_err(|e| TaskError::data(p.display(), e))
 }
 
-fn scan_files(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<LazyFrame, TaskError> {
+/// A lazy frame over `files` as Polars reads them (one schema, inferred from the first file).
+pub fn scan_files(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<LazyFrame, TaskError> {
     let paths: Buffer<PlRefPath> = files.iter().map(|p| plpath(p)).collect::<Result<Vec<_>, _>>()?.into_iter().collect();
     let cloud = s3.map(S3Access::cloud_options);
     let infer = src.infer_schema_rows.unwrap_or(INFER_ROWS);

@@ -10,6 +10,7 @@ mod gc;
 mod holes;
 mod lakehouse;
 mod medallion;
+mod ndjson;
 mod s3;
 mod semantics;
 mod sources;

@@ -1,0 +1,503 @@
+//! The fast NDJSON reader of `source` tasks: files are cut into chunks at line ends, worker
+//! threads parse the chunks with simd-json straight into column builders ([`parse`]), and the
+//! frames come back in file order to one consumer (the Parquet artifact writer), with a bounded
+//! number of chunks in flight, so memory stays flat however large the input.
+//!
+//! The result is the frame Polars' reader gives for the same task: the schema is Polars' own
+//! inference (per file when paths add columns, combined as `source::scan` combines them), a
+//! chunk the fast parser does not fill exactly like Polars is re-read by Polars' parser, and
+//! sources it does not cover at all (compressed files, files that disagree on nested fields,
+//! previews with a row limit) are left to Polars' reader by [`Outcome::NotCovered`].
+
+pub mod parse;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+
+use crate::s3::{self, S3Access};
+use crate::spec::SourceTask;
+use crate::tasks::source::{flatten, has_literal_columns, literal_columns, scan_files};
+use crate::tasks::{CancelFlag, TaskError};
+
+/// Bytes per chunk: large enough that a chunk is a reasonable Parquet row group (~100k+ rows of
+/// typical logs), small enough that a few in flight per thread stay cheap.
+pub const CHUNK_BYTES: usize = 32 << 20;
+
+/// Set to `polars` to read NDJSON sources with Polars' reader (to compare, or to rule this one out).
+pub const READER_ENV: &str = "POLDER_NDJSON_READER";
+
+/// How the reader runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Bytes per chunk (a line longer than this makes a longer chunk).
+    pub chunk_bytes: usize,
+    /// Parsing threads.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Options { chunk_bytes: CHUNK_BYTES, threads }
+    }
+}
+
+/// What the reader did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Rows read.
+    pub rows: u64,
+    /// Bytes of input.
+    pub bytes: u64,
+    /// Chunks the fast parser filled.
+    pub fast_chunks: u64,
+    /// Chunks re-read with Polars' parser (a conversion, or an error to report).
+    pub polars_chunks: u64,
+}
+
+/// Whether the reader read the source.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Read: every frame went to the consumer.
+    Read(Stats),
+    /// Left to Polars' reader, for this reason (nothing was consumed).
+    NotCovered(String),
+}
+
+/// Whether the environment asks for Polars' reader instead.
+pub fn disabled_by_env() -> bool {
+    std::env::var(READER_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("polars"))
+}
+
+/// Reads the source into a Parquet file at `output` (LZ4, one row group per chunk).
+pub fn write_parquet(
+    src: &SourceTask,
+    files: &[PathBuf],
+    s3: Option<&S3Access>,
+    output: &Path,
+    cancel: &CancelFlag,
+) -> Result<Outcome, TaskError> {
+    let mut writer = None;
+    let outcome = read(src, files, s3, &Options::default(), cancel, &mut |df: DataFrame| {
+        if writer.is_none() {
+            if let Some(dir) = output.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| TaskError::data(format!("cannot create {}", dir.display()), e))?;
+            }
+            let file =
+                std::fs::File::create(output).map_err(|e| TaskError::data(format!("cannot create {}", output.display()), e))?;
+            let w = ParquetWriter::new(file).with_compression(ParquetCompression::Lz4Raw).batched(df.schema());
+            writer = Some(w.map_err(|e| TaskError::data(format!("cannot write {}", output.display()), e))?);
+        }
+        let w = writer.as_mut().expect("created above");
+        w.write_batch(&df).map_err(|e| TaskError::data(format!("cannot write {}", output.display()), e))
+    })?;
+    if let Some(w) = writer {
+        w.finish().map_err(|e| TaskError::data(format!("cannot write {}", output.display()), e))?;
+    }
+    Ok(outcome)
+}
+
+/// Reads the source into one frame (for tests and small inputs).
+pub fn read_frame(
+    src: &SourceTask,
+    files: &[PathBuf],
+    s3: Option<&S3Access>,
+    options: &Options,
+) -> Result<(Outcome, Option<DataFrame>), TaskError> {
+    let mut out: Option<DataFrame> = None;
+    let outcome = read(src, files, s3, options, &CancelFlag::default(), &mut |df: DataFrame| {
+        match &mut out {
+            None => out = Some(df),
+            Some(acc) => {
+                acc.vstack_mut_owned(df).map_err(|e| TaskError::data("cannot combine chunks", e))?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok((outcome, out))
+}
+
+/// How one file's chunks become frames of the source's final shape.
+struct FilePlan {
+    /// The file's own schema, as Polars infers it (or the first file's, for one multi-file scan).
+    schema: SchemaRef,
+    /// Whether the fast parser fills every column.
+    fast: bool,
+    /// The path's literal columns.
+    literals: Vec<Expr>,
+    /// Casts and null columns that give the file the combined schema (None: it has it).
+    align: Option<Vec<Expr>>,
+}
+
+/// The file plans, or why the source is left to Polars.
+fn plan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Vec<FilePlan>, String> {
+    if files.is_empty() {
+        return Err("no files".into());
+    }
+    for f in files {
+        if let Some(kind) = compressed(f) {
+            return Err(format!("{} is {kind}-compressed", f.display()));
+        }
+    }
+    let infer = |lf: &mut LazyFrame| lf.collect_schema().map_err(|e| format!("schema inference: {e}"));
+    if !has_literal_columns(src) {
+        // One scan over all files: every file is read with the first one's schema.
+        let schema = infer(&mut scan_files(src, files, s3).map_err(|e| e.to_string())?)?;
+        let fast = parse::supported(&schema);
+        return Ok(files.iter().map(|_| FilePlan { schema: schema.clone(), fast, literals: Vec::new(), align: None }).collect());
+    }
+    // One scan per file, combined by name with common types (as `source::scan` does).
+    let literals = literal_columns(src, files).map_err(|e| e.to_string())?;
+    let mut scans = Vec::with_capacity(files.len());
+    let mut schemas = Vec::with_capacity(files.len());
+    for (f, cols) in files.iter().zip(&literals) {
+        let mut lf = scan_files(src, std::slice::from_ref(f), s3).map_err(|e| e.to_string())?;
+        schemas.push(infer(&mut lf)?);
+        scans.push(lf.with_columns(cols.clone()));
+    }
+    let mut shaped: Vec<SchemaRef> = Vec::with_capacity(scans.len());
+    for lf in &mut scans {
+        shaped.push(infer(lf)?);
+    }
+    let args = UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() };
+    let combined = infer(&mut concat_lf_diagonal(scans, args).map_err(|e| e.to_string())?)?;
+    let mut plans = Vec::with_capacity(files.len());
+    for ((schema, shaped), literals) in schemas.into_iter().zip(shaped).zip(literals) {
+        let align = if *shaped == *combined {
+            None
+        } else {
+            let mut exprs = Vec::with_capacity(combined.len());
+            for (name, dtype) in combined.iter() {
+                exprs.push(match shaped.get(name) {
+                    Some(have) if have == dtype => col(name.clone()),
+                    Some(have) if have.is_nested() || dtype.is_nested() => {
+                        return Err(format!("files differ in the fields of `{name}` ({have} vs {dtype})"));
+                    }
+                    Some(_) => col(name.clone()).cast(dtype.clone()),
+                    None => lit(NULL).cast(dtype.clone()).alias(name.clone()),
+                });
+            }
+            Some(exprs)
+        };
+        let fast = parse::supported(&schema);
+        plans.push(FilePlan { schema, fast, literals, align });
+    }
+    Ok(plans)
+}
+
+/// The compression a local file starts with (Polars' reader decompresses these itself).
+fn compressed(path: &Path) -> Option<&'static str> {
+    let name = path.to_string_lossy();
+    if name.ends_with(".gz") {
+        return Some("gzip");
+    }
+    if name.ends_with(".zst") {
+        return Some("zstd");
+    }
+    if s3::is_s3(&name) {
+        return None;
+    }
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    magic(&head[..n])
+}
+
+fn magic(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Some("gzip")
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some("zstd")
+    } else {
+        None
+    }
+}
+
+/// A piece of one file: whole lines.
+struct Chunk {
+    seq: u64,
+    file: usize,
+    /// Byte offset in the file (to count lines when one is reported).
+    offset: u64,
+    data: Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+}
+
+impl Chunk {
+    fn bytes(&self) -> &[u8] {
+        &self.data[self.range.clone()]
+    }
+}
+
+/// A chunk's sequence number, input bytes and frame (and whether the fast parser filled it).
+type Produced = (u64, u64, Result<(DataFrame, bool), TaskError>);
+
+/// Reads the source, handing its frames in order to `consume`.
+pub fn read(
+    src: &SourceTask,
+    files: &[PathBuf],
+    s3: Option<&S3Access>,
+    options: &Options,
+    cancel: &CancelFlag,
+    consume: &mut dyn FnMut(DataFrame) -> Result<(), TaskError>,
+) -> Result<Outcome, TaskError> {
+    let plans = match plan(src, files, s3) {
+        Ok(p) => p,
+        Err(reason) => return Ok(Outcome::NotCovered(reason)),
+    };
+    let threads = options.threads.max(1);
+    let in_flight = 2 * threads + 2;
+    let (slot_tx, slot_rx) = mpsc::sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        slot_tx.send(()).expect("capacity");
+    }
+    let (work_tx, work_rx) = mpsc::channel::<Chunk>();
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Produced>();
+    let mut stats = Stats::default();
+
+    std::thread::scope(|scope| -> Result<Outcome, TaskError> {
+        let reader_done = done_tx.clone();
+        let plans = &plans;
+        scope.spawn(move || {
+            let mut seq = 0u64;
+            for (i, f) in files.iter().enumerate() {
+                let mut emit = |data: Arc<Vec<u8>>, range: std::ops::Range<usize>, offset: u64| -> bool {
+                    // Wait for a free slot; none comes back once the consumer has stopped.
+                    if cancel.is_set() || slot_rx.recv().is_err() {
+                        return false;
+                    }
+                    let chunk = Chunk { seq, file: i, offset, data, range };
+                    seq += 1;
+                    work_tx.send(chunk).is_ok()
+                };
+                let read = match s3 {
+                    Some(access) if s3::is_s3(&f.to_string_lossy()) => split_object(access, f, options.chunk_bytes, &mut emit),
+                    _ => split_file(f, options.chunk_bytes, &mut emit),
+                };
+                match read {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = reader_done.send((seq, 0, Err(e)));
+                        return;
+                    }
+                }
+            }
+        });
+        for _ in 0..threads {
+            let done = done_tx.clone();
+            let work_rx = &work_rx;
+            scope.spawn(move || {
+                let mut scratch = parse::Scratch::default();
+                loop {
+                    let next = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(chunk) = next else { break };
+                    let out = frame(src, files, &plans[chunk.file], &chunk, &mut scratch);
+                    if done.send((chunk.seq, chunk.range.len() as u64, out)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        // The consumer: frames in sequence order, each slot given back once consumed.
+        let mut pending: BTreeMap<u64, (u64, Result<(DataFrame, bool), TaskError>)> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut consumed_rows = false;
+        let result = (|| -> Result<(), TaskError> {
+            for (seq, bytes, out) in done_rx.iter() {
+                pending.insert(seq, (bytes, out));
+                while let Some((bytes, out)) = pending.remove(&next) {
+                    cancel.check()?;
+                    let (df, fast) = out?;
+                    if fast {
+                        stats.fast_chunks += 1;
+                    } else {
+                        stats.polars_chunks += 1;
+                    }
+                    stats.rows += df.height() as u64;
+                    stats.bytes += bytes;
+                    if df.height() > 0 {
+                        consume(df)?;
+                        consumed_rows = true;
+                    }
+                    next += 1;
+                    let _ = slot_tx.send(());
+                }
+            }
+            cancel.check()
+        })();
+        // Unblock the reader (no more slots) and the workers (no more receiver) on every path.
+        drop(slot_tx);
+        drop(done_rx);
+        result?;
+        if !consumed_rows {
+            return Ok(Outcome::NotCovered("no rows".into()));
+        }
+        Ok(Outcome::Read(stats))
+    })
+}
+
+/// Parses one chunk (fast, else with Polars' parser) and gives it the source's final shape.
+fn frame(
+    src: &SourceTask,
+    files: &[PathBuf],
+    plan: &FilePlan,
+    chunk: &Chunk,
+    scratch: &mut parse::Scratch,
+) -> Result<(DataFrame, bool), TaskError> {
+    let bytes = chunk.bytes();
+    let fast = if plan.fast { parse::parse_chunk(bytes, &plan.schema, scratch).ok() } else { None };
+    let was_fast = fast.is_some();
+    let df = match fast {
+        Some(df) => df,
+        None => match polars::io::ndjson::core::parse_ndjson(bytes, None, &plan.schema, false) {
+            Ok(df) => df,
+            Err(e) => return Err(locate(&files[chunk.file], chunk, &plan.schema, e)),
+        },
+    };
+    if plan.literals.is_empty() && plan.align.is_none() && !src.flatten {
+        return Ok((df, was_fast));
+    }
+    let mut lf = df.lazy();
+    if !plan.literals.is_empty() {
+        lf = lf.with_columns(plan.literals.clone());
+    }
+    if let Some(align) = &plan.align {
+        lf = lf.select(align.clone());
+    }
+    if src.flatten {
+        lf = flatten(lf, src.flatten_separator.as_deref())?;
+    }
+    let df = lf.collect().map_err(|e| TaskError::data(format!("cannot shape {}", files[chunk.file].display()), e))?;
+    Ok((df, was_fast))
+}
+
+/// The error of the first line Polars' parser refuses, as `file:line: message`.
+fn locate(file: &Path, chunk: &Chunk, schema: &Schema, chunk_error: PolarsError) -> TaskError {
+    // An object's chunks share the whole object; a file's chunk holds only itself.
+    let before = if s3::is_s3(&file.to_string_lossy()) {
+        count_lines(&chunk.data[..chunk.range.start])
+    } else {
+        lines_before(file, chunk.offset)
+    };
+    for (i, line) in chunk.bytes().split(|b| *b == b'\n').enumerate() {
+        if !parse::is_json_line(line) {
+            continue;
+        }
+        if let Err(e) = polars::io::ndjson::core::parse_ndjson(line, Some(1), schema, false) {
+            let shown = String::from_utf8_lossy(&line[..line.len().min(120)]);
+            let more = if line.len() > 120 { "…" } else { "" };
+            return TaskError::Data(format!(
+                "{}:{}: {e} (line: {shown}{more}); fix or remove the line: an NDJSON source needs one JSON object per line, \
+                 with each field of one type",
+                file.display(),
+                before + i as u64 + 1
+            ));
+        }
+    }
+    TaskError::Data(format!("{}: lines {}…: {chunk_error}", file.display(), before + 1))
+}
+
+fn count_lines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// Newlines in the first `offset` bytes of a local file.
+fn lines_before(file: &Path, offset: u64) -> u64 {
+    let Ok(f) = std::fs::File::open(file) else { return 0 };
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, f.take(offset));
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0;
+    while let Ok(read) = reader.read(&mut buf) {
+        if read == 0 {
+            break;
+        }
+        n += count_lines(&buf[..read]);
+    }
+    n
+}
+
+/// Cuts a local file into chunks of whole lines. `Ok(false)`: the consumer stopped.
+fn split_file(
+    path: &Path,
+    chunk_bytes: usize,
+    emit: &mut dyn FnMut(Arc<Vec<u8>>, std::ops::Range<usize>, u64) -> bool,
+) -> Result<bool, TaskError> {
+    let mut f = std::fs::File::open(path).map_err(|e| TaskError::data(format!("cannot open {}", path.display()), e))?;
+    let mut offset = 0u64;
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut buf = Vec::with_capacity(chunk_bytes + carry.len() + 1);
+        buf.append(&mut carry);
+        // Read until the new bytes hold a newline (a line longer than a chunk grows this one).
+        let mut want = chunk_bytes as u64;
+        let end = loop {
+            let start = buf.len();
+            let n = (&mut f)
+                .take(want)
+                .read_to_end(&mut buf)
+                .map_err(|e| TaskError::data(format!("cannot read {}", path.display()), e))?;
+            if n == 0 {
+                break None;
+            }
+            if let Some(at) = memchr::memrchr(b'\n', &buf[start..]) {
+                break Some(start + at + 1);
+            }
+            want = want.saturating_mul(2);
+        };
+        let Some(end) = end else {
+            // End of file: what is left is the last line, without a newline.
+            if buf.is_empty() {
+                return Ok(true);
+            }
+            let len = buf.len();
+            return Ok(emit(Arc::new(buf), 0..len, offset));
+        };
+        carry = buf[end..].to_vec();
+        buf.truncate(end);
+        if !emit(Arc::new(buf), 0..end, offset) {
+            return Ok(false);
+        }
+        offset += end as u64;
+    }
+}
+
+/// Fetches an object and cuts it into chunks of whole lines. `Ok(false)`: the consumer stopped.
+fn split_object(
+    access: &S3Access,
+    url: &Path,
+    chunk_bytes: usize,
+    emit: &mut dyn FnMut(Arc<Vec<u8>>, std::ops::Range<usize>, u64) -> bool,
+) -> Result<bool, TaskError> {
+    let data = s3::get(access, &url.to_string_lossy()).map_err(|e| TaskError::Data(e.to_string()))?;
+    if let Some(kind) = magic(&data) {
+        return Err(TaskError::Data(format!(
+            "{} is {kind}-compressed without a .gz/.zst name; rename it, or set {READER_ENV}=polars",
+            url.display()
+        )));
+    }
+    let data = Arc::new(data);
+    let mut start = 0;
+    while start < data.len() {
+        let want = (start + chunk_bytes).min(data.len());
+        let end = if want == data.len() {
+            want
+        } else {
+            match memchr::memchr(b'\n', &data[want..]) {
+                Some(at) => want + at + 1,
+                None => data.len(),
+            }
+        };
+        if !emit(data.clone(), start..end, start as u64) {
+            return Ok(false);
+        }
+        start = end;
+    }
+    Ok(true)
+}

@@ -1,0 +1,344 @@
+//! The fast NDJSON reader gives the frame Polars' reader gives, on the project's NDJSON data and
+//! on the awkward cases: malformed lines, missing fields, type conflicts, deep nesting, unicode
+//! escapes, huge lines, empty files, lists, repeated keys, CRLF endings.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use polder_engine::spec::{PathColumn, PathColumnType, SourceFormat, SourceTask};
+use polder_engine::tasks::ndjson::{self, Options, Outcome, Stats};
+use polder_engine::tasks::source;
+
+fn task(path: &str) -> SourceTask {
+    SourceTask {
+        format: SourceFormat::Ndjson,
+        path: path.to_string(),
+        connection: None,
+        hive: false,
+        flatten: false,
+        flatten_separator: None,
+        path_column: None,
+        infer_schema_rows: None,
+        delimiter: b',',
+    }
+}
+
+fn write_files(dir: &Path, files: &[(&str, &str)]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = files
+        .iter()
+        .map(|(name, text)| {
+            let p = dir.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            p
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Chunkings that cut everywhere (tiny chunks, more threads than cores) and the default one.
+fn chunkings() -> [Options; 3] {
+    [Options { chunk_bytes: 7, threads: 3 }, Options { chunk_bytes: 256, threads: 2 }, Options::default()]
+}
+
+/// Polars' frame for the source, or its error.
+fn polars_frame(src: &SourceTask, files: &[PathBuf]) -> Result<DataFrame, String> {
+    source::lazy(src, files, None).map_err(|e| e.to_string())?.collect().map_err(|e| e.to_string())
+}
+
+fn assert_same_frame(fast: &DataFrame, reference: &DataFrame, what: &str) {
+    assert_eq!(fast.schema(), reference.schema(), "{what}: schema");
+    assert_eq!(fast.height(), reference.height(), "{what}: rows");
+    assert!(fast.equals_missing(reference), "{what}: values differ\nfast:\n{fast}\npolars:\n{reference}");
+}
+
+/// Reads with every chunking and checks the frame equals Polars'; returns the default run's stats.
+fn same_as_polars(src: &SourceTask, files: &[PathBuf]) -> Stats {
+    let reference = polars_frame(src, files).unwrap_or_else(|e| panic!("Polars' reader failed: {e}"));
+    let mut last = Stats::default();
+    for opts in chunkings() {
+        let (outcome, df) = ndjson::read_frame(src, files, None, &opts).unwrap();
+        let Outcome::Read(stats) = outcome else { panic!("not read by the fast reader: {outcome:?}") };
+        assert_same_frame(&df.unwrap(), &reference, &format!("chunks of {} bytes", opts.chunk_bytes));
+        last = stats;
+    }
+    last
+}
+
+/// Both readers refuse the source; returns the fast reader's message (default chunking).
+fn both_fail(src: &SourceTask, files: &[PathBuf]) -> String {
+    let polars = polars_frame(src, files);
+    assert!(polars.is_err(), "Polars' reader accepted it: {polars:?}");
+    let mut message = String::new();
+    for opts in chunkings() {
+        match ndjson::read_frame(src, files, None, &opts) {
+            Err(e) => message = e.to_string(),
+            Ok((outcome, df)) => panic!("the fast reader accepted it: {outcome:?} {df:?}"),
+        }
+    }
+    message
+}
+
+#[test]
+fn generated_viewing_logs_match_polars_with_path_column_and_flatten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = polder_datagen::medallion::MedallionConfig::with_rows(6_000);
+    cfg.days = 4;
+    polder_datagen::medallion::write(&cfg, tmp.path()).unwrap();
+    let mut files = source::resolve_files(tmp.path(), "*.json").unwrap();
+    files.sort();
+    assert_eq!(files.len(), 4);
+    let mut src = task("*.json");
+    src.flatten = true;
+    src.path_column = Some(PathColumn {
+        name: "date".into(),
+        pattern: r"(\d{8})\.json$".into(),
+        dtype: PathColumnType::Date,
+        format: "%Y%m%d".into(),
+    });
+    let stats = same_as_polars(&src, &files);
+    assert_eq!(stats.rows, 6_000);
+    assert_eq!(stats.polars_chunks, 0, "every chunk parsed by the fast parser: {stats:?}");
+    assert!(stats.fast_chunks >= 4);
+    // The columns the medallion's SQL reads, flattened out of `_source`.
+    let df = ndjson::read_frame(&src, &files, None, &Options::default()).unwrap().1.unwrap();
+    let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+    assert_eq!(names, ["_index", "_type", "_id", "_score", "Contract", "Mac", "TotalDuration", "AppName", "date"]);
+    // Without flatten, and with a separator: structs built like Polars builds them.
+    src.flatten = false;
+    same_as_polars(&src, &files);
+    src.flatten = true;
+    src.flatten_separator = Some(".".into());
+    same_as_polars(&src, &files);
+    // One multi-file scan (no path column): every file read with the first one's schema.
+    src.path_column = None;
+    same_as_polars(&src, &files);
+}
+
+#[test]
+fn project_fixtures_match_polars() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/lakehouse/data/events");
+    let files = source::resolve_files(&root, "*.ndjson").unwrap();
+    assert_eq!(files.len(), 3);
+    let mut src = task("*.ndjson");
+    let stats = same_as_polars(&src, &files);
+    assert!(stats.rows > 100, "{stats:?}");
+    src.flatten = true;
+    src.path_column = Some(PathColumn {
+        name: "day".into(),
+        pattern: r"(\d{4}-\d{2}-\d{2})\.ndjson$".into(),
+        dtype: PathColumnType::Date,
+        format: "%Y-%m-%d".into(),
+    });
+    same_as_polars(&src, &files);
+    // The engine test `sources.rs` fixture: nested people, a path column per day.
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_files(
+        tmp.path(),
+        &[
+            ("day-1.jsonl", "{\"id\":1,\"person\":{\"name\":\"ann\",\"geo\":{\"cc\":\"NL\"}}}\n{\"id\":2,\"person\":{\"name\":\"bob\",\"geo\":{\"cc\":\"BE\"}}}\n"),
+            ("day-2.jsonl", "{\"id\":3,\"person\":{\"name\":\"cy\",\"geo\":{\"cc\":\"DE\"}}}\n"),
+        ],
+    );
+    let mut src = task("day-*.jsonl");
+    src.flatten = true;
+    src.path_column = Some(PathColumn {
+        name: "day".into(),
+        pattern: r"day-(\d+)\.jsonl$".into(),
+        dtype: PathColumnType::Int,
+        format: String::new(),
+    });
+    same_as_polars(&src, &files);
+}
+
+#[test]
+fn missing_fields_nulls_and_deep_nesting_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = concat!(
+        "{\"a\":1,\"b\":\"x\",\"c\":true,\"f\":1.5,\"d\":{\"e\":{\"g\":{\"h\":{\"i\":{\"j\":7,\"k\":\"deep\"}}}}}}\n",
+        "{\"b\":null,\"d\":{\"e\":null}}\n",
+        "{\"a\":null,\"c\":false,\"f\":2,\"d\":null}\n",
+        "{}\n",
+        "{\"d\":{},\"f\":-0.0,\"a\":-9223372036854775808}\n",
+        "{\"d\":{\"e\":{\"g\":{\"h\":{\"i\":{}}}}},\"f\":1e300,\"b\":\"\",\"late\":[1,{\"x\":1}]}\n",
+    );
+    let files = write_files(tmp.path(), &[("n.json", text)]);
+    let mut src = task("n.json");
+    // `late` comes after the rows the schema is inferred from: a key the schema lacks, skipped.
+    src.infer_schema_rows = Some(5);
+    let stats = same_as_polars(&src, &files);
+    assert_eq!(stats.rows, 6);
+    assert_eq!(stats.polars_chunks, 0, "{stats:?}");
+    src.flatten = true;
+    same_as_polars(&src, &files);
+    src.flatten_separator = Some("__".into());
+    same_as_polars(&src, &files);
+    let df = ndjson::read_frame(&src, &files, None, &Options::default()).unwrap().1.unwrap();
+    let deep = df.column("d__e__g__h__i__j").unwrap().i64().unwrap();
+    assert_eq!((0..6).map(|i| deep.get(i)).collect::<Vec<_>>(), [Some(7), None, None, None, None, None]);
+}
+
+#[test]
+fn unicode_escapes_crlf_blank_lines_and_no_final_newline_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = concat!(
+        "{\"s\":\"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\\\ \\n\\t\",\"t\":\"Zoë 東京 🚀\"}\r\n",
+        "\r\n",
+        "   \t\n",
+        "{\"s\":\"\\u0000nul\",\"t\":\"\\/slash\"}\n",
+        "{\"t\":\"no newline at the end\",\"s\":\"ok\"}",
+    );
+    let files = write_files(tmp.path(), &[("u.json", text)]);
+    let stats = same_as_polars(&task("u.json"), &files);
+    assert_eq!(stats.rows, 3);
+    let df = ndjson::read_frame(&task("u.json"), &files, None, &Options::default()).unwrap().1.unwrap();
+    assert_eq!(df.column("s").unwrap().str().unwrap().get(0), Some("café 😀 \"q\" \\ \n\t"));
+}
+
+#[test]
+fn huge_lines_longer_than_a_chunk_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = "x".repeat(3 << 20);
+    let text = format!("{{\"id\":1,\"blob\":\"{big}\"}}\n{{\"id\":2,\"blob\":\"small\"}}\n{{\"id\":3,\"blob\":\"{big}é\"}}\n");
+    let files = write_files(tmp.path(), &[("h.json", &text)]);
+    let stats = same_as_polars(&task("h.json"), &files);
+    assert_eq!(stats.rows, 3);
+}
+
+#[test]
+fn type_conflicts_convert_like_polars_or_fail_with_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Inferred from the first 2 rows: n Int64, f Float64, s String, flag Boolean.
+    let head = "{\"n\":1,\"f\":1.5,\"s\":\"a\",\"flag\":true}\n{\"n\":2,\"f\":2.5,\"s\":\"b\",\"flag\":false}\n";
+    let mut src = task("t.json");
+    src.infer_schema_rows = Some(2);
+    // Conversions Polars makes: an integer in a float column, a number or bool or object in a
+    // string column. The fast parser hands those chunks to Polars' parser.
+    let files = write_files(
+        tmp.path(),
+        &[("t.json", &format!("{head}{{\"f\":3,\"s\":42}}\n{{\"s\":true}}\n{{\"s\":{{\"k\":[1,\"v\"]}}}}\n{{\"s\":1.25e3}}\n"))],
+    );
+    let stats = same_as_polars(&src, &files);
+    assert!(stats.polars_chunks >= 1, "{stats:?}");
+    // Refusals: a float or a string in an integer column, a string in a bool column, a line that
+    // is not JSON, a line that is not an object. The error names the file and the line.
+    for (bad, what) in [
+        ("{\"n\":1.5}", "float in Int64"),
+        ("{\"n\":\"7\"}", "string in Int64"),
+        ("{\"flag\":\"yes\"}", "string in Boolean"),
+        ("{\"n\":3,\"s\":\"unterminated}", "malformed JSON"),
+        ("[1,2,3]", "not an object"),
+        ("{\"n\":18446744073709551615}", "beyond i64"),
+    ] {
+        let dir = tmp.path().join(what.replace(' ', "_"));
+        let files = write_files(&dir, &[("t.json", &format!("{head}\n{{\"n\":5}}\n{bad}\n{{\"n\":6}}\n"))]);
+        let message = both_fail(&src, &files);
+        let at = format!("{}:5:", files[0].display());
+        assert!(message.contains(&at), "{what}: `{message}` should name {at}");
+    }
+}
+
+#[test]
+fn repeated_keys_lists_and_null_columns_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_files(
+        tmp.path(),
+        &[("r.json", "{\"a\":1,\"a\":2,\"l\":[1,2],\"z\":null}\n{\"a\":3,\"l\":[],\"z\":null}\n{\"l\":null,\"z\":null}\n")],
+    );
+    // Lists are filled by Polars' parser, chunk by chunk; repeated keys too.
+    let stats = same_as_polars(&task("r.json"), &files);
+    assert_eq!(stats.rows, 3);
+    assert_eq!(stats.fast_chunks, 0, "{stats:?}");
+    // A repeated key at the top level after the schema is known: Polars' parser decides.
+    let files = write_files(
+        &tmp.path().join("k"),
+        &[("k.json", "{\"a\":1,\"s\":\"x\"}\n{\"a\":2,\"a\":3,\"s\":\"y\"}\n{\"s\":null,\"a\":4}\n")],
+    );
+    let stats = same_as_polars(&task("k.json"), &files);
+    assert!(stats.polars_chunks >= 1, "{stats:?}");
+    // Repeated keys inside a nested object: Polars' parser decides there too.
+    let files = write_files(&tmp.path().join("o"), &[("o.json", "{\"o\":{\"x\":1}}\n{\"o\":{\"x\":1,\"x\":5}}\n")]);
+    let stats = same_as_polars(&task("o.json"), &files);
+    assert!(stats.polars_chunks >= 1, "{stats:?}");
+}
+
+#[test]
+fn empty_files_match_polars() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_files(
+        tmp.path(),
+        &[
+            ("d-1.json", "{\"k\":\"a\",\"v\":1}\n"),
+            ("d-2.json", ""),
+            ("d-3.json", "\n\n"),
+            ("d-4.json", "{\"v\":2,\"k\":\"b\"}\n"),
+        ],
+    );
+    // One multi-file scan: empty files add no rows.
+    let stats = same_as_polars(&task("d-*.json"), &files);
+    assert_eq!(stats.rows, 2);
+    // Per-file scans (a path column): whatever Polars makes of an empty file, the same.
+    let mut src = task("d-*.json");
+    src.path_column = Some(PathColumn {
+        name: "n".into(),
+        pattern: r"d-(\d)\.json$".into(),
+        dtype: PathColumnType::Int,
+        format: String::new(),
+    });
+    match polars_frame(&src, &files) {
+        Ok(_) => {
+            same_as_polars(&src, &files);
+        }
+        Err(e) => {
+            // Polars cannot infer an empty file's types: the fast reader leaves it to Polars.
+            let (outcome, _) = ndjson::read_frame(&src, &files, None, &Options::default()).unwrap();
+            assert!(matches!(&outcome, Outcome::NotCovered(r) if r.contains("infer")), "{outcome:?} ({e})");
+        }
+    }
+    // Only empty files.
+    let only = write_files(&tmp.path().join("e"), &[("e.json", "")]);
+    let polars = polars_frame(&task("e.json"), &only);
+    let (outcome, df) = ndjson::read_frame(&task("e.json"), &only, None, &Options::default())
+        .map(|(o, df)| (Some(o), df))
+        .unwrap_or((None, None));
+    // Nothing to read: left to Polars' reader (whatever it answers), never a different frame.
+    assert!(df.is_none(), "{outcome:?} vs {polars:?}");
+}
+
+#[test]
+fn files_that_disagree_are_combined_like_polars() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Day 2 has an extra column, an integer where day 1 had a float, and no `s`.
+    let files = write_files(
+        tmp.path(),
+        &[
+            ("day-1.json", "{\"s\":\"a\",\"x\":1.5,\"o\":{\"p\":1}}\n"),
+            ("day-2.json", "{\"x\":2,\"new\":true,\"o\":{\"p\":2}}\n"),
+        ],
+    );
+    let mut src = task("day-*.json");
+    src.path_column = Some(PathColumn {
+        name: "day".into(),
+        pattern: r"day-(\d)\.json$".into(),
+        dtype: PathColumnType::Int,
+        format: String::new(),
+    });
+    same_as_polars(&src, &files);
+    src.flatten = true;
+    same_as_polars(&src, &files);
+    // Nested fields that differ between files: left to Polars' reader.
+    let files =
+        write_files(&tmp.path().join("n"), &[("day-1.json", "{\"o\":{\"p\":1}}\n"), ("day-2.json", "{\"o\":{\"q\":\"z\"}}\n")]);
+    let (outcome, _) = ndjson::read_frame(&src, &files, None, &Options::default()).unwrap();
+    assert!(matches!(&outcome, Outcome::NotCovered(r) if r.contains("`o`")), "{outcome:?}");
+}
+
+#[test]
+fn compressed_files_are_left_to_polars() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("z.json");
+    std::fs::write(&p, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0]).unwrap();
+    let (outcome, _) = ndjson::read_frame(&task("z.json"), &[p], None, &Options::default()).unwrap();
+    assert!(matches!(&outcome, Outcome::NotCovered(r) if r.contains("gzip")), "{outcome:?}");
+}
