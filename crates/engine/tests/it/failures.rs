@@ -54,6 +54,30 @@ async fn missing_source_files_fail_with_the_pattern() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_ndjson_line_fails_the_source_with_file_and_line_and_no_artifact() {
+    let spec = format!(
+        "{HEADER}\n[[task]]\nid = \"logs\"\nkind = \"source\"\nformat = \"ndjson\"\npath = \"data/*.json\"\n"
+    );
+    let good = "{\"id\":1,\"who\":{\"name\":\"ann\"}}\n".repeat(50);
+    let bad = format!("{good}{{\"id\":2,\"who\":{{\"name\":\"bob\"}}\n{{\"id\":3}}\n");
+    let fx = Fixture::new(&spec, &[("data/a.json", &good), ("data/b.json", &bad)]);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "logs"), TaskStatus::Failed);
+    let err = error(&run, "logs");
+    assert!(err.contains("data/b.json:51: "), "{err}");
+    assert!(err.contains("{\"id\":2,\"who\":{\"name\":\"bob\"}"), "the line's start is shown: {err}");
+    assert!(run.task("logs").unwrap().artifact.is_none());
+    assert!(temp_files(fx.ws.state_dir()).is_empty());
+    // Fixed, the run reads both files, through the fast reader (the task log says so).
+    fx.write("data/b.json", &format!("{good}{{\"id\":3}}\n"));
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "logs"), TaskStatus::Success);
+    let stored = fx.ws.store.task_runs(run.run_id).unwrap();
+    let log = std::fs::read_to_string(fx.ws.resolve(stored[0].log_path.as_deref().unwrap())).unwrap();
+    assert!(log.contains("fast NDJSON reader: 101 rows"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_validation_lists_checks_and_keeps_a_sample() {
     let spec = format!(
         "{HEADER}\n[[task]]\nid = \"t\"\nkind = \"sql\"\nsql = \"SELECT * FROM (VALUES (1, 'a'), (1, 'b'), (NULL, 'zz'), (4, 'c')) AS v(id, code)\"\nengine = \"duckdb\"\n\n[[task]]\nid = \"checks\"\nkind = \"validate\"\ninput = \"t\"\nchecks = [\n  {{ column = \"id\", not_null = true, unique = true }},\n  {{ column = \"code\", accepted_values = [\"a\", \"b\", \"c\"], severity = \"warn\" }},\n  {{ column = \"id\", min = 0, max = 3 }},\n  {{ row_count = {{ min = 10 }} }},\n  {{ expr = \"length(code) = 1\" }},\n]\n\n[[task]]\nid = \"out\"\nkind = \"sink\"\ninput = \"t\"\ninputs = [\"checks\"]\nformat = \"csv\"\npath = \"out.csv\"\n"
