@@ -55,9 +55,7 @@ async fn missing_source_files_fail_with_the_pattern() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_ndjson_line_fails_the_source_with_file_and_line_and_no_artifact() {
-    let spec = format!(
-        "{HEADER}\n[[task]]\nid = \"logs\"\nkind = \"source\"\nformat = \"ndjson\"\npath = \"data/*.json\"\n"
-    );
+    let spec = format!("{HEADER}\n[[task]]\nid = \"logs\"\nkind = \"source\"\nformat = \"ndjson\"\npath = \"data/*.json\"\n");
     let good = "{\"id\":1,\"who\":{\"name\":\"ann\"}}\n".repeat(50);
     let bad = format!("{good}{{\"id\":2,\"who\":{{\"name\":\"bob\"}}\n{{\"id\":3}}\n");
     let fx = Fixture::new(&spec, &[("data/a.json", &good), ("data/b.json", &bad)]);
