@@ -234,7 +234,10 @@ impl Chunk {
 }
 
 /// A chunk's sequence number, input bytes and frame (and whether the fast parser filled it).
-type Produced = (u64, u64, Result<(DataFrame, bool), TaskError>);
+type Produced = (u64, u64, Parsed);
+
+/// A chunk's frame and whether the fast parser filled it.
+type Parsed = Result<(DataFrame, bool), TaskError>;
 
 /// Reads the source, handing its frames in order to `consume`.
 pub fn read(
@@ -315,7 +318,7 @@ pub fn read(
         drop(done_tx);
         drop(spare_tx);
         // The consumer: frames in sequence order, each slot given back once consumed.
-        let mut pending: BTreeMap<u64, (u64, Result<(DataFrame, bool), TaskError>)> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, (u64, Parsed)> = BTreeMap::new();
         let mut next = 0u64;
         let mut consumed_rows = false;
         let result = (|| -> Result<(), TaskError> {
@@ -359,7 +362,7 @@ fn frame(
     plan: &FilePlan,
     chunk: &Chunk,
     scratch: &mut parse::Scratch,
-) -> Result<(DataFrame, bool), TaskError> {
+) -> Parsed {
     let bytes = chunk.bytes();
     let fast = if plan.fast { parse::parse_chunk(bytes, &plan.schema, scratch).ok() } else { None };
     let was_fast = fast.is_some();
