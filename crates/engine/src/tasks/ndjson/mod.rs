@@ -356,13 +356,7 @@ pub fn read(
 }
 
 /// Parses one chunk (fast, else with Polars' parser) and gives it the source's final shape.
-fn frame(
-    src: &SourceTask,
-    files: &[PathBuf],
-    plan: &FilePlan,
-    chunk: &Chunk,
-    scratch: &mut parse::Scratch,
-) -> Parsed {
+fn frame(src: &SourceTask, files: &[PathBuf], plan: &FilePlan, chunk: &Chunk, scratch: &mut parse::Scratch) -> Parsed {
     let bytes = chunk.bytes();
     let fast = if plan.fast { parse::parse_chunk(bytes, &plan.schema, scratch).ok() } else { None };
     let was_fast = fast.is_some();
