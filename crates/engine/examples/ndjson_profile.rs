@@ -15,6 +15,10 @@ use polder_engine::spec::{PathColumn, PathColumnType, SourceFormat, SourceTask};
 use polder_engine::tasks::ndjson::{self, Options};
 use polder_engine::tasks::CancelFlag;
 
+// mimalloc, as the `polder` binary (glibc's malloc: the stages take 7-25% longer, sys time doubles).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).expect("usage: ndjson_profile DIR"));
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
