@@ -156,9 +156,10 @@ async function flow({ page, api, check, login, shots }) {
   });
 
   await check("flow: Shift+Enter previews the counts per segment computed from gold", async () => {
-    // In the full suite the editor can lose focus after Escape closes the suggestions (seen twice
-    // since the Connections view came in; never when this scenario runs alone): give it back.
-    await page.locator(`[data-testid="cell-editor-${TASK}"] textarea`).first().focus();
+    // In the full suite the editor can lose focus after Escape closes the suggestions (seen three
+    // times since the Connections view came in, once after a textarea focus(); never when this
+    // scenario runs alone): click into the text, as a user would, before the shortcut.
+    await page.locator(`[data-testid="cell-editor-${TASK}"] .view-lines`).click();
     await page.keyboard.press("Shift+Enter");
     const preview = page.getByTestId(`cell-preview-${TASK}`);
     try {
