@@ -56,20 +56,14 @@ fn main() {
     report("+ simd-json tape of every line", started);
 
     let src = SourceTask {
-        format: SourceFormat::Ndjson,
-        path: "*.json".into(),
-        connection: None,
-        hive: false,
         flatten: true,
-        flatten_separator: None,
         path_column: Some(PathColumn {
             name: "date".into(),
             pattern: r"(\d{8})\.json$".into(),
             dtype: PathColumnType::Date,
             format: "%Y%m%d".into(),
         }),
-        infer_schema_rows: None,
-        delimiter: b',',
+        ..SourceTask::new(SourceFormat::Ndjson, "*.json")
     };
     let started = Instant::now();
     let mut rows = 0;

@@ -280,6 +280,24 @@ pub struct SourceTask {
     pub delimiter: u8,
 }
 
+impl SourceTask {
+    /// A source of `format` files at `path` with every other setting at its default (as a
+    /// `pipeline.toml` that names only these two gets).
+    pub fn new(format: SourceFormat, path: impl Into<String>) -> Self {
+        SourceTask {
+            format,
+            path: path.into(),
+            connection: None,
+            hive: false,
+            flatten: false,
+            flatten_separator: None,
+            path_column: None,
+            infer_schema_rows: None,
+            delimiter: b',',
+        }
+    }
+}
+
 /// Settings of a `sql` task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SqlTask {

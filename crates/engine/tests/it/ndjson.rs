@@ -10,17 +10,12 @@ use polder_engine::tasks::ndjson::{self, Options, Outcome, Stats};
 use polder_engine::tasks::source;
 
 fn task(path: &str) -> SourceTask {
-    SourceTask {
-        format: SourceFormat::Ndjson,
-        path: path.to_string(),
-        connection: None,
-        hive: false,
-        flatten: false,
-        flatten_separator: None,
-        path_column: None,
-        infer_schema_rows: None,
-        delimiter: b',',
-    }
+    SourceTask::new(SourceFormat::Ndjson, path)
+}
+
+/// A `path_column` taking its first capture group as `dtype` (`format` for dates).
+fn path_column(name: &str, pattern: &str, dtype: PathColumnType, format: &str) -> Option<PathColumn> {
+    Some(PathColumn { name: name.into(), pattern: pattern.into(), dtype, format: format.into() })
 }
 
 fn write_files(dir: &Path, files: &[(&str, &str)]) -> Vec<PathBuf> {
@@ -91,12 +86,7 @@ fn generated_viewing_logs_match_polars_with_path_column_and_flatten() {
     assert_eq!(files.len(), 4);
     let mut src = task("*.json");
     src.flatten = true;
-    src.path_column = Some(PathColumn {
-        name: "date".into(),
-        pattern: r"(\d{8})\.json$".into(),
-        dtype: PathColumnType::Date,
-        format: "%Y%m%d".into(),
-    });
+    src.path_column = path_column("date", r"(\d{8})\.json$", PathColumnType::Date, "%Y%m%d");
     let stats = same_as_polars(&src, &files);
     assert_eq!(stats.rows, 6_000);
     assert_eq!(stats.polars_chunks, 0, "every chunk parsed by the fast parser: {stats:?}");
@@ -125,12 +115,7 @@ fn project_fixtures_match_polars() {
     let stats = same_as_polars(&src, &files);
     assert!(stats.rows > 100, "{stats:?}");
     src.flatten = true;
-    src.path_column = Some(PathColumn {
-        name: "day".into(),
-        pattern: r"(\d{4}-\d{2}-\d{2})\.ndjson$".into(),
-        dtype: PathColumnType::Date,
-        format: "%Y-%m-%d".into(),
-    });
+    src.path_column = path_column("day", r"(\d{4}-\d{2}-\d{2})\.ndjson$", PathColumnType::Date, "%Y-%m-%d");
     same_as_polars(&src, &files);
     // The engine test `sources.rs` fixture: nested people, a path column per day.
     let tmp = tempfile::tempdir().unwrap();
@@ -143,12 +128,7 @@ fn project_fixtures_match_polars() {
     );
     let mut src = task("day-*.jsonl");
     src.flatten = true;
-    src.path_column = Some(PathColumn {
-        name: "day".into(),
-        pattern: r"day-(\d+)\.jsonl$".into(),
-        dtype: PathColumnType::Int,
-        format: String::new(),
-    });
+    src.path_column = path_column("day", r"day-(\d+)\.jsonl$", PathColumnType::Int, "");
     same_as_polars(&src, &files);
 }
 
@@ -280,12 +260,7 @@ fn empty_files_match_polars() {
     assert_eq!(stats.rows, 2);
     // Per-file scans (a path column): whatever Polars makes of an empty file, the same.
     let mut src = task("d-*.json");
-    src.path_column = Some(PathColumn {
-        name: "n".into(),
-        pattern: r"d-(\d)\.json$".into(),
-        dtype: PathColumnType::Int,
-        format: String::new(),
-    });
+    src.path_column = path_column("n", r"d-(\d)\.json$", PathColumnType::Int, "");
     match polars_frame(&src, &files) {
         Ok(_) => {
             same_as_polars(&src, &files);
@@ -318,12 +293,7 @@ fn files_that_disagree_are_combined_like_polars() {
         ],
     );
     let mut src = task("day-*.json");
-    src.path_column = Some(PathColumn {
-        name: "day".into(),
-        pattern: r"day-(\d)\.json$".into(),
-        dtype: PathColumnType::Int,
-        format: String::new(),
-    });
+    src.path_column = path_column("day", r"day-(\d)\.json$", PathColumnType::Int, "");
     same_as_polars(&src, &files);
     src.flatten = true;
     same_as_polars(&src, &files);

@@ -431,17 +431,8 @@ fn an_object_removed_after_listing_fails_the_read_naming_it() {
     let listed = s3::list(&a, &format!("s3://{BUCKET}/{p}/*.ndjson")).unwrap();
     assert_eq!(listed.len(), 2);
     s3::delete(&a, &listed[1].url).unwrap();
-    let src = polder_engine::spec::SourceTask {
-        format: polder_engine::spec::SourceFormat::Ndjson,
-        path: format!("s3://{BUCKET}/{p}/*.ndjson"),
-        connection: None,
-        hive: false,
-        flatten: false,
-        flatten_separator: None,
-        path_column: None,
-        infer_schema_rows: None,
-        delimiter: b',',
-    };
+    let src =
+        polder_engine::spec::SourceTask::new(polder_engine::spec::SourceFormat::Ndjson, format!("s3://{BUCKET}/{p}/*.ndjson"));
     let files: Vec<std::path::PathBuf> = listed.iter().map(|o| std::path::PathBuf::from(&o.url)).collect();
     let read = polder_engine::tasks::source::lazy(&src, &files, Some(&a))
         .and_then(|lf| lf.collect().map_err(|e| polder_engine::tasks::TaskError::Data(e.to_string())));
