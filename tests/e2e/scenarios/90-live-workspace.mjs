@@ -70,6 +70,9 @@ export async function run({ check, shots, withOwnPage, login }) {
       await until(async () => (await editorText(page, "numbers")).includes("range(5)"), "the file's version in the editor");
       if ((await editorText(page, "numbers")).includes("my unsaved note")) throw new Error("the file's version was not taken");
       await page.getByTestId("cell-dirty-numbers").waitFor({ state: "detached" });
+      // Clicking the button left the editor; that must not have saved the unsaved text over the file.
+      const onDisk = readFileSync(join(dir, "numbers.sql"), "utf8");
+      if (onDisk !== "SELECT range AS n FROM range(5)\n") throw new Error(`the file was overwritten: ${onDisk}`);
     });
   }, 20_000);
 }

@@ -94,6 +94,12 @@ export function SqlCell(props: CellProps & { planProblem?: PlanProblem | null })
     }
   };
 
+  // Leaving the editor saves, except while the file changed under the user's edits: writing
+  // their text then would silently drop the change on disk. Ctrl+S still saves theirs on purpose.
+  const saveOnBlur = () => {
+    if (conflict === null) void save();
+  };
+
   const dirty = draft !== saved;
   // The check ran on the saved text: its place is marked while the editor shows that text (and
   // no preview error is marked). Inline SQL's position is in pipeline.toml, so it gets no mark.
@@ -123,7 +129,7 @@ export function SqlCell(props: CellProps & { planProblem?: PlanProblem | null })
         onChange={setDraft}
         onRun={run}
         onSave={save}
-        onBlur={save}
+        onBlur={saveOnBlur}
         onFocus={props.onSelect}
       />
       <SaveError task={task.id} error={saveError} />
