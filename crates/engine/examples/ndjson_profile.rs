@@ -76,7 +76,7 @@ fn main() {
 
     let out = std::env::temp_dir().join(format!("ndjson_profile_{}.parquet", std::process::id()));
     let started = Instant::now();
-    ndjson::write_parquet(&src, &files, None, &out, &CancelFlag::default()).expect("write");
+    ndjson::write_parquet(&src, &files, None, &out, &Options::default(), &CancelFlag::default()).expect("write");
     report("+ Parquet artifact (LZ4), the whole source task", started);
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     println!("artifact: {:.1} MB", size as f64 / 1e6);

@@ -49,7 +49,7 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
     ctx.log.line(format!("reading {} {:?} {what}(s) matching {}", files.len(), src.format, src.path));
     if src.format == SourceFormat::Ndjson && ctx.limit.is_none() && !ndjson::disabled_by_env() {
         let started = std::time::Instant::now();
-        match ndjson::write_parquet(src, files, ctx.s3, ctx.output, ctx.cancel)? {
+        match ndjson::write_parquet(src, files, ctx.s3, ctx.output, &ndjson::Options::default(), ctx.cancel)? {
             ndjson::Outcome::Read(stats) => {
                 let secs = started.elapsed().as_secs_f64();
                 ctx.log.line(format!(

@@ -48,7 +48,9 @@ fn assert_same_frame(fast: &DataFrame, reference: &DataFrame, what: &str) {
     assert!(fast.equals_missing(reference), "{what}: values differ\nfast:\n{fast}\npolars:\n{reference}");
 }
 
-/// Reads with every chunking and checks the frame equals Polars'; returns the default run's stats.
+/// Reads with every chunking and checks the frame equals Polars', then the Parquet artifact the
+/// reader writes (row groups encoded on its threads) with 4 KiB and default chunks (a row group
+/// per 7-byte chunk would be 6,000 groups); returns the default run's stats.
 fn same_as_polars(src: &SourceTask, files: &[PathBuf]) -> Stats {
     let reference = polars_frame(src, files).unwrap_or_else(|e| panic!("Polars' reader failed: {e}"));
     let mut last = Stats::default();
@@ -57,6 +59,16 @@ fn same_as_polars(src: &SourceTask, files: &[PathBuf]) -> Stats {
         let Outcome::Read(stats) = outcome else { panic!("not read by the fast reader: {outcome:?}") };
         assert_same_frame(&df.unwrap(), &reference, &format!("chunks of {} bytes", opts.chunk_bytes));
         last = stats;
+    }
+    let out = tempfile::tempdir().unwrap();
+    for opts in [Options { chunk_bytes: 4096, threads: 2 }, Options::default()] {
+        let what = format!("Parquet artifact, chunks of {} bytes", opts.chunk_bytes);
+        let artifact = out.path().join(format!("{}.parquet", opts.chunk_bytes));
+        let written = ndjson::write_parquet(src, files, None, &artifact, &opts, &Default::default()).unwrap();
+        let Outcome::Read(stats) = written else { panic!("{what}: not read by the fast reader: {written:?}") };
+        assert_eq!(stats.rows as usize, reference.height(), "{what}: rows");
+        let back = ParquetReader::new(std::fs::File::open(&artifact).unwrap()).finish().unwrap();
+        assert_same_frame(&back, &reference, &what);
     }
     last
 }

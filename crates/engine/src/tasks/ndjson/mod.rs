@@ -10,6 +10,7 @@
 //! previews with a row limit) are left to Polars' reader by [`Outcome::NotCovered`].
 
 pub mod parse;
+pub mod row_group;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -74,30 +75,32 @@ pub fn disabled_by_env() -> bool {
     std::env::var(READER_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("polars"))
 }
 
-/// Reads the source into a Parquet file at `output` (LZ4, one row group per chunk).
+/// Reads the source into a Parquet file at `output` (LZ4, one row group per chunk). The chunks'
+/// pages are encoded on the parsing threads ([`row_group`]); this thread only appends them.
 pub fn write_parquet(
     src: &SourceTask,
     files: &[PathBuf],
     s3: Option<&S3Access>,
     output: &Path,
+    options: &Options,
     cancel: &CancelFlag,
 ) -> Result<Outcome, TaskError> {
-    let mut writer = None;
-    let outcome = read(src, files, s3, &Options::default(), cancel, &mut |df: DataFrame| {
+    let cannot_write = |e: PolarsError| TaskError::data(format!("cannot write {}", output.display()), e);
+    let mut writer: Option<row_group::Writer<std::fs::File>> = None;
+    let encode = |df: DataFrame| row_group::encode(df).map_err(cannot_write);
+    let outcome = read_with(src, files, s3, options, cancel, &encode, &mut |encoded| {
         if writer.is_none() {
             if let Some(dir) = output.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| TaskError::data(format!("cannot create {}", dir.display()), e))?;
             }
             let file =
                 std::fs::File::create(output).map_err(|e| TaskError::data(format!("cannot create {}", output.display()), e))?;
-            let w = ParquetWriter::new(file).with_compression(ParquetCompression::Lz4Raw).batched(df.schema());
-            writer = Some(w.map_err(|e| TaskError::data(format!("cannot write {}", output.display()), e))?);
+            writer = Some(row_group::Writer::new(file, encoded.schema()).map_err(cannot_write)?);
         }
-        let w = writer.as_mut().expect("created above");
-        w.write_batch(&df).map_err(|e| TaskError::data(format!("cannot write {}", output.display()), e))
+        writer.as_mut().expect("created above").write(&encoded).map_err(cannot_write)
     })?;
     if let Some(w) = writer {
-        w.finish().map_err(|e| TaskError::data(format!("cannot write {}", output.display()), e))?;
+        w.finish().map_err(cannot_write)?;
     }
     Ok(outcome)
 }
@@ -233,8 +236,12 @@ impl Chunk {
     }
 }
 
-/// A chunk's sequence number, input bytes and frame (and whether the fast parser filled it).
-type Produced = (u64, u64, Parsed);
+/// A chunk's sequence number, input bytes and what became of it.
+type Produced<T> = (u64, u64, Prepared<T>);
+
+/// A chunk's rows, its prepared frame (none when it has no rows) and whether the fast parser
+/// filled it.
+type Prepared<T> = Result<(usize, Option<T>, bool), TaskError>;
 
 /// A chunk's frame and whether the fast parser filled it.
 type Parsed = Result<(DataFrame, bool), TaskError>;
@@ -248,6 +255,20 @@ pub fn read(
     cancel: &CancelFlag,
     consume: &mut dyn FnMut(DataFrame) -> Result<(), TaskError>,
 ) -> Result<Outcome, TaskError> {
+    read_with(src, files, s3, options, cancel, &Ok, consume)
+}
+
+/// Reads the source: each frame goes through `prepare` on its parsing thread, then to `consume`
+/// in file order.
+fn read_with<T: Send>(
+    src: &SourceTask,
+    files: &[PathBuf],
+    s3: Option<&S3Access>,
+    options: &Options,
+    cancel: &CancelFlag,
+    prepare: &(dyn Fn(DataFrame) -> Result<T, TaskError> + Sync),
+    consume: &mut dyn FnMut(T) -> Result<(), TaskError>,
+) -> Result<Outcome, TaskError> {
     let plans = match plan(src, files, s3) {
         Ok(p) => p,
         Err(reason) => return Ok(Outcome::NotCovered(reason)),
@@ -260,7 +281,7 @@ pub fn read(
     }
     let (work_tx, work_rx) = mpsc::channel::<Chunk>();
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<Produced>();
+    let (done_tx, done_rx) = mpsc::channel::<Produced<T>>();
     // Parsed chunks' buffers go back to the reader: fresh 32 MB allocations are fresh pages the
     // kernel must zero, a noticeable share of the reader's time.
     let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
@@ -304,7 +325,11 @@ pub fn read(
                 loop {
                     let next = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok(chunk) = next else { break };
-                    let out = frame(src, files, &plans[chunk.file], &chunk, &mut scratch);
+                    let out = frame(src, files, &plans[chunk.file], &chunk, &mut scratch).and_then(|(df, fast)| {
+                        let rows = df.height();
+                        let prepared = if rows > 0 { Some(prepare(df)?) } else { None };
+                        Ok((rows, prepared, fast))
+                    });
                     let (seq, len) = (chunk.seq, chunk.range.len() as u64);
                     if let Ok(buf) = Arc::try_unwrap(chunk.data) {
                         let _ = spare.send(buf);
@@ -318,7 +343,7 @@ pub fn read(
         drop(done_tx);
         drop(spare_tx);
         // The consumer: frames in sequence order, each slot given back once consumed.
-        let mut pending: BTreeMap<u64, (u64, Parsed)> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, (u64, Prepared<T>)> = BTreeMap::new();
         let mut next = 0u64;
         let mut consumed_rows = false;
         let result = (|| -> Result<(), TaskError> {
@@ -326,16 +351,16 @@ pub fn read(
                 pending.insert(seq, (bytes, out));
                 while let Some((bytes, out)) = pending.remove(&next) {
                     cancel.check()?;
-                    let (df, fast) = out?;
+                    let (rows, prepared, fast) = out?;
                     if fast {
                         stats.fast_chunks += 1;
                     } else {
                         stats.polars_chunks += 1;
                     }
-                    stats.rows += df.height() as u64;
+                    stats.rows += rows as u64;
                     stats.bytes += bytes;
-                    if df.height() > 0 {
-                        consume(df)?;
+                    if let Some(prepared) = prepared {
+                        consume(prepared)?;
                         consumed_rows = true;
                     }
                     next += 1;

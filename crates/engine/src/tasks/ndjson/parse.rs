@@ -44,7 +44,10 @@ pub fn parse_chunk(chunk: &[u8], schema: &Schema, scratch: &mut Scratch) -> Resu
     let capacity = memchr::memchr_iter(b'\n', chunk).count() + 1;
     let mut row = Fields::new(schema.iter().map(|(n, d)| (n.clone(), d.clone())), capacity);
     let mut nodes = std::mem::take(&mut scratch.nodes);
-    for line in chunk.split(|b| *b == b'\n') {
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
+        let line = &chunk[start..end];
+        start = end + 1;
         if !is_json_line(line) {
             continue;
         }
