@@ -148,6 +148,7 @@ fn plan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Ve
         }
     }
     let infer = |lf: &mut LazyFrame| lf.collect_schema().map_err(|e| format!("schema inference: {e}"));
+    let infer = &infer;
     if !has_literal_columns(src) {
         // One scan over all files: every file is read with the first one's schema.
         let schema = infer(&mut scan_files(src, files, s3).map_err(|e| e.to_string())?)?;
@@ -156,16 +157,41 @@ fn plan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Ve
     }
     // One scan per file, combined by name with common types (as `source::scan` does).
     let literals = literal_columns(src, files).map_err(|e| e.to_string())?;
+    // Polars infers each file's schema from its first rows on one thread (~12k instructions a
+    // row): the files are spread over the cores instead.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(files.len()).max(1);
+    let per_thread = files.len().div_ceil(threads);
+    let inferred: Vec<Result<Vec<(SchemaRef, SchemaRef, LazyFrame)>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per_thread)
+            .zip(literals.chunks(per_thread))
+            .map(|(files, literals)| {
+                scope.spawn(move || {
+                    files
+                        .iter()
+                        .zip(literals)
+                        .map(|(f, cols)| {
+                            let mut lf = scan_files(src, std::slice::from_ref(f), s3).map_err(|e| e.to_string())?;
+                            let schema = infer(&mut lf)?;
+                            let mut lf = lf.with_columns(cols.clone());
+                            let shaped = infer(&mut lf)?;
+                            Ok((schema, shaped, lf))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("schema inference panicked".into()))).collect()
+    });
     let mut scans = Vec::with_capacity(files.len());
     let mut schemas = Vec::with_capacity(files.len());
-    for (f, cols) in files.iter().zip(&literals) {
-        let mut lf = scan_files(src, std::slice::from_ref(f), s3).map_err(|e| e.to_string())?;
-        schemas.push(infer(&mut lf)?);
-        scans.push(lf.with_columns(cols.clone()));
-    }
-    let mut shaped: Vec<SchemaRef> = Vec::with_capacity(scans.len());
-    for lf in &mut scans {
-        shaped.push(infer(lf)?);
+    let mut shaped: Vec<SchemaRef> = Vec::with_capacity(files.len());
+    for part in inferred {
+        for (schema, shape, lf) in part? {
+            schemas.push(schema);
+            shaped.push(shape);
+            scans.push(lf);
+        }
     }
     let args = UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() };
     let combined = infer(&mut concat_lf_diagonal(scans, args).map_err(|e| e.to_string())?)?;
