@@ -53,6 +53,54 @@ fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     })
 }
 
+/// A file whose written bytes the kernel starts writing to disk every few MB, so the fsync
+/// that publishes it waits only for the last ones: for a 1 GB artifact that fsync was ~2 s of
+/// idle waiting after the work (RocksDB's `bytes_per_sync`).
+pub struct WritebackFile {
+    file: std::fs::File,
+    written: u64,
+    started: u64,
+}
+
+impl WritebackFile {
+    /// Bytes between two writeback requests.
+    const EVERY: u64 = 8 << 20;
+
+    /// Wraps a file opened for writing at its start.
+    pub fn new(file: std::fs::File) -> Self {
+        WritebackFile { file, written: 0, started: 0 }
+    }
+
+    fn start_writeback(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let len = self.written - self.started;
+            // Best effort and non-blocking (no WAIT flags): durability still comes from the fsync.
+            // SAFETY: a valid descriptor of an open file; the range lies inside what was written.
+            unsafe {
+                libc::sync_file_range(self.file.as_raw_fd(), self.started as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE);
+            }
+        }
+        self.started = self.written;
+    }
+}
+
+impl Write for WritebackFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= Self::EVERY {
+            self.start_writeback();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// Renames `from` over `to` and makes the rename durable.
 pub fn publish(from: &Path, to: &Path) -> std::io::Result<()> {
     if let Ok(f) = std::fs::File::open(from) {

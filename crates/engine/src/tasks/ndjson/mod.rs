@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
+use crate::fsutil::WritebackFile;
 use crate::s3::{self, S3Access};
 use crate::spec::SourceTask;
 use crate::tasks::source::{flatten, has_literal_columns, literal_columns, scan_files};
@@ -86,7 +87,7 @@ pub fn write_parquet(
     cancel: &CancelFlag,
 ) -> Result<Outcome, TaskError> {
     let cannot_write = |e: PolarsError| TaskError::data(format!("cannot write {}", output.display()), e);
-    let mut writer: Option<row_group::Writer<std::fs::File>> = None;
+    let mut writer: Option<row_group::Writer<WritebackFile>> = None;
     let encode = |df: DataFrame| row_group::encode(df).map_err(cannot_write);
     let outcome = read_with(src, files, s3, options, cancel, &encode, &mut |encoded| {
         if writer.is_none() {
@@ -95,7 +96,7 @@ pub fn write_parquet(
             }
             let file =
                 std::fs::File::create(output).map_err(|e| TaskError::data(format!("cannot create {}", output.display()), e))?;
-            writer = Some(row_group::Writer::new(file, encoded.schema()).map_err(cannot_write)?);
+            writer = Some(row_group::Writer::new(WritebackFile::new(file), encoded.schema()).map_err(cannot_write)?);
         }
         writer.as_mut().expect("created above").write(&encoded).map_err(cannot_write)
     })?;
