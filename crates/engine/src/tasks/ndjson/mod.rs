@@ -149,7 +149,6 @@ fn plan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Ve
         }
     }
     let infer = |lf: &mut LazyFrame| lf.collect_schema().map_err(|e| format!("schema inference: {e}"));
-    let infer = &infer;
     if !has_literal_columns(src) {
         // One scan over all files: every file is read with the first one's schema.
         let schema = infer(&mut scan_files(src, files, s3).map_err(|e| e.to_string())?)?;
@@ -158,41 +157,13 @@ fn plan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Ve
     }
     // One scan per file, combined by name with common types (as `source::scan` does).
     let literals = literal_columns(src, files).map_err(|e| e.to_string())?;
-    // Polars infers each file's schema from its first rows on one thread (~12k instructions a
-    // row): the files are spread over the cores instead.
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(files.len()).max(1);
-    let per_thread = files.len().div_ceil(threads);
-    let inferred: Vec<Result<Vec<(SchemaRef, SchemaRef, LazyFrame)>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(per_thread)
-            .zip(literals.chunks(per_thread))
-            .map(|(files, literals)| {
-                scope.spawn(move || {
-                    files
-                        .iter()
-                        .zip(literals)
-                        .map(|(f, cols)| {
-                            let mut lf = scan_files(src, std::slice::from_ref(f), s3).map_err(|e| e.to_string())?;
-                            let schema = infer(&mut lf)?;
-                            let mut lf = lf.with_columns(cols.clone());
-                            let shaped = infer(&mut lf)?;
-                            Ok((schema, shaped, lf))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("schema inference panicked".into()))).collect()
-    });
     let mut scans = Vec::with_capacity(files.len());
     let mut schemas = Vec::with_capacity(files.len());
     let mut shaped: Vec<SchemaRef> = Vec::with_capacity(files.len());
-    for part in inferred {
-        for (schema, shape, lf) in part? {
-            schemas.push(schema);
-            shaped.push(shape);
-            scans.push(lf);
-        }
+    for (schema, shape, lf) in infer_each(src, files, &literals, s3)? {
+        schemas.push(schema);
+        shaped.push(shape);
+        scans.push(lf);
     }
     let args = UnionArgs { parallel: true, rechunk: false, to_supertypes: true, ..Default::default() };
     let combined = infer(&mut concat_lf_diagonal(scans, args).map_err(|e| e.to_string())?)?;
@@ -218,6 +189,43 @@ fn plan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Ve
         plans.push(FilePlan { schema, fast, literals, align });
     }
     Ok(plans)
+}
+
+/// Each file's schema as Polars infers it, its schema with `literals` added, and that scan.
+/// Polars infers a file from its first rows on one thread (~12k instructions a row), so the
+/// files are spread over the cores; the first failure in file order is returned.
+fn infer_each(
+    src: &SourceTask,
+    files: &[PathBuf],
+    literals: &[Vec<Expr>],
+    s3: Option<&S3Access>,
+) -> Result<Vec<(SchemaRef, SchemaRef, LazyFrame)>, String> {
+    let infer = |lf: &mut LazyFrame| lf.collect_schema().map_err(|e| format!("schema inference: {e}"));
+    let one = |f: &PathBuf, cols: &Vec<Expr>| {
+        let mut lf = scan_files(src, std::slice::from_ref(f), s3).map_err(|e| e.to_string())?;
+        let schema = infer(&mut lf)?;
+        let mut lf = lf.with_columns(cols.clone());
+        let shaped = infer(&mut lf)?;
+        Ok((schema, shaped, lf))
+    };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, files.len().max(1));
+    let per_thread = files.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<_>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per_thread)
+            .zip(literals.chunks(per_thread))
+            .map(|(files, literals)| {
+                let one = &one;
+                scope.spawn(move || files.iter().zip(literals).map(|(f, cols)| one(f, cols)).collect())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("schema inference panicked".into()))).collect()
+    });
+    let mut all = Vec::with_capacity(files.len());
+    for part in parts {
+        all.extend(part?);
+    }
+    Ok(all)
 }
 
 /// The compression a local file starts with (Polars' reader decompresses these itself).
