@@ -188,12 +188,15 @@ mod tests {
     }
 
     #[test]
-    fn long_many_or_few_strings_are_left_to_polars_and_read_back_the_same() {
+    fn long_many_or_few_strings_are_left_to_polars_and_nulls_are_kept_and_all_read_back_the_same() {
         let long: Vec<Option<String>> = (0..5000).map(|i| Some(format!("{:>13}", i % 3))).collect();
         let many: Vec<Option<String>> = (0..5000).map(|i| Some((i % 65).to_string())).collect();
         let just_enough: Vec<Option<String>> = (0..5000).map(|i| Some((i % 64).to_string())).collect();
         let short: Vec<Option<String>> = (0..1000).map(|i| Some((i % 2).to_string())).collect();
-        for (values, dictionary) in [(long, false), (many, false), (just_enough, true), (short, false)] {
+        let all_null: Vec<Option<String>> = vec![None; 2000];
+        let late: Vec<Option<String>> = (0..3000).map(|i| (i >= 2000).then(|| "x".to_string())).collect();
+        let cases = [(long, false), (many, false), (just_enough, true), (short, false), (all_null, true), (late, true)];
+        for (values, dictionary) in cases {
             let s = strings(values);
             let array = s.rechunk().chunks()[0].clone();
             assert_eq!(small_dictionary(array.as_ref()).is_some(), dictionary, "{s}");
