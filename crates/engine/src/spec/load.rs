@@ -402,9 +402,9 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         Some(d) if d.len() == 1 => d.as_bytes()[0],
         Some(_) => {
             p.push(f.span_of("delimiter"), "delimiter must be a single ASCII character");
-            b','
+            SourceTask::DEFAULT_DELIMITER
         }
-        None => b',',
+        None => SourceTask::DEFAULT_DELIMITER,
     };
     let path_column = match f.item("path_column") {
         Some(item) => {

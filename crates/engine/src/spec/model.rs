@@ -281,6 +281,9 @@ pub struct SourceTask {
 }
 
 impl SourceTask {
+    /// The CSV field separator when `delimiter` is not given.
+    pub const DEFAULT_DELIMITER: u8 = b',';
+
     /// A source of `format` files at `path` with every other setting at its default (as a
     /// `pipeline.toml` that names only these two gets).
     pub fn new(format: SourceFormat, path: impl Into<String>) -> Self {
@@ -293,7 +296,7 @@ impl SourceTask {
             flatten_separator: None,
             path_column: None,
             infer_schema_rows: None,
-            delimiter: b',',
+            delimiter: Self::DEFAULT_DELIMITER,
         }
     }
 }

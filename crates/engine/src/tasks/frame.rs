@@ -14,15 +14,14 @@ pub fn scan_artifact(path: &Path) -> Result<LazyFrame, TaskError> {
     LazyFrame::scan_parquet(p, args).map_err(|e| TaskError::data(format!("cannot scan {}", path.display()), e))
 }
 
+/// The codec of every Parquet artifact: LZ4 writes and reads several times faster than the zstd
+/// default, at a modest size cost; artifacts are intermediate data, read back by the next task.
+pub const ARTIFACT_COMPRESSION: ParquetCompression = ParquetCompression::Lz4Raw;
+
 /// Writes `lf` to a Parquet file with the streaming engine, so inputs larger than memory
 /// stream through when the query allows it.
 pub fn sink_parquet(lf: LazyFrame, path: &Path) -> PolarsResult<()> {
-    let opts = ParquetWriteOptions {
-        // LZ4 writes and reads several times faster than the zstd default, at a modest size cost;
-        // artifacts are intermediate data, read back by the next task.
-        compression: ParquetCompression::Lz4Raw,
-        ..Default::default()
-    };
+    let opts = ParquetWriteOptions { compression: ARTIFACT_COMPRESSION, ..Default::default() };
     lf.sink(
         SinkDestination::File { target: SinkTarget::Path(PlRefPath::try_from_path(path)?) },
         FileWriteFormat::Parquet(Arc::new(opts)),

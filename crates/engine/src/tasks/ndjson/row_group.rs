@@ -9,21 +9,20 @@
 
 use std::io::Write;
 
-use polars::io::parquet::write::{get_encodings, BatchedWriter, ParquetCompression, ParquetWriter, StatisticsOptions};
+use polars::io::parquet::write::{get_encodings, BatchedWriter, ParquetWriter, StatisticsOptions};
 use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray, View};
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{array_to_columns, to_parquet_schema, CompressedPage, Compressor, Encoding, Version, WriteOptions};
 
-/// The artifact's codec (as every Parquet artifact of the engine).
-const COMPRESSION: ParquetCompression = ParquetCompression::Lz4Raw;
+use crate::tasks::frame::ARTIFACT_COMPRESSION;
 
-/// The options `ParquetWriter::new(..).with_compression(COMPRESSION)` materializes.
+/// The options `ParquetWriter::new(..).with_compression(ARTIFACT_COMPRESSION)` materializes.
 fn options() -> WriteOptions {
     WriteOptions {
         statistics: StatisticsOptions::default(),
-        compression: COMPRESSION.into(),
+        compression: ARTIFACT_COMPRESSION.into(),
         version: Version::V1,
         data_page_size: None,
     }
@@ -85,7 +84,7 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// A file whose row groups have `schema`.
     pub fn new(sink: W, schema: &Schema) -> PolarsResult<Self> {
-        let inner = ParquetWriter::new(sink).with_compression(COMPRESSION).batched(schema)?;
+        let inner = ParquetWriter::new(sink).with_compression(ARTIFACT_COMPRESSION).batched(schema)?;
         Ok(Writer { inner, schema: schema.clone() })
     }
 
