@@ -35,8 +35,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         (TaskKind::Sql(s), Some(text)) => {
             // An edited query may land on the other engine under `auto`, or be refused by `polars`.
             let choice = s.engine.unwrap_or(pipeline.engine);
-            let views: std::collections::HashMap<String, bool> =
-                pipeline.tasks.iter().map(|t| (t.id.clone(), t.materialize == crate::spec::Materialize::View)).collect();
+            let views = crate::spec::polars_views(pipeline);
             let is_view = pipeline.task(task).is_some_and(|t| t.materialize == crate::spec::Materialize::View);
             let routed = crate::spec::route_sql(task, text, choice, &params, is_view, &views)
                 .map_err(|(line, col, m)| Error::Invalid(format!("{m} (line {line}, column {col})")))?;

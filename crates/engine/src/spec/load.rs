@@ -711,6 +711,7 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
     }
     let views: HashMap<String, bool> =
         pipeline.tasks.iter().map(|t| (t.id.clone(), t.materialize == Materialize::View)).collect();
+    let sql_views = polars_views(pipeline);
     let has_output: HashMap<String, bool> =
         pipeline.tasks.iter().map(|t| (t.id.clone(), !matches!(t.kind, TaskKind::Sink(_) | TaskKind::Shell(_)))).collect();
     let ids: Vec<String> = pipeline.tasks.iter().map(|t| t.id.clone()).collect();
@@ -740,7 +741,7 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
                 sql.file.as_ref().map(|f| Location { file: dir.join(f), line, col }).or_else(|| task.location.clone())
             };
             let is_view = task.materialize == Materialize::View;
-            match route_sql(&task.id, &sql.sql, choice, &params, is_view, &views) {
+            match route_sql(&task.id, &sql.sql, choice, &params, is_view, &sql_views) {
                 Err((line, col, message)) => sql_problem = Some(SpecProblem { location: file_loc(line, col), message }),
                 Ok(routed) => {
                     sql.runs_on = routed.engine;
@@ -828,14 +829,18 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
             }
         }
         let reads_views_in_polars = matches!(&task.kind, TaskKind::Sql(s) if s.runs_on == SqlEngine::Polars);
+        // DuckDB reads a source view through a stream (tasks::view_scan); a SQL view only inside Polars' plan.
+        let reads_source_views = matches!(&task.kind, TaskKind::Sql(s) if s.runs_on == SqlEngine::DuckDb);
         let why_duckdb = match &task.kind {
             TaskKind::Sql(s) => s.route.as_ref().map(|r| format!(" (engine = \"auto\" keeps this query on DuckDB: {r})")),
             _ => None,
         };
         for u in &upstream {
-            if views.get(u) == Some(&true) && !reads_views_in_polars && !task.inputs.contains(u) {
+            let readable = reads_views_in_polars || (reads_source_views && sql_views.get(u) != Some(&true));
+            if views.get(u) == Some(&true) && !readable && !task.inputs.contains(u) {
+                let who = if sql_views.get(u) == Some(&true) { "only Polars SQL tasks" } else { "only SQL tasks" };
                 problems.push(format!(
-                    "task '{}' reads '{u}', which is materialize = \"view\"; only Polars SQL tasks can read views{}, so set materialize = \"table\" on '{u}'",
+                    "task '{}' reads '{u}', which is materialize = \"view\"; {who} can read it{}, so set materialize = \"table\" on '{u}'",
                     task.id,
                     why_duckdb.as_deref().unwrap_or("")
                 ));
@@ -845,6 +850,16 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
         p.list.extend(problems.into_iter().map(|message| SpecProblem { location: task.location.clone(), message }));
         task.upstream = upstream;
     }
+}
+
+/// Task id → whether it is a Polars SQL view (`materialize = "view"` on a SQL task), which only
+/// Polars SQL tasks can read; DuckDB reads source views through a stream.
+pub fn polars_views(pipeline: &Pipeline) -> HashMap<String, bool> {
+    pipeline
+        .tasks
+        .iter()
+        .map(|t| (t.id.clone(), t.materialize == Materialize::View && matches!(t.kind, TaskKind::Sql(_))))
+        .collect()
 }
 
 /// A SQL task's query, parsed, and the engine it runs on.
@@ -864,7 +879,7 @@ pub struct Routed {
 /// Parses a SQL task's query and settles its engine. `auto` runs on DuckDB, the reference and the
 /// faster engine for SQL over stored outputs (TPC-H SF 1: 5.5x faster in total than Polars SQL
 /// on the 13 queries both answer alike, see bench/README.md), except where only Polars can run the task:
-/// a `materialize = "view"` task, or one that reads a view; there Polars is used when
+/// a `materialize = "view"` SQL task, or one that reads one; there Polars is used when
 /// [`crate::polars_sql::analyze`] finds nothing Polars would answer differently.
 /// `polars` refuses what Polars answers differently or cannot run. Errors carry line and column.
 pub fn route_sql(

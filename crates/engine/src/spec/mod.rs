@@ -5,7 +5,7 @@ pub(crate) mod fields;
 mod load;
 mod model;
 
-pub use load::{load, parse, route_sql, valid_name, valid_task_id, Routed, MAX_NAME_LEN, SPEC_FILE};
+pub use load::{load, parse, polars_views, route_sql, valid_name, valid_task_id, Routed, MAX_NAME_LEN, SPEC_FILE};
 pub use model::*;
 
 /// Pipeline folders under `root` (folders holding `pipeline.toml`, up to two levels down, hidden

@@ -7,6 +7,7 @@ pub mod sink;
 pub mod source;
 pub mod sql;
 pub mod validate;
+pub mod view_scan;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -65,13 +65,21 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
             ndjson::Outcome::NotCovered(reason) => ctx.log.line(format!("Polars' NDJSON reader: {reason}")),
         }
     }
-    let mut lf = lazy(src, files, ctx.s3)?;
+    let mut lf = lazy(src, files, ctx.s3).map_err(|e| locate_malformed(src, files, e))?;
     if let Some(limit) = ctx.limit {
         lf = lf.limit(limit as IdxSize);
     }
     ctx.cancel.check()?;
-    sink_parquet(lf, ctx.output).map_err(polars_err("cannot read source"))?;
+    sink_parquet(lf, ctx.output).map_err(polars_err("cannot read source")).map_err(|e| locate_malformed(src, files, e))?;
     Ok(TaskOutcome { has_output: true, ..Default::default() })
+}
+
+/// For an NDJSON source Polars refused without saying where, the file and line at fault.
+pub fn locate_malformed(src: &SourceTask, files: &[PathBuf], e: TaskError) -> TaskError {
+    match (&e, src.format) {
+        (TaskError::Data(_), SourceFormat::Ndjson) => ndjson::first_malformed(files).map(TaskError::Data).unwrap_or(e),
+        _ => e,
+    }
 }
 
 /// The source's frame: all files (`s3://` URLs read through `s3`), flattened and with the path

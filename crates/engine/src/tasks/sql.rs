@@ -4,10 +4,11 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 
 use crate::polars_sql;
-use crate::spec::{SqlEngine, SqlTask};
+use crate::spec::{SqlEngine, SqlTask, TaskKind};
 use std::collections::BTreeMap;
 
 use crate::tasks::frame::sink_parquet;
+use crate::tasks::view_scan;
 use crate::tasks::Input;
 use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
 
@@ -79,7 +80,15 @@ fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), Task
     let conn = ctx.confined_duckdb()?;
     let handle = conn.interrupt_handle();
     ctx.cancel.on_cancel(move || handle.interrupt());
-    for name in ctx.upstream.keys() {
+    // Source views stream into the query (only the columns it reads); stored outputs are scanned.
+    let mut exposures = Vec::new();
+    for (name, input) in ctx.upstream {
+        if let Input::View(v) = input {
+            if let TaskKind::Source(src) = &v.kind {
+                exposures.push(view_scan::expose(&conn, name, src, &v.files, ctx.cancel, ctx.log)?);
+                continue;
+            }
+        }
         let path = ctx.input(name)?;
         let view = format!(
             "CREATE TEMP VIEW {} AS SELECT * FROM read_parquet({})",
@@ -112,7 +121,11 @@ fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), Task
         format!("SELECT * REPLACE ({}) FROM (\n{body}\n)", replace.join(", "))
     };
     let copy = format!("COPY (\n{select}\n) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
-    conn.execute_batch(&copy).map_err(failed)
+    let copied = conn.execute_batch(&copy).map_err(failed);
+    for exposure in &exposures {
+        exposure.log_to(ctx.log);
+    }
+    copied
 }
 
 /// The result columns of `query` that are 128-bit integers.

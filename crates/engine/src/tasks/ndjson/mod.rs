@@ -89,7 +89,11 @@ pub fn write_parquet(
     let cannot_write = |e: PolarsError| TaskError::data(format!("cannot write {}", output.display()), e);
     let mut writer: Option<row_group::Writer<WritebackFile>> = None;
     let encode = |df: DataFrame| row_group::encode(df).map_err(cannot_write);
-    let outcome = read_with(src, files, s3, options, cancel, &encode, &mut |encoded| {
+    let plans = match plan(src, files, s3) {
+        Ok(p) => p,
+        Err(reason) => return Ok(Outcome::NotCovered(reason)),
+    };
+    let outcome = read_with(src, files, s3, &plans, None, options, cancel, &encode, &mut |encoded| {
         if writer.is_none() {
             if let Some(dir) = output.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| TaskError::data(format!("cannot create {}", dir.display()), e))?;
@@ -126,6 +130,58 @@ pub fn read_frame(
     Ok((outcome, out))
 }
 
+/// A source ready to read: how each file's chunks become frames, and the frames' schema.
+pub struct Planned {
+    files: Vec<FilePlan>,
+    /// The schema of the frames the reader gives (flattened, with the path's columns).
+    pub schema: SchemaRef,
+}
+
+/// Plans reading the source (Polars infers the files' schemas), or says why the fast reader
+/// leaves it to Polars.
+pub fn prepare(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Planned, String> {
+    let plans = plan(src, files, s3)?;
+    let first = &plans[0];
+    // The shape one chunk gets in `frame`, applied to no rows.
+    let mut lf = DataFrame::empty_with_schema(&first.schema).lazy();
+    if !first.literals.is_empty() {
+        lf = lf.with_columns(first.literals.clone());
+    }
+    if let Some(align) = &first.align {
+        lf = lf.select(align.clone());
+    }
+    if src.flatten {
+        lf = flatten(lf, src.flatten_separator.as_deref()).map_err(|e| e.to_string())?;
+    }
+    let schema = lf.collect_schema().map_err(|e| format!("schema inference: {e}"))?;
+    Ok(Planned { files: plans, schema })
+}
+
+/// Reads only `columns` of the planned source's frames (in that order) and hands them to
+/// `consume`: fields no column comes from are skipped by the parser, not built.
+#[allow(clippy::too_many_arguments)]
+pub fn read_columns(
+    src: &SourceTask,
+    files: &[PathBuf],
+    s3: Option<&S3Access>,
+    planned: &Planned,
+    columns: &[PlSmallStr],
+    options: &Options,
+    cancel: &CancelFlag,
+    consume: &mut dyn FnMut(DataFrame) -> Result<(), TaskError>,
+) -> Result<Outcome, TaskError> {
+    if columns.is_empty() {
+        return Err(TaskError::Data("no columns asked of the source".into()));
+    }
+    for c in columns {
+        if !planned.schema.contains(c) {
+            return Err(TaskError::Data(format!("the source has no column '{c}'")));
+        }
+    }
+    let plans: Vec<FilePlan> = planned.files.iter().map(|p| p.project(src, columns)).collect();
+    read_with(src, files, s3, &plans, Some(columns), options, cancel, &Ok, consume)
+}
+
 /// How one file's chunks become frames of the source's final shape.
 struct FilePlan {
     /// The file's own schema, as Polars infers it (or the first file's, for one multi-file scan).
@@ -136,6 +192,68 @@ struct FilePlan {
     literals: Vec<Expr>,
     /// Casts and null columns that give the file the combined schema (None: it has it).
     align: Option<Vec<Expr>>,
+}
+
+impl FilePlan {
+    /// This plan cut to what `columns` of the final frame need: struct fields that flatten into
+    /// no wanted column and top-level fields nobody reads leave the parsed schema.
+    fn project(&self, src: &SourceTask, columns: &[PlSmallStr]) -> FilePlan {
+        let wanted: std::collections::HashSet<&str> = columns.iter().map(PlSmallStr::as_str).collect();
+        let sep = src.flatten_separator.as_deref();
+        let mut schema: Schema = self
+            .schema
+            .iter()
+            .filter_map(|(name, dtype)| cut(name.as_str(), dtype, src.flatten, sep, &wanted).map(|d| (name.clone(), d)))
+            .collect();
+        if schema.is_empty() {
+            // Only path columns are wanted, but rows must still be counted: keep one field.
+            if let Some((name, dtype)) = self.schema.iter().find(|(_, d)| !d.is_nested()).or_else(|| self.schema.iter().next()) {
+                schema.insert(name.clone(), dtype.clone());
+            }
+        }
+        let literal_names: Vec<PlSmallStr> = self.literals.iter().filter_map(|e| e.clone().meta().output_name().ok()).collect();
+        let align = self.align.as_ref().map(|exprs| {
+            exprs
+                .iter()
+                .filter(|e| {
+                    (*e).clone()
+                        .meta()
+                        .output_name()
+                        .is_ok_and(|n| schema.contains(&n) || literal_names.contains(&n) || !self.schema.contains(&n))
+                })
+                .cloned()
+                .collect()
+        });
+        let fast = parse::supported(&schema);
+        FilePlan { schema: Arc::new(schema), fast, literals: self.literals.clone(), align }
+    }
+}
+
+/// The part of a field (named `name` in the final frame) that wanted columns come from.
+fn cut(
+    name: &str,
+    dtype: &DataType,
+    flatten: bool,
+    sep: Option<&str>,
+    wanted: &std::collections::HashSet<&str>,
+) -> Option<DataType> {
+    match dtype {
+        DataType::Struct(fields) if flatten => {
+            let kept: Vec<Field> = fields
+                .iter()
+                .filter_map(|f| {
+                    // `unnest` names a field `{struct}{sep}{field}` with a separator, else `{field}`.
+                    let inner = match sep {
+                        Some(s) => format!("{name}{s}{}", f.name),
+                        None => f.name.to_string(),
+                    };
+                    cut(&inner, &f.dtype, flatten, sep, wanted).map(|d| Field::new(f.name.clone(), d))
+                })
+                .collect();
+            (!kept.is_empty()).then_some(DataType::Struct(kept))
+        }
+        _ => wanted.contains(name).then(|| dtype.clone()),
+    }
 }
 
 /// The file plans, or why the source is left to Polars.
@@ -290,24 +408,27 @@ pub fn read(
     cancel: &CancelFlag,
     consume: &mut dyn FnMut(DataFrame) -> Result<(), TaskError>,
 ) -> Result<Outcome, TaskError> {
-    read_with(src, files, s3, options, cancel, &Ok, consume)
+    let plans = match plan(src, files, s3) {
+        Ok(p) => p,
+        Err(reason) => return Ok(Outcome::NotCovered(reason)),
+    };
+    read_with(src, files, s3, &plans, None, options, cancel, &Ok, consume)
 }
 
-/// Reads the source: each frame goes through `prepare` on its parsing thread, then to `consume`
-/// in file order.
+/// Reads the source as `plans` say (only `columns`, if given): each frame goes through `prepare`
+/// on its parsing thread, then to `consume` in file order.
+#[allow(clippy::too_many_arguments)]
 fn read_with<T: Send>(
     src: &SourceTask,
     files: &[PathBuf],
     s3: Option<&S3Access>,
+    plans: &[FilePlan],
+    columns: Option<&[PlSmallStr]>,
     options: &Options,
     cancel: &CancelFlag,
     prepare: &(dyn Fn(DataFrame) -> Result<T, TaskError> + Sync),
     consume: &mut dyn FnMut(T) -> Result<(), TaskError>,
 ) -> Result<Outcome, TaskError> {
-    let plans = match plan(src, files, s3) {
-        Ok(p) => p,
-        Err(reason) => return Ok(Outcome::NotCovered(reason)),
-    };
     let threads = options.threads.max(1);
     let in_flight = 2 * threads + 2;
     let (slot_tx, slot_rx) = mpsc::sync_channel::<()>(in_flight);
@@ -324,7 +445,6 @@ fn read_with<T: Send>(
 
     std::thread::scope(|scope| -> Result<Outcome, TaskError> {
         let reader_done = done_tx.clone();
-        let plans = &plans;
         scope.spawn(move || {
             let mut seq = 0u64;
             for (i, f) in files.iter().enumerate() {
@@ -360,7 +480,7 @@ fn read_with<T: Send>(
                 loop {
                     let next = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok(chunk) = next else { break };
-                    let out = frame(src, files, &plans[chunk.file], &chunk, &mut scratch).and_then(|(df, fast)| {
+                    let out = frame(src, files, &plans[chunk.file], columns, &chunk, &mut scratch).and_then(|(df, fast)| {
                         let rows = df.height();
                         let prepared = if rows > 0 { Some(prepare(df)?) } else { None };
                         Ok((rows, prepared, fast))
@@ -415,8 +535,16 @@ fn read_with<T: Send>(
     })
 }
 
-/// Parses one chunk (fast, else with Polars' parser) and gives it the source's final shape.
-fn frame(src: &SourceTask, files: &[PathBuf], plan: &FilePlan, chunk: &Chunk, scratch: &mut parse::Scratch) -> Parsed {
+/// Parses one chunk (fast, else with Polars' parser) and gives it the source's final shape
+/// (only `columns`, if given).
+fn frame(
+    src: &SourceTask,
+    files: &[PathBuf],
+    plan: &FilePlan,
+    columns: Option<&[PlSmallStr]>,
+    chunk: &Chunk,
+    scratch: &mut parse::Scratch,
+) -> Parsed {
     let bytes = chunk.bytes();
     let fast = if plan.fast { parse::parse_chunk(bytes, &plan.schema, scratch).ok() } else { None };
     let was_fast = fast.is_some();
@@ -427,7 +555,12 @@ fn frame(src: &SourceTask, files: &[PathBuf], plan: &FilePlan, chunk: &Chunk, sc
             Err(e) => return Err(locate(&files[chunk.file], chunk, &plan.schema, e)),
         },
     };
+    let shape_error = |e: PolarsError| TaskError::data(format!("cannot shape {}", files[chunk.file].display()), e);
     if plan.literals.is_empty() && plan.align.is_none() && !src.flatten {
+        let df = match columns {
+            Some(cols) => df.select(cols.iter().cloned()).map_err(shape_error)?,
+            None => df,
+        };
         return Ok((df, was_fast));
     }
     let mut lf = df.lazy();
@@ -440,8 +573,40 @@ fn frame(src: &SourceTask, files: &[PathBuf], plan: &FilePlan, chunk: &Chunk, sc
     if src.flatten {
         lf = flatten(lf, src.flatten_separator.as_deref())?;
     }
-    let df = lf.collect().map_err(|e| TaskError::data(format!("cannot shape {}", files[chunk.file].display()), e))?;
+    if let Some(cols) = columns {
+        lf = lf.select(cols.iter().map(|c| col(c.clone())).collect::<Vec<_>>());
+    }
+    let df = lf.collect().map_err(shape_error)?;
     Ok((df, was_fast))
+}
+
+/// The first line of the local `files` that is not a JSON object, as `file:line: what; what to do`
+/// (for when Polars refuses a source without saying where, e.g. while inferring its schema).
+pub fn first_malformed(files: &[PathBuf]) -> Option<String> {
+    let mut copy = Vec::new();
+    for file in files.iter().filter(|f| !s3::is_s3(&f.to_string_lossy())) {
+        let bytes = std::fs::read(file).ok()?;
+        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            if !parse::is_json_line(line) {
+                continue;
+            }
+            copy.clear();
+            copy.extend_from_slice(line);
+            let problem = match simd_json::to_borrowed_value(&mut copy) {
+                Ok(simd_json::BorrowedValue::Object(_)) => continue,
+                Ok(_) => "not a JSON object".to_string(),
+                Err(e) => format!("not valid JSON ({e})"),
+            };
+            let shown = String::from_utf8_lossy(&line[..line.len().min(120)]);
+            let more = if line.len() > 120 { "…" } else { "" };
+            return Some(format!(
+                "{}:{}: {problem} (line: {shown}{more}); fix or remove the line: an NDJSON source needs one JSON object per line",
+                file.display(),
+                i + 1
+            ));
+        }
+    }
+    None
 }
 
 /// The error of the first line Polars' parser refuses, as `file:line: message`.

@@ -1,0 +1,464 @@
+//! How a DuckDB SQL task reads a `materialize = "view"` source: a table function streams the
+//! source's rows into the query as DuckDB asks for them, only the columns the query uses (DuckDB's
+//! projection pushdown), with no artifact written or read between them. NDJSON sources go through
+//! the fast reader ([`super::ndjson::read_columns`]), so their unused fields are skipped, not built;
+//! other sources through Polars' scan of the same columns.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
+
+use duckdb::core::{DataChunkHandle, FlatVector, Inserter, LogicalTypeHandle, LogicalTypeId};
+use duckdb::vtab::{BindInfo, InitInfo, TableFunctionInfo, VTab};
+use polars::prelude::*;
+use polars_arrow::array::{Array, BinaryViewArray};
+
+use super::ndjson;
+use super::source;
+use crate::spec::{SourceFormat, SourceTask};
+use crate::tasks::{quote_ident, quote_str, CancelFlag, TaskError, TaskLog};
+
+/// The table function's name in every DuckDB instance a task borrows.
+const FUNCTION: &str = "polder_view";
+
+/// Rows DuckDB takes per call (its vector size).
+const VECTOR: usize = 2048;
+
+/// Frames in flight between the reader and DuckDB (each a reader chunk's worth of rows).
+const IN_FLIGHT: usize = 4;
+
+/// Sources exposed to DuckDB right now, by key: the table function finds its source here.
+static EXPOSED: LazyLock<Mutex<HashMap<String, Arc<Exposed>>>> = LazyLock::new(Default::default);
+static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+
+/// A source view as the table function reads it.
+struct Exposed {
+    id: String,
+    src: SourceTask,
+    files: Vec<PathBuf>,
+    /// The fast reader's plan (None: Polars reads the source).
+    planned: Option<ndjson::Planned>,
+    schema: SchemaRef,
+    cancel: Arc<CancelFlag>,
+    /// What the last read did, for the task log.
+    report: Mutex<Vec<String>>,
+}
+
+/// A source view exposed to one DuckDB connection as a temporary view; withdrawn on drop.
+pub struct Exposure {
+    key: String,
+    exposed: Arc<Exposed>,
+}
+
+impl Drop for Exposure {
+    fn drop(&mut self) {
+        EXPOSED.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
+    }
+}
+
+impl Exposure {
+    /// Writes what the reads of the view did to `log`.
+    pub fn log_to(&self, log: &TaskLog) {
+        for line in self.exposed.report.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            log.line(line);
+        }
+    }
+}
+
+/// Makes source view `id` readable as table `id` by `conn`'s queries.
+pub fn expose(
+    conn: &duckdb::Connection,
+    id: &str,
+    src: &SourceTask,
+    files: &[PathBuf],
+    cancel: &CancelFlag,
+    log: &TaskLog,
+) -> Result<Exposure, TaskError> {
+    register(conn)?;
+    let planned = if src.format == SourceFormat::Ndjson && !ndjson::disabled_by_env() {
+        match ndjson::prepare(src, files, None) {
+            Ok(p) => Some(p),
+            Err(reason) => {
+                log.line(format!("view '{id}': Polars' NDJSON reader: {reason}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let schema = match &planned {
+        Some(p) => p.schema.clone(),
+        None => source::lazy(src, files, None)
+            .and_then(|mut lf| lf.collect_schema().map_err(|e| TaskError::data("cannot read source schema", e)))
+            .map_err(|e| source::locate_malformed(src, files, e))
+            .map_err(|e| TaskError::Data(format!("view '{id}': {e}")))?,
+    };
+    let own_cancel = CancelFlag::new();
+    let flag = own_cancel.clone();
+    cancel.on_cancel(move || flag.set());
+    let exposed = Arc::new(Exposed {
+        id: id.to_string(),
+        src: src.clone(),
+        files: files.to_vec(),
+        planned,
+        schema,
+        cancel: own_cancel,
+        report: Mutex::new(Vec::new()),
+    });
+    let key = format!("{}-{}", std::process::id(), NEXT_KEY.fetch_add(1, Ordering::Relaxed));
+    EXPOSED.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), exposed.clone());
+    let exposure = Exposure { key, exposed };
+    let sql = format!("CREATE TEMP VIEW {} AS SELECT * FROM {FUNCTION}({})", quote_ident(id), quote_str(&exposure.key));
+    conn.execute_batch(&sql).map_err(|e| TaskError::data(format!("cannot expose view '{id}' to DuckDB"), e))?;
+    Ok(exposure)
+}
+
+/// Registers the table function once per DuckDB instance (pooled instances keep it).
+fn register(conn: &duckdb::Connection) -> Result<(), TaskError> {
+    let failed = |e: duckdb::Error| TaskError::data("cannot register Polder's view scan with DuckDB", e);
+    let known: i64 = conn
+        .query_row("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [FUNCTION], |r| r.get(0))
+        .map_err(failed)?;
+    if known == 0 {
+        conn.register_table_function::<ViewScan>(FUNCTION).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// A column's DuckDB type, or why DuckDB cannot take it from a stream.
+fn duckdb_type(dtype: &DataType) -> Result<LogicalTypeId, String> {
+    Ok(match dtype {
+        DataType::Boolean => LogicalTypeId::Boolean,
+        DataType::Int8 => LogicalTypeId::Tinyint,
+        DataType::Int16 => LogicalTypeId::Smallint,
+        DataType::Int32 => LogicalTypeId::Integer,
+        DataType::Int64 => LogicalTypeId::Bigint,
+        DataType::UInt8 => LogicalTypeId::UTinyint,
+        DataType::UInt16 => LogicalTypeId::USmallint,
+        DataType::UInt32 => LogicalTypeId::UInteger,
+        DataType::UInt64 => LogicalTypeId::UBigint,
+        DataType::Float32 => LogicalTypeId::Float,
+        DataType::Float64 => LogicalTypeId::Double,
+        DataType::String | DataType::Categorical(..) | DataType::Enum(..) => LogicalTypeId::Varchar,
+        DataType::Binary => LogicalTypeId::Blob,
+        DataType::Date => LogicalTypeId::Date,
+        DataType::Time => LogicalTypeId::Time,
+        DataType::Datetime(_, Some(_)) => LogicalTypeId::TimestampTZ,
+        DataType::Datetime(TimeUnit::Milliseconds, None) => LogicalTypeId::TimestampMs,
+        DataType::Datetime(TimeUnit::Microseconds, None) => LogicalTypeId::Timestamp,
+        DataType::Datetime(TimeUnit::Nanoseconds, None) => LogicalTypeId::TimestampNs,
+        // Parquet artifacts give DuckDB an all-null column as INTEGER.
+        DataType::Null => LogicalTypeId::Integer,
+        other => return Err(format!("{other}")),
+    })
+}
+
+/// The table function.
+struct ViewScan;
+
+/// The source a call binds to.
+struct Bound {
+    exposed: Arc<Exposed>,
+}
+
+/// One execution's stream of frames, shared by DuckDB's threads.
+struct Streaming {
+    /// Projected column names, in output order.
+    columns: Vec<PlSmallStr>,
+    /// For each output vector, the index in `columns` (None: DuckDB's row id, filled with nulls).
+    outputs: Vec<Option<usize>>,
+    state: Mutex<StreamState>,
+    exposed: Arc<Exposed>,
+}
+
+struct StreamState {
+    frames: Option<Receiver<Result<DataFrame, TaskError>>>,
+    current: Option<DataFrame>,
+    offset: usize,
+    failed: Option<String>,
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        // The reader stops at its next frame once nobody receives.
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).frames.take();
+    }
+}
+
+impl VTab for ViewScan {
+    type BindData = Bound;
+    type InitData = Streaming;
+
+    fn bind(bind: &BindInfo) -> Result<Bound, Box<dyn std::error::Error>> {
+        let key = bind.get_parameter(0).to_string();
+        let exposed = EXPOSED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| format!("no Polder view is exposed as '{key}'"))?;
+        for (name, dtype) in exposed.schema.iter() {
+            // A column of a type the stream cannot give is declared as text; reading it fails (init).
+            let ty = duckdb_type(dtype).unwrap_or(LogicalTypeId::Varchar);
+            bind.add_result_column(name, LogicalTypeHandle::from(ty));
+        }
+        Ok(Bound { exposed })
+    }
+
+    fn init(init: &InitInfo) -> Result<Streaming, Box<dyn std::error::Error>> {
+        // SAFETY: DuckDB hands back the bind data `bind` set for this call.
+        let bound = unsafe { &*init.get_bind_data::<Bound>() };
+        let exposed = bound.exposed.clone();
+        let width = exposed.schema.len() as u64;
+        let mut columns: Vec<PlSmallStr> = Vec::new();
+        let mut outputs = Vec::new();
+        for index in init.get_column_indices() {
+            if index >= width {
+                outputs.push(None);
+                continue;
+            }
+            let (name, dtype) = exposed.schema.get_at_index(index as usize).expect("index within the schema");
+            if let Err(ty) = duckdb_type(dtype) {
+                return Err(format!(
+                    "column '{name}' of view '{}' is {ty}, which DuckDB cannot read from a view yet; \
+                     set materialize = \"table\" on '{}' (or read the column in a Polars SQL task)",
+                    exposed.id, exposed.id
+                )
+                .into());
+            }
+            outputs.push(Some(columns.len()));
+            columns.push(name.clone());
+        }
+        if columns.is_empty() {
+            // No column is read (`count(*)`), but the rows still have to be counted: one column
+            // carries them, unseen.
+            let (name, _) = exposed.schema.get_at_index(0).ok_or_else(|| format!("view '{}' has no columns", exposed.id))?;
+            columns.push(name.clone());
+        }
+        let (tx, rx) = sync_channel(IN_FLIGHT);
+        let reading = exposed.clone();
+        let wanted = columns.clone();
+        std::thread::Builder::new().name(format!("view {}", exposed.id)).spawn(move || {
+            let started = Instant::now();
+            let send = |df: DataFrame| tx.send(Ok(df)).map_err(|_| TaskError::Cancelled);
+            match produce(&reading, &wanted, send) {
+                Ok(how) => {
+                    let line =
+                        format!("view '{}' streamed into DuckDB in {:.2} s: {how}", reading.id, started.elapsed().as_secs_f64());
+                    reading.report.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                }
+                // DuckDB stopped reading (a LIMIT, an error elsewhere, a cancel): nothing to say.
+                Err(TaskError::Cancelled) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        })?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        init.set_max_threads(threads as u64);
+        Ok(Streaming {
+            columns,
+            outputs,
+            state: Mutex::new(StreamState { frames: Some(rx), current: None, offset: 0, failed: None }),
+            exposed,
+        })
+    }
+
+    fn func(func: &TableFunctionInfo<Self>, output: &mut DataChunkHandle) -> Result<(), Box<dyn std::error::Error>> {
+        let stream = func.get_init_data();
+        let Some(slice) = stream.next_slice()? else {
+            output.set_len(0);
+            return Ok(());
+        };
+        let rows = slice.height();
+        for (vector, source) in stream.outputs.iter().enumerate() {
+            let mut out = output.flat_vector(vector);
+            match source {
+                Some(c) => fill(&mut out, slice.columns()[*c].as_materialized_series(), rows)?,
+                None => (0..rows).for_each(|r| out.set_null(r)),
+            }
+        }
+        output.set_len(rows);
+        Ok(())
+    }
+
+    fn parameters() -> Option<Vec<LogicalTypeHandle>> {
+        Some(vec![LogicalTypeHandle::from(LogicalTypeId::Varchar)])
+    }
+
+    fn supports_pushdown() -> bool {
+        true
+    }
+}
+
+impl Streaming {
+    /// The next rows for one DuckDB vector (None: the view is read to its end).
+    fn next_slice(&self) -> Result<Option<DataFrame>, String> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(message) = &state.failed {
+                return Err(message.clone());
+            }
+            if let Some(df) = &state.current {
+                if state.offset < df.height() {
+                    let slice = df.slice(state.offset as i64, VECTOR);
+                    state.offset += slice.height();
+                    return Ok(Some(slice));
+                }
+            }
+            let Some(frames) = &state.frames else { return Ok(None) };
+            match frames.recv() {
+                Ok(Ok(df)) => {
+                    let mut df = df.select(self.columns.iter().cloned()).map_err(|e| e.to_string())?;
+                    // One chunk per column: each vector is a slice of one array.
+                    df.rechunk_mut();
+                    state.current = Some(df);
+                    state.offset = 0;
+                }
+                Ok(Err(e)) => {
+                    let message = if self.exposed.cancel.is_set() {
+                        "cancelled".to_string()
+                    } else {
+                        format!("view '{}': {e}", self.exposed.id)
+                    };
+                    state.failed = Some(message);
+                }
+                Err(_) => {
+                    state.frames = None;
+                    state.current = None;
+                }
+            }
+        }
+    }
+}
+
+/// Reads `columns` of the exposed source into `send`, frame by frame; says how it read.
+fn produce(
+    exposed: &Exposed,
+    columns: &[PlSmallStr],
+    mut send: impl FnMut(DataFrame) -> Result<(), TaskError>,
+) -> Result<String, TaskError> {
+    if let Some(planned) = &exposed.planned {
+        let options = ndjson::Options::default();
+        let outcome =
+            ndjson::read_columns(&exposed.src, &exposed.files, None, planned, columns, &options, &exposed.cancel, &mut send)?;
+        match outcome {
+            ndjson::Outcome::Read(stats) => {
+                return Ok(format!(
+                    "{} rows, {} of {} column(s), {:.1} MB of NDJSON by the fast reader ({} chunk(s) fast, {} by Polars' parser)",
+                    stats.rows,
+                    columns.len(),
+                    exposed.schema.len(),
+                    stats.bytes as f64 / 1e6,
+                    stats.fast_chunks,
+                    stats.polars_chunks
+                ))
+            }
+            // Nothing was sent: Polars reads it below.
+            ndjson::Outcome::NotCovered(_) => {}
+        }
+    }
+    exposed.cancel.check()?;
+    let selected: Vec<Expr> = columns.iter().map(|c| col(c.clone())).collect();
+    let df = source::lazy(&exposed.src, &exposed.files, None)
+        .and_then(|lf| lf.select(selected).collect().map_err(|e| TaskError::data("cannot read source", e)))
+        .map_err(|e| source::locate_malformed(&exposed.src, &exposed.files, e))?;
+    let rows = df.height();
+    send(df)?;
+    Ok(format!("{rows} rows, {} of {} column(s), by Polars' reader", columns.len(), exposed.schema.len()))
+}
+
+/// Copies `rows` values of `s` into DuckDB's vector.
+fn fill(out: &mut FlatVector, s: &Series, rows: usize) -> Result<(), String> {
+    macro_rules! numbers {
+        ($ca:expr, $t:ty) => {{
+            let ca = $ca;
+            let arr = ca.downcast_iter().next().ok_or("empty column")?;
+            // SAFETY: the vector holds `VECTOR` values of the column's DuckDB type, which has `$t`'s layout.
+            let dst = unsafe { out.as_mut_slice_with_len::<$t>(rows) };
+            dst.copy_from_slice(&arr.values()[..rows]);
+            if let Some(valid) = arr.validity() {
+                for (r, ok) in valid.iter().enumerate() {
+                    if !ok {
+                        out.set_null(r);
+                    }
+                }
+            }
+        }};
+    }
+    let e = |e: PolarsError| e.to_string();
+    match s.dtype() {
+        DataType::Boolean => {
+            let ca = s.bool().map_err(e)?;
+            // SAFETY: DuckDB's BOOLEAN is one byte per value.
+            let dst = unsafe { out.as_mut_slice_with_len::<bool>(rows) };
+            let mut nulls = Vec::new();
+            for (r, v) in ca.iter().enumerate() {
+                match v {
+                    Some(v) => dst[r] = v,
+                    None => nulls.push(r),
+                }
+            }
+            nulls.into_iter().for_each(|r| out.set_null(r));
+        }
+        DataType::Int8 => numbers!(s.i8().map_err(e)?, i8),
+        DataType::Int16 => numbers!(s.i16().map_err(e)?, i16),
+        DataType::Int32 => numbers!(s.i32().map_err(e)?, i32),
+        DataType::Int64 => numbers!(s.i64().map_err(e)?, i64),
+        DataType::UInt8 => numbers!(s.u8().map_err(e)?, u8),
+        DataType::UInt16 => numbers!(s.u16().map_err(e)?, u16),
+        DataType::UInt32 => numbers!(s.u32().map_err(e)?, u32),
+        DataType::UInt64 => numbers!(s.u64().map_err(e)?, u64),
+        DataType::Float32 => numbers!(s.f32().map_err(e)?, f32),
+        DataType::Float64 => numbers!(s.f64().map_err(e)?, f64),
+        // Days since 1970-01-01 in both.
+        DataType::Date => numbers!(s.date().map_err(e)?.physical(), i32),
+        DataType::Datetime(unit, Some(_)) => {
+            // DuckDB's TIMESTAMPTZ is microseconds (UTC, as Polars keeps the instant).
+            let us = s.datetime().map_err(e)?.physical().clone();
+            let us = match unit {
+                TimeUnit::Milliseconds => &us * 1000,
+                TimeUnit::Microseconds => us,
+                TimeUnit::Nanoseconds => us.apply_values(|v| v.div_euclid(1000)),
+            };
+            numbers!(&us, i64)
+        }
+        DataType::Datetime(..) => numbers!(s.datetime().map_err(e)?.physical(), i64),
+        // Polars' TIME is nanoseconds since midnight, DuckDB's microseconds.
+        DataType::Time => numbers!(&s.time().map_err(e)?.physical().apply_values(|v| v / 1000), i64),
+        DataType::Null => (0..rows).for_each(|r| out.set_null(r)),
+        DataType::String | DataType::Categorical(..) | DataType::Enum(..) => {
+            let strings = s.cast(&DataType::String).map_err(e)?.rechunk();
+            let bytes = strings.str().map_err(e)?.as_binary();
+            let arr = bytes.downcast_iter().next().ok_or("empty column")?;
+            fill_views(out, arr, rows);
+        }
+        DataType::Binary => fill_views(out, s.binary().map_err(e)?.downcast_iter().next().ok_or("empty column")?, rows),
+        other => return Err(format!("cannot stream a {other} column into DuckDB")),
+    }
+    Ok(())
+}
+
+/// Copies string or binary values: a value of up to 12 bytes is the same 16 bytes in Arrow's
+/// views and DuckDB's `string_t` (length, then the bytes, zero-padded), so those are copied as
+/// they are; longer ones are handed to DuckDB, which copies them into the vector's own heap.
+fn fill_views(out: &mut FlatVector, arr: &BinaryViewArray, rows: usize) {
+    let views = &arr.views()[..rows];
+    // SAFETY: a VARCHAR/BLOB vector holds `VECTOR` 16-byte `string_t`s; `View` is 16 bytes.
+    unsafe {
+        let dst = out.as_mut_ptr::<u8>();
+        std::ptr::copy_nonoverlapping(views.as_ptr().cast::<u8>(), dst, rows * std::mem::size_of::<polars_arrow::array::View>());
+    }
+    let validity = arr.validity();
+    for (r, view) in views.iter().enumerate() {
+        if validity.is_some_and(|v| !v.get_bit(r)) {
+            out.set_null(r);
+        } else if view.length > 12 {
+            // SAFETY: `r` is within the array.
+            out.insert(r, unsafe { arr.value_unchecked(r) });
+        }
+    }
+}
