@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Medallion vs its peers: `polder run bench/medallion_core` against the same bronze → silver → gold
-# → Parquet written as one DuckDB program and as one lazy Polars program (PyPI wheels, pinned), and
-# the NDJSON readers alone (NDJSON → Parquet, MB/s), with `cat` as the floor. The programs take
-# turns run by run on page-cached input; wall, CPU (user+sys) and peak RSS of each run's whole
-# process tree (Polder runs tasks in child processes); the three gold tables must be the same data
-# (checksums by DuckDB), else the script fails.
+# Medallion vs its peers: `polder run bench/medallion_core` (bronze stored, and bronze as a view)
+# against the same bronze → silver → gold → Parquet written as one DuckDB program and as one lazy
+# Polars program (PyPI wheels, pinned), and the NDJSON readers alone (NDJSON → Parquet, MB/s), with
+# `cat` as the floor. The programs take turns run by run on page-cached input; wall, CPU (user+sys)
+# and peak RSS of each run's whole process tree (Polder runs tasks in child processes); the gold
+# tables must be the same data (checksums by DuckDB), else the script fails.
 # Usage: [POLDER_BIN=path] [RUNS=3] bench/peers.sh [ROWS]   (default 20000000; ~170 bytes a row)
 set -euo pipefail
 # A relative POLDER_BIN is meant from where the script was started.
@@ -52,15 +52,26 @@ mkdir -p "$PIPE" "$OUT"
 sed -e 's#file = "../../examples/medallion/#file = "#' -e "s#^logs_dir = .*#logs_dir = \"$DATA\"#" \
     -e '/^engine = "polars"/d' bench/medallion_core/pipeline.toml > "$PIPE/pipeline.toml"
 cp examples/medallion/silver.sql examples/medallion/gold.sql "$PIPE/"
+# The same pipeline with one line added, bronze as a view: streamed into silver's DuckDB query
+# (only the columns silver reads) instead of stored as an artifact. Its gold goes to its own file.
+PIPE_VIEW="$WORK/pipes-peers/medallion_view"
+rm -rf "$PIPE_VIEW"
+cp -r "$PIPE" "$PIPE_VIEW"
+sed -i -e '/^flatten = true/a materialize = "view"' -e 's/^name = .*/name = "medallion_bench_view"/' \
+    -e 's#gold\.parquet#gold_view.parquet#' "$PIPE_VIEW/pipeline.toml"
+grep -q '^materialize = "view"' "$PIPE_VIEW/pipeline.toml"
 # The sink writes one file there (a stale one must not pass the check).
 POLDER_GOLD="$(dirname "$DATA")/gold.parquet"
-rm -rf "$POLDER_GOLD"
+POLDER_VIEW_GOLD="$(dirname "$DATA")/gold_view.parquet"
+rm -rf "$POLDER_GOLD" "$POLDER_VIEW_GOLD"
 
 POLDER_RUN=("$POLDER_BIN" --workspace "$WS" run "$PIPE" --force --param "logs_dir=$DATA")
+POLDER_VIEW_RUN=("$POLDER_BIN" --workspace "$WS" run "$PIPE_VIEW" --force --param "logs_dir=$DATA")
 cat "$DATA"/*.json > /dev/null   # warm the page cache: every program reads from memory
 RAW="$OUT/results.txt"
 for _ in $(seq "$RUNS"); do
     measure_cpu polder "${POLDER_RUN[@]}"
+    measure_cpu polder_view "${POLDER_VIEW_RUN[@]}"
     measure_cpu duckdb "$PY" bench/peers/medallion_duckdb.py "$DATA" "$RUN_DATE" "$OUT/gold_duckdb.parquet"
     measure_cpu polars "$PY" bench/peers/medallion_polars.py "$DATA" "$RUN_DATE" "$OUT/gold_polars.parquet"
     # The readers alone: NDJSON → flattened Parquet with the date column, nothing else.
@@ -91,4 +102,4 @@ for label, runs in by.items():
 PY
 
 echo
-"$PY" bench/peers/checksum.py "$POLDER_GOLD" "$OUT/gold_duckdb.parquet" "$OUT/gold_polars.parquet"
+"$PY" bench/peers/checksum.py "$POLDER_GOLD" "$POLDER_VIEW_GOLD" "$OUT/gold_duckdb.parquet" "$OUT/gold_polars.parquet"

@@ -14,7 +14,7 @@ use crate::tasks::ndjson;
 use crate::tasks::{TaskContext, TaskError, TaskOutcome};
 
 /// Default rows used to infer a JSON/CSV schema.
-const INFER_ROWS: usize = 10_000;
+pub const INFER_ROWS: usize = 10_000;
 
 /// Expands the task's path (a file or glob, relative to the pipeline folder) to sorted files.
 pub fn resolve_files(pipeline_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
@@ -256,6 +256,16 @@ fn plpath(p: &Path) -> Result<PlRefPath, TaskError> {
 
 /// A lazy frame over `files` as Polars reads them (one schema, inferred from the first file).
 pub fn scan_files(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<LazyFrame, TaskError> {
+    scan_files_with(src, files, s3, None)
+}
+
+/// [`scan_files`], with the NDJSON schema already known (`None`: Polars infers it).
+pub fn scan_files_with(
+    src: &SourceTask,
+    files: &[PathBuf],
+    s3: Option<&S3Access>,
+    ndjson_schema: Option<SchemaRef>,
+) -> Result<LazyFrame, TaskError> {
     let paths: Buffer<PlRefPath> = files.iter().map(|p| plpath(p)).collect::<Result<Vec<_>, _>>()?.into_iter().collect();
     let cloud = s3.map(S3Access::cloud_options);
     let infer = src.infer_schema_rows.unwrap_or(INFER_ROWS);
@@ -264,6 +274,7 @@ pub fn scan_files(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) ->
     let lf = match src.format {
         SourceFormat::Ndjson => LazyJsonLineReader::new_paths(paths)
             .with_infer_schema_length(NonZeroUsize::new(infer))
+            .with_schema(ndjson_schema)
             .with_cloud_options(cloud)
             .finish(),
         SourceFormat::Csv => LazyCsvReader::new_paths(paths)

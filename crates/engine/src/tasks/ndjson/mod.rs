@@ -9,6 +9,7 @@
 //! sources it does not cover at all (compressed files, files that disagree on nested fields,
 //! previews with a row limit) are left to Polars' reader by [`Outcome::NotCovered`].
 
+mod infer;
 pub mod parse;
 pub mod row_group;
 
@@ -23,7 +24,7 @@ use polars::prelude::*;
 use crate::fsutil::WritebackFile;
 use crate::s3::{self, S3Access};
 use crate::spec::SourceTask;
-use crate::tasks::source::{flatten, has_literal_columns, literal_columns, scan_files};
+use crate::tasks::source::{flatten, has_literal_columns, literal_columns, scan_files_with, INFER_ROWS};
 use crate::tasks::{CancelFlag, TaskError};
 
 /// Bytes per chunk: large enough that a chunk is a reasonable Parquet row group (~100k+ rows of
@@ -269,7 +270,8 @@ fn plan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Ve
     let infer = |lf: &mut LazyFrame| lf.collect_schema().map_err(|e| format!("schema inference: {e}"));
     if !has_literal_columns(src) {
         // One scan over all files: every file is read with the first one's schema.
-        let schema = infer(&mut scan_files(src, files, s3).map_err(|e| e.to_string())?)?;
+        let known = known_schema(src, &files[0], s3);
+        let schema = infer(&mut scan_files_with(src, files, s3, known).map_err(|e| e.to_string())?)?;
         let fast = parse::supported(&schema);
         return Ok(files.iter().map(|_| FilePlan { schema: schema.clone(), fast, literals: Vec::new(), align: None }).collect());
     }
@@ -320,7 +322,8 @@ fn infer_each(
 ) -> Result<Vec<(SchemaRef, SchemaRef, LazyFrame)>, String> {
     let infer = |lf: &mut LazyFrame| lf.collect_schema().map_err(|e| format!("schema inference: {e}"));
     let one = |f: &PathBuf, cols: &Vec<Expr>| {
-        let mut lf = scan_files(src, std::slice::from_ref(f), s3).map_err(|e| e.to_string())?;
+        let known = known_schema(src, f, s3);
+        let mut lf = scan_files_with(src, std::slice::from_ref(f), s3, known).map_err(|e| e.to_string())?;
         let schema = infer(&mut lf)?;
         let mut lf = lf.with_columns(cols.clone());
         let shaped = infer(&mut lf)?;
@@ -344,6 +347,15 @@ fn infer_each(
         all.extend(part?);
     }
     Ok(all)
+}
+
+/// `file`'s schema as Polars would infer it, found the fast way ([`infer`]) for local files.
+fn known_schema(src: &SourceTask, file: &Path, s3: Option<&S3Access>) -> Option<SchemaRef> {
+    if s3::is_s3(&file.to_string_lossy()) {
+        return None;
+    }
+    let rows = std::num::NonZeroUsize::new(src.infer_schema_rows.unwrap_or(INFER_ROWS));
+    infer::schema_of(file, rows).map(Arc::new)
 }
 
 /// The compression a local file starts with (Polars' reader decompresses these itself).
