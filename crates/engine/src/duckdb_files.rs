@@ -55,10 +55,22 @@ pub fn open_confined<'a>(
     dirs: impl IntoIterator<Item = &'a Path>,
     memory: Option<&'a MemoryBudget>,
 ) -> duckdb::Result<Connection> {
+    open_confined_with(dirs, memory, None)
+}
+
+/// [`open_confined`] with `threads` DuckDB threads (None: one per core).
+pub fn open_confined_with<'a>(
+    dirs: impl IntoIterator<Item = &'a Path>,
+    memory: Option<&'a MemoryBudget>,
+    threads: Option<usize>,
+) -> duckdb::Result<Connection> {
     // The budget comes first: once external access is off, DuckDB refuses to change
     // `temp_directory`. The spill folder must also be allowed, or spilling hits the
     // Permission Error the confinement raises for everything else.
     let conn = open_in_memory_within(memory)?;
+    if let Some(n) = threads {
+        conn.execute_batch(&format!("SET threads = {}", n.max(1)))?;
+    }
     // A trailing slash: allowed directories are prefixes, and `/p` must not allow `/p2`.
     let list: Vec<String> = dirs
         .into_iter()
@@ -123,19 +135,20 @@ fn idle() -> &'static IdlePool {
     IDLE.get_or_init(Default::default)
 }
 
-/// A [`Confined`] instance for `dirs` and `memory`: an idle one with the same confinement, or a
+/// A [`Confined`] instance for `dirs`, `memory` and `threads`: an idle one with the same confinement, or a
 /// new one. A pooled instance spills into a folder of its own beside the attempt's (named like
 /// a temp file of this process, so a later start sweeps it if this process dies).
-pub fn lend_confined(dirs: &[&Path], memory: Option<&MemoryBudget>) -> duckdb::Result<Confined> {
+pub fn lend_confined(dirs: &[&Path], memory: Option<&MemoryBudget>, threads: Option<usize>) -> duckdb::Result<Confined> {
     let mut sorted: Vec<String> = dirs.iter().map(|d| d.to_string_lossy().trim_end_matches('/').to_string()).collect();
     sorted.sort();
     sorted.dedup();
     let spill_root = memory.and_then(|m| m.spill_dir.parent()).map(Path::to_path_buf);
     let key = format!(
-        "{}|{}|{}",
+        "{}|{}|{}|{}",
         sorted.join("\n"),
         memory.map_or(0, |m| m.bytes),
-        spill_root.as_deref().map(|p| p.to_string_lossy().to_string()).unwrap_or_default()
+        spill_root.as_deref().map(|p| p.to_string_lossy().to_string()).unwrap_or_default(),
+        threads.unwrap_or(0)
     );
     let pooled = idle().lock().unwrap_or_else(|p| p.into_inner()).get_mut(&key).and_then(Vec::pop);
     let (root, spill) = match pooled {
@@ -145,7 +158,7 @@ pub fn lend_confined(dirs: &[&Path], memory: Option<&MemoryBudget>) -> duckdb::R
                 bytes: m.bytes,
                 spill_dir: crate::fsutil::temp_path_for(&spill_root.clone().unwrap_or_default().join("duckdb")),
             });
-            let conn = open_confined(dirs.iter().copied(), own.as_ref())?;
+            let conn = open_confined_with(dirs.iter().copied(), own.as_ref(), threads)?;
             (conn, own.map(|m| m.spill_dir))
         }
     };
@@ -213,10 +226,10 @@ mod tests {
         std::fs::create_dir_all(&b).unwrap();
         std::fs::write(b.join("secret.csv"), "x\n1\n").unwrap();
         {
-            let first = lend_confined(&[a.as_path()], None).unwrap();
+            let first = lend_confined(&[a.as_path()], None, None).unwrap();
             first.execute_batch("CREATE TABLE marker AS SELECT 1 AS m; CREATE TEMP VIEW v AS SELECT 2 AS n;").unwrap();
         }
-        let again = lend_confined(&[a.as_path()], None).unwrap();
+        let again = lend_confined(&[a.as_path()], None, None).unwrap();
         // The same instance (its table is there), a new connection (its temporary view is not).
         assert_eq!(again.query_row("SELECT m FROM marker", [], |r| r.get::<_, i32>(0)).unwrap(), 1);
         assert!(again.execute_batch("SELECT * FROM v").is_err());
@@ -224,7 +237,7 @@ mod tests {
         let err = again.execute_batch(&format!("SELECT * FROM read_csv('{}')", b.join("secret.csv").display())).unwrap_err();
         assert!(err.to_string().contains("Permission Error"), "{err}");
         drop(again);
-        let other = lend_confined(&[b.as_path()], None).unwrap();
+        let other = lend_confined(&[b.as_path()], None, None).unwrap();
         assert!(other.execute_batch("SELECT * FROM marker").is_err(), "an instance crossed confinements");
     }
 

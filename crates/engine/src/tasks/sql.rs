@@ -77,7 +77,8 @@ fn run_polars(ctx: &TaskContext, task: &SqlTask, mut lf: LazyFrame) -> Result<()
 }
 
 fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), TaskError> {
-    let conn = ctx.confined_duckdb()?;
+    let streams = ctx.upstream.values().any(|i| matches!(i, Input::View(v) if matches!(v.kind, TaskKind::Source(_))));
+    let conn = ctx.confined_duckdb_with(streams.then(view_scan::duckdb_threads))?;
     let handle = conn.interrupt_handle();
     ctx.cancel.on_cancel(move || handle.interrupt());
     // Source views stream into the query (only the columns it reads); stored outputs are scanned.

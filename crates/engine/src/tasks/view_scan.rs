@@ -78,9 +78,13 @@ pub fn expose(
     log: &TaskLog,
 ) -> Result<Exposure, TaskError> {
     register(conn)?;
+    let started = Instant::now();
     let planned = if src.format == SourceFormat::Ndjson && !ndjson::disabled_by_env() {
         match ndjson::prepare(src, files, None) {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                log.line(format!("view '{id}': schema of {} file(s) in {:.2} s", files.len(), started.elapsed().as_secs_f64()));
+                Some(p)
+            }
             Err(reason) => {
                 log.line(format!("view '{id}': Polars' NDJSON reader: {reason}"));
                 None
@@ -114,6 +118,16 @@ pub fn expose(
     let sql = format!("CREATE TEMP VIEW {} AS SELECT * FROM {FUNCTION}({})", quote_ident(id), quote_str(&exposure.key));
     conn.execute_batch(&sql).map_err(|e| TaskError::data(format!("cannot expose view '{id}' to DuckDB"), e))?;
     Ok(exposure)
+}
+
+/// DuckDB's threads for a query that reads a stream.
+///
+/// A DuckDB thread whose scan waits for the next frame leaves the query's other threads
+/// polling DuckDB's task queue (a profile of the medallion showed a fifth of the CPU in DuckDB's
+/// scheduler locks); with one DuckDB thread nothing polls, and the reader's threads parse on
+/// the other cores while DuckDB aggregates.
+pub fn duckdb_threads() -> usize {
+    std::env::var("POLDER_VIEW_DUCKDB_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1)
 }
 
 /// Registers the table function once per DuckDB instance (pooled instances keep it).
@@ -176,6 +190,9 @@ struct Streaming {
 
 struct StreamState {
     frames: Option<Receiver<Result<DataFrame, TaskError>>>,
+    /// Whether the reader was started: on the first rows asked for, not at init, so a query
+    /// DuckDB only plans or describes reads nothing.
+    started: bool,
     current: Option<DataFrame>,
     offset: usize,
     failed: Option<String>,
@@ -238,31 +255,12 @@ impl VTab for ViewScan {
             let (name, _) = exposed.schema.get_at_index(0).ok_or_else(|| format!("view '{}' has no columns", exposed.id))?;
             columns.push(name.clone());
         }
-        let (tx, rx) = sync_channel(IN_FLIGHT);
-        let reading = exposed.clone();
-        let wanted = columns.clone();
-        std::thread::Builder::new().name(format!("view {}", exposed.id)).spawn(move || {
-            let started = Instant::now();
-            let send = |df: DataFrame| tx.send(Ok(df)).map_err(|_| TaskError::Cancelled);
-            match produce(&reading, &wanted, send) {
-                Ok(how) => {
-                    let line =
-                        format!("view '{}' streamed into DuckDB in {:.2} s: {how}", reading.id, started.elapsed().as_secs_f64());
-                    reading.report.lock().unwrap_or_else(|p| p.into_inner()).push(line);
-                }
-                // DuckDB stopped reading (a LIMIT, an error elsewhere, a cancel): nothing to say.
-                Err(TaskError::Cancelled) => {}
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                }
-            }
-        })?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         init.set_max_threads(threads as u64);
         Ok(Streaming {
             columns,
             outputs,
-            state: Mutex::new(StreamState { frames: Some(rx), current: None, offset: 0, failed: None }),
+            state: Mutex::new(StreamState { frames: None, started: false, current: None, offset: 0, failed: None }),
             exposed,
         })
     }
@@ -295,9 +293,37 @@ impl VTab for ViewScan {
 }
 
 impl Streaming {
+    /// Starts the reader thread; its frames come through the returned channel.
+    fn start(&self) -> std::io::Result<Receiver<Result<DataFrame, TaskError>>> {
+        let (tx, rx) = sync_channel(IN_FLIGHT);
+        let reading = self.exposed.clone();
+        let wanted = self.columns.clone();
+        std::thread::Builder::new().name(format!("view {}", self.exposed.id)).spawn(move || {
+            let started = Instant::now();
+            let send = |df: DataFrame| tx.send(Ok(df)).map_err(|_| TaskError::Cancelled);
+            match produce(&reading, &wanted, send) {
+                Ok(how) => {
+                    let line =
+                        format!("view '{}' streamed into DuckDB in {:.2} s: {how}", reading.id, started.elapsed().as_secs_f64());
+                    reading.report.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                }
+                // DuckDB stopped reading (a LIMIT, an error elsewhere, a cancel): nothing to say.
+                Err(TaskError::Cancelled) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        })?;
+        Ok(rx)
+    }
+
     /// The next rows for one DuckDB vector (None: the view is read to its end).
     fn next_slice(&self) -> Result<Option<DataFrame>, String> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !state.started {
+            state.started = true;
+            state.frames = Some(self.start().map_err(|e| e.to_string())?);
+        }
         loop {
             if let Some(message) = &state.failed {
                 return Err(message.clone());

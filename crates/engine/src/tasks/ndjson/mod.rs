@@ -270,7 +270,7 @@ fn plan(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<Ve
     let infer = |lf: &mut LazyFrame| lf.collect_schema().map_err(|e| format!("schema inference: {e}"));
     if !has_literal_columns(src) {
         // One scan over all files: every file is read with the first one's schema.
-        let known = known_schema(src, &files[0], s3);
+        let known = known_schema(src, &files[0]);
         let schema = infer(&mut scan_files_with(src, files, s3, known).map_err(|e| e.to_string())?)?;
         let fast = parse::supported(&schema);
         return Ok(files.iter().map(|_| FilePlan { schema: schema.clone(), fast, literals: Vec::new(), align: None }).collect());
@@ -322,7 +322,7 @@ fn infer_each(
 ) -> Result<Vec<(SchemaRef, SchemaRef, LazyFrame)>, String> {
     let infer = |lf: &mut LazyFrame| lf.collect_schema().map_err(|e| format!("schema inference: {e}"));
     let one = |f: &PathBuf, cols: &Vec<Expr>| {
-        let known = known_schema(src, f, s3);
+        let known = known_schema(src, f);
         let mut lf = scan_files_with(src, std::slice::from_ref(f), s3, known).map_err(|e| e.to_string())?;
         let schema = infer(&mut lf)?;
         let mut lf = lf.with_columns(cols.clone());
@@ -350,7 +350,7 @@ fn infer_each(
 }
 
 /// `file`'s schema as Polars would infer it, found the fast way ([`infer`]) for local files.
-fn known_schema(src: &SourceTask, file: &Path, s3: Option<&S3Access>) -> Option<SchemaRef> {
+fn known_schema(src: &SourceTask, file: &Path) -> Option<SchemaRef> {
     if s3::is_s3(&file.to_string_lossy()) {
         return None;
     }
