@@ -90,7 +90,8 @@ impl Shapes {
         // rows it needs with a byte test. Where the two disagree, leave it to Polars.
         let text = std::str::from_utf8(line).ok()?;
         let blank = text.trim().is_empty();
-        if blank != !super::parse::is_json_line(line.strip_suffix(b"\n").unwrap_or(line)) {
+        let json = super::parse::is_json_line(line.strip_suffix(b"\n").unwrap_or(line));
+        if blank == json {
             return None;
         }
         if blank {
