@@ -125,7 +125,7 @@ pub fn expose(
 /// A DuckDB thread whose scan waits for the next frame leaves the query's other threads
 /// polling DuckDB's task queue (a profile of the medallion showed a fifth of the CPU in DuckDB's
 /// scheduler locks); with one DuckDB thread nothing polls, and the reader's threads parse on
-/// the other cores while DuckDB aggregates.
+/// the other cores while DuckDB aggregates. `POLDER_VIEW_DUCKDB_THREADS` overrides it, to measure.
 pub fn duckdb_threads() -> usize {
     std::env::var("POLDER_VIEW_DUCKDB_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1)
 }
