@@ -241,6 +241,24 @@ mod tests {
         assert!(other.execute_batch("SELECT * FROM marker").is_err(), "an instance crossed confinements");
     }
 
+    #[test]
+    fn a_loan_with_a_thread_count_gets_an_instance_of_its_own_with_that_many_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads = |c: &Confined| c.query_row("SELECT current_setting('threads')", [], |r| r.get::<_, i64>(0)).unwrap();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as i64;
+        {
+            let one = lend_confined(&[dir.path()], None, Some(1)).unwrap();
+            assert_eq!(threads(&one), 1);
+            // Locked like any confined instance: the task's SQL cannot raise it.
+            assert!(one.execute_batch("SET threads = 4").is_err());
+        }
+        // The one-thread instance went back to the pool under its own key.
+        let default = lend_confined(&[dir.path()], None, None).unwrap();
+        assert_eq!(threads(&default), cores);
+        let one = lend_confined(&[dir.path()], None, Some(1)).unwrap();
+        assert_eq!(threads(&one), 1);
+    }
+
     use super::*;
 
     #[test]
