@@ -43,6 +43,8 @@ struct Exposed {
     planned: Option<ndjson::Planned>,
     schema: SchemaRef,
     cancel: Arc<CancelFlag>,
+    /// When it was exposed: the log says how long DuckDB took to ask for the first rows.
+    exposed_at: Instant,
     /// What the last read did, for the task log.
     report: Mutex<Vec<String>>,
 }
@@ -110,6 +112,7 @@ pub fn expose(
         planned,
         schema,
         cancel: own_cancel,
+        exposed_at: Instant::now(),
         report: Mutex::new(Vec::new()),
     });
     let key = format!("{}-{}", std::process::id(), NEXT_KEY.fetch_add(1, Ordering::Relaxed));
@@ -255,7 +258,10 @@ impl VTab for ViewScan {
             let (name, _) = exposed.schema.get_at_index(0).ok_or_else(|| format!("view '{}' has no columns", exposed.id))?;
             columns.push(name.clone());
         }
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = std::env::var("POLDER_VIEW_SCAN_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         init.set_max_threads(threads as u64);
         Ok(Streaming {
             columns,
@@ -300,11 +306,15 @@ impl Streaming {
         let wanted = self.columns.clone();
         std::thread::Builder::new().name(format!("view {}", self.exposed.id)).spawn(move || {
             let started = Instant::now();
+            let asked_after = started.duration_since(reading.exposed_at).as_secs_f64();
             let send = |df: DataFrame| tx.send(Ok(df)).map_err(|_| TaskError::Cancelled);
             match produce(&reading, &wanted, send) {
                 Ok(how) => {
-                    let line =
-                        format!("view '{}' streamed into DuckDB in {:.2} s: {how}", reading.id, started.elapsed().as_secs_f64());
+                    let line = format!(
+                        "view '{}' streamed into DuckDB in {:.2} s (asked for {asked_after:.2} s after it was exposed): {how}",
+                        reading.id,
+                        started.elapsed().as_secs_f64()
+                    );
                     reading.report.lock().unwrap_or_else(|p| p.into_inner()).push(line);
                 }
                 // DuckDB stopped reading (a LIMIT, an error elsewhere, a cancel): nothing to say.

@@ -354,3 +354,161 @@ fn compressed_files_are_left_to_polars() {
     let (outcome, _) = ndjson::read_frame(&task("z.json"), &[p], None, &Options::default()).unwrap();
     assert!(matches!(&outcome, Outcome::NotCovered(r) if r.contains("gzip")), "{outcome:?}");
 }
+
+/// A small deterministic generator (xorshift), so a failure names a seed that reproduces it.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// JSON whitespace, usually none.
+    fn blank(&mut self) -> &'static str {
+        ["", "", "", "", " ", "\t", "  ", " \r"][self.below(8) as usize]
+    }
+
+    /// A JSON string literal: plain, unicode, every escape, surrogate pairs.
+    fn string(&mut self) -> String {
+        let parts = [
+            "plain",
+            "caf\\u00e9",
+            "\\ud83d\\ude00",
+            "\\\"q\\\"",
+            "\\\\",
+            "\\/",
+            "\\b\\f\\n\\r\\t",
+            "Zoë 東京 🚀",
+            "\\u0000",
+            "",
+            "a b",
+            "\\u20AC",
+            "x\\u0041y",
+        ];
+        let n = self.below(4);
+        let body: String = (0..n).map(|_| parts[self.below(parts.len() as u64) as usize]).collect();
+        format!("\"{body}\"")
+    }
+
+    /// A JSON number literal of the given kind.
+    fn number(&mut self, float: bool) -> String {
+        if !float {
+            return match self.below(6) {
+                0 => "0".into(),
+                1 => "-0".into(),
+                2 => format!("-{}", self.below(1 << 40)),
+                3 => "-9223372036854775808".into(),
+                4 => "9223372036854775807".into(),
+                _ => format!("{}", self.below(100_000)),
+            };
+        }
+        match self.below(8) {
+            0 => format!("{}", f64::from_bits(self.next() >> 2)),
+            1 => format!("{:e}", f64::from_bits(self.next() >> 2)),
+            2 => format!("{}.{}", self.below(100_000), self.below(10_000_000_000)),
+            3 => format!("-{}.{:019}e{}", self.below(10), self.next() % 10_000_000_000_000_000_000, self.below(600) as i64 - 300),
+            4 => format!("{}E+{}", self.below(1000), self.below(20)),
+            5 => "-0.0".into(),
+            // Integers in a float column, within and beyond i64.
+            6 => format!("{}", self.below(1 << 50)),
+            _ => "18446744073709551615".into(),
+        }
+    }
+
+    /// Any JSON value, nested up to `depth`: what the reader must skip over.
+    fn any(&mut self, depth: u32) -> String {
+        match self.below(if depth == 0 { 5 } else { 7 }) {
+            0 => self.string(),
+            1 => self.number(self.0 & 1 == 0),
+            2 => ["true", "false", "null"][self.below(3) as usize].into(),
+            3 => format!("[{}]", self.blank()),
+            4 => format!("{{{}}}", self.blank()),
+            5 => {
+                let items: Vec<String> =
+                    (0..1 + self.below(3)).map(|_| format!("{}{}{}", self.blank(), self.any(depth - 1), self.blank())).collect();
+                format!("[{}]", items.join(","))
+            }
+            _ => {
+                let items: Vec<String> = (0..1 + self.below(3))
+                    .map(|i| format!("\"k{i}\"{}:{}{}", self.blank(), self.blank(), self.any(depth - 1)))
+                    .collect();
+                format!("{{{}}}", items.join(","))
+            }
+        }
+    }
+
+    /// A value for a column of `kind`, or null.
+    fn value(&mut self, kind: &str) -> String {
+        if self.below(7) == 0 {
+            return "null".into();
+        }
+        match kind {
+            "int" => self.number(false),
+            "float" => self.number(true),
+            "str" => self.string(),
+            "bool" => ["true", "false"][self.below(2) as usize].into(),
+            _ => {
+                // A struct whose fields come in any order, some missing.
+                let mut fields = vec![
+                    format!("\"n\":{}", self.value("int")),
+                    format!("\"s\":{}", self.value("str")),
+                    format!("\"deep\":{{\"f\":{}}}", self.value("float")),
+                ];
+                let keep = 1 + self.below(3) as usize;
+                let rot = self.below(3) as usize;
+                fields.rotate_left(rot);
+                fields.truncate(keep);
+                format!("{{{}}}", fields.join(&format!(",{}", self.blank())))
+            }
+        }
+    }
+}
+
+/// Random lines (a fixed set of typed keys in random order, some missing or null, unknown keys
+/// holding any nested JSON, whitespace between tokens, every escape, integers at the edges of
+/// i64, floats in every notation) read by the fast parser alone give Polars' frame, flattened or not.
+#[test]
+fn random_lines_match_polars_and_are_read_fast() {
+    let tmp = tempfile::tempdir().unwrap();
+    for seed in [1u64, 2, 3, 42] {
+        let mut g = Gen(0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+        // The first line has every key with a value, so the inferred types are the intended ones.
+        let keys = [("id", "int"), ("ratio", "float"), ("name", "str"), ("ok", "bool"), ("obj", "struct")];
+        let mut text = String::from(
+            "{\"id\":1,\"ratio\":0.5,\"name\":\"a\",\"ok\":true,\"obj\":{\"n\":1,\"s\":\"x\",\"deep\":{\"f\":1.5}}}\n",
+        );
+        for _ in 0..3_000 {
+            let mut fields: Vec<String> = Vec::new();
+            for (k, kind) in keys {
+                if g.below(6) != 0 {
+                    fields.push(format!("\"{k}\"{}:{}{}", g.blank(), g.blank(), g.value(kind)));
+                }
+            }
+            for extra in 0..g.below(3) {
+                fields.push(format!("\"x{extra}\":{}", g.any(3)));
+            }
+            let n = fields.len() as u64;
+            if n > 1 {
+                let rot = g.below(n) as usize;
+                fields.rotate_left(rot);
+            }
+            text.push_str(&format!("{}{{{}}}{}\n", g.blank(), fields.join(&format!(",{}", g.blank())), g.blank()));
+        }
+        let name = format!("random-{seed}.json");
+        let files = write_files(tmp.path(), &[(&name, &text)]);
+        let mut src = task(&name);
+        src.infer_schema_rows = Some(1);
+        let stats = same_as_polars(&src, &files);
+        assert_eq!(stats.rows, 3_001, "seed {seed}");
+        assert_eq!(stats.polars_chunks, 0, "seed {seed}: every chunk read by the fast parser: {stats:?}");
+        src.flatten = true;
+        same_as_polars(&src, &files);
+    }
+}

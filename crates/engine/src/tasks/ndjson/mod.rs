@@ -1,7 +1,8 @@
 //! The fast NDJSON reader of `source` tasks: files are cut into chunks at line ends, worker
-//! threads parse the chunks with simd-json straight into column builders ([`parse`]), and the
-//! frames come back in file order to one consumer (the Parquet artifact writer), with a bounded
-//! number of chunks in flight, so memory stays flat however large the input.
+//! threads parse the chunks straight into column builders ([`parse`], reading only the fields
+//! the schema holds, with [`scan`]), and the frames come back in file order to one consumer (the
+//! Parquet artifact writer), with a bounded number of chunks in flight, so memory stays flat
+//! however large the input.
 //!
 //! The result is the frame Polars' reader gives for the same task: the schema is Polars' own
 //! inference (per file when paths add columns, combined as `source::scan` combines them), a
@@ -12,6 +13,7 @@
 mod infer;
 pub mod parse;
 pub mod row_group;
+mod scan;
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -1,5 +1,5 @@
-//! One chunk of NDJSON lines → a frame of a known schema, straight from simd-json's tape into
-//! Polars builders: no per-row value tree, no `AnyValue`s, unknown keys skipped.
+//! One chunk of NDJSON lines → a frame of a known schema, straight from the text into Polars
+//! builders ([`scan`]): no per-row value tree, no `AnyValue`s, unknown keys skipped unbuilt.
 //!
 //! It fills only what it fills exactly as Polars' reader would (`polars_io::ndjson`): a value
 //! of another JSON type than its column's (which Polars would convert or refuse), a repeated
@@ -7,10 +7,11 @@
 //! [`Unhandled`], and the caller re-reads that chunk with Polars' own parser.
 
 use polars::prelude::*;
-use simd_json::{Node, StaticNode};
+
+use super::scan::{Cursor, Kind, Number};
 
 /// The chunk holds something only Polars' parser decides (a conversion or an error).
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Unhandled;
 
 /// Whether the fast parser fills every column of `schema` itself.
@@ -26,12 +27,11 @@ fn supported_dtype(dtype: &DataType) -> bool {
     }
 }
 
-/// Per-thread buffers reused from line to line and chunk to chunk.
+/// Per-thread buffers reused from chunk to chunk.
 #[derive(Default)]
 pub struct Scratch {
-    line: Vec<u8>,
-    buffers: simd_json::Buffers,
-    nodes: Vec<Node<'static>>,
+    /// Unescaped keys and strings.
+    text: String,
 }
 
 /// Whether a line holds anything but blanks (Polars skips the others).
@@ -41,43 +41,30 @@ pub fn is_json_line(line: &[u8]) -> bool {
 
 /// Parses the lines of `chunk` into a frame with exactly `schema`'s columns.
 pub fn parse_chunk(chunk: &[u8], schema: &Schema, scratch: &mut Scratch) -> Result<DataFrame, Unhandled> {
+    // Checked once here, so every string the scanner cuts at a quote is valid UTF-8 (simd-json
+    // refuses invalid UTF-8; Polars' parser then reports it).
+    let text = std::str::from_utf8(chunk).map_err(|_| Unhandled)?;
     let capacity = memchr::memchr_iter(b'\n', chunk).count() + 1;
     let mut row = Fields::new(schema.iter().map(|(n, d)| (n.clone(), d.clone())), capacity);
-    let mut nodes = std::mem::take(&mut scratch.nodes);
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
-        let line = &chunk[start..end];
-        start = end + 1;
-        if !is_json_line(line) {
-            continue;
+    let mut cursor = Cursor::new(text);
+    loop {
+        cursor.blank_lines();
+        if cursor.at_end() {
+            break;
         }
-        // simd-json unescapes strings in place: parse a copy, so the chunk stays intact for
-        // Polars' parser if this one hands it over.
-        scratch.line.clear();
-        scratch.line.extend_from_slice(line);
-        let mut tape = simd_json::Tape(nodes).reset();
-        let filled = match simd_json::fill_tape(&mut scratch.line, &mut scratch.buffers, &mut tape) {
-            Ok(()) => row.fill(&tape.0),
-            Err(_) => Err(Unhandled),
-        };
-        nodes = tape.reset().0;
-        if filled.is_err() {
-            scratch.nodes = nodes;
+        if cursor.kind()? != Kind::Object {
+            return Err(Unhandled);
+        }
+        row.fill(&mut cursor, &mut scratch.text)?;
+        // The object must end its line.
+        cursor.blanks();
+        if !(cursor.at_end() || cursor.eat(b'\n')) {
             return Err(Unhandled);
         }
     }
-    scratch.nodes = nodes;
     let height = row.rows;
     let columns = row.finish().map_err(|_| Unhandled)?;
     DataFrame::new(height, columns.into_iter().map(Column::from).collect()).map_err(|_| Unhandled)
-}
-
-/// The nodes a value takes on the tape (itself and, for containers, everything inside).
-fn span(node: &Node) -> usize {
-    match node {
-        Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
-        _ => 1,
-    }
 }
 
 /// A column being built.
@@ -120,22 +107,36 @@ impl Col {
         }
     }
 
-    /// Appends the value at the start of `value` (its whole span).
+    /// Appends the value that comes next at `cursor`.
     #[inline]
-    fn push(&mut self, value: &[Node]) -> Result<(), Unhandled> {
-        match (self, &value[0]) {
-            (col, Node::Static(StaticNode::Null)) => col.push_null(),
-            (Col::Int(b), Node::Static(StaticNode::I64(v))) => b.append_value(*v),
-            // simd-json types every non-negative integer U64.
-            (Col::Int(b), Node::Static(StaticNode::U64(v))) if *v <= i64::MAX as u64 => b.append_value(*v as i64),
-            (Col::Float(b), Node::Static(StaticNode::F64(v))) => b.append_value(*v),
-            (Col::Float(b), Node::Static(StaticNode::I64(v))) => b.append_value(*v as f64),
-            (Col::Float(b), Node::Static(StaticNode::U64(v))) => b.append_value(*v as f64),
-            (Col::Str(b), Node::String(s)) => b.append_value(s),
-            (Col::Bool(b), Node::Static(StaticNode::Bool(v))) => b.append_value(*v),
-            (Col::Struct(_, fields, valid), Node::Object { .. }) => {
+    fn push(&mut self, cursor: &mut Cursor, text: &mut String) -> Result<(), Unhandled> {
+        match (self, cursor.kind()?) {
+            (col, Kind::Null) => {
+                cursor.literal("null")?;
+                col.push_null();
+            }
+            (Col::Int(b), Kind::Number) => match cursor.number()? {
+                Number::Int(v) => b.append_value(v),
+                // Polars' parser decides what a float or a number beyond i64 becomes.
+                _ => return Err(Unhandled),
+            },
+            (Col::Float(b), Kind::Number) => match cursor.number()? {
+                Number::Float(v) => b.append_value(v),
+                Number::Int(v) => b.append_value(v as f64),
+                Number::UInt(v) => b.append_value(v as f64),
+            },
+            (Col::Str(b), Kind::String) => b.append_value(cursor.string(text)?),
+            (Col::Bool(b), Kind::True) => {
+                cursor.literal("true")?;
+                b.append_value(true);
+            }
+            (Col::Bool(b), Kind::False) => {
+                cursor.literal("false")?;
+                b.append_value(false);
+            }
+            (Col::Struct(_, fields, valid), Kind::Object) => {
                 valid.push(true);
-                fields.fill(value)?;
+                fields.fill(cursor, text)?;
             }
             _ => return Err(Unhandled),
         }
@@ -188,24 +189,38 @@ impl Fields {
         Some(at)
     }
 
-    /// Fills one row from the object at the start of `nodes`.
-    fn fill(&mut self, nodes: &[Node]) -> Result<(), Unhandled> {
-        let Node::Object { len, .. } = nodes[0] else { return Err(Unhandled) };
+    /// Fills one row from the object that comes next at `cursor`.
+    fn fill(&mut self, cursor: &mut Cursor, text: &mut String) -> Result<(), Unhandled> {
+        cursor.expect(b'{')?;
         let row = self.rows + 1;
-        let mut at = 1;
-        for _ in 0..len {
-            let Node::String(key) = nodes[at] else { return Err(Unhandled) };
-            at += 1;
-            let width = span(&nodes[at]);
-            if let Some(c) = self.find(key) {
-                if self.set_in[c] == row {
-                    return Err(Unhandled);
+        cursor.blanks();
+        if !cursor.eat(b'}') {
+            loop {
+                let found = {
+                    let key = cursor.key(text)?;
+                    self.find(key)
+                };
+                match found {
+                    Some(c) => {
+                        if self.set_in[c] == row {
+                            return Err(Unhandled);
+                        }
+                        self.set_in[c] = row;
+                        self.cols[c].push(cursor, text)?;
+                        self.next = c + 1;
+                    }
+                    None => cursor.skip()?,
                 }
-                self.set_in[c] = row;
-                self.cols[c].push(&nodes[at..at + width])?;
-                self.next = c + 1;
+                cursor.blanks();
+                match cursor.peek() {
+                    Some(b',') => cursor.expect(b',')?,
+                    Some(b'}') => {
+                        cursor.expect(b'}')?;
+                        break;
+                    }
+                    _ => return Err(Unhandled),
+                }
             }
-            at += width;
         }
         for (c, col) in self.cols.iter_mut().enumerate() {
             if self.set_in[c] != row {

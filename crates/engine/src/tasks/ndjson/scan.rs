@@ -1,0 +1,498 @@
+//! A strict JSON scanner over the text of a chunk: it reads the keys and the values the parser
+//! asks for and skips the others while still checking their grammar, so a field nobody reads
+//! costs one pass over its bytes and builds nothing.
+//!
+//! simd-json (what Polars' reader parses with) builds a tape of every value of a line first; on
+//! logs whose queries read a few of many fields that was most of the reader's time. This scanner
+//! reads values exactly as simd-json does where it reads them (integers that fit `i64`, then
+//! `u64`; floats correctly rounded, as Rust's `parse` is; the same escapes) and gives up with
+//! [`Unhandled`] on everything else it meets (lone surrogates, raw control characters, numbers
+//! beyond `u64` or `f64`, very deep nesting), so the caller hands that chunk to Polars' parser,
+//! which decides. Accepting less than simd-json is safe; accepting more never happens.
+
+use super::parse::Unhandled;
+
+/// Deepest nesting a skipped value may have here (deeper: Polars' parser decides).
+const MAX_DEPTH: u32 = 128;
+
+/// A value's JSON type, from its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Object,
+    Array,
+    String,
+    Number,
+    True,
+    False,
+    Null,
+}
+
+/// A number as simd-json types it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    /// An integer that fits `i64` (`-0` included, as 0).
+    Int(i64),
+    /// A non-negative integer beyond `i64` that fits `u64`.
+    UInt(u64),
+    /// A number with a fraction or an exponent.
+    Float(f64),
+}
+
+/// A position in the text of a chunk (already checked to be UTF-8).
+pub struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `text`.
+    pub fn new(text: &'a str) -> Self {
+        Cursor { text, at: 0 }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// The next byte, if any.
+    #[inline]
+    pub fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.at).copied()
+    }
+
+    /// Whether the whole text was read.
+    #[inline]
+    pub fn at_end(&self) -> bool {
+        self.at >= self.text.len()
+    }
+
+    /// Where the cursor is, in bytes from the start of the text.
+    #[cfg(test)]
+    fn position(&self) -> usize {
+        self.at
+    }
+
+    /// Skips JSON whitespace within a line (space, tab, carriage return).
+    #[inline]
+    pub fn blanks(&mut self) {
+        let b = self.bytes();
+        while self.at < b.len() && matches!(b[self.at], b' ' | b'\t' | b'\r') {
+            self.at += 1;
+        }
+    }
+
+    /// Skips whitespace and blank lines.
+    #[inline]
+    pub fn blank_lines(&mut self) {
+        let b = self.bytes();
+        while self.at < b.len() && matches!(b[self.at], b' ' | b'\t' | b'\r' | b'\n') {
+            self.at += 1;
+        }
+    }
+
+    /// Consumes `byte` if it comes next.
+    #[inline]
+    pub fn eat(&mut self, byte: u8) -> bool {
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Consumes `byte`, which must come next.
+    #[inline]
+    pub fn expect(&mut self, byte: u8) -> Result<(), Unhandled> {
+        if self.eat(byte) {
+            Ok(())
+        } else {
+            Err(Unhandled)
+        }
+    }
+
+    /// The type of the value that comes next (after whitespace).
+    #[inline]
+    pub fn kind(&mut self) -> Result<Kind, Unhandled> {
+        self.blanks();
+        Ok(match self.peek().ok_or(Unhandled)? {
+            b'{' => Kind::Object,
+            b'[' => Kind::Array,
+            b'"' => Kind::String,
+            b'-' | b'0'..=b'9' => Kind::Number,
+            b't' => Kind::True,
+            b'f' => Kind::False,
+            b'n' => Kind::Null,
+            _ => return Err(Unhandled),
+        })
+    }
+
+    /// Reads a literal (`true`, `false`, `null`) that comes next.
+    #[inline]
+    pub fn literal(&mut self, word: &str) -> Result<(), Unhandled> {
+        if self.text[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            Err(Unhandled)
+        }
+    }
+
+    /// Reads the string that comes next (at its opening quote); an escaped one is unescaped into
+    /// `buf`.
+    #[inline]
+    pub fn string<'s>(&mut self, buf: &'s mut String) -> Result<&'s str, Unhandled>
+    where
+        'a: 's,
+    {
+        self.expect(b'"')?;
+        let b = self.bytes();
+        let start = self.at;
+        let mut i = start;
+        while i < b.len() {
+            match b[i] {
+                b'"' => {
+                    self.at = i + 1;
+                    return Ok(&self.text[start..i]);
+                }
+                b'\\' => {
+                    buf.clear();
+                    buf.push_str(&self.text[start..i]);
+                    self.at = i;
+                    self.escaped(buf)?;
+                    return Ok(buf.as_str());
+                }
+                0..0x20 => return Err(Unhandled),
+                _ => i += 1,
+            }
+        }
+        Err(Unhandled)
+    }
+
+    /// The rest of a string from its first backslash, unescaped onto `buf`.
+    fn escaped(&mut self, buf: &mut String) -> Result<(), Unhandled> {
+        let b = self.bytes();
+        loop {
+            let start = self.at;
+            let mut i = start;
+            while i < b.len() && !matches!(b[i], b'"' | b'\\' | 0..0x20) {
+                i += 1;
+            }
+            buf.push_str(&self.text[start..i]);
+            match b.get(i) {
+                Some(b'"') => {
+                    self.at = i + 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    let c = match b.get(i + 1).ok_or(Unhandled)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let high = self.hex4(i + 2)?;
+                            self.at = i + 6;
+                            let c = match high {
+                                0xD800..=0xDBFF => {
+                                    // A pair: the low half must follow as another escape.
+                                    if b.get(self.at) != Some(&b'\\') || b.get(self.at + 1) != Some(&b'u') {
+                                        return Err(Unhandled);
+                                    }
+                                    let low = self.hex4(self.at + 2)?;
+                                    if !(0xDC00..=0xDFFF).contains(&low) {
+                                        return Err(Unhandled);
+                                    }
+                                    self.at += 6;
+                                    char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+                                }
+                                0xDC00..=0xDFFF => None,
+                                _ => char::from_u32(high),
+                            };
+                            buf.push(c.ok_or(Unhandled)?);
+                            continue;
+                        }
+                        _ => return Err(Unhandled),
+                    };
+                    buf.push(c);
+                    self.at = i + 2;
+                }
+                _ => return Err(Unhandled),
+            }
+        }
+    }
+
+    /// Four hex digits at `at`.
+    fn hex4(&self, at: usize) -> Result<u32, Unhandled> {
+        let digits = self.bytes().get(at..at + 4).ok_or(Unhandled)?;
+        digits.iter().try_fold(0u32, |acc, d| Ok(acc << 4 | (*d as char).to_digit(16).ok_or(Unhandled)?))
+    }
+
+    /// Reads the number that comes next.
+    #[inline]
+    pub fn number(&mut self) -> Result<Number, Unhandled> {
+        let b = self.bytes();
+        let start = self.at;
+        let mut i = start;
+        let negative = b.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        // The integer part: 0, or digits not starting with 0.
+        let digits_at = i;
+        let mut magnitude: u64 = 0;
+        let mut overflow = false;
+        while let Some(d @ b'0'..=b'9') = b.get(i).copied() {
+            match magnitude.checked_mul(10).and_then(|m| m.checked_add((d - b'0') as u64)) {
+                Some(m) => magnitude = m,
+                None => overflow = true,
+            }
+            i += 1;
+        }
+        let int_digits = i - digits_at;
+        if int_digits == 0 || (int_digits > 1 && b[digits_at] == b'0') {
+            return Err(Unhandled);
+        }
+        let mut float = false;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let from = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == from {
+                return Err(Unhandled);
+            }
+            float = true;
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let from = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == from {
+                return Err(Unhandled);
+            }
+            float = true;
+        }
+        self.at = i;
+        if float {
+            let v: f64 = self.text[start..i].parse().map_err(|_| Unhandled)?;
+            // simd-json refuses what overflows f64.
+            return if v.is_finite() { Ok(Number::Float(v)) } else { Err(Unhandled) };
+        }
+        if overflow {
+            return Err(Unhandled);
+        }
+        if negative {
+            if magnitude <= i64::MAX as u64 {
+                Ok(Number::Int(-(magnitude as i64)))
+            } else if magnitude == i64::MAX as u64 + 1 {
+                Ok(Number::Int(i64::MIN))
+            } else {
+                Err(Unhandled)
+            }
+        } else if magnitude <= i64::MAX as u64 {
+            Ok(Number::Int(magnitude as i64))
+        } else {
+            Ok(Number::UInt(magnitude))
+        }
+    }
+
+    /// Skips the value that comes next, checking it is well-formed JSON.
+    pub fn skip(&mut self) -> Result<(), Unhandled> {
+        let mut scratch = String::new();
+        // Open containers, innermost in the lowest bit: 1 for an object, 0 for an array.
+        let mut open: u128 = 0;
+        let mut depth: u32 = 0;
+        loop {
+            // A value.
+            match self.kind()? {
+                Kind::Object | Kind::Array => {
+                    let object = self.peek() == Some(b'{');
+                    self.at += 1;
+                    if depth == MAX_DEPTH {
+                        return Err(Unhandled);
+                    }
+                    depth += 1;
+                    open = open << 1 | object as u128;
+                    self.blanks();
+                    let close = if object { b'}' } else { b']' };
+                    if self.eat(close) {
+                        depth -= 1;
+                        open >>= 1;
+                    } else {
+                        if object {
+                            self.key(&mut scratch)?;
+                        }
+                        continue;
+                    }
+                }
+                Kind::String => self.skip_string()?,
+                Kind::Number => {
+                    self.number()?;
+                }
+                Kind::True => self.literal("true")?,
+                Kind::False => self.literal("false")?,
+                Kind::Null => self.literal("null")?,
+            }
+            // After a value: close containers until one goes on.
+            loop {
+                if depth == 0 {
+                    return Ok(());
+                }
+                self.blanks();
+                let object = open & 1 == 1;
+                match self.peek() {
+                    Some(b',') => {
+                        self.at += 1;
+                        if object {
+                            self.blanks();
+                            self.key(&mut scratch)?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if object => {}
+                    Some(b']') if !object => {}
+                    _ => return Err(Unhandled),
+                }
+                self.at += 1;
+                depth -= 1;
+                open >>= 1;
+            }
+        }
+    }
+
+    /// Reads an object's key and its colon, leaving the cursor at the value.
+    #[inline]
+    pub fn key<'s>(&mut self, buf: &'s mut String) -> Result<&'s str, Unhandled>
+    where
+        'a: 's,
+    {
+        self.blanks();
+        let key = self.string(buf)?;
+        self.blanks();
+        self.expect(b':')?;
+        self.blanks();
+        Ok(key)
+    }
+
+    /// Skips a string, checking its escapes.
+    #[inline]
+    fn skip_string(&mut self) -> Result<(), Unhandled> {
+        let mut buf = String::new();
+        self.string(&mut buf).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skipped(json: &str) -> Result<usize, Unhandled> {
+        let mut c = Cursor::new(json);
+        c.skip()?;
+        Ok(c.position())
+    }
+
+    #[test]
+    fn skips_valid_values_to_their_end() {
+        for json in [
+            "1",
+            "-0",
+            "1.5e-3",
+            "\"a\\\"b\\u00e9\\ud83d\\ude00\"",
+            "true",
+            "false",
+            "null",
+            "{}",
+            "[]",
+            "[ ]",
+            "{ }",
+            "{\"a\":[1,{\"b\":[]},\"x\"], \"c\" : {\"d\":null}}",
+            "[[[[[]]]],[{}],1,2]",
+        ] {
+            assert_eq!(skipped(&format!("{json},rest")), Ok(json.len()), "{json}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_json() {
+        for json in [
+            "",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "+1",
+            "-",
+            "tru",
+            "nul",
+            "\"open",
+            "\"bad\\q\"",
+            "\"tab\there\"",
+            "[1 2]",
+            "[1,]",
+            "{\"a\" 1}",
+            "{\"a\":1,}",
+            "{1:2}",
+            "[}",
+            "{]",
+            "\"\\ud800\"",
+            "\"\\udc00x\"",
+            "\"\\u12G4\"",
+            "1e400",
+            "18446744073709551616",
+            "-9223372036854775809",
+        ] {
+            assert_eq!(skipped(json), Err(Unhandled), "{json:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_left_to_polars() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH as usize), "]".repeat(MAX_DEPTH as usize));
+        assert_eq!(skipped(&ok), Ok(ok.len()));
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH as usize + 1), "]".repeat(MAX_DEPTH as usize + 1));
+        assert_eq!(skipped(&deep), Err(Unhandled));
+    }
+
+    #[test]
+    fn numbers_are_typed_as_simd_json_types_them() {
+        let read = |s: &str| Cursor::new(s).number();
+        assert_eq!(read("0"), Ok(Number::Int(0)));
+        assert_eq!(read("-0"), Ok(Number::Int(0)));
+        assert_eq!(read("-9223372036854775808"), Ok(Number::Int(i64::MIN)));
+        assert_eq!(read("9223372036854775807"), Ok(Number::Int(i64::MAX)));
+        assert_eq!(read("9223372036854775808"), Ok(Number::UInt(1 << 63)));
+        assert_eq!(read("18446744073709551615"), Ok(Number::UInt(u64::MAX)));
+        assert_eq!(read("-0.0").map(|n| matches!(n, Number::Float(f) if f == 0.0 && f.is_sign_negative())), Ok(true));
+        assert_eq!(read("1E5"), Ok(Number::Float(100000.0)));
+        assert_eq!(read("1e-400"), Ok(Number::Float(0.0)));
+        assert_eq!(read("0.1"), Ok(Number::Float(0.1)));
+    }
+
+    #[test]
+    fn strings_unescape_like_json() {
+        let read = |s: &str| {
+            let mut buf = String::new();
+            Cursor::new(s).string(&mut buf).map(str::to_string)
+        };
+        assert_eq!(read("\"plain\""), Ok("plain".into()));
+        assert_eq!(
+            read("\"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\\\ \\/ \\b\\f\\n\\r\\t\""),
+            Ok("café 😀 \"q\" \\ / \u{8}\u{c}\n\r\t".into())
+        );
+        assert_eq!(read("\"Zoë 東京 🚀\""), Ok("Zoë 東京 🚀".into()));
+        assert_eq!(read("\"\\u0000\""), Ok("\0".into()));
+    }
+}
