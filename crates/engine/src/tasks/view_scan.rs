@@ -258,10 +258,7 @@ impl VTab for ViewScan {
             let (name, _) = exposed.schema.get_at_index(0).ok_or_else(|| format!("view '{}' has no columns", exposed.id))?;
             columns.push(name.clone());
         }
-        let threads = std::env::var("POLDER_VIEW_SCAN_THREADS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         init.set_max_threads(threads as u64);
         Ok(Streaming {
             columns,

@@ -147,27 +147,22 @@ impl<'a> Cursor<'a> {
         'a: 's,
     {
         self.expect(b'"')?;
-        let b = self.bytes();
         let start = self.at;
-        let mut i = start;
-        while i < b.len() {
-            match b[i] {
-                b'"' => {
-                    self.at = i + 1;
-                    return Ok(&self.text[start..i]);
-                }
-                b'\\' => {
-                    buf.clear();
-                    buf.push_str(&self.text[start..i]);
-                    self.at = i;
-                    self.escaped(buf)?;
-                    return Ok(buf.as_str());
-                }
-                0..0x20 => return Err(Unhandled),
-                _ => i += 1,
+        let i = plain_run(self.bytes(), start);
+        match self.bytes().get(i) {
+            Some(b'"') => {
+                self.at = i + 1;
+                Ok(&self.text[start..i])
             }
+            Some(b'\\') => {
+                buf.clear();
+                buf.push_str(&self.text[start..i]);
+                self.at = i;
+                self.escaped(buf)?;
+                Ok(buf.as_str())
+            }
+            _ => Err(Unhandled),
         }
-        Err(Unhandled)
     }
 
     /// The rest of a string from its first backslash, unescaped onto `buf`.
@@ -175,10 +170,7 @@ impl<'a> Cursor<'a> {
         let b = self.bytes();
         loop {
             let start = self.at;
-            let mut i = start;
-            while i < b.len() && !matches!(b[i], b'"' | b'\\' | 0..0x20) {
-                i += 1;
-            }
+            let i = plain_run(b, start);
             buf.push_str(&self.text[start..i]);
             match b.get(i) {
                 Some(b'"') => {
@@ -394,6 +386,32 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Where the run of plain string text starting at `i` ends: the first quote, backslash or
+/// control character (or the end of `b`). Eight bytes at a time: strings are most of a log line.
+#[inline]
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // A byte is flagged where it is zero after the XOR (or below 0x20); the lowest flag is
+        // always a real one (a false one only appears above a real one, from its borrow).
+        let quote = w ^ (ONES * b'"' as u64);
+        let slash = w ^ (ONES * b'\\' as u64);
+        let hits =
+            ((quote.wrapping_sub(ONES) & !quote) | (slash.wrapping_sub(ONES) & !slash) | (w.wrapping_sub(ONES * 0x20) & !w))
+                & HIGH;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !matches!(b[i], b'"' | b'\\' | 0..0x20) {
+        i += 1;
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,6 +497,34 @@ mod tests {
         assert_eq!(read("1E5"), Ok(Number::Float(100000.0)));
         assert_eq!(read("1e-400"), Ok(Number::Float(0.0)));
         assert_eq!(read("0.1"), Ok(Number::Float(0.1)));
+    }
+
+    #[test]
+    fn plain_runs_end_at_the_first_quote_backslash_or_control_character() {
+        let naive =
+            |b: &[u8], i: usize| b[i..].iter().position(|c| matches!(c, b'"' | b'\\' | 0..0x20)).map_or(b.len(), |p| i + p);
+        let alphabet = [b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff, 0xc3, 0xa9, b'\n', b'~'];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for len in 0..40 {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // Mostly plain text, so runs are long enough to cross words.
+                        if seed % 5 == 0 {
+                            alphabet[(seed >> 8) as usize % alphabet.len()]
+                        } else {
+                            b'a' + (seed >> 16) as u8 % 26
+                        }
+                    })
+                    .collect();
+                for start in 0..=len.min(3) {
+                    assert_eq!(plain_run(&bytes, start), naive(&bytes, start), "{bytes:?} from {start}");
+                }
+            }
+        }
     }
 
     #[test]
