@@ -32,6 +32,8 @@ fn supported_dtype(dtype: &DataType) -> bool {
 pub struct Scratch {
     /// Unescaped keys and strings.
     text: String,
+    /// Bytes per row of the last chunk, to size the next one's builders without counting its lines.
+    bytes_per_row: Option<usize>,
 }
 
 /// Whether a line holds anything but blanks (Polars skips the others).
@@ -43,8 +45,12 @@ pub fn is_json_line(line: &[u8]) -> bool {
 pub fn parse_chunk(chunk: &[u8], schema: &Schema, scratch: &mut Scratch) -> Result<DataFrame, Unhandled> {
     // Checked once here, so every string the scanner cuts at a quote is valid UTF-8 (simd-json
     // refuses invalid UTF-8; Polars' parser then reports it).
-    let text = std::str::from_utf8(chunk).map_err(|_| Unhandled)?;
-    let capacity = memchr::memchr_iter(b'\n', chunk).count() + 1;
+    let text = simdutf8::basic::from_utf8(chunk).map_err(|_| Unhandled)?;
+    let capacity = match scratch.bytes_per_row {
+        // A little over the estimate: builders that must grow copy what they hold.
+        Some(per_row) => chunk.len() / per_row.max(1) * 9 / 8 + 16,
+        None => memchr::memchr_iter(b'\n', chunk).count() + 1,
+    };
     let mut row = Fields::new(schema.iter().map(|(n, d)| (n.clone(), d.clone())), capacity);
     let mut cursor = Cursor::new(text);
     loop {
@@ -63,6 +69,9 @@ pub fn parse_chunk(chunk: &[u8], schema: &Schema, scratch: &mut Scratch) -> Resu
         }
     }
     let height = row.rows;
+    if let Some(per_row) = chunk.len().checked_div(height) {
+        scratch.bytes_per_row = Some(per_row);
+    }
     let columns = row.finish().map_err(|_| Unhandled)?;
     DataFrame::new(height, columns.into_iter().map(Column::from).collect()).map_err(|_| Unhandled)
 }

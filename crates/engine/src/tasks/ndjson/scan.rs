@@ -513,7 +513,7 @@ mod tests {
                         seed ^= seed >> 7;
                         seed ^= seed << 17;
                         // Mostly plain text, so runs are long enough to cross words.
-                        if seed % 5 == 0 {
+                        if seed.is_multiple_of(5) {
                             alphabet[(seed >> 8) as usize % alphabet.len()]
                         } else {
                             b'a' + (seed >> 16) as u8 % 26
