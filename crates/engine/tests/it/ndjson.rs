@@ -512,3 +512,20 @@ fn random_lines_match_polars_and_are_read_fast() {
         same_as_polars(&src, &files);
     }
 }
+
+/// Chunks of one or two bytes (every line longer than a chunk, every read buffer outgrown by the
+/// partial line it carries) still read every line once.
+#[test]
+fn one_byte_chunks_read_every_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "{\"id\":1,\"s\":\"a\"}\n\n{\"id\":2,\"s\":\"bb\"}\n{\"id\":3,\"s\":\"ccc\"}";
+    let files = write_files(tmp.path(), &[("c.json", text)]);
+    let src = task("c.json");
+    let reference = polars_frame(&src, &files).unwrap();
+    for chunk_bytes in [1, 2] {
+        let (outcome, df) = ndjson::read_frame(&src, &files, None, &Options { chunk_bytes, threads: 2 }).unwrap();
+        let Outcome::Read(stats) = outcome else { panic!("not read by the fast reader: {outcome:?}") };
+        assert_eq!(stats.rows, 3);
+        assert_same_frame(&df.unwrap(), &reference, &format!("chunks of {chunk_bytes} bytes"));
+    }
+}

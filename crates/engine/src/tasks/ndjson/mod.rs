@@ -686,7 +686,8 @@ fn split_file(
         buf.clear();
         buf.append(&mut carry);
         // Read until the new bytes hold a newline (a line longer than a chunk grows this one).
-        let mut want = (buf.capacity() - buf.len()).max(chunk_bytes / 2) as u64;
+        // (At least one byte: reading none would look like the end of the file.)
+        let mut want = (buf.capacity() - buf.len()).clamp(chunk_bytes / 2, chunk_bytes).max(1) as u64;
         let end = loop {
             let start = buf.len();
             let n = (&mut f)

@@ -252,14 +252,7 @@ impl<'a> Cursor<'a> {
         }
         let mut float = false;
         if b.get(i) == Some(&b'.') {
-            i += 1;
-            let from = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == from {
-                return Err(Unhandled);
-            }
+            i = digits(b, i + 1)?;
             float = true;
         }
         if matches!(b.get(i), Some(b'e' | b'E')) {
@@ -267,13 +260,7 @@ impl<'a> Cursor<'a> {
             if matches!(b.get(i), Some(b'+' | b'-')) {
                 i += 1;
             }
-            let from = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == from {
-                return Err(Unhandled);
-            }
+            i = digits(b, i)?;
             float = true;
         }
         self.at = i;
@@ -383,6 +370,17 @@ impl<'a> Cursor<'a> {
     fn skip_string(&mut self) -> Result<(), Unhandled> {
         let mut buf = String::new();
         self.string(&mut buf).map(|_| ())
+    }
+}
+
+/// The end of the run of at least one digit starting at `i` (a fraction's or an exponent's).
+#[inline]
+fn digits(b: &[u8], i: usize) -> Result<usize, Unhandled> {
+    let end = i + b[i.min(b.len())..].iter().take_while(|d| d.is_ascii_digit()).count();
+    if end == i {
+        Err(Unhandled)
+    } else {
+        Ok(end)
     }
 }
 
