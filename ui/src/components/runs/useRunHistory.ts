@@ -16,6 +16,8 @@ export function useRunHistory(client: ApiClient, pipeline: string, status: RunSt
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const depth = useRef(HISTORY_PAGE);
+  // Bumped to reload when a reload answered for fewer runs than are loaded by then.
+  const [reload, setReload] = useState(0);
   const filterKey = `${pipeline}|${status ?? ''}|${trigger ?? ''}`;
   const lastFilter = useRef(filterKey);
 
@@ -27,32 +29,40 @@ export function useRunHistory(client: ApiClient, pipeline: string, status: RunSt
     }
     const ctrl = new AbortController();
     const limit = depth.current;
-    fetchRuns(client, { pipeline, status, trigger, limit }, ctrl.signal)
+    // One run more than shown says whether there are more: a history of exactly `limit` runs
+    // (all of them loaded) must not offer "Load more".
+    fetchRuns(client, { pipeline, status, trigger, limit: limit + 1 }, ctrl.signal)
       .then((page) => {
+        // "Load more" finished while this was on its way: its answer holds fewer rows than are
+        // shown now and would take the loaded ones away (and offer "Load more" again). Ask again.
+        if (limit !== depth.current) {
+          setReload((n) => n + 1);
+          return;
+        }
         setError(null);
-        setRuns(page);
-        setHasMore(page.length >= limit);
+        setRuns(page.slice(0, limit));
+        setHasMore(page.length > limit);
       })
       .catch((e: unknown) => {
         if (!ctrl.signal.aborted) setError((e as Error)?.message ?? String(e));
       });
     return () => ctrl.abort();
-  }, [client, pipeline, status, trigger, filterKey, refreshKey]);
+  }, [client, pipeline, status, trigger, filterKey, refreshKey, reload]);
 
   const loadMore = useCallback(() => {
     const last = runs?.[runs.length - 1];
     if (!last || loadingMore) return;
     setLoadingMore(true);
     const key = filterKey;
-    fetchRuns(client, { pipeline, status, trigger, before: last.id, limit: HISTORY_PAGE })
+    fetchRuns(client, { pipeline, status, trigger, before: last.id, limit: HISTORY_PAGE + 1 })
       .then((page) => {
         if (lastFilter.current !== key) return; // the filter changed meanwhile: drop this page
         setRuns((cur) => {
-          const merged = mergeRuns(cur ?? [], page);
+          const merged = mergeRuns(cur ?? [], page.slice(0, HISTORY_PAGE));
           depth.current = merged.length;
           return merged;
         });
-        setHasMore(page.length >= HISTORY_PAGE);
+        setHasMore(page.length > HISTORY_PAGE);
       })
       .catch((e: unknown) => setError((e as Error)?.message ?? String(e)))
       .finally(() => setLoadingMore(false));
