@@ -218,7 +218,7 @@ impl Fields {
                         self.cols[c].push(cursor, text)?;
                         self.next = c + 1;
                     }
-                    None => cursor.skip()?,
+                    None => cursor.skip(text)?,
                 }
                 cursor.blanks();
                 match cursor.peek() {
