@@ -57,11 +57,11 @@ export function useRunHistory(client: ApiClient, pipeline: string, status: RunSt
     fetchRuns(client, { pipeline, status, trigger, before: last.id, limit: HISTORY_PAGE + 1 })
       .then((page) => {
         if (lastFilter.current !== key) return; // the filter changed meanwhile: drop this page
-        setRuns((cur) => {
-          const merged = mergeRuns(cur ?? [], page.slice(0, HISTORY_PAGE));
-          depth.current = merged.length;
-          return merged;
-        });
+        const older = page.slice(0, HISTORY_PAGE);
+        // Deepened here, not in the state updater (React may run that only at its next render):
+        // a reload answering in between must see the deeper history and ask again, not replace it.
+        depth.current = mergeRuns(runs ?? [], older).length;
+        setRuns((cur) => mergeRuns(cur ?? [], older));
         setHasMore(page.length > HISTORY_PAGE);
       })
       .catch((e: unknown) => setError((e as Error)?.message ?? String(e)))
