@@ -76,12 +76,16 @@ fn main() -> ExitCode {
             std::env::set_var(k, v);
         }
     }
-    // Like other Unix tools, end quietly when the reader of our output goes away (`| head`).
-    // SAFETY: resetting a signal disposition to its default before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
+    // Like other Unix tools, end quietly when the reader of our output goes away (`| head`); not
+    // the server, which must outlive a closed stdout or a client that hung up mid-response (the
+    // e2e runner died of SIGPIPE once).
+    if !matches!(cli.command, Command::Serve(_)) {
+        // SAFETY: resetting a signal disposition to its default before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",
