@@ -6,6 +6,12 @@
 //! size). One shortcut: a column of a few short strings (a log's level, type or app name) is
 //! dictionary-encoded from its 16-byte views ([`small_dictionary`]) instead of by Polars' hash
 //! cast, which cost ~350 instructions a value, over a tenth of the whole NDJSON source task.
+//!
+//! Two choices differ from `write_batch`, for speed (an artifact is written once per run and
+//! read once or twice on the same machine): a string column with more than a quarter distinct
+//! values is written plain rather than as a dictionary ([`mostly_distinct`]), and a column
+//! chunk LZ4 hardly shrinks is stored uncompressed ([`worth_compressing`]). Random ids, MAC
+//! addresses and customer numbers of logs were a fifth of the source task's time that way.
 
 use std::io::Write;
 
@@ -14,7 +20,10 @@ use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray, View};
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 use polars_parquet::read::ParquetError;
-use polars_parquet::write::{array_to_columns, to_parquet_schema, CompressedPage, Compressor, Encoding, Version, WriteOptions};
+use polars_parquet::parquet::compression::compress;
+use polars_parquet::write::{
+    array_to_columns, to_parquet_schema, CompressedPage, CompressionOptions, Compressor, Encoding, Page, Version, WriteOptions,
+};
 
 use crate::tasks::frame::ARTIFACT_COMPRESSION;
 
@@ -60,11 +69,20 @@ pub fn encode(mut df: DataFrame) -> PolarsResult<Encoded> {
                 [Encoding::RleDictionary] => small_dictionary(array.as_ref()),
                 _ => None,
             };
+            let plain = [Encoding::Plain];
+            let encoding = match encoding.as_slice() {
+                [Encoding::RleDictionary] if dictionary.is_none() && mostly_distinct(array.as_ref()) => &plain[..],
+                chosen => chosen,
+            };
             let array = dictionary.map_or_else(|| array.clone(), |d| d.boxed());
             for pages in array_to_columns(array, type_.clone(), options, encoding)? {
-                let pages =
-                    pages.map(|page| page.map_err(|e| ParquetError::FeatureNotSupported(format!("reraised in polars: {e}"))));
-                let compressed = Compressor::new_from_vec(pages, options.compression, Vec::new())
+                let pages = pages
+                    .map(|page| page.map_err(|e| ParquetError::FeatureNotSupported(format!("reraised in polars: {e}"))))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(PolarsError::from)?;
+                // All pages of a column chunk share its codec.
+                let codec = if worth_compressing(&pages) { options.compression } else { CompressionOptions::Uncompressed };
+                let compressed = Compressor::new_from_vec(pages.into_iter().map(Ok), codec, Vec::new())
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(PolarsError::from)?;
                 columns.push(compressed);
@@ -103,6 +121,44 @@ impl<W: Write> Writer<W> {
     /// Writes the footer; the file's size.
     pub fn finish(self) -> PolarsResult<u64> {
         self.inner.finish()
+    }
+}
+
+/// Share of distinct values above which a string column is written plain (Polars' writer builds a
+/// dictionary up to three quarters): a dictionary then saves little and its hashing costs much.
+const DICTIONARY_MAX_DISTINCT: f64 = 0.25;
+
+/// Whether more than [`DICTIONARY_MAX_DISTINCT`] of a string column's values are distinct, by
+/// the estimate Polars' writer makes itself.
+fn mostly_distinct(array: &dyn Array) -> bool {
+    if !matches!(array.dtype(), ArrowDataType::Utf8View | ArrowDataType::BinaryView) || array.len() <= 1024 {
+        return false;
+    }
+    let distinct = polars_compute::cardinality::estimate_cardinality(array);
+    distinct as f64 > DICTIONARY_MAX_DISTINCT * array.len() as f64
+}
+
+/// Bytes of a column chunk's first data page that LZ4 tries before the chunk is compressed.
+const PROBE_BYTES: usize = 64 << 10;
+
+/// Whether LZ4 shrinks a column chunk by a fifth or more, judged on the start of its first data
+/// page: random ids and hashes do not shrink, and compressing them cost more than writing them.
+fn worth_compressing(pages: &[Page]) -> bool {
+    let Some(data) = pages.iter().find_map(|p| match p {
+        Page::Data(d) => Some(d.buffer()),
+        Page::Dict(_) => None,
+    }) else {
+        return true;
+    };
+    let probe = &data[..data.len().min(PROBE_BYTES)];
+    if probe.len() < 4096 {
+        // Too small to matter either way.
+        return true;
+    }
+    let mut out = Vec::with_capacity(probe.len());
+    match compress(CompressionOptions::Lz4Raw, probe, &mut out) {
+        Ok(()) => out.len() * 5 <= probe.len() * 4,
+        Err(_) => true,
     }
 }
 
@@ -184,6 +240,42 @@ mod tests {
         assert_eq!(dict.keys().null_count(), s.null_count());
         let df = DataFrame::new(5000, vec![s.into()]).unwrap();
         assert!(round_trip(&df).equals_missing(&df));
+    }
+
+    #[test]
+    fn random_ids_are_written_plain_and_uncompressed_and_repeated_values_as_compressed_dictionaries() {
+        use polars_parquet::parquet::compression::Compression;
+        let n = 50_000usize;
+        // Unique 20-character random ids of letters and digits, as logs' `_id`s are.
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let id = |i: usize| {
+            let mut x = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (0..20)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    ALPHABET[(x >> 58) as usize] as char
+                })
+                .collect::<String>()
+        };
+        let ids: Vec<Option<String>> = (0..n).map(|i| (i % 97 != 0).then(|| id(i))).collect();
+        let users: Vec<Option<String>> = (0..n).map(|i| Some(format!("customer-{:05}", i * 7 % 2000))).collect();
+        let amounts: Vec<i64> = (0..n as i64).map(|i| i % 100).collect();
+        // Half distinct: Polars' writer would build a dictionary; written plain.
+        let contracts: Vec<String> = (0..n).map(|i| format!("SGH{:06}", i * 13 % 25_000)).collect();
+        let df = df!("id" => ids, "user" => users, "amount" => amounts, "contract" => contracts).unwrap();
+        let mut file = Vec::new();
+        let mut writer = Writer::new(std::io::Cursor::new(&mut file), df.schema()).unwrap();
+        writer.write(&encode(df.clone()).unwrap()).unwrap();
+        writer.finish().unwrap();
+        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&file)).unwrap();
+        let chunks = meta.row_groups[0].parquet_columns();
+        let got: Vec<(Compression, bool)> = chunks.iter().map(|c| (c.compression(), c.dictionary_page_offset().is_some())).collect();
+        assert_eq!(got[..3], [(Compression::Uncompressed, false), (Compression::Lz4Raw, true), (Compression::Lz4Raw, true)]);
+        assert!(!got[3].1, "{got:?}");
+        let back = ParquetReader::new(std::io::Cursor::new(file)).finish().unwrap();
+        assert!(back.equals_missing(&df));
     }
 
     #[test]
