@@ -36,7 +36,6 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
     }
     match &input {
         Input::Artifact(path) => println!("{} · {}", args.task, path.display()),
-        Input::Teed(t) => println!("{} · {}", args.task, t.artifact().display()),
         Input::View(_) => println!("{} · view, computed from its upstreams' latest outputs", args.task),
     }
     println!("{}", inspect::input_table(&input, args.limit)?);

@@ -16,9 +16,8 @@ use tokio::task::JoinSet;
 use crate::error::{Error, Result};
 use crate::fsutil::{publish, temp_path_for};
 use crate::params::Params;
-use crate::spec::{Pipeline, SinkFormat, SourceFormat, SqlEngine, TaskKind};
+use crate::spec::{Pipeline, SinkFormat, TaskKind};
 use crate::store::{OutputFacts, RunStatus, TaskStatus};
-use crate::tasks::tee::{Tee, TeeSender};
 use crate::tasks::{self, CancelFlag, Input, TaskContext, TaskError, TaskLog, ViewPlan};
 use crate::workspace::Workspace;
 
@@ -350,35 +349,6 @@ pub async fn run_pipeline(
             if running.len() >= limit {
                 continue;
             }
-            // A source whose DuckDB reader could start with it streams into it as it is written.
-            let reader = if running.len() + 2 <= limit { fused_reader(&slots, &index, i) } else { None };
-            let mut tee = None;
-            if let Some(j) = reader {
-                let (artifact, _) = ws.artifact_path(&pipeline.name, &slots[i].task.id, run_id);
-                let (link, sender) = Tee::new(&slots[i].task.id, &artifact);
-                let mut reader_upstream: BTreeMap<String, Input> = slots[j]
-                    .task
-                    .upstream
-                    .iter()
-                    .filter_map(|u| index.get(u).and_then(|&k| slots[k].input.clone()).map(|a| (u.clone(), a)))
-                    .collect();
-                reader_upstream.insert(slots[i].task.id.clone(), Input::Teed(link.clone()));
-                tee = Some(SourceTee { link, sender: std::sync::Mutex::new(Some(sender)) });
-                slots[j].status = TaskStatus::Running;
-                let flag = CancelFlag::new();
-                running_flags.insert(j, flag.clone());
-                let job = TaskJob {
-                    ws: ws.clone(),
-                    pipeline: pipeline.clone(),
-                    task: slots[j].task.clone(),
-                    run_id,
-                    upstream: reader_upstream,
-                    events: events.clone(),
-                    flag,
-                    tee: None,
-                };
-                running.spawn(async move { (j, job.run().await) });
-            }
             slots[i].status = TaskStatus::Running;
             let flag = CancelFlag::new();
             running_flags.insert(i, flag.clone());
@@ -390,7 +360,6 @@ pub async fn run_pipeline(
                 upstream,
                 events: events.clone(),
                 flag,
-                tee,
             };
             running.spawn(async move { (i, job.run().await) });
         }
@@ -435,45 +404,6 @@ pub async fn run_pipeline(
     Ok(RunSummary { run_id, status, tasks, duration_ms: started.elapsed().as_millis() as u64 })
 }
 
-/// The task that may read source `i` while it is written ([`tasks::tee`]): a pending DuckDB SQL
-/// task reading it whose other inputs are all ready; the first such in the run's order.
-fn fused_reader(slots: &[Slot], index: &HashMap<String, usize>, i: usize) -> Option<usize> {
-    let source = &slots[i].task;
-    let fusable = matches!(&source.kind, TaskKind::Source(s) if s.format == SourceFormat::Ndjson)
-        && !source.view
-        && source.s3.is_none()
-        && !slots[i].deferred
-        && !tasks::tee::disabled_by_env();
-    if !fusable {
-        return None;
-    }
-    slots.iter().enumerate().position(|(j, slot)| {
-        let t = &slot.task;
-        j != i
-            && slot.status == TaskStatus::Pending
-            && !slot.deferred
-            && !t.view
-            && matches!(t.kind, TaskKind::Sql(_))
-            && t.engine == SqlEngine::DuckDb
-            && t.upstream.contains(&source.id)
-            && t.upstream.iter().filter(|u| **u != source.id).all(|u| index.get(u).is_some_and(|&k| slots[k].status.is_done_ok()))
-    })
-}
-
-/// A source task's side of a tee: the sender its first attempt streams through, and the link
-/// its final state is reported on.
-struct SourceTee {
-    link: Arc<Tee>,
-    sender: std::sync::Mutex<Option<TeeSender>>,
-}
-
-impl Drop for SourceTee {
-    fn drop(&mut self) {
-        // A job that ends without saying how (aborted) leaves its reader nothing to wait for.
-        self.link.settle(false);
-    }
-}
-
 /// Whether a cached output can still be used: its artifact exists, and a sink's target too.
 fn output_still_there(ws: &Workspace, pipeline: &Pipeline, task: &PlannedTask, facts: &OutputFacts) -> bool {
     if let Some(a) = &facts.artifact {
@@ -507,8 +437,6 @@ struct TaskJob {
     upstream: BTreeMap<String, Input>,
     events: Option<mpsc::UnboundedSender<RunEvent>>,
     flag: Arc<CancelFlag>,
-    /// For a source streaming into its reader as it is written.
-    tee: Option<SourceTee>,
 }
 
 type AttemptResult = std::result::Result<(OutputFacts, Vec<String>, Option<TaskError>), TaskError>;
@@ -534,9 +462,6 @@ impl TaskJob {
                 Err(TaskError::Cancelled) => {
                     break (TaskStatus::Cancelled, OutputFacts::default(), Vec::new(), Some("cancelled".into()))
                 }
-                Err(e @ TaskError::UpstreamFailed { .. }) => {
-                    break (TaskStatus::UpstreamFailed, OutputFacts::default(), Vec::new(), Some(e.to_string()))
-                }
                 Err(e) if e.is_retryable() && attempt <= self.task.retries && !self.flag.is_set() => {
                     self.send(RunEvent::TaskRetrying {
                         task: id.clone(),
@@ -552,9 +477,6 @@ impl TaskJob {
         };
         if let Err(e) = self.ws.store.task_finished(self.run_id, &id, status, &facts, error.as_deref()) {
             tracing::error!(task = %id, error = %e, "cannot record task result");
-        }
-        if let Some(tee) = &self.tee {
-            tee.link.settle(status.is_done_ok());
         }
         TaskSummary {
             task: id,
@@ -590,8 +512,6 @@ impl TaskJob {
         let out_abs = out_abs.to_path_buf();
         let out_rel = out_rel.to_string();
         let thread_flag = flag.clone();
-        // Only the first attempt streams to the reader; later ones leave it the artifact.
-        let tee_sender = self.tee.as_ref().and_then(|t| t.sender.lock().unwrap_or_else(|p| p.into_inner()).take());
         let handle = tokio::task::spawn_blocking(move || -> AttemptResult {
             let log = TaskLog::open(&log_abs).unwrap_or_else(|_| TaskLog::discard());
             log.line(format!("attempt {attempt} of task '{}' ({})", task.id, task.kind.name()));
@@ -619,24 +539,7 @@ impl TaskJob {
                 memory: Some(&memory),
                 s3: task.s3.as_deref(),
             };
-            let teed = match (tee_sender, &task.kind) {
-                (Some(sender), TaskKind::Source(src)) => guarded(|| tasks::tee::run_source(&ctx, src, sender)).transpose(),
-                (Some(sender), _) => {
-                    sender.decline();
-                    None
-                }
-                (None, _) => None,
-            };
-            let result = match teed {
-                Some(result) => result,
-                None => crate::isolate::run(&ctx, &ws.isolation),
-            };
-            // A stream this attempt did not take is let go, so its source writes on alone.
-            for input in upstream.values() {
-                if let Input::Teed(t) = input {
-                    t.release();
-                }
-            }
+            let result = crate::isolate::run(&ctx, &ws.isolation);
             // Whatever DuckDB spilled is of no use once the attempt is over.
             remove_path(&memory.spill_dir);
             let result = result.and_then(|outcome| {

@@ -222,7 +222,6 @@ impl ViewCache {
 fn input_key(input: &Input) -> String {
     match input {
         Input::Artifact(p) => p.display().to_string(),
-        Input::Teed(t) => t.artifact().display().to_string(),
         Input::View(v) => {
             let ups: Vec<String> = v.upstream.iter().map(|(k, i)| format!("{k}={}", input_key(i))).collect();
             format!("view:{}:{:?}:{:?}:[{}]", v.id, v.kind, v.files, ups.join(","))

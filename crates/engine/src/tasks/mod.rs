@@ -6,7 +6,6 @@ pub mod shell;
 pub mod sink;
 pub mod source;
 pub mod sql;
-pub mod tee;
 pub mod validate;
 pub mod view_scan;
 
@@ -80,12 +79,6 @@ pub enum TaskError {
     /// The run was cancelled.
     #[error("cancelled")]
     Cancelled,
-    /// An upstream task this attempt read while it ran (a teed source) failed.
-    #[error("upstream task '{task}' failed")]
-    UpstreamFailed {
-        /// The upstream task's id.
-        task: String,
-    },
     /// The attempt went over its memory budget (`memory_limit`) and was stopped.
     #[error("{}", out_of_memory_text(task, *used, *limit, detail.as_deref()))]
     OutOfMemory {
@@ -135,11 +128,7 @@ impl TaskError {
         // Over budget once is over budget again: the budget does not change between attempts.
         !matches!(
             self,
-            TaskError::Validation { .. }
-                | TaskError::Cancelled
-                | TaskError::NoFiles { .. }
-                | TaskError::OutOfMemory { .. }
-                | TaskError::UpstreamFailed { .. }
+            TaskError::Validation { .. } | TaskError::Cancelled | TaskError::NoFiles { .. } | TaskError::OutOfMemory { .. }
         )
     }
 
@@ -294,7 +283,6 @@ impl TaskContext<'_> {
     pub fn confined_duckdb_with(&self, threads: Option<usize>) -> Result<crate::duckdb_files::Confined, TaskError> {
         let artifacts = self.upstream.values().filter_map(|i| match i {
             Input::Artifact(p) => Some(artifact_scope(p)),
-            Input::Teed(t) => Some(artifact_scope(t.artifact())),
             Input::View(_) => None,
         });
         let dirs: Vec<&Path> = std::iter::once(self.pipeline_dir)
@@ -312,7 +300,6 @@ impl TaskContext<'_> {
             Some(Input::View(_)) => {
                 Err(TaskError::Data(format!("upstream '{id}' is a view; only Polars SQL tasks can read views")))
             }
-            Some(Input::Teed(_)) => Err(TaskError::Data(format!("upstream '{id}' is still being written"))),
             None => Err(TaskError::Data(format!("upstream '{id}' has no output; run it first (without --only)"))),
         }
     }
@@ -338,10 +325,6 @@ pub enum Input {
     Artifact(PathBuf),
     /// A `materialize = "view"` task, recomputed inside the reader's plan.
     View(Arc<ViewPlan>),
-    /// A source task's artifact while the source still writes it, its frames streaming to the
-    /// reader as they are written ([`tee`]). Only a DuckDB SQL task in this process gets one.
-    #[serde(skip)]
-    Teed(Arc<tee::Tee>),
 }
 
 /// What a reader needs to recompute a view.
@@ -362,7 +345,6 @@ impl Input {
     pub fn lazy(&self) -> Result<polars::prelude::LazyFrame, TaskError> {
         match self {
             Input::Artifact(p) => frame::scan_artifact(p),
-            Input::Teed(t) => Err(TaskError::Data(format!("upstream '{}' is still being written", t.source()))),
             Input::View(v) => match &v.kind {
                 TaskKind::Source(s) => source::lazy(s, &v.files, None),
                 TaskKind::Sql(s) => sql::polars_plan(&s.sql, &v.upstream).map_err(|message| TaskError::Sql {

@@ -7,10 +7,8 @@ use crate::polars_sql;
 use crate::spec::{SqlEngine, SqlTask, TaskKind};
 use std::collections::BTreeMap;
 
-use std::sync::mpsc::Receiver;
-
 use crate::tasks::frame::sink_parquet;
-use crate::tasks::{tee, view_scan};
+use crate::tasks::view_scan;
 use crate::tasks::Input;
 use crate::tasks::{quote_ident, quote_str, TaskContext, TaskError, TaskOutcome};
 
@@ -78,56 +76,12 @@ fn run_polars(ctx: &TaskContext, task: &SqlTask, mut lf: LazyFrame) -> Result<()
     sink_parquet(lf, ctx.output).map_err(|e| sql_error(SqlEngine::Polars, task, e.to_string()))
 }
 
-/// Frames of upstream sources being written right now, by upstream id (see [`tee`]).
-type Streams<'a> = BTreeMap<&'a str, (SchemaRef, Receiver<tee::Piece>)>;
-
 fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), TaskError> {
-    let mut streams: Streams = BTreeMap::new();
-    let mut teed = Vec::new();
-    for (name, input) in ctx.upstream {
-        let Input::Teed(t) = input else { continue };
-        teed.push(t);
-        let Some((schema, rx)) = t.claim(ctx.cancel)? else {
-            ctx.log.line(format!("'{name}' is read from its artifact once written"));
-            continue;
-        };
-        let odd = schema.iter().find(|(_, d)| !tee::streams_like_artifact(d)).map(|(c, d)| (c.clone(), d.clone()));
-        match odd {
-            None => {
-                streams.insert(name, (schema, rx));
-            }
-            // Dropping the stream lets the source write on alone.
-            Some((column, dtype)) => ctx.log.line(format!(
-                "'{name}' is read from its artifact once written: DuckDB reads its column '{column}' ({dtype}) differently from a stream"
-            )),
-        }
-    }
-    if streams.is_empty() {
-        return query_duckdb(ctx, task, query, Streams::new());
-    }
-    let fused = query_duckdb(ctx, task, query, streams);
-    // The answer is the one the stored artifacts give: nothing is kept unless its sources succeeded.
-    for t in &teed {
-        t.wait_source(ctx.cancel)?;
-    }
-    match fused {
-        Err(e) if !matches!(e, TaskError::Cancelled) => {
-            ctx.log.line(format!("the query failed while its input was being written ({e}); running it on the stored artifact"));
-            let _ = std::fs::remove_file(ctx.output);
-            query_duckdb(ctx, task, query, Streams::new())
-        }
-        done => done,
-    }
-}
-
-/// Runs the query into the output: source views and `streams` stream into it (only the columns
-/// it reads), stored outputs are scanned.
-fn query_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str, mut streams: Streams) -> Result<(), TaskError> {
-    let streaming = !streams.is_empty()
-        || ctx.upstream.values().any(|i| matches!(i, Input::View(v) if matches!(v.kind, TaskKind::Source(_))));
-    let conn = ctx.confined_duckdb_with(streaming.then(view_scan::duckdb_threads))?;
+    let streams = ctx.upstream.values().any(|i| matches!(i, Input::View(v) if matches!(v.kind, TaskKind::Source(_))));
+    let conn = ctx.confined_duckdb_with(streams.then(view_scan::duckdb_threads))?;
     let handle = conn.interrupt_handle();
     ctx.cancel.on_cancel(move || handle.interrupt());
+    // Source views stream into the query (only the columns it reads); stored outputs are scanned.
     let mut exposures = Vec::new();
     for (name, input) in ctx.upstream {
         if let Input::View(v) = input {
@@ -136,14 +90,7 @@ fn query_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str, mut streams: Str
                 continue;
             }
         }
-        if let Some((schema, rx)) = streams.remove(name.as_str()) {
-            exposures.push(view_scan::expose_teed(&conn, name, schema, rx, ctx.cancel)?);
-            continue;
-        }
-        let path = match input {
-            Input::Teed(t) => t.wait_source(ctx.cancel)?,
-            _ => ctx.input(name)?,
-        };
+        let path = ctx.input(name)?;
         let view = format!(
             "CREATE TEMP VIEW {} AS SELECT * FROM read_parquet({})",
             quote_ident(name),

@@ -3,9 +3,6 @@
 //! projection pushdown), with no artifact written or read between them. NDJSON sources go through
 //! the fast reader ([`super::ndjson::read_columns`]), so their unused fields are skipped, not built;
 //! other sources through Polars' scan of the same columns.
-//!
-//! The same table function reads a stored source while it is written ([`super::tee`]): then the
-//! frames come from the source task instead of a reader of its own.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,7 +18,6 @@ use polars_arrow::array::{Array, BinaryViewArray};
 
 use super::ndjson;
 use super::source;
-use super::tee::Piece;
 use crate::spec::{SourceFormat, SourceTask};
 use crate::tasks::{quote_ident, quote_str, CancelFlag, TaskError, TaskLog};
 
@@ -34,6 +30,10 @@ const VECTOR: usize = 2048;
 /// Frames in flight between the reader and DuckDB (each a reader chunk's worth of rows).
 const IN_FLIGHT: usize = 4;
 
+/// One piece of a view's stream: a frame, `None` at its end, or why the reader stopped. A stream
+/// that breaks off without its end (a reader thread that died) is an error, never a short table.
+type Piece = Result<Option<DataFrame>, TaskError>;
+
 /// Sources exposed to DuckDB right now, by key: the table function finds its source here.
 static EXPOSED: LazyLock<Mutex<HashMap<String, Arc<Exposed>>>> = LazyLock::new(Default::default);
 static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
@@ -41,26 +41,16 @@ static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
 /// A source view as the table function reads it.
 struct Exposed {
     id: String,
-    origin: Origin,
+    src: SourceTask,
+    files: Vec<PathBuf>,
+    /// The fast reader's plan (None: Polars reads the source).
+    planned: Option<ndjson::Planned>,
     schema: SchemaRef,
     cancel: Arc<CancelFlag>,
     /// When it was exposed: the log says how long DuckDB took to ask for the first rows.
     exposed_at: Instant,
     /// What the last read did, for the task log.
     report: Mutex<Vec<String>>,
-}
-
-/// Where a view's rows come from.
-enum Origin {
-    /// Read from the source's files by each scan.
-    Files {
-        src: SourceTask,
-        files: Vec<PathBuf>,
-        /// The fast reader's plan (None: Polars reads the source).
-        planned: Option<ndjson::Planned>,
-    },
-    /// The frames a source task writes, once (a second scan of the table fails the query).
-    Tee(Mutex<Option<Receiver<Piece>>>),
 }
 
 /// A source view exposed to one DuckDB connection as a temporary view; withdrawn on drop.
@@ -72,10 +62,6 @@ pub struct Exposure {
 impl Drop for Exposure {
     fn drop(&mut self) {
         EXPOSED.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
-        // A stream no scan took is let go, so the source writes on alone.
-        if let Origin::Tee(stream) = &self.exposed.origin {
-            stream.lock().unwrap_or_else(|p| p.into_inner()).take();
-        }
     }
 }
 
@@ -120,36 +106,14 @@ pub fn expose(
             .map_err(|e| source::locate_malformed(src, files, e))
             .map_err(|e| TaskError::Data(format!("view '{id}': {e}")))?,
     };
-    let origin = Origin::Files { src: src.clone(), files: files.to_vec(), planned };
-    expose_origin(conn, id, origin, schema, cancel)
-}
-
-/// Makes the frames source task `id` is writing readable as table `id` by `conn`'s queries:
-/// `stream` gives frames of `schema` (see [`super::tee`]).
-pub fn expose_teed(
-    conn: &duckdb::Connection,
-    id: &str,
-    schema: SchemaRef,
-    stream: Receiver<Piece>,
-    cancel: &CancelFlag,
-) -> Result<Exposure, TaskError> {
-    register(conn)?;
-    expose_origin(conn, id, Origin::Tee(Mutex::new(Some(stream))), schema, cancel)
-}
-
-fn expose_origin(
-    conn: &duckdb::Connection,
-    id: &str,
-    origin: Origin,
-    schema: SchemaRef,
-    cancel: &CancelFlag,
-) -> Result<Exposure, TaskError> {
     let own_cancel = CancelFlag::new();
     let flag = own_cancel.clone();
     cancel.on_cancel(move || flag.set());
     let exposed = Arc::new(Exposed {
         id: id.to_string(),
-        origin,
+        src: src.clone(),
+        files: files.to_vec(),
+        planned,
         schema,
         cancel: own_cancel,
         exposed_at: Instant::now(),
@@ -239,9 +203,6 @@ struct StreamState {
     current: Option<DataFrame>,
     offset: usize,
     failed: Option<String>,
-    /// Rows received, and since when (for the task log of a teed stream).
-    rows: u64,
-    since: Option<Instant>,
 }
 
 impl Drop for Streaming {
@@ -306,15 +267,7 @@ impl VTab for ViewScan {
         Ok(Streaming {
             columns,
             outputs,
-            state: Mutex::new(StreamState {
-                frames: None,
-                started: false,
-                current: None,
-                offset: 0,
-                failed: None,
-                rows: 0,
-                since: None,
-            }),
+            state: Mutex::new(StreamState { frames: None, started: false, current: None, offset: 0, failed: None }),
             exposed,
         })
     }
@@ -347,14 +300,8 @@ impl VTab for ViewScan {
 }
 
 impl Streaming {
-    /// Starts the reader thread (or takes the teed stream); its frames come through the
-    /// returned channel.
-    fn start(&self) -> Result<Receiver<Piece>, String> {
-        if let Origin::Tee(stream) = &self.exposed.origin {
-            return stream.lock().unwrap_or_else(|p| p.into_inner()).take().ok_or_else(|| {
-                format!("the query reads '{}' twice while it is being written; it is read again from its artifact", self.exposed.id)
-            });
-        }
+    /// Starts the reader thread; its frames come through the returned channel.
+    fn start(&self) -> std::io::Result<Receiver<Piece>> {
         let (tx, rx) = sync_channel(IN_FLIGHT);
         let reading = self.exposed.clone();
         let wanted = self.columns.clone();
@@ -362,8 +309,7 @@ impl Streaming {
             let started = Instant::now();
             let asked_after = started.duration_since(reading.exposed_at).as_secs_f64();
             let send = |df: DataFrame| tx.send(Ok(Some(df))).map_err(|_| TaskError::Cancelled);
-            let Origin::Files { src, files, planned } = &reading.origin else { return };
-            match produce(&reading, src, files, planned.as_ref(), &wanted, send) {
+            match produce(&reading, &wanted, send) {
                 Ok(how) => {
                     let line = format!(
                         "view '{}' streamed into DuckDB in {:.2} s (asked for {asked_after:.2} s after it was exposed): {how}",
@@ -371,7 +317,6 @@ impl Streaming {
                         started.elapsed().as_secs_f64()
                     );
                     reading.report.lock().unwrap_or_else(|p| p.into_inner()).push(line);
-                    // The end is said: a thread that dies midway leaves the stream broken, not short.
                     let _ = tx.send(Ok(None));
                 }
                 // DuckDB stopped reading (a LIMIT, an error elsewhere, a cancel): nothing to say.
@@ -380,8 +325,7 @@ impl Streaming {
                     let _ = tx.send(Err(e));
                 }
             }
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         Ok(rx)
     }
 
@@ -390,8 +334,7 @@ impl Streaming {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if !state.started {
             state.started = true;
-            state.frames = Some(self.start()?);
-            state.since = Some(Instant::now());
+            state.frames = Some(self.start().map_err(|e| e.to_string())?);
         }
         loop {
             if let Some(message) = &state.failed {
@@ -410,24 +353,8 @@ impl Streaming {
                     let mut df = df.select(self.columns.iter().cloned()).map_err(|e| e.to_string())?;
                     // One chunk per column: each vector is a slice of one array.
                     df.rechunk_mut();
-                    state.rows += df.height() as u64;
                     state.current = Some(df);
                     state.offset = 0;
-                }
-                Ok(Ok(None)) => {
-                    if matches!(self.exposed.origin, Origin::Tee(_)) {
-                        let secs = state.since.map_or(0.0, |t| t.elapsed().as_secs_f64());
-                        let line = format!(
-                            "'{}' streamed into DuckDB while its task wrote it: {} rows, {} of {} column(s), in {secs:.2} s",
-                            self.exposed.id,
-                            state.rows,
-                            self.columns.len(),
-                            self.exposed.schema.len()
-                        );
-                        self.exposed.report.lock().unwrap_or_else(|p| p.into_inner()).push(line);
-                    }
-                    state.frames = None;
-                    state.current = None;
                 }
                 Ok(Err(e)) => {
                     let message = if self.exposed.cancel.is_set() {
@@ -437,11 +364,15 @@ impl Streaming {
                     };
                     state.failed = Some(message);
                 }
+                Ok(Ok(None)) => {
+                    state.frames = None;
+                    state.current = None;
+                }
                 Err(_) => {
                     state.failed = Some(if self.exposed.cancel.is_set() {
                         "cancelled".to_string()
                     } else {
-                        format!("view '{}': its rows stopped before their end", self.exposed.id)
+                        format!("view '{}': its reader stopped before the end of the source", self.exposed.id)
                     });
                 }
             }
@@ -452,15 +383,13 @@ impl Streaming {
 /// Reads `columns` of the exposed source into `send`, frame by frame; says how it read.
 fn produce(
     exposed: &Exposed,
-    src: &SourceTask,
-    files: &[PathBuf],
-    planned: Option<&ndjson::Planned>,
     columns: &[PlSmallStr],
     mut send: impl FnMut(DataFrame) -> Result<(), TaskError>,
 ) -> Result<String, TaskError> {
-    if let Some(planned) = planned {
+    if let Some(planned) = &exposed.planned {
         let options = ndjson::Options::default();
-        let outcome = ndjson::read_columns(src, files, None, planned, columns, &options, &exposed.cancel, &mut send)?;
+        let outcome =
+            ndjson::read_columns(&exposed.src, &exposed.files, None, planned, columns, &options, &exposed.cancel, &mut send)?;
         match outcome {
             ndjson::Outcome::Read(stats) => {
                 return Ok(format!(
@@ -479,9 +408,9 @@ fn produce(
     }
     exposed.cancel.check()?;
     let selected: Vec<Expr> = columns.iter().map(|c| col(c.clone())).collect();
-    let df = source::lazy(src, files, None)
+    let df = source::lazy(&exposed.src, &exposed.files, None)
         .and_then(|lf| lf.select(selected).collect().map_err(|e| TaskError::data("cannot read source", e)))
-        .map_err(|e| source::locate_malformed(src, files, e))?;
+        .map_err(|e| source::locate_malformed(&exposed.src, &exposed.files, e))?;
     let rows = df.height();
     send(df)?;
     Ok(format!("{rows} rows, {} of {} column(s), by Polars' reader", columns.len(), exposed.schema.len()))

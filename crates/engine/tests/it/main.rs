@@ -6,7 +6,6 @@ mod edit;
 mod energy;
 mod engines;
 mod failures;
-mod fused;
 mod gc;
 mod holes;
 mod lakehouse;

@@ -125,7 +125,7 @@ sql = "SELECT count(*) AS n FROM logs"
 
 /// Logs with what the stream must carry exactly: nulls, missing fields, strings of up to 12 bytes
 /// (copied as DuckDB's inline strings) and longer (copied into DuckDB's heap), unicode escapes.
-pub fn streamed_logs() -> Vec<(&'static str, String)> {
+fn streamed_logs() -> Vec<(&'static str, String)> {
     let mut a = String::new();
     for id in 0..700 {
         let user = ["ann", "bob", "kees van der berg-achternaam", "zoë"][id % 4];

@@ -27,7 +27,6 @@ use crate::fsutil::WritebackFile;
 use crate::s3::{self, S3Access};
 use crate::spec::SourceTask;
 use crate::tasks::source::{flatten, has_literal_columns, literal_columns, scan_files_with, INFER_ROWS};
-use crate::tasks::tee::TeeSender;
 use crate::tasks::{CancelFlag, TaskError};
 
 /// Bytes per chunk: large enough that a chunk is a reasonable Parquet row group (~100k+ rows of
@@ -90,49 +89,14 @@ pub fn write_parquet(
     options: &Options,
     cancel: &CancelFlag,
 ) -> Result<Outcome, TaskError> {
+    let cannot_write = |e: PolarsError| TaskError::data(format!("cannot write {}", output.display()), e);
+    let mut writer: Option<row_group::Writer<WritebackFile>> = None;
+    let encode = |df: DataFrame| row_group::encode(df).map_err(cannot_write);
     let plans = match plan(src, files, s3) {
         Ok(p) => p,
         Err(reason) => return Ok(Outcome::NotCovered(reason)),
     };
-    write_plans(src, files, s3, &plans, output, options, cancel, None)
-}
-
-/// [`write_parquet`] of a planned local source that also hands each frame, as written, to `tee`.
-pub fn write_parquet_teed(
-    src: &SourceTask,
-    files: &[PathBuf],
-    planned: &Planned,
-    output: &Path,
-    options: &Options,
-    cancel: &CancelFlag,
-    tee: &mut TeeSender,
-) -> Result<Outcome, TaskError> {
-    write_plans(src, files, None, &planned.files, output, options, cancel, Some(tee))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_plans(
-    src: &SourceTask,
-    files: &[PathBuf],
-    s3: Option<&S3Access>,
-    plans: &[FilePlan],
-    output: &Path,
-    options: &Options,
-    cancel: &CancelFlag,
-    mut tee: Option<&mut TeeSender>,
-) -> Result<Outcome, TaskError> {
-    let cannot_write = |e: PolarsError| TaskError::data(format!("cannot write {}", output.display()), e);
-    let mut writer: Option<row_group::Writer<WritebackFile>> = None;
-    let teeing = tee.is_some();
-    // The frame is kept for the tee (its columns are shared, not copied) while it is encoded.
-    let encode = |df: DataFrame| {
-        let kept = teeing.then(|| df.clone());
-        row_group::encode(df).map(|encoded| (encoded, kept)).map_err(cannot_write)
-    };
-    let outcome = read_with(src, files, s3, plans, None, options, cancel, &encode, &mut |(encoded, kept)| {
-        if let (Some(tee), Some(df)) = (tee.as_deref_mut(), kept) {
-            tee.frame(df);
-        }
+    let outcome = read_with(src, files, s3, &plans, None, options, cancel, &encode, &mut |encoded| {
         if writer.is_none() {
             if let Some(dir) = output.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| TaskError::data(format!("cannot create {}", dir.display()), e))?;

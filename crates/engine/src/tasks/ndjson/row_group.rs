@@ -19,8 +19,8 @@ use polars::io::parquet::write::{get_encodings, BatchedWriter, ParquetWriter, St
 use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray, View};
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
-use polars_parquet::read::ParquetError;
 use polars_parquet::parquet::compression::compress;
+use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
     array_to_columns, to_parquet_schema, CompressedPage, CompressionOptions, Compressor, Encoding, Page, Version, WriteOptions,
 };
@@ -271,7 +271,8 @@ mod tests {
         writer.finish().unwrap();
         let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&file)).unwrap();
         let chunks = meta.row_groups[0].parquet_columns();
-        let got: Vec<(Compression, bool)> = chunks.iter().map(|c| (c.compression(), c.dictionary_page_offset().is_some())).collect();
+        let got: Vec<(Compression, bool)> =
+            chunks.iter().map(|c| (c.compression(), c.dictionary_page_offset().is_some())).collect();
         assert_eq!(got[..3], [(Compression::Uncompressed, false), (Compression::Lz4Raw, true), (Compression::Lz4Raw, true)]);
         assert!(!got[3].1, "{got:?}");
         let back = ParquetReader::new(std::io::Cursor::new(file)).finish().unwrap();
