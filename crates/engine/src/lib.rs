@@ -20,6 +20,7 @@ pub mod params;
 pub mod paths;
 pub mod plancheck;
 pub mod polars_sql;
+pub mod postgres;
 pub mod preview;
 pub mod s3;
 pub mod secrets;

@@ -11,6 +11,7 @@ mod holes;
 mod lakehouse;
 mod medallion;
 mod ndjson;
+mod postgres;
 mod s3;
 mod semantics;
 mod sources;

@@ -1,0 +1,189 @@
+//! Frames into a real PostgreSQL through binary COPY (`polder_engine::postgres`): the server
+//! started by `scripts/pg-server.sh` (scripts/test.sh does), reached through `POLDER_TEST_PG_*`.
+
+use bytes::Bytes;
+use futures::SinkExt;
+use polars::prelude::*;
+use polder_engine::postgres::copy::{encode_rows, HEADER, TRAILER};
+use polder_engine::postgres::PgType;
+
+fn var(key: &str) -> String {
+    std::env::var(format!("POLDER_TEST_PG_{key}")).unwrap_or_else(|_| {
+        panic!("POLDER_TEST_PG_{key} is not set: run `scripts/pg-server.sh start && eval \"$(scripts/pg-server.sh env)\"` first (scripts/test.sh does)")
+    })
+}
+
+async fn client() -> tokio_postgres::Client {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(var("HOST"))
+        .port(var("PORT").parse().unwrap())
+        .user(var("USER"))
+        .password(var("PASSWORD"))
+        .dbname(var("DATABASE"))
+        .connect_timeout(std::time::Duration::from_secs(5));
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// Creates `table` from the frame's schema and loads the frame with one binary COPY.
+async fn load(client: &tokio_postgres::Client, table: &str, df: &DataFrame) -> u64 {
+    let types: Vec<PgType> = df.columns().iter().map(|c| PgType::of(c.dtype()).unwrap()).collect();
+    let columns: Vec<String> =
+        df.columns().iter().zip(&types).map(|(c, t)| format!("\"{}\" {}", c.name(), t.sql_name())).collect();
+    client.batch_execute(&format!("DROP TABLE IF EXISTS {table}; CREATE TABLE {table} ({})", columns.join(", "))).await.unwrap();
+    let mut data = HEADER.to_vec();
+    encode_rows(df, &types, 0, &mut data).unwrap();
+    data.extend_from_slice(TRAILER);
+    let sink = client.copy_in(&format!("COPY {table} FROM STDIN (FORMAT binary)")).await.unwrap();
+    futures::pin_mut!(sink);
+    sink.send(Bytes::from(data)).await.unwrap();
+    sink.finish().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mapped_type_round_trips_through_binary_copy_with_nulls() {
+    let client = client().await;
+    let us = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").unwrap().and_utc().timestamp_micros();
+    let instants = [us("2024-02-29 13:14:15.123456"), us("1969-12-31 23:59:59.999999"), us("1999-12-31 23:59:59"), 0];
+    let mut df = df!(
+        "id" => [1i64, 2, 3, 4],
+        "b" => [Some(true), Some(false), None, Some(true)],
+        "i8" => [Some(-128i8), Some(127), None, Some(0)],
+        "i16" => [Some(i16::MIN), Some(i16::MAX), None, Some(0)],
+        "i32" => [Some(i32::MIN), Some(i32::MAX), None, Some(-1)],
+        "i64" => [Some(i64::MIN), Some(i64::MAX), None, Some(42)],
+        "u8" => [Some(255u8), Some(0), None, Some(1)],
+        "u16" => [Some(65_535u16), Some(0), None, Some(1)],
+        "u32" => [Some(u32::MAX), Some(0), None, Some(1)],
+        "u64" => [Some(i64::MAX as u64), Some(0), None, Some(1)],
+        "f32" => [Some(1.0f32 / 3.0), Some(f32::INFINITY), None, Some(-0.5)],
+        "f64" => [Some(1.0f64 / 7.0), Some(f64::NAN), None, Some(f64::NEG_INFINITY)],
+        "s" => [Some("zoë 🦀"), Some(""), None, Some("it's \"quoted\"\nand\ttabbed")],
+        "bin" => [Some(&[1u8, 2, 255][..]), Some(&[][..]), None, Some(&[0u8][..])],
+    )
+    .unwrap();
+    let extra = [
+        Int32Chunked::new("d".into(), [Some(19_782), Some(-1), None, Some(10_956)]).into_date().into_series(),
+        Int64Chunked::new("t".into(), [Some(47_655_123_456_789), Some(0), None, Some(86_399_999_999_999)])
+            .into_time()
+            .into_series(),
+        Int64Chunked::new("ts".into(), instants.map(Some)).into_datetime(TimeUnit::Microseconds, None).into_series(),
+        Int64Chunked::new("ts_ms".into(), instants.map(|v| Some(v.div_euclid(1000))))
+            .into_datetime(TimeUnit::Milliseconds, None)
+            .into_series(),
+        Int64Chunked::new("ts_ns".into(), [Some(instants[0] * 1000 + 999), None, Some(instants[2] * 1000), Some(-1)])
+            .into_datetime(TimeUnit::Nanoseconds, None)
+            .into_series(),
+        Int64Chunked::new("tz".into(), instants.map(Some))
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::opt_try_new(Some("Europe/Amsterdam")).unwrap().unwrap()))
+            .into_series(),
+        Series::new("cat".into(), [Some("a"), None, Some("bb"), Some("a")])
+            .cast(&DataType::from_categories(Categories::global()))
+            .unwrap(),
+        Series::new_null("nothing".into(), 4),
+    ];
+    for s in extra {
+        df.with_column(s.into()).unwrap();
+    }
+    assert_eq!(load(&client, "round_trip", &df).await, 4);
+
+    // The created columns have the types the mapping names.
+    let created: Vec<(String, String)> = client
+        .query("SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_name = 'round_trip' ORDER BY ordinal_position", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let expected: Vec<(String, String)> =
+        df.columns().iter().map(|c| (c.name().to_string(), PgType::of(c.dtype()).unwrap().sql_name().to_string())).collect();
+    assert_eq!(created, expected);
+
+    client.batch_execute("SET TimeZone = 'UTC'").await.unwrap();
+    let names: Vec<String> = df.columns().iter().map(|c| format!("\"{}\"::text", c.name())).collect();
+    let rows = client.query(&format!("SELECT {} FROM round_trip ORDER BY id", names.join(", ")), &[]).await.unwrap();
+    let text: Vec<Vec<Option<String>>> =
+        rows.iter().map(|r| (0..names.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect();
+    let column = |name: &str| -> Vec<Option<&str>> {
+        let i = df.columns().iter().position(|c| c.name() == name).unwrap();
+        text.iter().map(|row| row[i].as_deref()).collect()
+    };
+    assert_eq!(column("b"), [Some("true"), Some("false"), None, Some("true")]);
+    assert_eq!(column("i8"), [Some("-128"), Some("127"), None, Some("0")]);
+    assert_eq!(column("i16"), [Some("-32768"), Some("32767"), None, Some("0")]);
+    assert_eq!(column("i32"), [Some("-2147483648"), Some("2147483647"), None, Some("-1")]);
+    assert_eq!(column("i64"), [Some("-9223372036854775808"), Some("9223372036854775807"), None, Some("42")]);
+    assert_eq!(column("u8"), [Some("255"), Some("0"), None, Some("1")]);
+    assert_eq!(column("u16"), [Some("65535"), Some("0"), None, Some("1")]);
+    assert_eq!(column("u32"), [Some("4294967295"), Some("0"), None, Some("1")]);
+    assert_eq!(column("u64"), [Some("9223372036854775807"), Some("0"), None, Some("1")]);
+    assert_eq!(column("f32"), [Some("0.33333334"), Some("Infinity"), None, Some("-0.5")]);
+    assert_eq!(column("f64"), [Some("0.14285714285714285"), Some("NaN"), None, Some("-Infinity")]);
+    assert_eq!(column("s"), [Some("zoë 🦀"), Some(""), None, Some("it's \"quoted\"\nand\ttabbed")]);
+    assert_eq!(column("bin"), [Some("\\x0102ff"), Some("\\x"), None, Some("\\x00")]);
+    assert_eq!(column("d"), [Some("2024-02-29"), Some("1969-12-31"), None, Some("1999-12-31")]);
+    assert_eq!(column("t"), [Some("13:14:15.123456"), Some("00:00:00"), None, Some("23:59:59.999999")]);
+    let ts = [
+        Some("2024-02-29 13:14:15.123456"),
+        Some("1969-12-31 23:59:59.999999"),
+        Some("1999-12-31 23:59:59"),
+        Some("1970-01-01 00:00:00"),
+    ];
+    assert_eq!(column("ts"), ts);
+    // Milliseconds: the sub-millisecond digits were never there.
+    assert_eq!(column("ts_ms"), [Some("2024-02-29 13:14:15.123"), Some("1969-12-31 23:59:59.999"), ts[2], ts[3]]);
+    // Nanoseconds are truncated toward the past to microseconds.
+    assert_eq!(column("ts_ns"), [ts[0], None, ts[2], Some("1969-12-31 23:59:59.999999")]);
+    assert_eq!(column("tz"), ts.map(|t| t.map(|t| format!("{t}+00"))).iter().map(|t| t.as_deref()).collect::<Vec<_>>());
+    assert_eq!(column("cat"), [Some("a"), None, Some("bb"), Some("a")]);
+    assert_eq!(column("nothing"), [None, None, None, None]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_rows_arrive_whole_with_their_sums() {
+    let client = client().await;
+    let n = 100_000i64;
+    let df = df!(
+        "id" => (0..n).collect::<Vec<_>>(),
+        "amount" => (0..n).map(|i| (i % 1000) as f64 / 4.0).collect::<Vec<_>>(),
+        "name" => (0..n).map(|i| (i % 3 != 0).then(|| format!("customer {i}"))).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert_eq!(load(&client, "many", &df).await, n as u64);
+    let row =
+        client.query_one("SELECT count(*), sum(id)::text, sum(amount), count(name), max(name) FROM many", &[]).await.unwrap();
+    assert_eq!(row.get::<_, i64>(0), n);
+    assert_eq!(row.get::<_, String>(1), (n * (n - 1) / 2).to_string());
+    let expected_amount: f64 = (0..n).map(|i| (i % 1000) as f64 / 4.0).sum();
+    assert_eq!(row.get::<_, f64>(2), expected_amount);
+    assert_eq!(row.get::<_, i64>(3), n - (n + 2) / 3);
+    assert_eq!(row.get::<_, String>(4), "customer 99998");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_width_is_refused_by_the_server_and_loads_nothing() {
+    // The frame's Int64 written as bigint into an integer column: PostgreSQL refuses the data.
+    let client = client().await;
+    client.batch_execute("DROP TABLE IF EXISTS narrow; CREATE TABLE narrow (n integer)").await.unwrap();
+    let df = df!("n" => [1i64, 2]).unwrap();
+    let mut data = HEADER.to_vec();
+    encode_rows(&df, &[PgType::Int8], 0, &mut data).unwrap();
+    data.extend_from_slice(TRAILER);
+    let sink = client.copy_in("COPY narrow FROM STDIN (FORMAT binary)").await.unwrap();
+    futures::pin_mut!(sink);
+    let sent = async {
+        sink.send(Bytes::from(data)).await?;
+        sink.finish().await
+    }
+    .await;
+    let err = sent.unwrap_err();
+    let message = err.as_db_error().map(|e| e.message().to_string()).unwrap_or_else(|| err.to_string());
+    assert!(
+        message.contains("insufficient data left in message") || message.contains("incorrect binary data format"),
+        "{message}"
+    );
+    let count: i64 = client.query_one("SELECT count(*) FROM narrow", &[]).await.unwrap().get(0);
+    assert_eq!(count, 0);
+}
