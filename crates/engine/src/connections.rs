@@ -27,11 +27,13 @@ pub const CONNECTIONS_FILE: &str = "connections.toml";
 pub enum ConnectionType {
     /// S3 or an S3-compatible object store.
     S3,
+    /// A PostgreSQL server (its database, user and password).
+    Postgres,
 }
 
 impl ConnectionType {
     /// The names used in `type = "…"`.
-    pub const NAMES: &'static [&'static str] = &["s3"];
+    pub const NAMES: &'static [&'static str] = &["s3", "postgres"];
 
     /// The settings of this type.
     fn settings(self) -> &'static [(&'static str, Setting)] {
@@ -44,6 +46,13 @@ impl ConnectionType {
                 ("access_key_id", Setting::Secret),
                 ("secret_access_key", Setting::Secret),
                 ("session_token", Setting::Secret),
+            ],
+            ConnectionType::Postgres => &[
+                ("host", Setting::Text),
+                ("port", Setting::Text),
+                ("database", Setting::Text),
+                ("user", Setting::Text),
+                ("password", Setting::Secret),
             ],
         }
     }
@@ -230,8 +239,7 @@ fn read_connection(
         p.push(span.clone(), format!("connection name `{name}` must be letters, digits, _ and -"));
     }
     let kind = match f.choice(p, "type", ConnectionType::NAMES).as_deref() {
-        Some("s3") => ConnectionType::S3,
-        Some(_) => return None,
+        Some(other) => ConnectionType::parse(other)?,
         None => {
             if !f.has("type") {
                 p.push(span.clone(), format!("connection '{name}' needs `type` ({})", ConnectionType::NAMES.join(", ")));
@@ -355,14 +363,22 @@ pub fn undeclared(pipeline: &crate::spec::Pipeline, declared: &Connections) -> V
     let mut out = Vec::new();
     for t in &pipeline.tasks {
         let named = match &t.kind {
-            TaskKind::Source(s) => s.connection.as_deref(),
-            TaskKind::Sink(s) => s.connection.as_deref(),
+            TaskKind::Source(s) => s.connection.as_deref().map(|c| (c, ConnectionType::S3)),
+            TaskKind::Sink(s) if s.format == crate::spec::SinkFormat::Postgres => {
+                s.connection.as_deref().map(|c| (c, ConnectionType::Postgres))
+            }
+            TaskKind::Sink(s) => s.connection.as_deref().map(|c| (c, ConnectionType::S3)),
             _ => None,
         };
-        let Some(name) = named else { continue };
+        let Some((name, wanted)) = named else { continue };
         let message = match declared.get(name) {
             Err(e) => format!("task '{}': {e}", t.id),
-            Ok(c) if c.kind != ConnectionType::S3 => format!("task '{}': connection '{name}' is not an s3 connection", t.id),
+            Ok(c) if c.kind != wanted => format!(
+                "task '{}': connection '{name}' has type = \"{}\"; this task needs a type = \"{}\" connection",
+                t.id,
+                c.kind.name(),
+                wanted.name()
+            ),
             Ok(_) => continue,
         };
         out.push(SpecProblem { location: t.location.clone(), message });
@@ -398,6 +414,7 @@ impl ConnectionType {
     pub fn parse(name: &str) -> Option<ConnectionType> {
         match name {
             "s3" => Some(ConnectionType::S3),
+            "postgres" => Some(ConnectionType::Postgres),
             _ => None,
         }
     }
@@ -406,6 +423,7 @@ impl ConnectionType {
     pub fn name(self) -> &'static str {
         match self {
             ConnectionType::S3 => "s3",
+            ConnectionType::Postgres => "postgres",
         }
     }
 }

@@ -206,6 +206,8 @@ fn serve(req: &Request) -> Result<TaskOutcome, TaskError> {
         data_dirs: &req.data_dirs,
         memory: req.memory.as_ref(),
         s3: s3.as_ref(),
+        // Database sinks run in the parent (they run no Polars plan of their own).
+        postgres: None,
     };
     guarded(|| tasks::run(&ctx))
 }

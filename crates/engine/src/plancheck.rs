@@ -157,6 +157,7 @@ impl Planner<'_> {
             // Empty inputs: nothing to bound (and no workspace spill folder here).
             memory: None,
             s3: None,
+            postgres: None,
         };
         let message = match crate::executor::guarded(|| tasks::run(&ctx)) {
             Ok(_) => return Ok(()),

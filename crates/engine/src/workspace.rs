@@ -157,10 +157,33 @@ impl Workspace {
     pub fn s3_access(&self, name: Option<&str>) -> std::result::Result<crate::s3::S3Access, String> {
         let env = |n: &str| std::env::var(n).ok();
         let Some(name) = name else { return crate::s3::S3Access::from_env(&env).map_err(|e| e.to_string()) };
+        let resolved = self.resolve_connection(name, crate::connections::ConnectionType::S3)?;
+        crate::s3::S3Access::from_connection(&resolved).map_err(|e| e.to_string())
+    }
+
+    /// How a PostgreSQL task reaches its server: connection `name`, or the PG* environment.
+    pub fn pg_access(&self, name: Option<&str>) -> std::result::Result<crate::postgres::access::PgAccess, String> {
+        let env = |n: &str| std::env::var(n).ok();
+        let Some(name) = name else { return crate::postgres::access::PgAccess::from_env(&env) };
+        let resolved = self.resolve_connection(name, crate::connections::ConnectionType::Postgres)?;
+        crate::postgres::access::PgAccess::from_connection(&resolved)
+    }
+
+    /// Connection `name` of type `kind` with its references read (secrets from the workspace's store).
+    fn resolve_connection(
+        &self,
+        name: &str,
+        kind: crate::connections::ConnectionType,
+    ) -> std::result::Result<crate::connections::Resolved, String> {
+        let env = |n: &str| std::env::var(n).ok();
         let connections = crate::connections::Connections::load(&self.root).map_err(|e| e.to_string())?;
         let connection = connections.get(name).map_err(|e| e.to_string())?;
-        if connection.kind != crate::connections::ConnectionType::S3 {
-            return Err(format!("connection '{name}' is not an s3 connection"));
+        if connection.kind != kind {
+            return Err(format!(
+                "connection '{name}' has type = \"{}\"; this task needs a type = \"{}\" connection",
+                connection.kind.name(),
+                kind.name()
+            ));
         }
         let uses_store = connection.settings.values().any(|v| matches!(v, crate::connections::Value::Secret(_)));
         let resolved = if let (true, Some(store)) = (uses_store, &self.secrets) {
@@ -172,7 +195,7 @@ impl Workspace {
         } else {
             connection.resolve(&env, &crate::connections::NoSecrets)
         };
-        crate::s3::S3Access::from_connection(&resolved.map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+        resolved.map_err(|e| e.to_string())
     }
 }
 

@@ -34,6 +34,8 @@ pub struct PlannedTask {
     pub objects: Vec<ObjectId>,
     /// How a task that reads or writes `s3://` reaches it (see [`attach_remote`]).
     pub s3: Option<Arc<S3Access>>,
+    /// How a PostgreSQL sink reaches its server (see [`attach_databases`]).
+    pub postgres: Option<Arc<crate::postgres::access::PgAccess>>,
     /// Why listing an S3 source failed while planning; its attempts list again (and retry).
     pub listing_error: Option<String>,
     /// Retries after a failed attempt.
@@ -112,6 +114,7 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
             files,
             objects: Vec::new(),
             s3: None,
+            postgres: None,
             listing_error: None,
             retries: t.retries,
             retry_delay: t.retry_delay,
@@ -158,6 +161,25 @@ pub fn attach_remote(tasks: &mut [PlannedTask], pipeline: &Pipeline, access_for:
             }
         }
         task.s3 = Some(Arc::new(access));
+    }
+    Ok(())
+}
+
+/// How a database task's connection (or None: the environment) is resolved.
+pub type PgAccessFor<'a> = dyn Fn(Option<&str>) -> std::result::Result<crate::postgres::access::PgAccess, String> + 'a;
+
+/// Gives each PostgreSQL sink its access; a connection that is unknown or does not resolve fails
+/// planning with the task's location.
+pub fn attach_databases(tasks: &mut [PlannedTask], pipeline: &Pipeline, access_for: &PgAccessFor) -> Result<()> {
+    for task in tasks.iter_mut() {
+        let TaskKind::Sink(sink) = &task.kind else { continue };
+        if sink.format != crate::spec::SinkFormat::Postgres {
+            continue;
+        }
+        let location = pipeline.task(&task.id).and_then(|t| t.location.clone());
+        let access = access_for(sink.connection.as_deref())
+            .map_err(|e| SpecError::single(location, format!("task '{}': {e}", task.id)))?;
+        task.postgres = Some(Arc::new(access));
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! PostgreSQL: the column types frames get there ([`PgType`]) and their binary COPY encoding
 //! ([`copy`]), for sinks that bulk-load artifacts with `COPY … FROM STDIN (FORMAT binary)`.
 
+pub mod access;
 pub mod copy;
+pub mod sink;
 
 use polars::prelude::{DataType, TimeUnit};
 

@@ -613,6 +613,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         Some("csv") => Some(SinkFormat::Csv),
         Some("ndjson" | "jsonl") => Some(SinkFormat::Ndjson),
         Some("duckdb") => Some(SinkFormat::DuckDb),
+        Some("postgres") => Some(SinkFormat::Postgres),
         Some(other) => {
             p.push(
                 f.span_of("format"),
@@ -631,6 +632,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         database: None,
         table: None,
         mode: WriteMode::Replace,
+        key: Vec::new(),
     };
     match sink.format {
         SinkFormat::Parquet | SinkFormat::Csv | SinkFormat::Ndjson => {
@@ -663,7 +665,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
                     );
                 }
             }
-            if let Some(m) = f.choice(p, "mode", WriteMode::NAMES) {
+            if let Some(m) = f.choice(p, "mode", &["create", "replace", "append"]) {
                 sink.mode = match m.as_str() {
                     "create" => WriteMode::Create,
                     "append" => WriteMode::Append,
@@ -671,10 +673,47 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
                 };
             }
         }
+        SinkFormat::Postgres => {
+            sink.table = f.req_str(p, "table");
+            if let Some(t) = &sink.table {
+                if !valid_table_name(t) {
+                    p.push(
+                        f.span_of("table"),
+                        format!("table name `{t}` must be an identifier, optionally schema-qualified (letters, digits, _)"),
+                    );
+                }
+            }
+            sink.connection = f.str(p, "connection");
+            if let Some(name) = &sink.connection {
+                if !valid_name(name) {
+                    p.push(f.span_of("connection"), format!("connection name `{name}` must be letters, digits, _ and -"));
+                }
+            }
+            if let Some(m) = f.choice(p, "mode", WriteMode::NAMES) {
+                sink.mode = match m.as_str() {
+                    "create" => WriteMode::Create,
+                    "append" => WriteMode::Append,
+                    "upsert" => WriteMode::Upsert,
+                    _ => WriteMode::Replace,
+                };
+            }
+            sink.key = f.str_list(p, "key").unwrap_or_default();
+            match (sink.mode, sink.key.is_empty()) {
+                (WriteMode::Upsert, true) => p.push(
+                    f.span_of("mode"),
+                    format!("{} is mode = \"upsert\", which needs `key = [\"…\"]`: the columns that identify a row", f.what),
+                ),
+                (WriteMode::Upsert, false) | (_, true) => {}
+                (_, false) => p.push(f.span_of("key"), format!("`key` of {} is for mode = \"upsert\" only", f.what)),
+            }
+        }
     }
-    if (sink.format == SinkFormat::DuckDb && sink.database.is_none())
-        || (sink.format != SinkFormat::DuckDb && sink.path.is_none())
-    {
+    let needs = match sink.format {
+        SinkFormat::DuckDb => sink.database.is_some(),
+        SinkFormat::Postgres => sink.table.is_some(),
+        _ => sink.path.is_some(),
+    };
+    if !needs {
         return None;
     }
     Some(sink)

@@ -406,11 +406,13 @@ pub enum SinkFormat {
     Ndjson,
     /// A table in a DuckDB database file.
     DuckDb,
+    /// A table in a PostgreSQL database, bulk-loaded with binary COPY.
+    Postgres,
 }
 
 impl SinkFormat {
     /// The accepted names.
-    pub const NAMES: &'static [&'static str] = &["parquet", "csv", "ndjson", "duckdb"];
+    pub const NAMES: &'static [&'static str] = &["parquet", "csv", "ndjson", "duckdb", "postgres"];
 
     /// The file extension of its files.
     pub fn extension(self) -> &'static str {
@@ -419,11 +421,12 @@ impl SinkFormat {
             SinkFormat::Csv => "csv",
             SinkFormat::Ndjson => "json",
             SinkFormat::DuckDb => "duckdb",
+            SinkFormat::Postgres => "postgres",
         }
     }
 }
 
-/// How a DuckDB sink treats an existing table.
+/// How a database sink treats an existing table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteMode {
@@ -433,11 +436,13 @@ pub enum WriteMode {
     Replace,
     /// Append rows (creating the table if needed).
     Append,
+    /// Insert rows, updating those whose `key` columns match (PostgreSQL only).
+    Upsert,
 }
 
 impl WriteMode {
     /// The accepted names.
-    pub const NAMES: &'static [&'static str] = &["create", "replace", "append"];
+    pub const NAMES: &'static [&'static str] = &["create", "replace", "append", "upsert"];
 }
 
 /// Settings of a `sink` task.
@@ -449,16 +454,20 @@ pub struct SinkTask {
     pub format: SinkFormat,
     /// Output file or folder (parquet, csv), relative to the pipeline folder, or an `s3://` URL.
     pub path: Option<String>,
-    /// The workspace connection an `s3://` path is written through (None: the AWS_* environment).
+    /// The workspace connection an `s3://` path or a PostgreSQL table is written through (None:
+    /// the AWS_* or PG* environment).
     pub connection: Option<String>,
     /// Hive partition columns (parquet only).
     pub partition_by: Vec<String>,
     /// The DuckDB database file (duckdb only), relative to the pipeline folder.
     pub database: Option<String>,
-    /// The DuckDB table (duckdb only).
+    /// The table (duckdb, postgres), optionally `schema.table`.
     pub table: Option<String>,
-    /// The write mode: duckdb tables; partitioned Parquet on `s3://` (replace or append).
+    /// The write mode: database tables; partitioned Parquet on `s3://` (replace or append).
     pub mode: WriteMode,
+    /// The columns that identify a row for `mode = "upsert"` (postgres).
+    #[serde(default)]
+    pub key: Vec<String>,
 }
 
 /// Settings of a `shell` task.

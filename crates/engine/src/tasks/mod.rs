@@ -270,6 +270,8 @@ pub struct TaskContext<'a> {
     pub memory: Option<&'a MemoryBudget>,
     /// How the task reaches its `s3://` path (None: it has none).
     pub s3: Option<&'a crate::s3::S3Access>,
+    /// How a PostgreSQL sink reaches its server (None: the task has none).
+    pub postgres: Option<&'a crate::postgres::access::PgAccess>,
 }
 
 impl TaskContext<'_> {

@@ -36,6 +36,9 @@ pub fn run(ctx: &TaskContext, sink: &SinkTask) -> Result<TaskOutcome, TaskError>
         SinkFormat::Parquet | SinkFormat::Ndjson if !sink.partition_by.is_empty() => write_partitioned(ctx, sink, input)?,
         SinkFormat::Parquet | SinkFormat::Csv | SinkFormat::Ndjson => write_file(ctx, sink, input)?,
         SinkFormat::DuckDb => write_duckdb(ctx, sink, input)?,
+        SinkFormat::Postgres => {
+            crate::postgres::sink::write(ctx, sink, input)?;
+        }
     }
     Ok(TaskOutcome { has_output: false, rows: Some(rows), ..Default::default() })
 }
@@ -222,6 +225,8 @@ fn write_duckdb(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), 
             tx.execute_batch(&format!("INSERT INTO {qtable} BY NAME SELECT * FROM {src}")).map_err(err)?
         }
         WriteMode::Append => tx.execute_batch(&format!("CREATE TABLE {qtable} AS SELECT * FROM {src}")).map_err(err)?,
+        // Refused when the pipeline loads.
+        WriteMode::Upsert => return Err(TaskError::Data("mode = \"upsert\" is for postgres sinks".into())),
     }
     tx.commit().map_err(err)?;
     ctx.log.line(format!("wrote table {table} in {} ({:?})", db_path.display(), sink.mode));

@@ -187,3 +187,242 @@ async fn a_wrong_width_is_refused_by_the_server_and_loads_nothing() {
     let count: i64 = client.query_one("SELECT count(*) FROM narrow", &[]).await.unwrap().get(0);
     assert_eq!(count, 0);
 }
+
+// ---- The `postgres` sink, run as a pipeline task ----
+
+use polder_engine::{RunOptions, RunStatus, TaskStatus};
+
+use crate::common::*;
+
+/// A pipeline loading `data/*.parquet` into `{schema}.sales` with `mode` (and `extra` lines),
+/// through connection `pg` (the test server; its password from the environment).
+fn sink_fixture(schema: &str, mode: &str, extra: &str) -> Fixture {
+    let spec = format!(
+        r#"
+[pipeline]
+name = "pg"
+
+[[task]]
+id = "sales"
+kind = "source"
+format = "parquet"
+path = "data/*.parquet"
+
+[[task]]
+id = "load"
+kind = "sink"
+input = "sales"
+format = "postgres"
+connection = "pg"
+table = "{schema}.sales"
+mode = "{mode}"
+{extra}
+"#
+    );
+    let fx = Fixture::new(&spec, &[]);
+    let connections = format!(
+        "[connections.pg]\ntype = \"postgres\"\nhost = \"{}\"\nport = \"{}\"\ndatabase = \"{}\"\nuser = \"{}\"\npassword = \"${{env:POLDER_TEST_PG_PASSWORD}}\"\n",
+        var("HOST"),
+        var("PORT"),
+        var("DATABASE"),
+        var("USER")
+    );
+    std::fs::write(fx.tmp.path().join("connections.toml"), connections).unwrap();
+    fx
+}
+
+/// Writes the sales rows `ids` (name, amount and day derived from the id, `bump` added to amounts).
+fn write_sales(fx: &Fixture, ids: std::ops::Range<i64>, bump: f64) {
+    let n = ids.end - ids.start;
+    let mut df = df!(
+        "id" => ids.clone().collect::<Vec<_>>(),
+        "name" => ids.clone().map(|i| (i % 7 != 0).then(|| format!("product {i}"))).collect::<Vec<_>>(),
+        "amount" => ids.clone().map(|i| (i % 100) as f64 * 1.25 + bump).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let day = Int32Chunked::new("day".into(), ids.map(|i| 19_000 + (i % 30) as i32).collect::<Vec<_>>()).into_date();
+    df.with_column(day.into_series().into()).unwrap();
+    assert_eq!(df.height() as i64, n);
+    std::fs::create_dir_all(fx.dir().join("data")).unwrap();
+    ParquetWriter::new(std::fs::File::create(fx.dir().join("data/sales.parquet")).unwrap()).finish(&mut df).unwrap();
+}
+
+async fn reset_schema(schema: &str) -> tokio_postgres::Client {
+    let c = client().await;
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await.unwrap();
+    c
+}
+
+/// count(*), sum(id), sum(amount), count(name) of the table.
+async fn facts(c: &tokio_postgres::Client, table: &str) -> (i64, i64, f64, i64) {
+    let r = c
+        .query_one(
+            &format!("SELECT count(*), coalesce(sum(id), 0)::bigint, coalesce(sum(amount), 0), count(name) FROM {table}"),
+            &[],
+        )
+        .await
+        .unwrap();
+    (r.get(0), r.get(1), r.get(2), r.get(3))
+}
+
+fn expected(ids: std::ops::Range<i64>, bump: f64) -> (i64, i64, f64, i64) {
+    let n = ids.end - ids.start;
+    (n, ids.clone().sum(), ids.clone().map(|i| (i % 100) as f64 * 1.25 + bump).sum(), ids.filter(|i| i % 7 != 0).count() as i64)
+}
+
+async fn leftovers(c: &tokio_postgres::Client) -> i64 {
+    c.query_one("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_\\_polder\\_%'", &[]).await.unwrap().get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_swaps_in_a_whole_new_table_and_create_refuses_an_existing_one() {
+    let c = reset_schema("t_replace").await;
+    let fx = sink_fixture("t_replace", "replace", "");
+    write_sales(&fx, 0..150_000, 0.0);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(run.task("load").unwrap().rows, Some(150_000));
+    assert_eq!(facts(&c, "t_replace.sales").await, expected(0..150_000, 0.0));
+    let types: Vec<(String, String)> = c
+        .query("SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = 't_replace' AND table_name = 'sales' ORDER BY ordinal_position", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let types: Vec<(&str, &str)> = types.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(types, [("id", "bigint"), ("name", "text"), ("amount", "double precision"), ("day", "date")]);
+    // New data replaces the table whole; no work table is left behind.
+    write_sales(&fx, 10..20, 0.5);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(facts(&c, "t_replace.sales").await, expected(10..20, 0.5));
+    assert_eq!(leftovers(&c).await, 0);
+    let log = std::fs::read_to_string(fx.ws.state_dir().join(format!("logs/pg/run-{}/load.log", run.run_id))).unwrap();
+    assert!(log.contains("loaded 10 rows into t_replace.sales at 127.0.0.1:"), "{log}");
+    assert!(!log.contains(&var("PASSWORD")) && !format!("{run:?}").contains(&var("PASSWORD")));
+
+    let fx = sink_fixture("t_replace", "create", "");
+    write_sales(&fx, 0..5, 0.0);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "load"), TaskStatus::Failed);
+    assert!(error(&run, "load").contains("table t_replace.sales already exists at 127.0.0.1:"), "{}", error(&run, "load"));
+    assert_eq!(facts(&c, "t_replace.sales").await, expected(10..20, 0.5));
+    c.batch_execute("DROP TABLE t_replace.sales").await.unwrap();
+    let run = fx.run(RunOptions { force: true, ..Default::default() }).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(facts(&c, "t_replace.sales").await, expected(0..5, 0.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn append_adds_all_rows_each_run_and_upsert_is_idempotent() {
+    let c = reset_schema("t_append").await;
+    let fx = sink_fixture("t_append", "append", "");
+    write_sales(&fx, 0..1000, 0.0);
+    for round in 1..=2 {
+        let run = fx.run(RunOptions { force: true, ..Default::default() }).await;
+        assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+        let (n, ids, _, _) = facts(&c, "t_append.sales").await;
+        assert_eq!((n, ids), (1000 * round, expected(0..1000, 0.0).1 * round));
+    }
+
+    let c = reset_schema("t_upsert").await;
+    let fx = sink_fixture("t_upsert", "upsert", "key = [\"id\"]");
+    write_sales(&fx, 0..1000, 0.0);
+    for _ in 0..2 {
+        let run = fx.run(RunOptions { force: true, ..Default::default() }).await;
+        assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+        assert_eq!(facts(&c, "t_upsert.sales").await, expected(0..1000, 0.0));
+    }
+    // The created table has the key as its primary key.
+    let pk: String = c
+        .query_one(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 't_upsert.sales'::regclass AND contype = 'p'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(pk, "PRIMARY KEY (id)");
+    // Rows 500..1500 with new amounts: 500 updated, 500 added, 0..500 kept.
+    write_sales(&fx, 500..1500, 100.0);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let (n, ids, amount, _) = facts(&c, "t_upsert.sales").await;
+    let want_amount = expected(0..500, 0.0).2 + expected(500..1500, 100.0).2;
+    assert_eq!((n, ids, amount), (1500, expected(0..1500, 0.0).1, want_amount));
+    assert_eq!(leftovers(&c).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_that_does_not_fit_is_refused_column_by_column_before_any_row() {
+    let c = reset_schema("t_fit").await;
+    c.batch_execute("CREATE SCHEMA t_fit; CREATE TABLE t_fit.sales (id integer, name varchar(40), day date, extra text); INSERT INTO t_fit.sales VALUES (1, 'kept', '2024-01-01', 'x')")
+        .await
+        .unwrap();
+    let fx = sink_fixture("t_fit", "append", "");
+    write_sales(&fx, 0..10, 0.0);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "load"), TaskStatus::Failed);
+    let err = error(&run, "load");
+    assert!(err.contains("table t_fit.sales does not fit the data"), "{err}");
+    assert!(err.contains("column 'id' is integer in the table, bigint in the data"), "{err}");
+    assert!(err.contains("column 'amount' is not in the table (the data has double precision)"), "{err}");
+    // varchar takes text; date fits: neither is named.
+    assert!(!err.contains("'name'") && !err.contains("'day'"), "{err}");
+    let kept: i64 = c.query_one("SELECT count(*) FROM t_fit.sales", &[]).await.unwrap().get(0);
+    assert_eq!(kept, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_value_midway_leaves_the_old_table_whole() {
+    let c = reset_schema("t_midway").await;
+    let fx = sink_fixture("t_midway", "replace", "");
+    write_sales(&fx, 0..3, 0.0);
+    assert_eq!(fx.run(RunOptions::default()).await.status, RunStatus::Success);
+    // 200,000 rows, the last one not fitting bigint: several batches are sent before it.
+    let mut df = df!("id" => (0..200_000u64).map(|i| if i == 199_999 { u64::MAX } else { i }).collect::<Vec<_>>()).unwrap();
+    ParquetWriter::new(std::fs::File::create(fx.dir().join("data/sales.parquet")).unwrap()).finish(&mut df).unwrap();
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "load"), TaskStatus::Failed);
+    let err = error(&run, "load");
+    assert!(err.contains("column 'id', row 200000: 18446744073709551615 does not fit PostgreSQL's bigint"), "{err}");
+    assert_eq!(facts(&c, "t_midway.sales").await, expected(0..3, 0.0));
+    assert_eq!(leftovers(&c).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_or_a_closed_port_fails_in_seconds_naming_the_connection_not_the_password() {
+    let fx = sink_fixture("t_login", "replace", "");
+    write_sales(&fx, 0..3, 0.0);
+    let wrong = "not-the-password-42";
+    let connections = format!(
+        "[connections.pg]\ntype = \"postgres\"\nhost = \"127.0.0.1\"\nport = \"{}\"\ndatabase = \"polder\"\nuser = \"polder\"\npassword = \"${{env:POLDER_TEST_PG_WRONG}}\"\n",
+        var("PORT")
+    );
+    std::fs::write(fx.tmp.path().join("connections.toml"), connections).unwrap();
+    std::env::set_var("POLDER_TEST_PG_WRONG", wrong);
+    let started = std::time::Instant::now();
+    let run = fx.run(RunOptions::default()).await;
+    let err = error(&run, "load");
+    assert!(err.contains("cannot connect to PostgreSQL at 127.0.0.1:") && err.contains("connection 'pg'"), "{err}");
+    assert!(err.contains("password authentication failed for user \"polder\""), "{err}");
+    assert!(!err.contains(wrong) && !format!("{run:?}").contains(wrong));
+
+    // Nothing listens on port 9 here.
+    let connections = "[connections.pg]\ntype = \"postgres\"\nhost = \"127.0.0.1\"\nport = \"9\"\nuser = \"polder\"\n";
+    std::fs::write(fx.tmp.path().join("connections.toml"), connections).unwrap();
+    let run = fx.run(RunOptions { force: true, ..Default::default() }).await;
+    let err = error(&run, "load");
+    assert!(err.contains("cannot connect to PostgreSQL at 127.0.0.1:9/polder as 'polder' (connection 'pg')"), "{err}");
+    assert!(err.to_lowercase().contains("refused"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+
+    // A connection of another type is refused when the run is planned.
+    std::fs::write(fx.tmp.path().join("connections.toml"), "[connections.pg]\ntype = \"s3\"\n").unwrap();
+    let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
+    let planned =
+        polder_engine::run_pipeline(fx.ws.clone(), p, RunOptions::default(), None, polder_engine::RunCancel::new()).await;
+    let err = planned.unwrap_err().to_string();
+    assert!(err.contains("connection 'pg' has type = \"s3\"; this task needs a type = \"postgres\" connection"), "{err}");
+}
