@@ -1,6 +1,7 @@
 //! CLI tests: the real `polder` binary, its output and exit codes.
 
 mod memory;
+mod postgres;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -135,3 +135,21 @@ fn s3_settings_are_checked_where_they_are_written() {
     let msg = load_err(&format!("{sink}path = \"out/a.parquet\"\nmode = \"append\"\n"), &[]);
     assert!(msg.contains("`mode` of task 'w' applies to duckdb tables and to partitioned Parquet on s3://"), "{msg}");
 }
+
+#[test]
+fn postgres_sinks_need_a_table_and_upsert_needs_a_key() {
+    let head = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"src\"\nkind = \"source\"\nformat = \"csv\"\npath = \"a.csv\"\n\n";
+    let spec = format!(
+        "{head}[[task]]\nid = \"up\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"postgres\"\ntable = \"s.sales\"\nmode = \"upsert\"\n\n\
+         [[task]]\nid = \"keyed\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"postgres\"\ntable = \"sales\"\nkey = [\"id\"]\n\n\
+         [[task]]\nid = \"bad\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"postgres\"\ntable = \"a.b.c\"\n\n\
+         [[task]]\nid = \"none\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"postgres\"\n\n\
+         [[task]]\nid = \"duck\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"duckdb\"\ndatabase = \"x.duckdb\"\ntable = \"t\"\nmode = \"upsert\"\n"
+    );
+    let msg = load_err(&spec, &[("a.csv", "id\n1\n")]);
+    assert!(msg.contains("pipeline.toml:16:8: task 'up' is mode = \"upsert\", which needs `key = [\"…\"]`"), "{msg}");
+    assert!(msg.contains("pipeline.toml:24:7: `key` of task 'keyed' is for mode = \"upsert\" only"), "{msg}");
+    assert!(msg.contains("table name `a.b.c` must be an identifier"), "{msg}");
+    assert!(msg.contains("task 'none' is missing `table`"), "{msg}");
+    assert!(msg.contains("unknown mode `upsert` in task 'duck'; expected one of: create, replace, append"), "{msg}");
+}
