@@ -77,3 +77,19 @@ describe('rebaseValues', () => {
     expect(rebaseValues(after, after, { path: 'c.csv', sample_rows: '50' })).toEqual({ path: 'c.csv', sample_rows: '50' });
   });
 });
+
+describe('postgres sinks', () => {
+  const pg = { ...sink, format: 'postgres', database: null, connection: 'warehouse', table: 'public.sales', mode: 'replace', key: [] };
+  const shown = (values: Record<string, string>) => KIND_FIELDS.sink.filter((f) => fieldVisible(f, values)).map((f) => f.key);
+
+  it('show connection, table and mode, and key only for upsert', () => {
+    const values = formValues('sink', pg);
+    expect(shown(values)).toEqual(['input', 'format', 'connection', 'table', 'mode']);
+    expect(shown({ ...values, mode: 'upsert' })).toEqual(['input', 'format', 'connection', 'table', 'mode', 'key']);
+  });
+
+  it('send the upsert key as a list', () => {
+    const values = { ...formValues('sink', pg), mode: 'upsert', key: 'id, day' };
+    expect(settingsPatch('sink', pg, values).patch).toEqual({ mode: 'upsert', key: ['id', 'day'] });
+  });
+});
