@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# A folder of Parquet into PostgreSQL (the job a Spark + JDBC stack could not finish in 30 min):
+# `polder run` of a source → postgres sink (replace) against the ways a user would otherwise do
+# it, same server, same run, taking turns: Polars + psycopg 3 (PyPI; each file written as CSV to
+# memory and COPYed), and the server's own bulk loader reading CSV files itself (COPY FROM 'file',
+# the files made beforehand, untimed): the server-side limit. Every loaded table must hold the same
+# rows (count, sums and a hash of every row's text), else the script fails.
+# The server is the tests' (scripts/pg-server.sh: fsync off, on this machine's 2 cores, shared
+# with the client: wall time is what to compare).
+# Usage: [POLDER_BIN=path] [RUNS=3] bench/postgres.sh [ROWS]   (default 5000000, in 10 files)
+set -euo pipefail
+POLDER_BIN=${POLDER_BIN:+$(realpath "$POLDER_BIN")}
+cd "$(dirname "$0")/.."
+ROWS=${1:-5000000}
+RUNS=${RUNS:-3}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
+WORK=${BENCH_DIR:-$HOME/.cache/polder/bench}
+DATA="$WORK/pg-sales-$ROWS"
+# The server reads these itself: a folder its user can read.
+CSVS="${TMPDIR:-/tmp}/polder-pg-bench-$ROWS"
+mkdir -p "$WORK"
+
+if [ -z "${POLDER_BIN:-}" ]; then
+    cargo build -q --release -p polder-cli
+    POLDER_BIN="$CARGO_TARGET_DIR/release/polder"
+fi
+PINS=(duckdb==2.0.1 polars==2.1.0 "psycopg[binary]==3.3.9")
+VENV="$WORK/peers-venv"
+PY="$VENV/bin/python"
+[ -x "$PY" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q "${PINS[@]}"
+
+trap 'scripts/pg-server.sh stop' EXIT
+scripts/pg-server.sh start
+eval "$(scripts/pg-server.sh env)"
+export PGHOST=$POLDER_TEST_PG_HOST PGPORT=$POLDER_TEST_PG_PORT PGUSER=$POLDER_TEST_PG_USER \
+    PGPASSWORD=$POLDER_TEST_PG_PASSWORD PGDATABASE=$POLDER_TEST_PG_DATABASE
+
+[ -f "$DATA/sales-009.parquet" ] || "$PY" bench/peers/pg_load.py gen "$DATA" "$ROWS" 10
+if [ ! -d "$CSVS" ]; then
+    "$PY" bench/peers/pg_load.py csv "$DATA" "$CSVS"
+    chmod -R a+rX "$CSVS"
+fi
+echo "data: $ROWS rows, $(du -sm "$DATA" | cut -f1) MB of Parquet in 10 files; $(nproc) cores"
+echo "polder: $POLDER_BIN; peers: ${PINS[*]}; PostgreSQL $(psql -qAt -c 'SHOW server_version')"
+
+source bench/lib.sh
+WS="$WORK/ws-pg"
+PIPE="$WORK/pipes-pg/load_sales"
+rm -rf "$WS" "$PIPE"
+mkdir -p "$PIPE"
+cat > "$PIPE/pipeline.toml" <<EOF
+[pipeline]
+name = "load_sales"
+
+[[task]]
+id = "sales"
+kind = "source"
+format = "parquet"
+path = "$DATA/*.parquet"
+
+[[task]]
+id = "to_postgres"
+kind = "sink"
+input = "sales"
+format = "postgres"
+table = "sales_polder"
+mode = "replace"
+EOF
+export POLDER_DATA_DIRS="$DATA"
+POLDER_RUN=("$POLDER_BIN" --workspace "$WS" run "$PIPE" --force)
+cat "$DATA"/*.parquet "$CSVS"/*.csv > /dev/null
+RAW="$WORK/pg-results.txt"
+for _ in $(seq "$RUNS"); do
+    measure_cpu polder "${POLDER_RUN[@]}"
+    # The sink task alone, from the run's own log line ("… in X s (N rows/s)").
+    log=$(ls -t "$WS"/.polder/logs/load_sales/run-*/to_postgres.log | head -1)
+    echo "polder_sink_task $(grep -o 'in [0-9.]* s' "$log" | tail -1 | awk '{print $2}') 0 0"
+    measure_cpu psycopg "$PY" bench/peers/pg_load.py psycopg "$DATA" sales_psycopg
+    measure_cpu server_copy "$PY" bench/peers/pg_load.py server "$CSVS" sales_server
+done | tee "$RAW"
+
+python3 - "$RAW" "$ROWS" <<'PY'
+import sys, statistics
+by = {}
+for line in open(sys.argv[1]):
+    label, wall, cpu, rss = line.split()
+    by.setdefault(label, []).append((float(wall), float(cpu), int(rss)))
+rows = int(sys.argv[2])
+med = {k: statistics.median(w for w, _, _ in v) for k, v in by.items()}
+print("\n| program | median wall (s) | client CPU (s) | client peak RSS (MB) | wall vs psycopg | rows/s |")
+print("|---|---:|---:|---:|---:|---:|")
+for label, runs in by.items():
+    cpu = statistics.median(c for _, c, _ in runs)
+    rss = max(r for *_, r in runs)
+    print(f"| {label} | {med[label]:.2f} | {cpu:.2f} | {rss} | {med[label] / med['psycopg']:.2f}x | {rows / med[label]:,.0f} |")
+PY
+
+echo
+"$PY" bench/peers/pg_load.py check sales_polder sales_psycopg sales_server | tee "$WORK/pg-check.txt"
+[ "$(awk '{$1=""; print}' "$WORK/pg-check.txt" | sort -u | wc -l)" = 1 ] || { echo "the loaded tables differ" >&2; exit 1; }
