@@ -4,7 +4,7 @@
 //! column's 4 bytes and fails on 8), so each column is encoded as its [`PgType`] says.
 
 use polars::prelude::*;
-use polars_arrow::array::{Array, BinaryViewArray, BooleanArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::array::{Array, BinaryViewArray, BooleanArray, ListArray, PrimitiveArray, Utf8ViewArray};
 use polars_arrow::types::NativeType;
 
 use super::{micros_per, PgType};
@@ -53,6 +53,10 @@ enum Col {
     Time(PrimitiveArray<i64>),
     /// Values, then (multiply, divide) to microseconds.
     Instant(PrimitiveArray<i64>, (i64, i64)),
+    /// Unscaled values, then the scale.
+    Numeric(PrimitiveArray<i128>, u32),
+    /// The lists, their values as a column, and the element type's oid.
+    List(ListArray<i64>, Box<Col>, u32),
     Null,
 }
 
@@ -118,6 +122,13 @@ fn column_values(s: &Series, ty: PgType) -> Result<Col, String> {
         (DataType::Date, _) => Col::Date(one(s.date().map_err(e)?.physical())),
         (DataType::Time, _) => Col::Time(one(s.time().map_err(e)?.physical())),
         (DataType::Datetime(unit, _), _) => Col::Instant(one(s.datetime().map_err(e)?.physical()), micros_per(*unit)),
+        (DataType::Decimal(_, scale), _) => Col::Numeric(one(s.decimal().map_err(e)?.physical()), *scale as u32),
+        (DataType::List(_), PgType::Array(element)) => {
+            let lists = one(s.list().map_err(e)?);
+            let values = Series::try_from((PlSmallStr::EMPTY, lists.values().clone())).map_err(e)?;
+            let inner = if values.is_empty() { Col::Null } else { column_values(&values, element.get())? };
+            Col::List(lists, Box::new(inner), element.get().oid())
+        }
         (other, _) => return Err(format!("{other} columns cannot be loaded into PostgreSQL yet")),
     })
 }
@@ -194,6 +205,38 @@ fn write_field(col: &Col, r: usize, out: &mut Vec<u8>) -> Result<(), String> {
         },
         Col::Date(a) => num!(a, |d: i32| d - EPOCH_DAYS),
         Col::Time(a) => num!(a, |ns: i64| ns / 1000),
+        Col::Numeric(a, scale) => match value(a, r) {
+            Some(v) => write_numeric(v, *scale, out),
+            None => out.extend_from_slice(&NULL),
+        },
+        Col::List(a, inner, oid) => {
+            if !valid(a, r) {
+                out.extend_from_slice(&NULL);
+                return Ok(());
+            }
+            let (start, end) = a.offsets().start_end(r);
+            // The field's length goes first: reserve it, fill it in once the array is written.
+            let at = out.len();
+            out.extend_from_slice(&[0; 4]);
+            let nulls = matches!(**inner, Col::Null) || (start..end).any(|i| !col_valid(inner, i));
+            if start == end {
+                // An empty array has no dimensions.
+                out.extend_from_slice(&0i32.to_be_bytes());
+                out.extend_from_slice(&0i32.to_be_bytes());
+                out.extend_from_slice(&oid.to_be_bytes());
+            } else {
+                out.extend_from_slice(&1i32.to_be_bytes());
+                out.extend_from_slice(&(nulls as i32).to_be_bytes());
+                out.extend_from_slice(&oid.to_be_bytes());
+                out.extend_from_slice(&((end - start) as i32).to_be_bytes());
+                out.extend_from_slice(&1i32.to_be_bytes());
+                for i in start..end {
+                    write_field(inner, i, out).map_err(|what| format!("element {} of the list: {what}", i - start + 1))?;
+                }
+            }
+            let len = (out.len() - at - 4) as i32;
+            out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+        }
         Col::Instant(a, (mul, div)) => match value(a, r) {
             Some(v) => {
                 let micros = v
@@ -207,6 +250,71 @@ fn write_field(col: &Col, r: usize, out: &mut Vec<u8>) -> Result<(), String> {
         },
     }
     Ok(())
+}
+
+/// Whether value `i` of a column is not null.
+fn col_valid(col: &Col, i: usize) -> bool {
+    match col {
+        Col::Null => false,
+        Col::Bool(a) => valid(a, i),
+        Col::I8(a) => valid(a, i),
+        Col::I16(a) => valid(a, i),
+        Col::I32(a) => valid(a, i),
+        Col::I64(a) => valid(a, i),
+        Col::U8(a) => valid(a, i),
+        Col::U16(a) => valid(a, i),
+        Col::U32(a) => valid(a, i),
+        Col::U64(a) => valid(a, i),
+        Col::F32(a) => valid(a, i),
+        Col::F64(a) => valid(a, i),
+        Col::Text(a) => valid(a, i),
+        Col::Bytes(a) => valid(a, i),
+        Col::Date(a) => valid(a, i),
+        Col::Time(a) => valid(a, i),
+        Col::Instant(a, _) => valid(a, i),
+        Col::Numeric(a, _) => valid(a, i),
+        Col::List(a, ..) => valid(a, i),
+    }
+}
+
+/// Writes an unscaled decimal as PostgreSQL's binary numeric: base-10000 digits around the
+/// point (most significant first, leading and trailing zero digits left out), the weight of the
+/// first digit, the sign and the display scale.
+fn write_numeric(v: i128, scale: u32, out: &mut Vec<u8>) {
+    // Whole groups of 4 digits after the point: pad the fraction to a multiple of 4.
+    let pad = (4 - scale % 4) % 4;
+    let mut u = v.unsigned_abs() * 10u128.pow(pad);
+    let frac_groups = (scale + pad) / 4;
+    let mut groups: Vec<i16> = Vec::new(); // least significant first
+    while u > 0 {
+        groups.push((u % 10_000) as i16);
+        u /= 10_000;
+    }
+    // Groups below the point that were never reached are zeros too.
+    while (groups.len() as u32) < frac_groups {
+        groups.push(0);
+    }
+    let weight = groups.len() as i32 - 1 - frac_groups as i32;
+    // Most significant first, without trailing zero groups.
+    groups.reverse();
+    while groups.last() == Some(&0) {
+        groups.pop();
+    }
+    let weight = if groups.is_empty() { 0 } else { weight };
+    // The zero groups pushed for a small fraction lead: drop them, each one lowers the weight.
+    let lead = groups.iter().take_while(|g| **g == 0).count();
+    let digits = &groups[lead..];
+    let weight = weight - lead as i32;
+    let sign: u16 = if v < 0 { 0x4000 } else { 0 };
+    let len = 8 + 2 * digits.len();
+    out.extend_from_slice(&(len as i32).to_be_bytes());
+    out.extend_from_slice(&(digits.len() as i16).to_be_bytes());
+    out.extend_from_slice(&(weight as i16).to_be_bytes());
+    out.extend_from_slice(&sign.to_be_bytes());
+    out.extend_from_slice(&(scale as u16).to_be_bytes());
+    for d in digits {
+        out.extend_from_slice(&d.to_be_bytes());
+    }
 }
 
 #[cfg(test)]
@@ -263,6 +371,29 @@ mod tests {
     }
 
     #[test]
+    fn decimals_become_base_10000_digits_around_the_point() {
+        // (unscaled, scale) → (digits, weight, sign, dscale) as PostgreSQL's numeric_send gives them.
+        let cases: [(i128, u32, &[i16], i16, u16); 7] = [
+            (12_345, 2, &[123, 4500], 0, 0),
+            (1, 4, &[1], -1, 0),
+            (1, 8, &[1], -2, 0),
+            (10_000, 0, &[1], 1, 0),
+            (0, 2, &[], 0, 0),
+            (-55, 1, &[5, 5000], 0, 0x4000),
+            (123_456_789_012, 0, &[1234, 5678, 9012], 2, 0),
+        ];
+        for (v, scale, digits, weight, sign) in cases {
+            let mut out = Vec::new();
+            write_numeric(v, scale, &mut out);
+            let be = |i: usize| i16::from_be_bytes([out[i], out[i + 1]]);
+            assert_eq!(i32::from_be_bytes(out[..4].try_into().unwrap()) as usize, out.len() - 4, "{v}");
+            let n = be(4) as usize;
+            let got: Vec<i16> = (0..n).map(|k| be(12 + 2 * k)).collect();
+            assert_eq!((got.as_slice(), be(6), be(8) as u16, be(10) as u32), (digits, weight, sign, scale), "{v} scale {scale}");
+        }
+    }
+
+    #[test]
     fn values_that_cannot_be_loaded_name_their_column_and_row() {
         let df = df!("id" => [1u64, u64::MAX]).unwrap();
         let err = encode_rows(&df, &types(&df), 1000, &mut Vec::new()).unwrap_err();
@@ -272,7 +403,7 @@ mod tests {
         let err = encode_rows(&df, &types(&df), 0, &mut Vec::new()).unwrap_err();
         assert_eq!((err.column.as_str(), err.row), ("note", 2));
         assert!(err.what.contains("NUL"), "{err}");
-        let nested = df!("l" => [Series::new("".into(), [1i64])]).unwrap();
-        assert!(PgType::of(nested.columns()[0].dtype()).unwrap_err().contains("cannot be loaded into PostgreSQL yet"));
+        let nested = DataType::List(Box::new(DataType::List(Box::new(DataType::Int64))));
+        assert!(PgType::of(&nested).unwrap_err().contains("lists of lists"));
     }
 }

@@ -34,11 +34,86 @@ pub enum PgType {
     Timestamp,
     /// `timestamptz` (the instant Polars keeps; its time zone name is not stored)
     TimestampTz,
+    /// `numeric(precision, scale)` (Polars Decimal)
+    Numeric {
+        /// Total digits.
+        precision: u8,
+        /// Digits after the point.
+        scale: u8,
+    },
+    /// A one-dimensional array of the element type (Polars List of a scalar type)
+    Array(Element),
+}
+
+/// The element type of an array column: a [`PgType`] that is not itself an array, kept as its
+/// object id (and a numeric's precision and scale) so that `PgType` stays a plain value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Element {
+    oid: u32,
+    precision: u8,
+    scale: u8,
+}
+
+impl Element {
+    fn new(t: PgType) -> Element {
+        match t {
+            PgType::Numeric { precision, scale } => Element { oid: t.oid(), precision, scale },
+            _ => Element { oid: t.oid(), precision: 0, scale: 0 },
+        }
+    }
+
+    /// The element's type.
+    pub fn get(self) -> PgType {
+        match self.oid {
+            16 => PgType::Bool,
+            17 => PgType::Bytea,
+            20 => PgType::Int8,
+            21 => PgType::Int2,
+            23 => PgType::Int4,
+            700 => PgType::Float4,
+            701 => PgType::Float8,
+            1082 => PgType::Date,
+            1083 => PgType::Time,
+            1114 => PgType::Timestamp,
+            1184 => PgType::TimestampTz,
+            1700 => PgType::Numeric { precision: self.precision, scale: self.scale },
+            _ => PgType::Text,
+        }
+    }
 }
 
 impl PgType {
-    /// The column type to create, as PostgreSQL names it in `information_schema.columns.data_type`.
-    pub fn sql_name(self) -> &'static str {
+    /// The column type to create, as PostgreSQL's `format_type` names it.
+    pub fn sql_name(self) -> String {
+        match self {
+            PgType::Numeric { precision, scale } => format!("numeric({precision},{scale})"),
+            PgType::Array(e) => format!("{}[]", e.get().sql_name()),
+            scalar => scalar.scalar_name().to_string(),
+        }
+    }
+
+    /// The type's object id, which a binary array names for its elements.
+    pub fn oid(self) -> u32 {
+        match self {
+            PgType::Bool => 16,
+            PgType::Bytea => 17,
+            PgType::Int8 => 20,
+            PgType::Int2 => 21,
+            PgType::Int4 => 23,
+            PgType::Text => 25,
+            PgType::Float4 => 700,
+            PgType::Float8 => 701,
+            PgType::Date => 1082,
+            PgType::Time => 1083,
+            PgType::Timestamp => 1114,
+            PgType::TimestampTz => 1184,
+            PgType::Numeric { .. } => 1700,
+            // Arrays of arrays are refused in `of`.
+            PgType::Array(_) => 0,
+        }
+    }
+
+    fn scalar_name(self) -> &'static str {
         match self {
             PgType::Bool => "boolean",
             PgType::Int2 => "smallint",
@@ -52,6 +127,7 @@ impl PgType {
             PgType::Time => "time without time zone",
             PgType::Timestamp => "timestamp without time zone",
             PgType::TimestampTz => "timestamp with time zone",
+            PgType::Numeric { .. } | PgType::Array(_) => unreachable!("named by sql_name"),
         }
     }
 
@@ -70,10 +146,19 @@ impl PgType {
             DataType::Time => PgType::Time,
             DataType::Datetime(_, None) => PgType::Timestamp,
             DataType::Datetime(_, Some(_)) => PgType::TimestampTz,
+            DataType::Decimal(precision, scale) => PgType::Numeric { precision: *precision as u8, scale: *scale as u8 },
+            DataType::List(inner) => match PgType::of(inner)? {
+                PgType::Array(_) => {
+                    return Err(format!(
+                        "{dtype} columns (lists of lists) cannot be loaded into PostgreSQL yet; flatten them upstream"
+                    ))
+                }
+                element => PgType::Array(Element::new(element)),
+            },
             other => {
                 return Err(format!(
                     "{other} columns cannot be loaded into PostgreSQL yet; cast them in an upstream SQL task \
-                     (e.g. to VARCHAR, or a decimal to DOUBLE)"
+                     (e.g. a struct to JSON text)"
                 ))
             }
         })

@@ -83,6 +83,34 @@ async fn every_mapped_type_round_trips_through_binary_copy_with_nulls() {
             .cast(&DataType::from_categories(Categories::global()))
             .unwrap(),
         Series::new_null("nothing".into(), 4),
+        Int128Chunked::new("dec".into(), [Some(123_456_789_123i128), Some(-1), None, Some(0)])
+            .into_decimal(12, 3)
+            .unwrap()
+            .into_series(),
+        Int128Chunked::new("dec0".into(), [Some(10i128.pow(37)), Some(-1), None, Some(10_000)])
+            .into_decimal(38, 0)
+            .unwrap()
+            .into_series(),
+        Int128Chunked::new("dec8".into(), [Some(1i128), Some(150_000_000), None, Some(-9_999_999_999_999_999)])
+            .into_decimal(20, 8)
+            .unwrap()
+            .into_series(),
+        ListChunked::from_iter([
+            Some(Series::new("".into(), [Some(1i64), Some(2), Some(3)])),
+            Some(Series::new_empty("".into(), &DataType::Int64)),
+            None,
+            Some(Series::new("".into(), [None, Some(5i64)])),
+        ])
+        .with_name("ints".into())
+        .into_series(),
+        ListChunked::from_iter([
+            Some(Series::new("".into(), [Some("a"), Some("b,c")])),
+            Some(Series::new("".into(), [""])),
+            None,
+            Some(Series::new("".into(), [None::<&str>])),
+        ])
+        .with_name("words".into())
+        .into_series(),
     ];
     for s in extra {
         df.with_column(s.into()).unwrap();
@@ -91,15 +119,24 @@ async fn every_mapped_type_round_trips_through_binary_copy_with_nulls() {
 
     // The created columns have the types the mapping names.
     let created: Vec<(String, String)> = client
-        .query("SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_name = 'round_trip' ORDER BY ordinal_position", &[])
+        .query(
+            "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute \
+             WHERE attrelid = 'round_trip'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            &[],
+        )
         .await
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     let expected: Vec<(String, String)> =
-        df.columns().iter().map(|c| (c.name().to_string(), PgType::of(c.dtype()).unwrap().sql_name().to_string())).collect();
+        df.columns().iter().map(|c| (c.name().to_string(), PgType::of(c.dtype()).unwrap().sql_name())).collect();
     assert_eq!(created, expected);
+    let named = |n: &str| created.iter().find(|(c, _)| c == n).map(|(_, t)| t.as_str()).unwrap();
+    assert_eq!(
+        (named("dec"), named("dec0"), named("ints"), named("words")),
+        ("numeric(12,3)", "numeric(38,0)", "bigint[]", "text[]")
+    );
 
     client.batch_execute("SET TimeZone = 'UTC'").await.unwrap();
     let names: Vec<String> = df.columns().iter().map(|c| format!("\"{}\"::text", c.name())).collect();
@@ -139,6 +176,11 @@ async fn every_mapped_type_round_trips_through_binary_copy_with_nulls() {
     assert_eq!(column("tz"), ts.map(|t| t.map(|t| format!("{t}+00"))).iter().map(|t| t.as_deref()).collect::<Vec<_>>());
     assert_eq!(column("cat"), [Some("a"), None, Some("bb"), Some("a")]);
     assert_eq!(column("nothing"), [None, None, None, None]);
+    assert_eq!(column("dec"), [Some("123456789.123"), Some("-0.001"), None, Some("0.000")]);
+    assert_eq!(column("dec0"), [Some("10000000000000000000000000000000000000"), Some("-1"), None, Some("10000")]);
+    assert_eq!(column("dec8"), [Some("0.00000001"), Some("1.50000000"), None, Some("-99999999.99999999")]);
+    assert_eq!(column("ints"), [Some("{1,2,3}"), Some("{}"), None, Some("{NULL,5}")]);
+    assert_eq!(column("words"), [Some("{a,\"b,c\"}"), Some("{\"\"}"), None, Some("{NULL}")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
