@@ -363,6 +363,9 @@ pub fn undeclared(pipeline: &crate::spec::Pipeline, declared: &Connections) -> V
     let mut out = Vec::new();
     for t in &pipeline.tasks {
         let named = match &t.kind {
+            TaskKind::Source(s) if s.format == crate::spec::SourceFormat::Postgres => {
+                s.connection.as_deref().map(|c| (c, ConnectionType::Postgres))
+            }
             TaskKind::Source(s) => s.connection.as_deref().map(|c| (c, ConnectionType::S3)),
             TaskKind::Sink(s) if s.format == crate::spec::SinkFormat::Postgres => {
                 s.connection.as_deref().map(|c| (c, ConnectionType::Postgres))

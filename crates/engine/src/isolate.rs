@@ -94,7 +94,8 @@ pub fn default_isolation() -> TaskIsolation {
 /// sinks run on DuckDB, which keeps to its own memory limit; shell tasks are processes already.
 pub fn runs_polars(kind: &TaskKind, engine: SqlEngine) -> bool {
     match kind {
-        TaskKind::Source(_) => true,
+        // A database source runs no Polars plan (and its access stays in this process).
+        TaskKind::Source(s) => s.format != crate::spec::SourceFormat::Postgres,
         TaskKind::Sql(_) => engine != SqlEngine::DuckDb,
         TaskKind::Sink(s) => matches!(s.format, SinkFormat::Parquet | SinkFormat::Csv) && s.partition_by.is_empty(),
         TaskKind::Validate(_) | TaskKind::Shell(_) => false,

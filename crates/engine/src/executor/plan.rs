@@ -64,6 +64,7 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
         let problem = |e: &dyn std::fmt::Display| SpecError::single(t.location.clone(), format!("task '{}': {e}", t.id));
         let kind = render_kind(t, params).map_err(|e| problem(&e))?;
         let files = match &kind {
+            TaskKind::Source(s) if s.format == crate::spec::SourceFormat::Postgres => Vec::new(),
             TaskKind::Source(s) if s3::is_s3(&s.path) => {
                 s3::S3Url::parse(&s.path).map_err(|e| problem(&e))?;
                 Vec::new()
@@ -172,13 +173,13 @@ pub type PgAccessFor<'a> = dyn Fn(Option<&str>) -> std::result::Result<crate::po
 /// planning with the task's location.
 pub fn attach_databases(tasks: &mut [PlannedTask], pipeline: &Pipeline, access_for: &PgAccessFor) -> Result<()> {
     for task in tasks.iter_mut() {
-        let TaskKind::Sink(sink) = &task.kind else { continue };
-        if sink.format != crate::spec::SinkFormat::Postgres {
-            continue;
-        }
+        let connection = match &task.kind {
+            TaskKind::Sink(s) if s.format == crate::spec::SinkFormat::Postgres => s.connection.as_deref(),
+            TaskKind::Source(s) if s.format == crate::spec::SourceFormat::Postgres => s.connection.as_deref(),
+            _ => continue,
+        };
         let location = pipeline.task(&task.id).and_then(|t| t.location.clone());
-        let access = access_for(sink.connection.as_deref())
-            .map_err(|e| SpecError::single(location, format!("task '{}': {e}", task.id)))?;
+        let access = access_for(connection).map_err(|e| SpecError::single(location, format!("task '{}': {e}", task.id)))?;
         task.postgres = Some(Arc::new(access));
     }
     Ok(())
@@ -205,7 +206,13 @@ pub(crate) fn check_polars_table_functions(
 fn render_kind(t: &Task, params: &Params) -> std::result::Result<TaskKind, RenderError> {
     let mut kind = t.kind.clone();
     match &mut kind {
-        TaskKind::Source(s) => s.path = params.render_text(&s.path)?,
+        TaskKind::Source(s) => {
+            s.path = params.render_text(&s.path)?;
+            if let Some(q) = &mut s.query {
+                // PostgreSQL reads DuckDB's typed literals (`DATE '…'`, `'text'`) alike.
+                *q = params.render_sql(q, SqlEngine::DuckDb)?;
+            }
+        }
         TaskKind::Sql(s) => s.sql = params.render_sql(&s.sql, s.runs_on)?,
         TaskKind::Validate(v) => {
             for c in &mut v.checks {

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod copy;
 pub mod sink;
+pub mod source;
 
 use polars::prelude::{DataType, TimeUnit};
 
@@ -163,6 +164,20 @@ impl PgType {
             }
         })
     }
+}
+
+/// Runs the future `make` gives to completion on a Tokio runtime of its own: on this thread, or
+/// on a helper thread when this one already drives a runtime (blocking it would panic), as a
+/// preview called from async code does.
+pub(crate) fn block_on<T: Send, F: std::future::Future<Output = T>>(make: impl FnOnce() -> F + Send) -> std::io::Result<T> {
+    let run = move || -> std::io::Result<T> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok(runtime.block_on(make()))
+    };
+    if tokio::runtime::Handle::try_current().is_err() {
+        return run();
+    }
+    std::thread::scope(|scope| scope.spawn(run).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
 }
 
 /// Microseconds in one unit of a Polars datetime or duration.

@@ -48,12 +48,9 @@ pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, Ta
             )));
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| TaskError::data("cannot start the PostgreSQL client", e))?;
     let started = Instant::now();
-    let rows = runtime.block_on(load(ctx, sink, access, &table, &columns, input))?;
+    let rows = super::block_on(|| load(ctx, sink, access, &table, &columns, input))
+        .map_err(|e| TaskError::data("cannot start the PostgreSQL client", e))??;
     let secs = started.elapsed().as_secs_f64();
     ctx.log.line(format!(
         "loaded {rows} rows into {} at {} ({:?}) in {secs:.2} s ({:.0} rows/s)",

@@ -316,7 +316,9 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
     let retry_delay = f.secs(p, "retry_delay_secs").or(defaults.retry_delay).unwrap_or(Duration::from_secs(1));
     let timeout = f.secs(p, "timeout_secs").or(defaults.timeout);
     let memory_limit = f.size(p, "memory_limit").or(defaults.memory_limit);
-    let cache = f.bool(p, "cache").unwrap_or(true);
+    // A database has no cheap fingerprint: its sources rerun unless told otherwise.
+    let from_database = kind_name.as_deref() == Some("source") && f.peek_str("format") == Some("postgres");
+    let cache = f.bool(p, "cache").unwrap_or(!from_database);
     let materialize = match f.choice(p, "materialize", &["table", "view"]).as_deref() {
         Some("view") => {
             // `auto` may still pick DuckDB for the query; the link step checks that.
@@ -324,7 +326,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
                 Some(e) => e != "duckdb",
                 None => engine != EngineChoice::DuckDb,
             };
-            let remote = f.peek_str("path").is_some_and(crate::s3::is_s3);
+            let remote = f.peek_str("path").is_some_and(crate::s3::is_s3) || f.peek_str("format") == Some("postgres");
             let ok = match kind_name.as_deref() {
                 Some("source") => true,
                 Some("sql") => polars_sql,
@@ -339,7 +341,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
                 // Each reader would read the bucket again, outside the fingerprint.
                 p.push(
                     f.span_of("materialize"),
-                    format!("{}: a source reading s3:// cannot be materialize = \"view\"; keep it a table", f.what),
+                    format!("{}: a source reading s3:// or PostgreSQL cannot be materialize = \"view\"; keep it a table", f.what),
                 );
             }
             Materialize::View
@@ -383,6 +385,7 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         Some("ndjson" | "jsonl") => Some(SourceFormat::Ndjson),
         Some("json") => Some(SourceFormat::Json),
         Some("ipc" | "arrow" | "feather") => Some(SourceFormat::Ipc),
+        Some("postgres") => return read_postgres_source(p, f),
         Some(other) => {
             p.push(
                 f.span_of("format"),
@@ -428,7 +431,46 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         path_column,
         infer_schema_rows,
         delimiter,
+        query: None,
     })
+}
+
+/// A `postgres` source: `query` or `table`, and optionally `connection` (none: the PG* variables).
+fn read_postgres_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
+    let query = f.str(p, "query");
+    let table = f.str(p, "table");
+    let connection = f.str(p, "connection");
+    if let Some(name) = &connection {
+        if !valid_name(name) {
+            p.push(f.span_of("connection"), format!("connection name `{name}` must be letters, digits, _ and -"));
+        }
+    }
+    let query = match (query, table) {
+        (Some(q), None) => q.trim().trim_end_matches(';').trim_end().to_string(),
+        (None, Some(t)) if valid_table_name(&t) => {
+            let quoted: Vec<String> = t.split('.').map(crate::tasks::quote_ident).collect();
+            format!("SELECT * FROM {}", quoted.join("."))
+        }
+        (None, Some(t)) => {
+            p.push(
+                f.span_of("table"),
+                format!("table name `{t}` must be an identifier, optionally schema-qualified (letters, digits, _)"),
+            );
+            return None;
+        }
+        (Some(_), Some(_)) => {
+            p.push(f.span_of("table"), format!("{} has both `query` and `table`; keep one", f.what));
+            return None;
+        }
+        (None, None) => {
+            p.push(f.span(), format!("{} (format = \"postgres\") needs `query` or `table`", f.what));
+            return None;
+        }
+    };
+    let mut src = SourceTask::new(SourceFormat::Postgres, "");
+    src.connection = connection;
+    src.query = Some(query);
+    Some(src)
 }
 
 /// `connection = "NAME"`: only beside an `s3://` path (whether NAME exists is checked where the

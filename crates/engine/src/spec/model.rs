@@ -224,11 +224,13 @@ pub enum SourceFormat {
     Json,
     /// Arrow IPC files (Feather v2).
     Ipc,
+    /// The result of a query in a PostgreSQL database (`query` or `table`), read with binary COPY.
+    Postgres,
 }
 
 impl SourceFormat {
     /// The accepted names.
-    pub const NAMES: &'static [&'static str] = &["csv", "parquet", "ndjson", "json", "ipc"];
+    pub const NAMES: &'static [&'static str] = &["csv", "parquet", "ndjson", "json", "ipc", "postgres"];
 }
 
 /// A column computed from each row's source file path.
@@ -278,6 +280,9 @@ pub struct SourceTask {
     pub infer_schema_rows: Option<usize>,
     /// CSV field separator.
     pub delimiter: u8,
+    /// The query a `postgres` source reads (a `table` setting becomes `SELECT * FROM table`).
+    #[serde(default)]
+    pub query: Option<String>,
 }
 
 impl SourceTask {
@@ -297,6 +302,7 @@ impl SourceTask {
             path_column: None,
             infer_schema_rows: None,
             delimiter: Self::DEFAULT_DELIMITER,
+            query: None,
         }
     }
 }

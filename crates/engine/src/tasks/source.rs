@@ -28,6 +28,10 @@ pub fn resolve_files(pipeline_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>,
 
 /// Runs a source task.
 pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError> {
+    if src.format == SourceFormat::Postgres {
+        let rows = crate::postgres::source::read(ctx, src)?;
+        return Ok(TaskOutcome { has_output: true, rows: Some(rows), ..Default::default() });
+    }
     let remote = s3::is_s3(&src.path);
     let listed;
     let mut files = ctx.files;
@@ -272,6 +276,9 @@ pub fn scan_files_with(
     let what =
         || format!("cannot read {} as {:?}", files.first().map(|f| f.display().to_string()).unwrap_or_default(), src.format);
     let lf = match src.format {
+        SourceFormat::Postgres => {
+            return Err(TaskError::Data("a postgres source has no files; it is read by its own task".into()))
+        }
         SourceFormat::Ndjson => LazyJsonLineReader::new_paths(paths)
             .with_infer_schema_length(NonZeroUsize::new(infer))
             .with_schema(ndjson_schema)
