@@ -8,7 +8,7 @@ const shell = { kind: 'shell', command: 'echo hi', env: [['A', '1'], ['B', 'x y'
 
 describe('formValues', () => {
   it('turns settings into form text', () => {
-    expect(formValues('source', source)).toEqual({ format: 'csv', path: 'data/customers.csv', connection: '', hive: 'false', delimiter: ',', infer_schema_rows: '', flatten: 'false', flatten_separator: '' });
+    expect(formValues('source', source)).toEqual({ format: 'csv', path: 'data/customers.csv', query: '', connection: '', hive: 'false', delimiter: ',', infer_schema_rows: '', flatten: 'false', flatten_separator: '' });
     expect(formValues('sink', { ...sink, partition_by: ['a', 'b'] }).partition_by).toBe('a, b');
     expect(formValues('shell', shell).env).toBe('A=1, B=x y');
   });
@@ -91,5 +91,14 @@ describe('postgres sinks', () => {
   it('send the upsert key as a list', () => {
     const values = { ...formValues('sink', pg), mode: 'upsert', key: 'id, day' };
     expect(settingsPatch('sink', pg, values).patch).toEqual({ mode: 'upsert', key: ['id', 'day'] });
+  });
+});
+
+describe('postgres sources', () => {
+  it('show the query and connection instead of file settings', () => {
+    const pg = { ...source, format: 'postgres', path: '', query: 'SELECT * FROM sales', connection: 'warehouse' };
+    const values = formValues('source', pg);
+    expect(KIND_FIELDS.source.filter((f) => fieldVisible(f, values)).map((f) => f.key)).toEqual(['format', 'query', 'connection']);
+    expect(settingsPatch('source', pg, { ...values, query: 'SELECT id FROM sales' }).patch).toEqual({ query: 'SELECT id FROM sales' });
   });
 });

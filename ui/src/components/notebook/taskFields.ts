@@ -18,13 +18,14 @@ export interface FieldSpec {
 
 export const KIND_FIELDS: Record<TaskKind, FieldSpec[]> = {
   source: [
-    { key: 'format', label: 'format', type: 'select', options: ['csv', 'parquet', 'ndjson', 'json', 'ipc'] },
-    { key: 'path', label: 'path', type: 'text', placeholder: 'data/*.csv or s3://bucket/*.csv', wide: true },
-    { key: 'connection', label: 'connection', type: 'text', placeholder: 'for s3:// paths' },
-    { key: 'hive', label: 'hive partitions', type: 'bool' },
+    { key: 'format', label: 'format', type: 'select', options: ['csv', 'parquet', 'ndjson', 'json', 'ipc', 'postgres'] },
+    { key: 'path', label: 'path', type: 'text', placeholder: 'data/*.csv or s3://bucket/*.csv', wide: true, when: { key: 'format', values: ['csv', 'parquet', 'ndjson', 'json', 'ipc'] } },
+    { key: 'query', label: 'query', type: 'text', placeholder: 'SELECT … (or set table)', wide: true, when: { key: 'format', values: ['postgres'] } },
+    { key: 'connection', label: 'connection', type: 'text', placeholder: 'for s3:// paths and postgres' },
+    { key: 'hive', label: 'hive partitions', type: 'bool', when: { key: 'format', values: ['csv', 'parquet', 'ndjson', 'json', 'ipc'] } },
     { key: 'delimiter', label: 'delimiter', type: 'char', placeholder: ',', when: { key: 'format', values: ['csv'] } },
     { key: 'infer_schema_rows', label: 'infer rows', type: 'number', placeholder: '10000', when: { key: 'format', values: ['csv', 'ndjson', 'json'] } },
-    { key: 'flatten', label: 'flatten', type: 'bool' },
+    { key: 'flatten', label: 'flatten', type: 'bool', when: { key: 'format', values: ['csv', 'parquet', 'ndjson', 'json', 'ipc'] } },
     { key: 'flatten_separator', label: 'separator', type: 'text', placeholder: '.', when: { key: 'flatten', values: ['true'] } },
   ],
   sink: [
