@@ -1,8 +1,9 @@
-//! Deterministic data generators for Polder's two example pipelines.
+//! Deterministic data generators for Polder's example pipelines.
 //!
 //! - [`medallion`]: telecom TV viewing logs, one NDJSON file per day (`YYYYMMDD.json`).
 //! - [`energy`]: smart-meter readings and per-region demand forecasts (`meters.csv`,
 //!   `readings.csv`, `forecast.csv`).
+//! - [`sales`]: a retail sales table over several files, as columns (written as Parquet by the CLI).
 //!
 //! Every generator is a pure function of its config: the same config (seed included) gives
 //! byte-identical files on every run and platform. Randomness comes from PCG generators seeded
@@ -18,6 +19,7 @@
 pub mod energy;
 pub mod medallion;
 mod rng;
+pub mod sales;
 mod write;
 
 use std::path::PathBuf;

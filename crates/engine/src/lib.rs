@@ -7,6 +7,7 @@
 
 pub mod connections;
 pub mod dag;
+pub mod datafile;
 pub mod duckdb_files;
 pub mod error;
 pub mod executor;

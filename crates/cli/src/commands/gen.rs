@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use polder_datagen::{energy, medallion};
+use polder_datagen::{energy, medallion, sales};
+use polder_engine::datafile::{self, Values};
 
 /// Arguments of `polder gen`.
 #[derive(clap::Args)]
@@ -45,6 +46,46 @@ enum Which {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// A retail sales table as a folder of Parquet files, for examples/parquet_to_postgres.
+    Sales {
+        /// Output folder for the files.
+        #[arg(long, default_value = "examples/parquet_to_postgres/data/sales")]
+        out: PathBuf,
+        /// Total rows.
+        #[arg(long, default_value_t = 2_000_000)]
+        rows: usize,
+        /// Files to split them over.
+        #[arg(long, default_value_t = 8)]
+        files: usize,
+        /// Days the sales span (ending 2024-06-30).
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Random seed.
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+    },
+}
+
+/// Writes the sales files into `out`; what was written.
+pub fn write_sales(cfg: &sales::SalesConfig, out: &std::path::Path) -> Result<polder_datagen::GenSummary> {
+    let mut summary = polder_datagen::GenSummary { files: Vec::new(), rows: 0 };
+    for f in sales::files(cfg) {
+        let path = out.join(&f.name);
+        summary.rows += datafile::write_parquet(
+            &path,
+            vec![
+                ("id", Values::I64(f.id)),
+                ("product", Values::Text(f.product)),
+                ("store", Values::I32(f.store)),
+                ("qty", Values::I32(f.qty)),
+                ("price", Values::Decimal { unscaled: f.price_cents, precision: 10, scale: 2 }),
+                ("sold_at", Values::DatetimeMicros(f.sold_at_us)),
+                ("day", Values::Date(f.day)),
+            ],
+        )?;
+        summary.files.push(path);
+    }
+    Ok(summary)
 }
 
 /// Generates the chosen data set.
@@ -64,6 +105,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             cfg.seed = seed;
             energy::write(&cfg, &out)?
         }
+        Which::Sales { out, rows, files, days, seed } => write_sales(&sales::SalesConfig { rows, files, days, seed }, &out)?,
     };
     println!("wrote {} rows in {} files in {:.1}s", summary.rows, summary.files.len(), started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)

@@ -18,6 +18,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::SinkExt;
 use polars::prelude::*;
+use tokio_postgres::error::SqlState;
 
 use super::access::{describe, PgAccess};
 use super::copy::{encode_rows, HEADER, TRAILER};
@@ -113,6 +114,24 @@ async fn load(
     let at = access.address();
     let failed =
         |what: &str, e: tokio_postgres::Error| TaskError::Data(format!("{what} {} at {at}: {}", table.display, describe(&e)));
+    if let Some(schema) = &table.schema {
+        // Outside the load's transaction: two sinks creating one schema at once would fail one
+        // of them (IF NOT EXISTS is not safe against a concurrent creator): losing that race is fine.
+        // Only when missing: creating needs a privilege a loader of an existing schema may lack.
+        let exists = client
+            .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[schema])
+            .await
+            .map_err(|e| failed("cannot look up the schema of", e))?
+            .is_some();
+        let create = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+        let created = if exists { Ok(()) } else { client.batch_execute(&create).await };
+        if let Err(e) = created {
+            let raced = e.code().is_some_and(|c| *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::DUPLICATE_SCHEMA);
+            if !raced {
+                return Err(failed("cannot create the schema of", e));
+            }
+        }
+    }
     client.batch_execute("BEGIN").await.map_err(|e| failed("cannot start a transaction for", e))?;
     let existing = existing_columns(&client, table).await.map_err(|e| failed("cannot look up", e))?;
     let target = table.quoted();
@@ -136,11 +155,6 @@ async fn load(
         if sink.mode != WriteMode::Replace {
             check_fit(table, existing, columns)?;
         }
-    } else if let Some(schema) = &table.schema {
-        client
-            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)))
-            .await
-            .map_err(|e| failed("cannot create the schema of", e))?;
     }
     // Where the COPY goes.
     let into = match sink.mode {

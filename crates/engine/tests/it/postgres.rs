@@ -576,3 +576,79 @@ async fn unreadable_types_and_bad_queries_are_named() {
     let msg = polder_engine::load(tmp.path()).unwrap_err().to_string();
     assert!(msg.contains("needs `query` or `table`") && msg.contains("unknown field `path`"), "{msg}");
 }
+
+// ---- examples/parquet_to_postgres ----
+
+/// Writes `polder gen sales` data (as the CLI does) into `dir/data/sales`; (rows, sum of ids,
+/// sum of qty × price in cents).
+fn gen_sales(dir: &std::path::Path, cfg: &polder_datagen::sales::SalesConfig) -> (i64, i64, i64) {
+    use polder_engine::datafile::{write_parquet, Values};
+    let (mut rows, mut ids, mut cents) = (0i64, 0i64, 0i64);
+    for f in polder_datagen::sales::files(cfg) {
+        rows += f.id.len() as i64;
+        ids += f.id.iter().sum::<i64>();
+        cents += f.qty.iter().zip(&f.price_cents).map(|(q, p)| *q as i64 * p).sum::<i64>();
+        write_parquet(
+            &dir.join("data/sales").join(&f.name),
+            vec![
+                ("id", Values::I64(f.id)),
+                ("product", Values::Text(f.product)),
+                ("store", Values::I32(f.store)),
+                ("qty", Values::I32(f.qty)),
+                ("price", Values::Decimal { unscaled: f.price_cents, precision: 10, scale: 2 }),
+                ("sold_at", Values::DatetimeMicros(f.sold_at_us)),
+                ("day", Values::Date(f.day)),
+            ],
+        )
+        .unwrap();
+    }
+    (rows, ids, cents)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_parquet_to_postgres_example_replaces_the_table_and_upserts_daily_totals() {
+    let c = reset_schema("shop").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parquet_to_postgres");
+    copy_example("parquet_to_postgres", &dir);
+    let connections = format!(
+        "[connections.warehouse]\ntype = \"postgres\"\nhost = \"{}\"\nport = \"{}\"\ndatabase = \"{}\"\nuser = \"{}\"\npassword = \"${{env:POLDER_TEST_PG_PASSWORD}}\"\n",
+        var("HOST"),
+        var("PORT"),
+        var("DATABASE"),
+        var("USER")
+    );
+    std::fs::write(tmp.path().join("connections.toml"), connections).unwrap();
+    let ws = std::sync::Arc::new(polder_engine::Workspace::open(tmp.path()).unwrap());
+    let mut cfg = polder_datagen::sales::SalesConfig::with_rows(120_000);
+    cfg.days = 20;
+    let (rows, ids, cents) = gen_sales(&dir, &cfg);
+    let run = run_dir(&ws, &dir, RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let check = |sql: &'static str| {
+        let c = &c;
+        async move { c.query_one(sql, &[]).await.unwrap().get::<_, String>(0) }
+    };
+    assert_eq!(
+        check("SELECT count(*) || ' ' || sum(id) || ' ' || sum(qty * price) FROM shop.sales").await,
+        format!("{rows} {ids} {}.{:02}", cents / 100, cents % 100)
+    );
+    assert_eq!(check("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'shop.sales'::regclass AND attname = 'price'").await, "numeric(10,2)");
+    let totals = "SELECT count(*) || ' ' || sum(lines) || ' ' || sum(revenue) FROM shop.daily_totals";
+    let groups = check("SELECT count(DISTINCT (day, store))::text FROM shop.sales").await;
+    assert_eq!(check(totals).await, format!("{groups} {rows} {}.{:02}", cents / 100, cents % 100));
+    // Run again: the replace and the upsert give the same tables.
+    let again = run_dir(&ws, &dir, RunOptions { force: true, ..Default::default() }).await;
+    assert_eq!(again.status, RunStatus::Success, "{again:#?}");
+    assert_eq!(check(totals).await, format!("{groups} {rows} {}.{:02}", cents / 100, cents % 100));
+    // A later export with fewer days: sales holds exactly it, the totals keep the days it lacks.
+    std::fs::remove_dir_all(dir.join("data/sales")).unwrap();
+    let mut later = cfg.clone();
+    (later.rows, later.days, later.seed) = (30_000, 5, 99);
+    let (rows2, ids2, _) = gen_sales(&dir, &later);
+    let third = run_dir(&ws, &dir, RunOptions::default()).await;
+    assert_eq!(third.status, RunStatus::Success, "{third:#?}");
+    assert_eq!(check("SELECT count(*) || ' ' || sum(id) FROM shop.sales").await, format!("{rows2} {ids2}"));
+    let days: String = check("SELECT count(DISTINCT day)::text FROM shop.daily_totals").await;
+    assert_eq!(days, "20");
+}
