@@ -29,11 +29,13 @@ pub enum ConnectionType {
     S3,
     /// A PostgreSQL server (its database, user and password).
     Postgres,
+    /// A ClickHouse server's HTTP interface.
+    ClickHouse,
 }
 
 impl ConnectionType {
     /// The names used in `type = "…"`.
-    pub const NAMES: &'static [&'static str] = &["s3", "postgres"];
+    pub const NAMES: &'static [&'static str] = &["s3", "postgres", "clickhouse"];
 
     /// The settings of this type.
     fn settings(self) -> &'static [(&'static str, Setting)] {
@@ -54,6 +56,9 @@ impl ConnectionType {
                 ("user", Setting::Text),
                 ("password", Setting::Secret),
             ],
+            ConnectionType::ClickHouse => {
+                &[("url", Setting::Text), ("database", Setting::Text), ("user", Setting::Text), ("password", Setting::Secret)]
+            }
         }
     }
 }
@@ -370,6 +375,9 @@ pub fn undeclared(pipeline: &crate::spec::Pipeline, declared: &Connections) -> V
             TaskKind::Sink(s) if s.format == crate::spec::SinkFormat::Postgres => {
                 s.connection.as_deref().map(|c| (c, ConnectionType::Postgres))
             }
+            TaskKind::Sink(s) if s.format == crate::spec::SinkFormat::ClickHouse => {
+                s.connection.as_deref().map(|c| (c, ConnectionType::ClickHouse))
+            }
             TaskKind::Sink(s) => s.connection.as_deref().map(|c| (c, ConnectionType::S3)),
             _ => None,
         };
@@ -418,6 +426,7 @@ impl ConnectionType {
         match name {
             "s3" => Some(ConnectionType::S3),
             "postgres" => Some(ConnectionType::Postgres),
+            "clickhouse" => Some(ConnectionType::ClickHouse),
             _ => None,
         }
     }
@@ -427,6 +436,7 @@ impl ConnectionType {
         match self {
             ConnectionType::S3 => "s3",
             ConnectionType::Postgres => "postgres",
+            ConnectionType::ClickHouse => "clickhouse",
         }
     }
 }

@@ -209,6 +209,7 @@ fn serve(req: &Request) -> Result<TaskOutcome, TaskError> {
         s3: s3.as_ref(),
         // Database sinks run in the parent (they run no Polars plan of their own).
         postgres: None,
+        clickhouse: None,
     };
     guarded(|| tasks::run(&ctx))
 }

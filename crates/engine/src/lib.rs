@@ -5,6 +5,7 @@
 //! runs it inside a [`Workspace`], whose `.polder/` folder keeps every task's output as an
 //! immutable Parquet artifact, the task logs, and the run metadata in SQLite ([`store`]).
 
+pub mod clickhouse;
 pub mod connections;
 pub mod dag;
 pub mod datafile;

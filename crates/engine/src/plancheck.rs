@@ -158,6 +158,7 @@ impl Planner<'_> {
             memory: None,
             s3: None,
             postgres: None,
+            clickhouse: None,
         };
         let message = match crate::executor::guarded(|| tasks::run(&ctx)) {
             Ok(_) => return Ok(()),

@@ -87,6 +87,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         memory: Some(&memory),
         s3: planned.s3.as_deref(),
         postgres: planned.postgres.as_deref(),
+        clickhouse: planned.clickhouse.as_deref(),
     };
     // Previews run like tasks (a child process for Polars work): a runaway query typed into the
     // notebook must not take the runner or the desktop app down either.

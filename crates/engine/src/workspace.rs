@@ -169,6 +169,14 @@ impl Workspace {
         crate::postgres::access::PgAccess::from_connection(&resolved)
     }
 
+    /// How a ClickHouse task reaches its server: connection `name`, or the CLICKHOUSE_* environment.
+    pub fn ch_access(&self, name: Option<&str>) -> std::result::Result<crate::clickhouse::ChAccess, String> {
+        let env = |n: &str| std::env::var(n).ok();
+        let Some(name) = name else { return crate::clickhouse::ChAccess::from_env(&env) };
+        let resolved = self.resolve_connection(name, crate::connections::ConnectionType::ClickHouse)?;
+        crate::clickhouse::ChAccess::from_connection(&resolved)
+    }
+
     /// Connection `name` of type `kind` with its references read (secrets from the workspace's store).
     fn resolve_connection(
         &self,

@@ -186,6 +186,7 @@ pub async fn run_pipeline(
     let mut planned = plan(&pipeline, &params, &ws.paths)?;
     plan::attach_remote(&mut planned, &pipeline, &|name| ws.s3_access(name))?;
     plan::attach_databases(&mut planned, &pipeline, &|name| ws.pg_access(name))?;
+    plan::attach_clickhouse(&mut planned, &pipeline, &|name| ws.ch_access(name))?;
 
     // Fingerprints in topological order; tasks left out by --only stand in with their latest output.
     let mut slots: Vec<Slot> = Vec::with_capacity(planned.len());
@@ -540,6 +541,7 @@ impl TaskJob {
                 memory: Some(&memory),
                 s3: task.s3.as_deref(),
                 postgres: task.postgres.as_deref(),
+                clickhouse: task.clickhouse.as_deref(),
             };
             let result = crate::isolate::run(&ctx, &ws.isolation);
             // Whatever DuckDB spilled is of no use once the attempt is over.

@@ -34,8 +34,10 @@ pub struct PlannedTask {
     pub objects: Vec<ObjectId>,
     /// How a task that reads or writes `s3://` reaches it (see [`attach_remote`]).
     pub s3: Option<Arc<S3Access>>,
-    /// How a PostgreSQL sink reaches its server (see [`attach_databases`]).
+    /// How a PostgreSQL task reaches its server (see [`attach_databases`]).
     pub postgres: Option<Arc<crate::postgres::access::PgAccess>>,
+    /// How a ClickHouse sink reaches its server (see [`attach_clickhouse`]).
+    pub clickhouse: Option<Arc<crate::clickhouse::ChAccess>>,
     /// Why listing an S3 source failed while planning; its attempts list again (and retry).
     pub listing_error: Option<String>,
     /// Retries after a failed attempt.
@@ -116,6 +118,7 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
             objects: Vec::new(),
             s3: None,
             postgres: None,
+            clickhouse: None,
             listing_error: None,
             retries: t.retries,
             retry_delay: t.retry_delay,
@@ -181,6 +184,25 @@ pub fn attach_databases(tasks: &mut [PlannedTask], pipeline: &Pipeline, access_f
         let location = pipeline.task(&task.id).and_then(|t| t.location.clone());
         let access = access_for(connection).map_err(|e| SpecError::single(location, format!("task '{}': {e}", task.id)))?;
         task.postgres = Some(Arc::new(access));
+    }
+    Ok(())
+}
+
+/// How a ClickHouse sink's connection (or None: the environment) is resolved.
+pub type ChAccessFor<'a> = dyn Fn(Option<&str>) -> std::result::Result<crate::clickhouse::ChAccess, String> + 'a;
+
+/// Gives each ClickHouse sink its access; a connection that is unknown or does not resolve fails
+/// planning with the task's location.
+pub fn attach_clickhouse(tasks: &mut [PlannedTask], pipeline: &Pipeline, access_for: &ChAccessFor) -> Result<()> {
+    for task in tasks.iter_mut() {
+        let TaskKind::Sink(sink) = &task.kind else { continue };
+        if sink.format != crate::spec::SinkFormat::ClickHouse {
+            continue;
+        }
+        let location = pipeline.task(&task.id).and_then(|t| t.location.clone());
+        let access = access_for(sink.connection.as_deref())
+            .map_err(|e| SpecError::single(location, format!("task '{}': {e}", task.id)))?;
+        task.clickhouse = Some(Arc::new(access));
     }
     Ok(())
 }

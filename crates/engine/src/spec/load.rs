@@ -656,6 +656,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         Some("ndjson" | "jsonl") => Some(SinkFormat::Ndjson),
         Some("duckdb") => Some(SinkFormat::DuckDb),
         Some("postgres") => Some(SinkFormat::Postgres),
+        Some("clickhouse") => Some(SinkFormat::ClickHouse),
         Some(other) => {
             p.push(
                 f.span_of("format"),
@@ -675,6 +676,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         table: None,
         mode: WriteMode::Replace,
         key: Vec::new(),
+        order_by: Vec::new(),
     };
     match sink.format {
         SinkFormat::Parquet | SinkFormat::Csv | SinkFormat::Ndjson => {
@@ -749,10 +751,44 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
                 (_, false) => p.push(f.span_of("key"), format!("`key` of {} is for mode = \"upsert\" only", f.what)),
             }
         }
+        SinkFormat::ClickHouse => {
+            sink.table = f.req_str(p, "table");
+            if let Some(t) = &sink.table {
+                if !valid_table_name(t) {
+                    p.push(
+                        f.span_of("table"),
+                        format!("table name `{t}` must be an identifier, optionally database-qualified (letters, digits, _)"),
+                    );
+                }
+            }
+            sink.connection = f.str(p, "connection");
+            if let Some(name) = &sink.connection {
+                if !valid_name(name) {
+                    p.push(f.span_of("connection"), format!("connection name `{name}` must be letters, digits, _ and -"));
+                }
+            }
+            if let Some(m) = f.choice(p, "mode", &["create", "replace", "append"]) {
+                sink.mode = match m.as_str() {
+                    "create" => WriteMode::Create,
+                    "append" => WriteMode::Append,
+                    _ => WriteMode::Replace,
+                };
+            }
+            sink.order_by = f.str_list(p, "order_by").unwrap_or_default();
+            if sink.order_by.is_empty() && sink.mode != WriteMode::Append {
+                p.push(
+                    f.span(),
+                    format!(
+                        "{} (clickhouse) needs `order_by = [\"…\"]`: the sorting key of the MergeTree table it creates",
+                        f.what
+                    ),
+                );
+            }
+        }
     }
     let needs = match sink.format {
         SinkFormat::DuckDb => sink.database.is_some(),
-        SinkFormat::Postgres => sink.table.is_some(),
+        SinkFormat::Postgres | SinkFormat::ClickHouse => sink.table.is_some(),
         _ => sink.path.is_some(),
     };
     if !needs {

@@ -414,11 +414,13 @@ pub enum SinkFormat {
     DuckDb,
     /// A table in a PostgreSQL database, bulk-loaded with binary COPY.
     Postgres,
+    /// A MergeTree table in ClickHouse, loaded over HTTP in Native blocks.
+    ClickHouse,
 }
 
 impl SinkFormat {
     /// The accepted names.
-    pub const NAMES: &'static [&'static str] = &["parquet", "csv", "ndjson", "duckdb", "postgres"];
+    pub const NAMES: &'static [&'static str] = &["parquet", "csv", "ndjson", "duckdb", "postgres", "clickhouse"];
 
     /// The file extension of its files.
     pub fn extension(self) -> &'static str {
@@ -428,6 +430,7 @@ impl SinkFormat {
             SinkFormat::Ndjson => "json",
             SinkFormat::DuckDb => "duckdb",
             SinkFormat::Postgres => "postgres",
+            SinkFormat::ClickHouse => "clickhouse",
         }
     }
 }
@@ -474,6 +477,9 @@ pub struct SinkTask {
     /// The columns that identify a row for `mode = "upsert"` (postgres).
     #[serde(default)]
     pub key: Vec<String>,
+    /// The sorting key of a ClickHouse table the sink creates (`ORDER BY`).
+    #[serde(default)]
+    pub order_by: Vec<String>,
 }
 
 /// Settings of a `shell` task.

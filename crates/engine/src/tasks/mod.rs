@@ -270,8 +270,10 @@ pub struct TaskContext<'a> {
     pub memory: Option<&'a MemoryBudget>,
     /// How the task reaches its `s3://` path (None: it has none).
     pub s3: Option<&'a crate::s3::S3Access>,
-    /// How a PostgreSQL sink reaches its server (None: the task has none).
+    /// How a PostgreSQL task reaches its server (None: the task has none).
     pub postgres: Option<&'a crate::postgres::access::PgAccess>,
+    /// How a ClickHouse sink reaches its server (None: the task has none).
+    pub clickhouse: Option<&'a crate::clickhouse::ChAccess>,
 }
 
 impl TaskContext<'_> {

@@ -39,6 +39,9 @@ pub fn run(ctx: &TaskContext, sink: &SinkTask) -> Result<TaskOutcome, TaskError>
         SinkFormat::Postgres => {
             crate::postgres::sink::write(ctx, sink, input)?;
         }
+        SinkFormat::ClickHouse => {
+            crate::clickhouse::sink::write(ctx, sink, input)?;
+        }
     }
     Ok(TaskOutcome { has_output: false, rows: Some(rows), ..Default::default() })
 }

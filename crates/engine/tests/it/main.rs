@@ -1,5 +1,6 @@
 //! Engine integration tests: one binary (each extra test binary is another multi-GB link).
 
+mod clickhouse;
 mod common;
 mod duckdb_writers;
 mod edit;

@@ -1,0 +1,209 @@
+//! ClickHouse over its HTTP interface: how a task reaches the server ([`ChAccess`]), the column
+//! types frames get there ([`ChType`]), their `Native` encoding ([`native`]) and the sink.
+//! Works with ClickHouse 18.16 (Debian's), which has no `DateTime64`, `Bool`, Parquet or Arrow input.
+
+pub mod native;
+pub mod sink;
+
+use std::io::Write;
+use std::time::Duration;
+
+use base64::Engine as _;
+use polars::prelude::DataType;
+
+use crate::connections::{Resolved, Secret};
+
+/// How long connecting may take before the task fails naming the server.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A ClickHouse server, database and login.
+#[derive(Debug, Clone)]
+pub struct ChAccess {
+    /// Where the settings came from, for messages.
+    pub who: String,
+    /// `http://host:port` of the HTTP interface.
+    pub url: String,
+    /// The database tables are in (None: the user's default).
+    pub database: Option<String>,
+    /// Login.
+    pub user: String,
+    password: Option<Secret>,
+}
+
+impl ChAccess {
+    /// The access a resolved `type = "clickhouse"` connection gives.
+    pub fn from_connection(r: &Resolved) -> Result<ChAccess, String> {
+        let get = |k: &str| r.plain.get(k).cloned().filter(|v| !v.is_empty());
+        ChAccess::new(
+            format!("connection '{}'", r.name),
+            get("url"),
+            get("database"),
+            get("user"),
+            r.secrets.get("password").cloned(),
+        )
+    }
+
+    /// The access `CLICKHOUSE_URL`, `CLICKHOUSE_DATABASE`, `CLICKHOUSE_USER` and
+    /// `CLICKHOUSE_PASSWORD` describe (defaults: http://localhost:8123, user `default`).
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ChAccess, String> {
+        let get = |k: &str| env(k).filter(|v| !v.is_empty());
+        ChAccess::new(
+            "the CLICKHOUSE_* environment (no `connection` on the task)".into(),
+            get("CLICKHOUSE_URL"),
+            get("CLICKHOUSE_DATABASE"),
+            get("CLICKHOUSE_USER"),
+            get("CLICKHOUSE_PASSWORD").map(Secret::new),
+        )
+    }
+
+    fn new(
+        who: String,
+        url: Option<String>,
+        database: Option<String>,
+        user: Option<String>,
+        password: Option<Secret>,
+    ) -> Result<ChAccess, String> {
+        let url = url.unwrap_or_else(|| "http://localhost:8123".into()).trim_end_matches('/').to_string();
+        if url.starts_with("https://") {
+            return Err(format!("{who}: https is not supported by this build yet; use the server's plain HTTP port"));
+        }
+        if !url.starts_with("http://") {
+            return Err(format!("{who}: `url` must look like http://host:8123, not `{url}`"));
+        }
+        Ok(ChAccess { who, url, database, user: user.unwrap_or_else(|| "default".into()), password })
+    }
+
+    fn agent(&self) -> ureq::Agent {
+        ureq::Agent::config_builder().http_status_as_error(false).timeout_connect(Some(CONNECT_TIMEOUT)).build().into()
+    }
+
+    fn auth(&self) -> String {
+        let pair = format!("{}:{}", self.user, self.password.as_ref().map_or("", |p| p.expose()));
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+    }
+
+    fn endpoint(&self, query: &str) -> String {
+        let mut url = format!("{}/?query={}", self.url, encode_component(query));
+        if let Some(db) = &self.database {
+            url.push_str(&format!("&database={}", encode_component(db)));
+        }
+        url
+    }
+
+    /// Runs a statement (or a query) and returns its text output.
+    pub fn execute(&self, sql: &str) -> Result<String, String> {
+        let resp = self.agent().post(self.endpoint(sql)).header("Authorization", self.auth()).send(&[][..]);
+        self.answer(resp)
+    }
+
+    /// Sends `body` (gzip-compressed here) as the data of an `INSERT … FORMAT …` statement.
+    pub fn insert(&self, statement: &str, body: &[u8]) -> Result<(), String> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::fast());
+        gz.write_all(body).map_err(|e| e.to_string())?;
+        let compressed = gz.finish().map_err(|e| e.to_string())?;
+        let resp = self
+            .agent()
+            .post(self.endpoint(statement))
+            .header("Authorization", self.auth())
+            .header("Content-Encoding", "gzip")
+            .send(&compressed[..]);
+        self.answer(resp).map(|_| ())
+    }
+
+    fn answer(&self, resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<String, String> {
+        let mut resp = resp.map_err(|e| {
+            format!("cannot reach ClickHouse at {} ({}): {e}; check the server runs and the url", self.url, self.who)
+        })?;
+        let status = resp.status();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        if status.is_success() {
+            return Ok(text);
+        }
+        let text = text.trim();
+        if status.as_u16() == 401 || text.contains("Code: 193") || text.contains("Code: 192") {
+            return Err(format!("ClickHouse at {} refused user '{}' ({}): {text}", self.url, self.user, self.who));
+        }
+        Err(text.to_string())
+    }
+}
+
+/// Percent-encodes a URL query component.
+fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The ClickHouse type a frame column is loaded as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChType {
+    /// `UInt8` (Polars Boolean: 18.16 has no Bool)
+    Bool,
+    /// `Int8` … `Int64`, by width in bytes
+    Int(u8),
+    /// `UInt8` … `UInt64`, by width in bytes
+    UInt(u8),
+    /// `Float32`
+    Float32,
+    /// `Float64`
+    Float64,
+    /// `String` (text and binary)
+    String,
+    /// `Date` (days since 1970-01-01, up to 2105)
+    Date,
+    /// `DateTime('UTC')` (whole seconds: 18.16 has no DateTime64)
+    DateTime,
+    /// `Decimal(precision, scale)`
+    Decimal(u8, u8),
+}
+
+impl ChType {
+    /// The type a Polars column is loaded as, or why it cannot be (yet).
+    pub fn of(dtype: &DataType) -> Result<ChType, String> {
+        Ok(match dtype {
+            DataType::Boolean => ChType::Bool,
+            DataType::Int8 => ChType::Int(1),
+            DataType::Int16 => ChType::Int(2),
+            DataType::Int32 => ChType::Int(4),
+            DataType::Int64 => ChType::Int(8),
+            DataType::UInt8 => ChType::UInt(1),
+            DataType::UInt16 => ChType::UInt(2),
+            DataType::UInt32 => ChType::UInt(4),
+            DataType::UInt64 => ChType::UInt(8),
+            DataType::Float32 => ChType::Float32,
+            DataType::Float64 => ChType::Float64,
+            DataType::String | DataType::Categorical(..) | DataType::Enum(..) | DataType::Binary => ChType::String,
+            DataType::Date => ChType::Date,
+            DataType::Datetime(..) => ChType::DateTime,
+            DataType::Decimal(p, s) => ChType::Decimal(*p as u8, *s as u8),
+            other => {
+                return Err(format!("{other} columns cannot be loaded into ClickHouse yet; cast them in an upstream SQL task"))
+            }
+        })
+    }
+
+    /// Its name in ClickHouse (without `Nullable`).
+    pub fn name(self) -> String {
+        match self {
+            ChType::Bool => "UInt8".into(),
+            ChType::Int(w) => format!("Int{}", w * 8),
+            ChType::UInt(w) => format!("UInt{}", w * 8),
+            ChType::Float32 => "Float32".into(),
+            ChType::Float64 => "Float64".into(),
+            ChType::String => "String".into(),
+            ChType::Date => "Date".into(),
+            ChType::DateTime => "DateTime('UTC')".into(),
+            ChType::Decimal(p, s) => format!("Decimal({p}, {s})"),
+        }
+    }
+}
+
+/// A ClickHouse identifier in backquotes.
+pub fn quote_ident(s: &str) -> String {
+    format!("`{}`", s.replace('\\', "\\\\").replace('`', "\\`"))
+}

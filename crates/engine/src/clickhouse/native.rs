@@ -1,0 +1,204 @@
+//! ClickHouse's `Native` format, written from a frame's columns: a block is the column count
+//! and row count (LEB128), then per column its name, its type and its values (little-endian
+//! fixed widths; strings as a length and bytes; `Nullable` as a null map, then the values with
+//! zeros in place of the nulls). Values ClickHouse's type cannot hold fail naming column and row.
+
+use polars::prelude::*;
+
+use super::ChType;
+use crate::postgres::copy::EncodeError;
+
+/// A column as the block declares it.
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    /// The column's name.
+    pub name: String,
+    /// Its type.
+    pub ty: ChType,
+    /// Whether it is `Nullable(…)` (sorting-key columns are not).
+    pub nullable: bool,
+}
+
+impl ColumnSpec {
+    /// The type as the table and the block name it.
+    pub fn type_name(&self) -> String {
+        if self.nullable {
+            format!("Nullable({})", self.ty.name())
+        } else {
+            self.ty.name()
+        }
+    }
+}
+
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn string(s: &[u8], out: &mut Vec<u8>) {
+    varint(s.len() as u64, out);
+    out.extend_from_slice(s);
+}
+
+/// Appends `df` as one block; `rows_before` rows of the load came before it (for row numbers).
+pub fn encode_block(df: &DataFrame, specs: &[ColumnSpec], rows_before: u64, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let height = df.height();
+    varint(specs.len() as u64, out);
+    varint(height as u64, out);
+    for (column, spec) in df.columns().iter().zip(specs) {
+        let fail = |r: usize, what: String| EncodeError { column: spec.name.clone(), row: rows_before + r as u64 + 1, what };
+        string(spec.name.as_bytes(), out);
+        string(spec.type_name().as_bytes(), out);
+        let s = column.as_materialized_series().rechunk();
+        let nulls: Vec<bool> = match s.rechunk_validity() {
+            Some(v) => v.iter().map(|ok| !ok).collect(),
+            None => vec![false; height],
+        };
+        if spec.nullable {
+            out.extend(nulls.iter().map(|n| *n as u8));
+        } else if let Some(r) = nulls.iter().position(|n| *n) {
+            return Err(fail(
+                r,
+                "a NULL in a sorting-key column (order_by), which ClickHouse cannot hold; filter it upstream".into(),
+            ));
+        }
+        values(&s, spec.ty, out).map_err(|(r, what)| fail(r, what))?;
+    }
+    Ok(())
+}
+
+/// Appends the values of `s` as `ty` (zeros in place of nulls).
+fn values(s: &Series, ty: ChType, out: &mut Vec<u8>) -> Result<(), (usize, String)> {
+    let e = |e: PolarsError| (0, e.to_string());
+    macro_rules! fixed {
+        ($ca:expr, $conv:expr) => {{
+            for (r, v) in $ca.iter().enumerate() {
+                match v {
+                    Some(v) => out.extend_from_slice(&$conv(r, v)?.to_le_bytes()),
+                    None => out.extend_from_slice(&$conv(r, Default::default()).unwrap_or_default().to_le_bytes()),
+                }
+            }
+        }};
+    }
+    macro_rules! plain {
+        ($ca:expr) => {{
+            for v in $ca.iter() {
+                out.extend_from_slice(&v.unwrap_or_default().to_le_bytes());
+            }
+        }};
+    }
+    match (s.dtype(), ty) {
+        (DataType::Boolean, _) => {
+            for v in s.bool().map_err(e)?.iter() {
+                out.push(v.unwrap_or(false) as u8);
+            }
+        }
+        (DataType::Int8, _) => plain!(s.i8().map_err(e)?),
+        (DataType::Int16, _) => plain!(s.i16().map_err(e)?),
+        (DataType::Int32, _) => plain!(s.i32().map_err(e)?),
+        (DataType::Int64, _) => plain!(s.i64().map_err(e)?),
+        (DataType::UInt8, _) => plain!(s.u8().map_err(e)?),
+        (DataType::UInt16, _) => plain!(s.u16().map_err(e)?),
+        (DataType::UInt32, _) => plain!(s.u32().map_err(e)?),
+        (DataType::UInt64, _) => plain!(s.u64().map_err(e)?),
+        (DataType::Float32, _) => plain!(s.f32().map_err(e)?),
+        (DataType::Float64, _) => plain!(s.f64().map_err(e)?),
+        (DataType::Binary, _) => {
+            for v in s.binary().map_err(e)?.iter() {
+                string(v.unwrap_or_default(), out);
+            }
+        }
+        (DataType::String | DataType::Categorical(..) | DataType::Enum(..), _) => {
+            let text = s.cast(&DataType::String).map_err(e)?;
+            for v in text.str().map_err(e)?.iter() {
+                string(v.unwrap_or_default().as_bytes(), out);
+            }
+        }
+        (DataType::Date, _) => {
+            let days = |r: usize, d: i32| {
+                u16::try_from(d)
+                    .map_err(|_| (r, format!("day {d} after 1970-01-01 is outside ClickHouse's Date (1970-01-01 to 2149-06-06)")))
+            };
+            fixed!(s.date().map_err(e)?.physical(), days)
+        }
+        (DataType::Datetime(unit, _), _) => {
+            let per_second: i64 = match unit {
+                TimeUnit::Milliseconds => 1_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Nanoseconds => 1_000_000_000,
+            };
+            let seconds = |r: usize, v: i64| {
+                if v.rem_euclid(per_second) != 0 {
+                    return Err((
+                        r,
+                        "a time with fractions of a second, which ClickHouse 18.16's DateTime cannot hold; \
+                         truncate it upstream (date_trunc('second', …)) or cast it to text"
+                            .to_string(),
+                    ));
+                }
+                u32::try_from(v.div_euclid(per_second))
+                    .map_err(|_| (r, "a time outside ClickHouse's DateTime (1970 to 2106)".to_string()))
+            };
+            fixed!(s.datetime().map_err(e)?.physical(), seconds)
+        }
+        (DataType::Decimal(..), ChType::Decimal(precision, _)) => {
+            let unscaled = s.decimal().map_err(e)?.physical().clone();
+            for v in unscaled.iter() {
+                let v = v.unwrap_or(0);
+                match precision {
+                    0..=9 => out.extend_from_slice(&(v as i32).to_le_bytes()),
+                    10..=18 => out.extend_from_slice(&(v as i64).to_le_bytes()),
+                    _ => out.extend_from_slice(&v.to_le_bytes()),
+                }
+            }
+        }
+        (other, _) => return Err((0, format!("{other} columns cannot be loaded into ClickHouse yet"))),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_is_counts_then_named_typed_columns() {
+        let df = df!("n" => [Some(1i32), None], "s" => ["a", "bc"]).unwrap();
+        let specs = [
+            ColumnSpec { name: "n".into(), ty: ChType::Int(4), nullable: true },
+            ColumnSpec { name: "s".into(), ty: ChType::String, nullable: false },
+        ];
+        let mut out = Vec::new();
+        encode_block(&df, &specs, 0, &mut out).unwrap();
+        let mut expected = vec![2, 2];
+        expected.extend_from_slice(b"\x01n\x0fNullable(Int32)");
+        expected.extend_from_slice(&[0, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+        expected.extend_from_slice(b"\x01s\x06String\x01a\x02bc");
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn values_clickhouse_cannot_hold_name_their_column_and_row() {
+        let us = Int64Chunked::new("t".into(), [1_000_000i64, 1_500_000]).into_datetime(TimeUnit::Microseconds, None);
+        let df = DataFrame::new(2, vec![us.into_series().into()]).unwrap();
+        let specs = [ColumnSpec { name: "t".into(), ty: ChType::DateTime, nullable: true }];
+        let err = encode_block(&df, &specs, 10, &mut Vec::new()).unwrap_err();
+        assert_eq!((err.column.as_str(), err.row), ("t", 12));
+        assert!(err.what.contains("fractions of a second"), "{err}");
+        let days = Int32Chunked::new("d".into(), [0, -1]).into_date();
+        let df = DataFrame::new(2, vec![days.into_series().into()]).unwrap();
+        let specs = [ColumnSpec { name: "d".into(), ty: ChType::Date, nullable: true }];
+        assert_eq!(encode_block(&df, &specs, 0, &mut Vec::new()).unwrap_err().row, 2);
+        let df = df!("k" => [Some(1i64), None]).unwrap();
+        let specs = [ColumnSpec { name: "k".into(), ty: ChType::Int(8), nullable: false }];
+        let err = encode_block(&df, &specs, 0, &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().starts_with("column 'k', row 2: a NULL in a sorting-key column"), "{err}");
+    }
+}

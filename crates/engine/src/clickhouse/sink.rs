@@ -1,0 +1,199 @@
+//! The ClickHouse sink: the upstream artifact sent in 64k-row `Native` blocks over HTTP (gzip),
+//! never straight into the target:
+//!
+//! - `create`: a new MergeTree table (`order_by` is its sorting key), dropped again if the load fails.
+//! - `replace`: loaded into a new table beside the target, which then takes the target's name
+//!   (`RENAME TABLE`); a failed load leaves the target as it was.
+//! - `append`: loaded into a copy of the target's structure, then moved over with one
+//!   `INSERT … SELECT` on the server; a failed load adds nothing.
+//!
+//! Columns are `Nullable` except the sorting key's; an existing table must have every column of
+//! the data with the same type, else each mismatch is named before any row is sent.
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::time::Instant;
+
+use polars::prelude::*;
+
+use super::native::{encode_block, ColumnSpec};
+use super::{quote_ident, ChAccess, ChType};
+use crate::spec::{SinkTask, WriteMode};
+use crate::tasks::frame::scan_artifact;
+use crate::tasks::{TaskContext, TaskError};
+
+/// Rows per block sent.
+const BATCH_ROWS: usize = 65_536;
+
+/// Loads `input` into the sink's table; the number of rows loaded.
+pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, TaskError> {
+    let access = ctx.clickhouse.ok_or_else(|| TaskError::Data("no ClickHouse access for this sink".into()))?;
+    let table = sink.table.as_deref().unwrap_or_default();
+    let (db, name) = match table.split_once('.') {
+        Some((d, n)) => (Some(d), n),
+        None => (None, table),
+    };
+    let sibling = |n: &str| match db {
+        Some(d) => format!("{}.{}", quote_ident(d), quote_ident(n)),
+        None => quote_ident(n),
+    };
+    let target = sibling(name);
+    let at = &access.url;
+    let failed = |what: &str, e: String| TaskError::Data(format!("{what} {table} at {at}: {e}"));
+    let schema =
+        scan_artifact(input)?.collect_schema().map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+    let mut specs = Vec::with_capacity(schema.len());
+    for (col, dtype) in schema.iter() {
+        let ty = ChType::of(dtype).map_err(|e| TaskError::Data(format!("column '{col}': {e}")))?;
+        specs.push(ColumnSpec { name: col.to_string(), ty, nullable: !sink.order_by.iter().any(|k| k == col.as_str()) });
+    }
+    for k in &sink.order_by {
+        if !specs.iter().any(|s| &s.name == k) {
+            return Err(TaskError::Data(format!("order_by column '{k}' is not in the data")));
+        }
+    }
+    let exists = access.execute(&format!("EXISTS TABLE {target}")).map_err(|e| failed("cannot look up", e))?.trim() == "1";
+    if exists && sink.mode == WriteMode::Create {
+        return Err(TaskError::Data(format!("table {table} already exists at {at}; use mode = \"replace\" or \"append\"")));
+    }
+    let needs_key = !exists || sink.mode == WriteMode::Replace;
+    if needs_key && sink.order_by.is_empty() {
+        return Err(TaskError::Data(format!(
+            "creating table {table} needs `order_by = [\"…\"]`: the columns of its MergeTree sorting key"
+        )));
+    }
+    if exists && sink.mode == WriteMode::Append {
+        specs = fit(access, &target, table, specs)?;
+    }
+    let definition = || {
+        let cols: Vec<String> = specs.iter().map(|s| format!("{} {}", quote_ident(&s.name), s.type_name())).collect();
+        let key: Vec<String> = sink.order_by.iter().map(|k| quote_ident(k)).collect();
+        format!("({}) ENGINE = MergeTree ORDER BY ({})", cols.join(", "), key.join(", "))
+    };
+    let started = Instant::now();
+    // Where the blocks go, and what makes them the table's.
+    let staging = match sink.mode {
+        WriteMode::Create => target.clone(),
+        WriteMode::Replace => sibling(&format!("{name}__polder_new")),
+        _ => sibling(&format!("{name}__polder_append")),
+    };
+    let prepare = match sink.mode {
+        WriteMode::Create => format!("CREATE TABLE {target} {}", definition()),
+        WriteMode::Replace => format!("CREATE TABLE {staging} {}", definition()),
+        _ if !exists => format!("CREATE TABLE {target} {}", definition()),
+        _ => String::new(),
+    };
+    if sink.mode != WriteMode::Create {
+        access.execute(&format!("DROP TABLE IF EXISTS {staging}")).map_err(|e| failed("cannot clear the work table of", e))?;
+    }
+    if !prepare.is_empty() {
+        access.execute(&prepare).map_err(|e| failed("cannot create", e))?;
+    }
+    if sink.mode == WriteMode::Append {
+        access
+            .execute(&format!("CREATE TABLE {staging} AS {target}"))
+            .map_err(|e| failed("cannot create the work table of", e))?;
+    }
+    let loaded = send(ctx, access, &staging, &specs, input).and_then(|rows| {
+        let list: Vec<String> = specs.iter().map(|s| quote_ident(&s.name)).collect();
+        let list = list.join(", ");
+        match sink.mode {
+            WriteMode::Create => {}
+            WriteMode::Replace if exists => {
+                let old = sibling(&format!("{name}__polder_old"));
+                access.execute(&format!("DROP TABLE IF EXISTS {old}")).map_err(|e| failed("cannot swap in the new", e))?;
+                access
+                    .execute(&format!("RENAME TABLE {target} TO {old}, {staging} TO {target}"))
+                    .map_err(|e| failed("cannot swap in the new", e))?;
+                access.execute(&format!("DROP TABLE {old}")).map_err(|e| failed("cannot drop the old", e))?;
+            }
+            WriteMode::Replace => {
+                access.execute(&format!("RENAME TABLE {staging} TO {target}")).map_err(|e| failed("cannot name the new", e))?;
+            }
+            _ => {
+                access
+                    .execute(&format!("INSERT INTO {target} ({list}) SELECT {list} FROM {staging}"))
+                    .map_err(|e| failed("cannot append to", e))?;
+                access.execute(&format!("DROP TABLE {staging}")).map_err(|e| failed("cannot drop the work table of", e))?;
+            }
+        };
+        Ok(rows)
+    });
+    let rows = match loaded {
+        Ok(rows) => rows,
+        Err(e) => {
+            // Nothing half-loaded stays: the table this run made is dropped again.
+            let _ = access.execute(&format!("DROP TABLE IF EXISTS {staging}"));
+            return Err(e);
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    ctx.log.line(format!(
+        "loaded {rows} rows into {table} at {at} ({:?}) in {secs:.2} s ({:.0} rows/s)",
+        sink.mode,
+        rows as f64 / secs.max(1e-9)
+    ));
+    Ok(rows)
+}
+
+/// The data's columns as the existing table types them, or every mismatch.
+fn fit(access: &ChAccess, target: &str, table: &str, specs: Vec<ColumnSpec>) -> Result<Vec<ColumnSpec>, TaskError> {
+    let described = access
+        .execute(&format!("DESCRIBE TABLE {target} FORMAT TabSeparatedRaw"))
+        .map_err(|e| TaskError::Data(format!("cannot describe {table}: {e}")))?;
+    let existing: Vec<(String, String)> = described
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split('\t');
+            Some((parts.next()?.to_string(), parts.next()?.to_string()))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut out = Vec::with_capacity(specs.len());
+    for mut spec in specs {
+        match existing.iter().find(|(c, _)| c == &spec.name) {
+            None => problems.push(format!("column '{}' is not in the table (the data has {})", spec.name, spec.ty.name())),
+            Some((_, has)) => {
+                let (nullable, base) = match has.strip_prefix("Nullable(").and_then(|t| t.strip_suffix(')')) {
+                    Some(inner) => (true, inner),
+                    None => (false, has.as_str()),
+                };
+                if base != spec.ty.name() {
+                    problems.push(format!("column '{}' is {has} in the table, {} in the data", spec.name, spec.ty.name()));
+                }
+                spec.nullable = nullable;
+            }
+        }
+        out.push(spec);
+    }
+    if problems.is_empty() {
+        return Ok(out);
+    }
+    Err(TaskError::Data(format!(
+        "table {table} does not fit the data: {}; change the table, cast the columns in an upstream SQL task, or use mode = \"replace\"",
+        problems.join("; ")
+    )))
+}
+
+/// Sends the artifact's rows to `into` in blocks; the number sent.
+fn send(ctx: &TaskContext, access: &ChAccess, into: &str, specs: &[ColumnSpec], input: &Path) -> Result<u64, TaskError> {
+    let batches = scan_artifact(input)?
+        .collect_batches(Engine::Streaming, true, NonZeroUsize::new(BATCH_ROWS), false)
+        .map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+    let statement = format!("INSERT INTO {into} FORMAT Native");
+    let mut rows = 0u64;
+    for batch in batches {
+        ctx.cancel.check()?;
+        let df = batch.map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+        if df.height() == 0 {
+            continue;
+        }
+        let mut block = Vec::new();
+        encode_block(&df, specs, rows, &mut block).map_err(|e| TaskError::Data(e.to_string()))?;
+        access
+            .insert(&statement, &block)
+            .map_err(|e| TaskError::Data(format!("cannot insert into {into} at {}: {e}", access.url)))?;
+        rows += df.height() as u64;
+    }
+    Ok(rows)
+}

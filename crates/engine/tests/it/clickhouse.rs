@@ -1,0 +1,188 @@
+//! The `clickhouse` sink against a real ClickHouse 18.16 (`scripts/ch-server.sh`, as
+//! scripts/test.sh starts it; `POLDER_TEST_CH_*`).
+
+use polars::prelude::*;
+use polder_engine::clickhouse::ChAccess;
+use polder_engine::{RunOptions, RunStatus, TaskStatus};
+
+use crate::common::*;
+
+fn var(key: &str) -> String {
+    std::env::var(format!("POLDER_TEST_CH_{key}")).unwrap_or_else(|_| {
+        panic!("POLDER_TEST_CH_{key} is not set: run `scripts/ch-server.sh start && eval \"$(scripts/ch-server.sh env)\"` first (scripts/test.sh does)")
+    })
+}
+
+/// The test server, as the tests' own client.
+fn server() -> ChAccess {
+    let (url, user, password) = (var("URL"), var("USER"), var("PASSWORD"));
+    ChAccess::from_env(&move |k: &str| match k {
+        "CLICKHOUSE_URL" => Some(url.clone()),
+        "CLICKHOUSE_USER" => Some(user.clone()),
+        "CLICKHOUSE_PASSWORD" => Some(password.clone()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+fn query(sql: &str) -> String {
+    server().execute(&format!("{sql} FORMAT TabSeparatedRaw")).unwrap_or_else(|e| panic!("{sql}: {e}")).trim().to_string()
+}
+
+/// A pipeline loading `data/t.parquet` into `table` with `mode` and `order_by = ["id"]`, through
+/// connection `ch` (its password from the environment).
+fn fixture(table: &str, mode: &str) -> Fixture {
+    let spec = format!(
+        "[pipeline]\nname = \"ch\"\n\n[[task]]\nid = \"t\"\nkind = \"source\"\nformat = \"parquet\"\npath = \"data/t.parquet\"\n\n\
+         [[task]]\nid = \"load\"\nkind = \"sink\"\ninput = \"t\"\nformat = \"clickhouse\"\nconnection = \"ch\"\ntable = \"{table}\"\nmode = \"{mode}\"\norder_by = [\"id\"]\n"
+    );
+    let fx = Fixture::new(&spec, &[]);
+    let connections = format!(
+        "[connections.ch]\ntype = \"clickhouse\"\nurl = \"{}\"\nuser = \"{}\"\npassword = \"${{env:POLDER_TEST_CH_PASSWORD}}\"\n",
+        var("URL"),
+        var("USER")
+    );
+    std::fs::write(fx.tmp.path().join("connections.toml"), connections).unwrap();
+    fx
+}
+
+/// Rows `ids` with every mapped type; names are NULL for ids divisible by 5.
+fn write_rows(fx: &Fixture, ids: std::ops::Range<i64>, seconds_fraction: bool) {
+    let n = (ids.end - ids.start) as usize;
+    let mut df = df!(
+        "id" => ids.clone().collect::<Vec<_>>(),
+        "name" => ids.clone().map(|i| (i % 5 != 0).then(|| format!("name {i} é"))).collect::<Vec<_>>(),
+        "small" => ids.clone().map(|i| (i % 100) as i16).collect::<Vec<_>>(),
+        "ok" => ids.clone().map(|i| i % 2 == 0).collect::<Vec<_>>(),
+        "ratio" => ids.clone().map(|i| i as f64 / 8.0).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let extra = [
+        Int32Chunked::new("day".into(), ids.clone().map(|i| 19_000 + (i % 40) as i32).collect::<Vec<_>>())
+            .into_date()
+            .into_series(),
+        Int64Chunked::new(
+            "at".into(),
+            ids.clone()
+                .map(|i| (1_700_000_000 + i) * 1_000_000 + if seconds_fraction && i == 7 { 1 } else { 0 })
+                .collect::<Vec<_>>(),
+        )
+        .into_datetime(TimeUnit::Microseconds, None)
+        .into_series(),
+        Int128Chunked::new("price".into(), ids.map(|i| i as i128 * 125).collect::<Vec<_>>())
+            .into_decimal(12, 2)
+            .unwrap()
+            .into_series(),
+    ];
+    for s in extra {
+        df.with_column(s.into()).unwrap();
+    }
+    assert_eq!(df.height(), n);
+    std::fs::create_dir_all(fx.dir().join("data")).unwrap();
+    ParquetWriter::new(std::fs::File::create(fx.dir().join("data/t.parquet")).unwrap()).finish(&mut df).unwrap();
+}
+
+fn facts(table: &str) -> String {
+    query(&format!(
+        "SELECT count(), sum(id), countIf(isNull(name)), sum(small), sum(ok), sum(ratio), toString(min(day)), toString(max(at)), toString(sum(price)) FROM {table}"
+    ))
+}
+
+fn expected(ids: std::ops::Range<i64>) -> String {
+    let v: Vec<i64> = ids.collect();
+    let day = |i: i64| chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(19_000 + i % 40);
+    let at = |i: i64| chrono::DateTime::from_timestamp(1_700_000_000 + i, 0).unwrap().format("%Y-%m-%d %H:%M:%S").to_string();
+    let cents: i64 = v.iter().map(|i| i * 125).sum();
+    format!(
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}.{:02}",
+        v.len(),
+        v.iter().sum::<i64>(),
+        v.iter().filter(|i| *i % 5 == 0).count(),
+        v.iter().map(|i| i % 100).sum::<i64>(),
+        v.iter().filter(|i| *i % 2 == 0).count(),
+        v.iter().map(|i| *i as f64 / 8.0).sum::<f64>(),
+        v.iter().map(|i| day(*i)).min().unwrap(),
+        v.iter().map(|i| at(*i)).max().unwrap(),
+        cents / 100,
+        cents % 100
+    )
+}
+
+fn leftovers() -> String {
+    query("SELECT count() FROM system.tables WHERE name LIKE '%__polder_%'")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_replace_and_append_load_every_mapped_type() {
+    server().execute("DROP TABLE IF EXISTS ch_modes").unwrap();
+    let fx = fixture("ch_modes", "create");
+    write_rows(&fx, 0..100_000, false);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(facts("ch_modes"), expected(0..100_000));
+    // 18.16's system.columns has no position; it lists columns in table order.
+    let types = query("SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'ch_modes'");
+    assert_eq!(
+        types,
+        "id\tInt64\nname\tNullable(String)\nsmall\tNullable(Int16)\nok\tNullable(UInt8)\nratio\tNullable(Float64)\nday\tNullable(Date)\nat\tNullable(DateTime('UTC'))\nprice\tNullable(Decimal(12, 2))"
+    );
+    // create refuses an existing table.
+    let again = fx.run(RunOptions { force: true, ..Default::default() }).await;
+    assert_eq!(status(&again, "load"), TaskStatus::Failed);
+    assert!(error(&again, "load").contains("table ch_modes already exists"), "{}", error(&again, "load"));
+
+    let fx = fixture("ch_modes", "replace");
+    write_rows(&fx, 50..60, false);
+    assert_eq!(fx.run(RunOptions::default()).await.status, RunStatus::Success);
+    assert_eq!(facts("ch_modes"), expected(50..60));
+    assert_eq!(leftovers(), "0");
+
+    let fx = fixture("ch_modes", "append");
+    write_rows(&fx, 60..70, false);
+    assert_eq!(fx.run(RunOptions::default()).await.status, RunStatus::Success);
+    assert_eq!(facts("ch_modes"), expected(50..70));
+    assert_eq!(leftovers(), "0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_clickhouse_cannot_hold_fails_naming_it_and_leaves_the_table_whole() {
+    server().execute("DROP TABLE IF EXISTS ch_bad").unwrap();
+    let fx = fixture("ch_bad", "replace");
+    write_rows(&fx, 0..10, false);
+    assert_eq!(fx.run(RunOptions::default()).await.status, RunStatus::Success);
+    write_rows(&fx, 0..100, true);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "load"), TaskStatus::Failed);
+    let err = error(&run, "load");
+    assert!(err.contains("column 'at', row 8: a time with fractions of a second"), "{err}");
+    assert_eq!(facts("ch_bad"), expected(0..10));
+    assert_eq!(leftovers(), "0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_that_does_not_fit_or_a_wrong_password_is_refused_with_names() {
+    let ch = server();
+    ch.execute("DROP TABLE IF EXISTS ch_fit").unwrap();
+    ch.execute("CREATE TABLE ch_fit (id Int64, name String, small Int32) ENGINE = MergeTree ORDER BY id").unwrap();
+    let fx = fixture("ch_fit", "append");
+    write_rows(&fx, 0..10, false);
+    let run = fx.run(RunOptions::default()).await;
+    let err = error(&run, "load");
+    assert!(err.contains("table ch_fit does not fit the data"), "{err}");
+    assert!(err.contains("column 'small' is Int32 in the table, Int16 in the data"), "{err}");
+    assert!(err.contains("column 'ratio' is not in the table"), "{err}");
+    assert_eq!(query("SELECT count() FROM ch_fit"), "0");
+
+    let wrong = "not-the-ch-password-9";
+    let connections = format!(
+        "[connections.ch]\ntype = \"clickhouse\"\nurl = \"{}\"\nuser = \"{}\"\npassword = \"${{env:POLDER_TEST_CH_WRONG}}\"\n",
+        var("URL"),
+        var("USER")
+    );
+    std::fs::write(fx.tmp.path().join("connections.toml"), connections).unwrap();
+    std::env::set_var("POLDER_TEST_CH_WRONG", wrong);
+    let run = fx.run(RunOptions { force: true, ..Default::default() }).await;
+    let err = error(&run, "load");
+    assert!(err.contains("refused user 'polder' (connection 'ch')") && err.contains("Wrong password"), "{err}");
+    assert!(!err.contains(wrong) && !format!("{run:?}").contains(wrong));
+}
