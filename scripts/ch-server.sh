@@ -49,7 +49,14 @@ stop() {
     rm -f "$STATE"
 }
 
-answers() { [ "$(curl -s --max-time 2 "http://127.0.0.1:$HTTP_PORT/ping" 2>/dev/null)" = "Ok." ]; }
+# True when the HTTP interface answers /ping (plain bash: no curl on a fresh machine).
+answers() {
+    local reply
+    reply=$(exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" &&
+        printf 'GET /ping HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 &&
+        timeout 2 cat <&3) || return 1
+    [[ $reply == *"Ok."* ]]
+}
 
 start() {
     [ -x /usr/bin/clickhouse-server ] || [ -x /usr/sbin/clickhouse-server ] ||
@@ -92,7 +99,7 @@ EOF
     until answers; do
         if [ $SECONDS -ge "$deadline" ] || ! is_our_server "$!" "$dir"; then
             say "clickhouse-server did not start; its log:"
-            tail -20 "$LOG" "$dir/log/clickhouse-server.err.log" >&2 || true
+            tail -n 20 "$LOG" "$dir/log/clickhouse-server.err.log" >&2 || true
             stop
             exit 1
         fi

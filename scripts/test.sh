@@ -22,13 +22,16 @@ npm test
 # The UI is built before the Rust crates: the runner embeds ui/dist when it is compiled.
 npm run build
 # Real servers for the connector tests, on 127.0.0.1: S3 (SeaweedFS, scripts/s3-server.sh; its
-# endpoint and key in POLDER_TEST_S3_*) and PostgreSQL (scripts/pg-server.sh; POLDER_TEST_PG_*);
-# stopped whenever this script ends, a failed test or Ctrl-C included.
-trap 'scripts/s3-server.sh stop; scripts/pg-server.sh stop' EXIT
+# endpoint and key in POLDER_TEST_S3_*), PostgreSQL (scripts/pg-server.sh; POLDER_TEST_PG_*) and
+# ClickHouse (scripts/ch-server.sh; POLDER_TEST_CH_*); stopped whenever this script ends, a
+# failed test or Ctrl-C included.
+trap 'scripts/s3-server.sh stop; scripts/pg-server.sh stop; scripts/ch-server.sh stop' EXIT
 scripts/s3-server.sh start
 eval "$(scripts/s3-server.sh env)"
 scripts/pg-server.sh start
 eval "$(scripts/pg-server.sh env)"
+scripts/ch-server.sh start
+eval "$(scripts/ch-server.sh env)"
 # Always --workspace: `cargo test -p CRATE` may still differ from the workspace's features.
 POLDER_REQUIRE_EMBEDDED_UI=1 cargo test --workspace "$@"
 

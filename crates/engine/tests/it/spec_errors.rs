@@ -153,3 +153,18 @@ fn postgres_sinks_need_a_table_and_upsert_needs_a_key() {
     assert!(msg.contains("task 'none' is missing `table`"), "{msg}");
     assert!(msg.contains("unknown mode `upsert` in task 'duck'; expected one of: create, replace, append"), "{msg}");
 }
+
+#[test]
+fn clickhouse_sinks_need_a_table_and_a_sorting_key_to_create() {
+    let head = "[pipeline]\nname = \"x\"\n\n[[task]]\nid = \"src\"\nkind = \"source\"\nformat = \"csv\"\npath = \"a.csv\"\n\n";
+    let spec = format!(
+        "{head}[[task]]\nid = \"made\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"clickhouse\"\ntable = \"db.t\"\n\n\
+         [[task]]\nid = \"added\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"clickhouse\"\ntable = \"t\"\nmode = \"append\"\n\n\
+         [[task]]\nid = \"merged\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"clickhouse\"\ntable = \"t\"\nmode = \"upsert\"\norder_by = [\"id\"]\n"
+    );
+    let msg = load_err(&spec, &[("a.csv", "id\n1\n")]);
+    assert!(msg.contains("task 'made' (clickhouse) needs `order_by = [\"…\"]`"), "{msg}");
+    // Appending to an existing table needs no key (creating a missing one is refused at run time).
+    assert!(!msg.contains("task 'added'"), "{msg}");
+    assert!(msg.contains("unknown mode `upsert` in task 'merged'; expected one of: create, replace, append"), "{msg}");
+}

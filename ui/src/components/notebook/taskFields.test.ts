@@ -102,3 +102,12 @@ describe('postgres sources', () => {
     expect(settingsPatch('source', pg, { ...values, query: 'SELECT id FROM sales' }).patch).toEqual({ query: 'SELECT id FROM sales' });
   });
 });
+
+describe('clickhouse sinks', () => {
+  it('show the sorting key and send it as a list', () => {
+    const ch = { ...sink, format: 'clickhouse', database: null, connection: 'olap', table: 'gold', mode: 'replace', key: [], order_by: ['day'] };
+    const values = formValues('sink', ch);
+    expect(KIND_FIELDS.sink.filter((f) => fieldVisible(f, values)).map((f) => f.key)).toEqual(['input', 'format', 'connection', 'table', 'mode', 'order_by']);
+    expect(settingsPatch('sink', ch, { ...values, order_by: 'day, store' }).patch).toEqual({ order_by: ['day', 'store'] });
+  });
+});

@@ -30,14 +30,15 @@ export const KIND_FIELDS: Record<TaskKind, FieldSpec[]> = {
   ],
   sink: [
     { key: 'input', label: 'input', type: 'task' },
-    { key: 'format', label: 'format', type: 'select', options: ['parquet', 'csv', 'ndjson', 'duckdb', 'postgres'] },
+    { key: 'format', label: 'format', type: 'select', options: ['parquet', 'csv', 'ndjson', 'duckdb', 'postgres', 'clickhouse'] },
     { key: 'path', label: 'path', type: 'text', placeholder: 'out/file.parquet or s3://bucket/key', wide: true, when: { key: 'format', values: ['parquet', 'csv', 'ndjson'] } },
-    { key: 'connection', label: 'connection', type: 'text', placeholder: 'for s3:// paths and postgres', when: { key: 'format', values: ['parquet', 'csv', 'ndjson', 'postgres'] } },
+    { key: 'connection', label: 'connection', type: 'text', placeholder: 'for s3://, postgres, clickhouse', when: { key: 'format', values: ['parquet', 'csv', 'ndjson', 'postgres', 'clickhouse'] } },
     { key: 'partition_by', label: 'partition by', type: 'list', placeholder: 'col1, col2', when: { key: 'format', values: ['parquet', 'ndjson'] } },
     { key: 'database', label: 'database', type: 'text', placeholder: 'out/db.duckdb', when: { key: 'format', values: ['duckdb'] } },
-    { key: 'table', label: 'table', type: 'text', placeholder: 'schema.table', when: { key: 'format', values: ['duckdb', 'postgres'] } },
-    // `upsert` is for postgres only; loading the pipeline says so for a duckdb sink.
-    { key: 'mode', label: 'mode', type: 'select', options: ['replace', 'create', 'append', 'upsert'], when: { key: 'format', values: ['duckdb', 'postgres'] } },
+    { key: 'table', label: 'table', type: 'text', placeholder: 'schema.table', when: { key: 'format', values: ['duckdb', 'postgres', 'clickhouse'] } },
+    // `upsert` is for postgres only; loading the pipeline says so for other sinks.
+    { key: 'mode', label: 'mode', type: 'select', options: ['replace', 'create', 'append', 'upsert'], when: { key: 'format', values: ['duckdb', 'postgres', 'clickhouse'] } },
+    { key: 'order_by', label: 'order by', type: 'list', placeholder: 'sorting key: col1, col2', when: { key: 'format', values: ['clickhouse'] } },
     { key: 'key', label: 'key', type: 'list', placeholder: 'id, …', when: { key: 'mode', values: ['upsert'] } },
   ],
   validate: [
