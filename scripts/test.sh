@@ -34,6 +34,10 @@ scripts/ch-server.sh start
 eval "$(scripts/ch-server.sh env)"
 # Always --workspace: `cargo test -p CRATE` may still differ from the workspace's features.
 POLDER_REQUIRE_EMBEDDED_UI=1 cargo test --workspace "$@"
+# Only the Rust tests use the databases: stop them before the browser and desktop tests (the S3
+# server stays, the browser test runs examples/lakehouse through it).
+scripts/pg-server.sh stop
+scripts/ch-server.sh stop
 
 # The demo (`cargo run -p polder-cli`, scripts/demo.sh) must reuse this build: the workspace-hack
 # crate gives both one feature set. A dependency added without regenerating it (`cargo hakari

@@ -7,6 +7,7 @@
   pg_load.py server CSVDIR TABLE       the server's bulk loader: COPY TABLE FROM 'file' (FORMAT csv)
                                        per file, in one transaction (the server reads the files)
   pg_load.py check TABLE...            count, sums and an order-independent hash of every row, per table
+  pg_load.py chcsv DIR CSVDIR          the rows as CSV files ClickHouse 18.16 parses (times without T or fractions)
 
 The server comes from PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
 """
@@ -48,6 +49,13 @@ def to_csv(src, out):
     os.makedirs(out, exist_ok=True)
     for path in sorted(glob.glob(f"{src}/*.parquet")):
         pl.read_parquet(path).write_csv(f"{out}/{os.path.basename(path)}.csv", include_header=False)
+
+
+def to_ch_csv(src, out):
+    os.makedirs(out, exist_ok=True)
+    for path in sorted(glob.glob(f"{src}/*.parquet")):
+        pl.read_parquet(path).write_csv(f"{out}/{os.path.basename(path)}.csv", include_header=False,
+                                        datetime_format="%Y-%m-%d %H:%M:%S")
 
 
 def fresh(cur, table):
@@ -92,6 +100,8 @@ if __name__ == "__main__":
         psycopg_load(args[0], args[1])
     elif cmd == "server":
         server_load(args[0], args[1])
+    elif cmd == "chcsv":
+        to_ch_csv(args[0], args[1])
     elif cmd == "check":
         check(args)
     else:

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The sales table of bench/postgres.sh (a folder of Parquet) into ClickHouse: `polder run` of a
+# source → clickhouse sink (replace) against ClickHouse's own client loading the same rows as CSV
+# (`clickhouse-client --query "INSERT … FORMAT CSV"`, the CSV files made beforehand, untimed), same
+# server (the tests', scripts/ch-server.sh: Debian's 18.16, no Parquet input), same run, taking
+# turns. Both tables must hold the same rows (count, sums and a sum of row hashes).
+# Usage: [POLDER_BIN=path] [RUNS=3] bench/clickhouse.sh [ROWS]   (default 5000000; needs the data of bench/postgres.sh ROWS)
+set -euo pipefail
+POLDER_BIN=${POLDER_BIN:+$(realpath "$POLDER_BIN")}
+cd "$(dirname "$0")/.."
+ROWS=${1:-5000000}
+RUNS=${RUNS:-3}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
+WORK=${BENCH_DIR:-$HOME/.cache/polder/bench}
+DATA="$WORK/pg-sales-$ROWS"
+CSVS="$WORK/ch-sales-csv-$ROWS"
+PY="$WORK/peers-venv/bin/python"
+[ -f "$DATA/sales-009.parquet" ] && [ -x "$PY" ] || { echo "run bench/postgres.sh $ROWS first (it makes the data and the venv)" >&2; exit 1; }
+if [ -z "${POLDER_BIN:-}" ]; then
+    cargo build -q --release -p polder-cli
+    POLDER_BIN="$CARGO_TARGET_DIR/release/polder"
+fi
+[ -d "$CSVS" ] || "$PY" bench/peers/pg_load.py chcsv "$DATA" "$CSVS"
+
+trap 'scripts/ch-server.sh stop' EXIT
+scripts/ch-server.sh start
+eval "$(scripts/ch-server.sh env)"
+export CLICKHOUSE_URL=$POLDER_TEST_CH_URL CLICKHOUSE_USER=$POLDER_TEST_CH_USER CLICKHOUSE_PASSWORD=$POLDER_TEST_CH_PASSWORD
+ch() { clickhouse-client --port 59001 --user "$CLICKHOUSE_USER" --password "$CLICKHOUSE_PASSWORD" "$@"; }
+echo "data: $ROWS rows in 10 Parquet files; $(nproc) cores; ClickHouse $(ch --query 'SELECT version()')"
+
+source bench/lib.sh
+WS="$WORK/ws-ch"
+PIPE="$WORK/pipes-ch/load_sales"
+rm -rf "$WS" "$PIPE"
+mkdir -p "$PIPE"
+cat > "$PIPE/pipeline.toml" <<TOML
+[pipeline]
+name = "load_sales_ch"
+
+[[task]]
+id = "sales"
+kind = "source"
+format = "parquet"
+path = "$DATA/*.parquet"
+
+[[task]]
+id = "to_clickhouse"
+kind = "sink"
+input = "sales"
+format = "clickhouse"
+table = "sales_polder"
+mode = "replace"
+order_by = ["id"]
+TOML
+export POLDER_DATA_DIRS="$DATA"
+# The table Polder creates, for the client's load.
+DDL="(id Int64, product Nullable(String), store Nullable(Int32), qty Nullable(Int32), price Nullable(Float64), sold_at Nullable(DateTime('UTC')), day Nullable(Date)) ENGINE = MergeTree ORDER BY (id)"
+cat > "$WORK/ch-client-load.sh" <<SH
+#!/usr/bin/env bash
+set -euo pipefail
+ch() { clickhouse-client --port 59001 --user "$CLICKHOUSE_USER" --password "$CLICKHOUSE_PASSWORD" "\$@"; }
+ch --query "DROP TABLE IF EXISTS sales_client"
+ch --query "CREATE TABLE sales_client $DDL"
+for f in "$CSVS"/*.csv; do ch --query "INSERT INTO sales_client FORMAT CSV" < "\$f"; done
+SH
+chmod +x "$WORK/ch-client-load.sh"
+cat "$DATA"/*.parquet "$CSVS"/*.csv > /dev/null
+RAW="$WORK/ch-results.txt"
+for _ in $(seq "$RUNS"); do
+    measure_cpu polder "$POLDER_BIN" --workspace "$WS" run "$PIPE" --force
+    log=$(ls -t "$WS"/.polder/logs/load_sales_ch/run-*/to_clickhouse.log | head -1)
+    echo "polder_sink_task $(grep -o 'in [0-9.]* s' "$log" | tail -1 | awk '{print $2}') 0 0"
+    measure_cpu clickhouse_client_csv "$WORK/ch-client-load.sh"
+done | tee "$RAW"
+
+python3 - "$RAW" "$ROWS" <<'PY'
+import sys, statistics
+by = {}
+for line in open(sys.argv[1]):
+    label, wall, cpu, rss = line.split()
+    by.setdefault(label, []).append((float(wall), float(cpu), int(rss)))
+rows = int(sys.argv[2])
+med = {k: statistics.median(w for w, _, _ in v) for k, v in by.items()}
+print("\n| program | median wall (s) | client CPU (s) | client peak RSS (MB) | wall vs clickhouse-client | rows/s |")
+print("|---|---:|---:|---:|---:|---:|")
+for label, runs in by.items():
+    cpu = statistics.median(c for _, c, _ in runs)
+    print(f"| {label} | {med[label]:.2f} | {cpu:.2f} | {max(r for *_, r in runs)} | {med[label] / med['clickhouse_client_csv']:.2f}x | {rows / med[label]:,.0f} |")
+PY
+echo
+for t in sales_polder sales_client; do
+    ch --query "SELECT '$t', count(), sum(id), sum(qty), round(sum(price), 2), sum(cityHash64(id, product, store, qty, price, sold_at, day)) FROM $t"
+done | tee "$WORK/ch-check.txt"
+[ "$(cut -f2- "$WORK/ch-check.txt" | sort -u | wc -l)" = 1 ] || { echo "the loaded tables differ" >&2; exit 1; }
