@@ -3,7 +3,8 @@
 # source → clickhouse sink (replace) against ClickHouse's own client loading the same rows as CSV
 # (`clickhouse-client --query "INSERT … FORMAT CSV"`, the CSV files made beforehand, untimed), same
 # server (the tests', scripts/ch-server.sh: Debian's 18.16, no Parquet input), same run, taking
-# turns. Both tables must hold the same rows (count, sums and a sum of row hashes).
+# turns. Both tables must hold the same rows (count, sums and a sum of row hashes), and Polder's
+# prices exactly the source's bits (the last column: 1 when a table's prices are the source's).
 # Usage: [POLDER_BIN=path] [RUNS=3] bench/clickhouse.sh [ROWS]   (default 5000000; needs the data of bench/postgres.sh ROWS)
 set -euo pipefail
 POLDER_BIN=${POLDER_BIN:+$(realpath "$POLDER_BIN")}
@@ -89,7 +90,11 @@ for label, runs in by.items():
     print(f"| {label} | {med[label]:.2f} | {cpu:.2f} | {max(r for *_, r in runs)} | {med[label] / med['clickhouse_client_csv']:.2f}x | {rows / med[label]:,.0f} |")
 PY
 echo
+# Prices are compared bit for bit with the Parquet files' (sum of their 64-bit patterns): a
+# float read from CSV text can come back one ulp off, which a row hash would call another table.
+SOURCE_BITS=$("$PY" bench/peers/pg_load.py pricebits "$DATA")
 for t in sales_polder sales_client; do
-    ch --query "SELECT '$t', count(), sum(id), sum(qty), round(sum(price), 2), sum(cityHash64(id, product, store, qty, price, sold_at, day)) FROM $t"
+    ch --query "SELECT '$t', count(), sum(id), sum(qty), round(sum(price), 2), sum(cityHash64(id, product, store, qty, sold_at, day)), sum(reinterpretAsUInt64(reinterpretAsString(price))) = $SOURCE_BITS FROM $t"
 done | tee "$WORK/ch-check.txt"
-[ "$(cut -f2- "$WORK/ch-check.txt" | sort -u | wc -l)" = 1 ] || { echo "the loaded tables differ" >&2; exit 1; }
+[ "$(cut -f2-6 "$WORK/ch-check.txt" | sort -u | wc -l)" = 1 ] || { echo "the loaded tables differ" >&2; exit 1; }
+[ "$(grep sales_polder "$WORK/ch-check.txt" | cut -f7)" = 1 ] || { echo "polder loaded prices that are not the source's" >&2; exit 1; }

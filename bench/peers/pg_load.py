@@ -8,6 +8,7 @@
                                        per file, in one transaction (the server reads the files)
   pg_load.py check TABLE...            count, sums and an order-independent hash of every row, per table
   pg_load.py chcsv DIR CSVDIR          the rows as CSV files ClickHouse 18.16 parses (times without T or fractions)
+  pg_load.py pricebits DIR             the sum (mod 2^64) of the prices' 64-bit patterns in the Parquet files
 
 The server comes from PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
 """
@@ -102,6 +103,13 @@ if __name__ == "__main__":
         server_load(args[0], args[1])
     elif cmd == "chcsv":
         to_ch_csv(args[0], args[1])
+    elif cmd == "pricebits":
+        from array import array
+        total = 0
+        for path in sorted(glob.glob(f"{args[0]}/*.parquet")):
+            floats = array("d", pl.read_parquet(path, columns=["price"])["price"].to_list())
+            total += sum(array("Q", floats.tobytes()))
+        print(total % 2**64)
     elif cmd == "check":
         check(args)
     else:
