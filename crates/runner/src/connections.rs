@@ -126,6 +126,22 @@ pub fn test(ws: &polder_engine::Workspace, name: &str, bucket: Option<&str>) -> 
     use crate::error::ApiError;
     let conns = connections::Connections::load(ws.root()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let c = conns.get(name).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    // Databases: whether the server answers and takes the login.
+    let database = match c.kind {
+        connections::ConnectionType::Postgres => Some(ws.pg_access(Some(name)).and_then(|a| {
+            a.check().map(|v| format!("ok: {name} at {} answers (PostgreSQL {v}) and accepts user '{}'", a.address(), a.user))
+        })),
+        connections::ConnectionType::ClickHouse => Some(ws.ch_access(Some(name)).and_then(|a| {
+            a.check().map(|v| format!("ok: {name} at {} answers (ClickHouse {v}) and accepts user '{}'", a.url, a.user))
+        })),
+        connections::ConnectionType::S3 => None,
+    };
+    if let Some(verdict) = database {
+        return Ok(match verdict {
+            Ok(message) => (true, message),
+            Err(e) => (false, format!("failed: {e}")),
+        });
+    }
     let bucket = bucket.filter(|b| !b.is_empty()).map(str::to_string).or_else(|| match c.settings.get("bucket") {
         Some(connections::Value::Plain(b)) => Some(b.clone()),
         _ => None,

@@ -125,6 +125,11 @@ impl ChAccess {
         self.answer(resp).map(|_| ())
     }
 
+    /// Asks the server's version: whether it answers and takes the login.
+    pub fn check(&self) -> Result<String, String> {
+        self.execute("SELECT version()").map(|v| v.trim().to_string())
+    }
+
     fn answer(&self, resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<String, String> {
         let mut resp = resp.map_err(|e| {
             format!("cannot reach ClickHouse at {} ({}): {e}; check the server runs and the url", self.url, self.who)

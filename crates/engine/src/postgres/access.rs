@@ -104,6 +104,18 @@ impl PgAccess {
     }
 }
 
+impl PgAccess {
+    /// Connects and asks the server's version: whether it answers and takes the login.
+    pub fn check(&self) -> Result<String, String> {
+        super::block_on(|| async {
+            let client = self.connect().await?;
+            let row = client.query_one("SHOW server_version", &[]).await.map_err(|e| describe(&e))?;
+            Ok(row.get::<_, String>(0))
+        })
+        .map_err(|e| e.to_string())?
+    }
+}
+
 /// A client error in words: the server's own message when it sent one.
 pub fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {

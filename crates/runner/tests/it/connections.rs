@@ -229,3 +229,50 @@ fn tar_names(bundle: &[u8]) -> Vec<String> {
     let mut a = tar::Archive::new(flate2::read::GzDecoder::new(bundle));
     a.entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect()
 }
+
+/// Database connections: Test connects and logs in (the test PostgreSQL and ClickHouse servers of
+/// scripts/test.sh), and says in one line what went wrong; the password reaches no answer.
+#[test]
+fn database_connections_are_tested_by_logging_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path();
+    let keyring = Arc::new(Keyring::default());
+    let addr = start_keyring(ws, keyring.clone());
+    let pg_password = var("POLDER_TEST_PG_PASSWORD");
+    let body = json!({ "type": "postgres", "settings": { "host": var("POLDER_TEST_PG_HOST"), "port": var("POLDER_TEST_PG_PORT"),
+        "database": var("POLDER_TEST_PG_DATABASE"), "user": var("POLDER_TEST_PG_USER") }, "secrets": { "password": pg_password } });
+    assert_eq!(send(addr, "PUT", "/api/connections/warehouse", body).status, 204);
+    let t = post(addr, "/api/connections/warehouse/test", "{}");
+    let t_text = t.text();
+    let t = t.json();
+    assert_eq!(t["ok"], true, "{t}");
+    let message = t["message"].as_str().unwrap();
+    assert!(message.starts_with("ok: warehouse at 127.0.0.1:") && message.contains("(PostgreSQL 15."), "{message}");
+    assert!(!t_text.contains(&pg_password));
+
+    let body = json!({ "type": "postgres", "settings": { "host": "127.0.0.1", "port": var("POLDER_TEST_PG_PORT"),
+        "database": "polder", "user": "polder" }, "secrets": { "password": "Wrong-pg-password-31" } });
+    assert_eq!(send(addr, "PUT", "/api/connections/warehouse", body).status, 204);
+    let t = post(addr, "/api/connections/warehouse/test", "{}");
+    let text = t.text();
+    let t = t.json();
+    assert_eq!(t["ok"], false);
+    assert!(t["message"].as_str().unwrap().contains("password authentication failed"), "{t}");
+    assert!(!text.contains("Wrong-pg-password-31"));
+
+    let body = json!({ "type": "clickhouse", "settings": { "url": var("POLDER_TEST_CH_URL"), "user": var("POLDER_TEST_CH_USER") },
+        "secrets": { "password": var("POLDER_TEST_CH_PASSWORD") } });
+    assert_eq!(send(addr, "PUT", "/api/connections/olap", body).status, 204);
+    let t = post(addr, "/api/connections/olap/test", "{}").json();
+    assert_eq!(t["ok"], true, "{t}");
+    assert!(t["message"].as_str().unwrap().contains("(ClickHouse 18.16"), "{t}");
+    let body = json!({ "type": "clickhouse", "settings": { "url": var("POLDER_TEST_CH_URL"), "user": var("POLDER_TEST_CH_USER") },
+        "secrets": { "password": "Wrong-ch-password-42" } });
+    assert_eq!(send(addr, "PUT", "/api/connections/olap", body).status, 204);
+    let t = post(addr, "/api/connections/olap/test", "{}");
+    let text = t.text();
+    let t = t.json();
+    assert_eq!(t["ok"], false);
+    assert!(t["message"].as_str().unwrap().contains("refused user 'polder' (connection 'olap')"), "{t}");
+    assert!(!text.contains("Wrong-ch-password-42"));
+}
