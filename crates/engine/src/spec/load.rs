@@ -439,12 +439,7 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
 fn read_postgres_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
     let query = f.str(p, "query");
     let table = f.str(p, "table");
-    let connection = f.str(p, "connection");
-    if let Some(name) = &connection {
-        if !valid_name(name) {
-            p.push(f.span_of("connection"), format!("connection name `{name}` must be letters, digits, _ and -"));
-        }
-    }
+    let connection = read_database_connection(p, f);
     let query = match (query, table) {
         (Some(q), None) => q.trim().trim_end_matches(';').trim_end().to_string(),
         (None, Some(t)) if valid_table_name(&t) => {
@@ -700,15 +695,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         }
         SinkFormat::DuckDb => {
             sink.database = f.req_str(p, "database");
-            sink.table = f.req_str(p, "table");
-            if let Some(t) = &sink.table {
-                if !valid_table_name(t) {
-                    p.push(
-                        f.span_of("table"),
-                        format!("table name `{t}` must be an identifier, optionally schema-qualified (letters, digits, _)"),
-                    );
-                }
-            }
+            sink.table = read_table(p, f, "schema");
             if let Some(m) = f.choice(p, "mode", &["create", "replace", "append"]) {
                 sink.mode = match m.as_str() {
                     "create" => WriteMode::Create,
@@ -718,21 +705,8 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
             }
         }
         SinkFormat::Postgres => {
-            sink.table = f.req_str(p, "table");
-            if let Some(t) = &sink.table {
-                if !valid_table_name(t) {
-                    p.push(
-                        f.span_of("table"),
-                        format!("table name `{t}` must be an identifier, optionally schema-qualified (letters, digits, _)"),
-                    );
-                }
-            }
-            sink.connection = f.str(p, "connection");
-            if let Some(name) = &sink.connection {
-                if !valid_name(name) {
-                    p.push(f.span_of("connection"), format!("connection name `{name}` must be letters, digits, _ and -"));
-                }
-            }
+            sink.table = read_table(p, f, "schema");
+            sink.connection = read_database_connection(p, f);
             if let Some(m) = f.choice(p, "mode", WriteMode::NAMES) {
                 sink.mode = match m.as_str() {
                     "create" => WriteMode::Create,
@@ -752,21 +726,8 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
             }
         }
         SinkFormat::ClickHouse => {
-            sink.table = f.req_str(p, "table");
-            if let Some(t) = &sink.table {
-                if !valid_table_name(t) {
-                    p.push(
-                        f.span_of("table"),
-                        format!("table name `{t}` must be an identifier, optionally database-qualified (letters, digits, _)"),
-                    );
-                }
-            }
-            sink.connection = f.str(p, "connection");
-            if let Some(name) = &sink.connection {
-                if !valid_name(name) {
-                    p.push(f.span_of("connection"), format!("connection name `{name}` must be letters, digits, _ and -"));
-                }
-            }
+            sink.table = read_table(p, f, "database");
+            sink.connection = read_database_connection(p, f);
             if let Some(m) = f.choice(p, "mode", &["create", "replace", "append"]) {
                 sink.mode = match m.as_str() {
                     "create" => WriteMode::Create,
@@ -795,6 +756,28 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         return None;
     }
     Some(sink)
+}
+
+/// A database sink's required `table` (`prefix.table` allowed, `prefix` named like the database
+/// calls it: schema or database), checked to be an identifier.
+fn read_table(p: &mut Problems, f: &mut Fields, prefix: &str) -> Option<String> {
+    let table = f.req_str(p, "table")?;
+    if !valid_table_name(&table) {
+        p.push(
+            f.span_of("table"),
+            format!("table name `{table}` must be an identifier, optionally {prefix}-qualified (letters, digits, _)"),
+        );
+    }
+    Some(table)
+}
+
+/// A database task's optional `connection` (whether it exists is checked where the workspace is known).
+fn read_database_connection(p: &mut Problems, f: &mut Fields) -> Option<String> {
+    let name = f.str(p, "connection")?;
+    if !valid_name(&name) {
+        p.push(f.span_of("connection"), format!("connection name `{name}` must be letters, digits, _ and -"));
+    }
+    Some(name)
 }
 
 fn valid_table_name(s: &str) -> bool {
