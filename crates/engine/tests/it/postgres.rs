@@ -652,3 +652,48 @@ async fn the_parquet_to_postgres_example_replaces_the_table_and_upserts_daily_to
     let days: String = check("SELECT count(DISTINCT day)::text FROM shop.daily_totals").await;
     assert_eq!(days, "20");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_in_the_middle_of_a_copy_leaves_the_table_as_it_was() {
+    let c = reset_schema("t_cancel").await;
+    let fx = sink_fixture("t_cancel", "replace", "");
+    write_sales(&fx, 0..3, 0.0);
+    assert_eq!(fx.run(RunOptions::default()).await.status, RunStatus::Success);
+    write_sales(&fx, 0..3_000_000, 0.0);
+    let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
+    let cancel = polder_engine::RunCancel::new();
+    let run = tokio::spawn(polder_engine::run_pipeline(fx.ws.clone(), p, RunOptions::default(), None, cancel.clone()));
+    // Cancel once the load's COPY is under way.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let pid: i32 = loop {
+        let copying = c
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'polder' AND query LIKE 'COPY \"t_cancel\".%' LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = copying {
+            break row.get(0);
+        }
+        assert!(std::time::Instant::now() < deadline, "the load never started its COPY");
+        assert!(!run.is_finished(), "the run ended before its COPY was seen: {:?}", run.await);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    cancel.cancel();
+    let summary = run.await.unwrap().unwrap();
+    assert_eq!(summary.status, RunStatus::Cancelled, "{summary:#?}");
+    assert_eq!(status(&summary, "load"), TaskStatus::Cancelled);
+    assert_eq!(facts(&c, "t_cancel.sales").await, expected(0..3, 0.0));
+    // The cancelled session is gone, its transaction (and work table) rolled back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let sessions: i64 = c.query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", &[&pid]).await.unwrap().get(0);
+        if sessions == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the cancelled load's session stayed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(leftovers(&c).await, 0);
+}
