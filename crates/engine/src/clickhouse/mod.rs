@@ -178,7 +178,7 @@ fn encode_component(s: &str) -> String {
 }
 
 /// The ClickHouse type a frame column is loaded as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChType {
     /// `UInt8` (Polars Boolean: 18.16 has no Bool)
     Bool,
@@ -198,6 +198,8 @@ pub enum ChType {
     DateTime,
     /// `Decimal(precision, scale)`
     Decimal(u8, u8),
+    /// `Array(Nullable(element))` (a Polars List of a scalar type; arrays cannot be Nullable)
+    Array(Box<ChType>),
 }
 
 impl ChType {
@@ -219,6 +221,10 @@ impl ChType {
             DataType::Date => ChType::Date,
             DataType::Datetime(..) => ChType::DateTime,
             DataType::Decimal(p, s) => ChType::Decimal(*p as u8, *s as u8),
+            DataType::List(inner) => match ChType::of(inner)? {
+                ChType::Array(_) => return Err(format!("{dtype} columns (lists of lists) cannot be loaded into ClickHouse yet")),
+                element => ChType::Array(Box::new(element)),
+            },
             other => {
                 return Err(format!("{other} columns cannot be loaded into ClickHouse yet; cast them in an upstream SQL task"))
             }
@@ -226,8 +232,9 @@ impl ChType {
     }
 
     /// Its name in ClickHouse (without `Nullable`).
-    pub fn name(self) -> String {
+    pub fn name(&self) -> String {
         match self {
+            ChType::Array(element) => format!("Array(Nullable({}))", element.name()),
             ChType::Bool => "UInt8".into(),
             ChType::Int(w) => format!("Int{}", w * 8),
             ChType::UInt(w) => format!("UInt{}", w * 8),

@@ -22,7 +22,7 @@ pub struct ColumnSpec {
 impl ColumnSpec {
     /// The type as the table and the block name it.
     pub fn type_name(&self) -> String {
-        if self.nullable {
+        if self.nullable && !matches!(self.ty, ChType::Array(_)) {
             format!("Nullable({})", self.ty.name())
         } else {
             self.ty.name()
@@ -61,6 +61,13 @@ pub fn encode_block(df: &DataFrame, specs: &[ColumnSpec], rows_before: u64, out:
             Some(v) => v.iter().map(|ok| !ok).collect(),
             None => vec![false; height],
         };
+        if let ChType::Array(element) = &spec.ty {
+            if let Some(r) = nulls.iter().position(|n| *n) {
+                return Err(fail(r, "a NULL list, which a ClickHouse Array cannot hold; make it an empty list upstream".into()));
+            }
+            array(&s, element, out).map_err(|(r, what)| fail(r, what))?;
+            continue;
+        }
         if spec.nullable {
             out.extend(nulls.iter().map(|n| *n as u8));
         } else if let Some(r) = nulls.iter().position(|n| *n) {
@@ -69,13 +76,34 @@ pub fn encode_block(df: &DataFrame, specs: &[ColumnSpec], rows_before: u64, out:
                 "a NULL in a sorting-key column (order_by), which ClickHouse cannot hold; filter it upstream".into(),
             ));
         }
-        values(&s, spec.ty, out).map_err(|(r, what)| fail(r, what))?;
+        values(&s, &spec.ty, out).map_err(|(r, what)| fail(r, what))?;
     }
     Ok(())
 }
 
+/// Appends a list column as `Array(Nullable(element))`: each row's end offset, then every
+/// element's null flag, then the elements.
+fn array(s: &Series, element: &ChType, out: &mut Vec<u8>) -> Result<(), (usize, String)> {
+    let e = |e: PolarsError| (0, e.to_string());
+    let lists = s.list().map_err(e)?.rechunk();
+    let Some(arr) = lists.downcast_iter().next() else { return Ok(()) };
+    // A batch may be a slice of a larger array: offsets count from its first one.
+    let offsets = arr.offsets().as_slice();
+    let first = offsets[0];
+    for o in &offsets[1..] {
+        out.extend_from_slice(&((o - first) as u64).to_le_bytes());
+    }
+    let count = (offsets[offsets.len() - 1] - first) as usize;
+    let inner = lists.get_inner().slice(first, count);
+    match inner.rechunk_validity() {
+        Some(v) => out.extend(v.iter().map(|ok| !ok as u8)),
+        None => out.extend(std::iter::repeat_n(0u8, inner.len())),
+    }
+    values(&inner.rechunk(), element, out).map_err(|(_, what)| (0, format!("an element of a list: {what}")))
+}
+
 /// Appends the values of `s` as `ty` (zeros in place of nulls).
-fn values(s: &Series, ty: ChType, out: &mut Vec<u8>) -> Result<(), (usize, String)> {
+fn values(s: &Series, ty: &ChType, out: &mut Vec<u8>) -> Result<(), (usize, String)> {
     let e = |e: PolarsError| (0, e.to_string());
     macro_rules! fixed {
         ($ca:expr, $conv:expr) => {{
@@ -148,7 +176,7 @@ fn values(s: &Series, ty: ChType, out: &mut Vec<u8>) -> Result<(), (usize, Strin
             };
             fixed!(s.datetime().map_err(e)?.physical(), seconds)
         }
-        (DataType::Decimal(..), ChType::Decimal(precision, _)) => {
+        (DataType::Decimal(..), &ChType::Decimal(precision, _)) => {
             let unscaled = s.decimal().map_err(e)?.physical().clone();
             for v in unscaled.iter() {
                 let v = v.unwrap_or(0);
@@ -196,6 +224,12 @@ mod tests {
         let df = DataFrame::new(2, vec![days.into_series().into()]).unwrap();
         let specs = [ColumnSpec { name: "d".into(), ty: ChType::Date, nullable: true }];
         assert_eq!(encode_block(&df, &specs, 0, &mut Vec::new()).unwrap_err().row, 2);
+        let lists = ListChunked::from_iter([Some(Series::new("".into(), [1i64])), None]).with_name("l".into()).into_series();
+        let df = DataFrame::new(2, vec![lists.into()]).unwrap();
+        let specs = [ColumnSpec { name: "l".into(), ty: ChType::Array(Box::new(ChType::Int(8))), nullable: true }];
+        let err = encode_block(&df, &specs, 0, &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().starts_with("column 'l', row 2: a NULL list"), "{err}");
+        assert_eq!(specs[0].type_name(), "Array(Nullable(Int64))");
         let df = df!("k" => [Some(1i64), None]).unwrap();
         let specs = [ColumnSpec { name: "k".into(), ty: ChType::Int(8), nullable: false }];
         let err = encode_block(&df, &specs, 0, &mut Vec::new()).unwrap_err();

@@ -69,10 +69,20 @@ fn write_rows(fx: &Fixture, ids: std::ops::Range<i64>, seconds_fraction: bool) {
         )
         .into_datetime(TimeUnit::Microseconds, None)
         .into_series(),
-        Int128Chunked::new("price".into(), ids.map(|i| i as i128 * 125).collect::<Vec<_>>())
+        Int128Chunked::new("price".into(), ids.clone().map(|i| i as i128 * 125).collect::<Vec<_>>())
             .into_decimal(12, 2)
             .unwrap()
             .into_series(),
+        ListChunked::from_iter(ids.clone().map(|i| Some(Series::new("".into(), scores(i)))))
+            .with_name("scores".into())
+            .into_series()
+            .cast(&DataType::List(Box::new(DataType::Int64)))
+            .unwrap(),
+        ListChunked::from_iter(ids.map(|i| Some(Series::new("".into(), tags(i)))))
+            .with_name("tags".into())
+            .into_series()
+            .cast(&DataType::List(Box::new(DataType::String)))
+            .unwrap(),
     ];
     for s in extra {
         df.with_column(s.into()).unwrap();
@@ -80,6 +90,35 @@ fn write_rows(fx: &Fixture, ids: std::ops::Range<i64>, seconds_fraction: bool) {
     assert_eq!(df.height(), n);
     std::fs::create_dir_all(fx.dir().join("data")).unwrap();
     ParquetWriter::new(std::fs::File::create(fx.dir().join("data/t.parquet")).unwrap()).finish(&mut df).unwrap();
+}
+
+/// Row `i`'s list columns: up to 3 scores (the second one NULL), and no tags or two.
+fn scores(i: i64) -> Vec<Option<i64>> {
+    (0..i % 4).map(|k| (k != 1).then_some(i * 10 + k)).collect()
+}
+
+fn tags(i: i64) -> Vec<String> {
+    if i % 5 == 0 {
+        Vec::new()
+    } else {
+        vec![format!("t{}", i % 7), "x".into()]
+    }
+}
+
+/// Facts of the list columns: elements, the sum of the non-null scores, empty tag lists.
+fn list_facts(table: &str) -> String {
+    query(&format!(
+        "SELECT sum(length(scores)), sum(arraySum(arrayMap(x -> ifNull(x, 0), scores))), countIf(empty(tags)), sum(length(tags)) FROM {table}"
+    ))
+}
+
+fn list_expected(ids: std::ops::Range<i64>) -> String {
+    let v: Vec<i64> = ids.collect();
+    let elements: usize = v.iter().map(|i| scores(*i).len()).sum();
+    let total: i64 = v.iter().flat_map(|i| scores(*i)).flatten().sum();
+    let empty = v.iter().filter(|i| tags(**i).is_empty()).count();
+    let tagged: usize = v.iter().map(|i| tags(*i).len()).sum();
+    format!("{elements}\t{total}\t{empty}\t{tagged}")
 }
 
 fn facts(table: &str) -> String {
@@ -120,11 +159,17 @@ async fn create_replace_and_append_load_every_mapped_type() {
     let run = fx.run(RunOptions::default()).await;
     assert_eq!(run.status, RunStatus::Success, "{run:#?}");
     assert_eq!(facts("ch_modes"), expected(0..100_000));
+    // Lists became arrays, across the load's several blocks.
+    assert_eq!(list_facts("ch_modes"), list_expected(0..100_000));
+    assert_eq!(
+        query("SELECT toString(scores), toString(tags) FROM ch_modes WHERE id = 99999"),
+        "[999990,NULL,999992]\t['t4','x']"
+    );
     // 18.16's system.columns has no position; it lists columns in table order.
     let types = query("SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'ch_modes'");
     assert_eq!(
         types,
-        "id\tInt64\nname\tNullable(String)\nsmall\tNullable(Int16)\nok\tNullable(UInt8)\nratio\tNullable(Float64)\nday\tNullable(Date)\nat\tNullable(DateTime('UTC'))\nprice\tNullable(Decimal(12, 2))"
+        "id\tInt64\nname\tNullable(String)\nsmall\tNullable(Int16)\nok\tNullable(UInt8)\nratio\tNullable(Float64)\nday\tNullable(Date)\nat\tNullable(DateTime('UTC'))\nprice\tNullable(Decimal(12, 2))\nscores\tArray(Nullable(Int64))\ntags\tArray(Nullable(String))"
     );
     // create refuses an existing table.
     let again = fx.run(RunOptions { force: true, ..Default::default() }).await;
@@ -145,6 +190,7 @@ async fn create_replace_and_append_load_every_mapped_type() {
     std::env::remove_var(polder_engine::clickhouse::GZIP_ENV);
     assert_eq!(appended.status, RunStatus::Success);
     assert_eq!(facts("ch_modes"), expected(50..70));
+    assert_eq!(list_facts("ch_modes"), list_expected(50..70));
     assert_eq!(leftovers(), "0");
 }
 
