@@ -27,7 +27,14 @@ const EPOCH_MICROS: i64 = 946_684_800_000_000;
 /// Reads the source's query into the task's artifact; the number of rows.
 pub fn read(ctx: &TaskContext, src: &SourceTask) -> Result<u64, TaskError> {
     let access = ctx.postgres.ok_or_else(|| TaskError::Data("no PostgreSQL access for this source".into()))?;
-    let query = src.query.as_deref().unwrap_or_default();
+    let query = match (&src.query, &src.table) {
+        (Some(q), _) => q.clone(),
+        (None, Some(t)) => {
+            let quoted: Vec<String> = t.split('.').map(crate::tasks::quote_ident).collect();
+            format!("SELECT * FROM {}", quoted.join("."))
+        }
+        (None, None) => return Err(TaskError::Data("a postgres source needs `query` or `table`".into())),
+    };
     let query = match ctx.limit {
         // Previews read the first rows only.
         Some(n) => format!("SELECT * FROM (\n{query}\n) AS preview LIMIT {n}"),

@@ -432,6 +432,7 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         infer_schema_rows,
         delimiter,
         query: None,
+        table: None,
     })
 }
 
@@ -440,12 +441,11 @@ fn read_postgres_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> 
     let query = f.str(p, "query");
     let table = f.str(p, "table");
     let connection = read_database_connection(p, f);
-    let query = match (query, table) {
-        (Some(q), None) => q.trim().trim_end_matches(';').trim_end().to_string(),
-        (None, Some(t)) if valid_table_name(&t) => {
-            let quoted: Vec<String> = t.split('.').map(crate::tasks::quote_ident).collect();
-            format!("SELECT * FROM {}", quoted.join("."))
-        }
+    let mut src = SourceTask::new(SourceFormat::Postgres, "");
+    src.connection = connection;
+    match (query, table) {
+        (Some(q), None) => src.query = Some(q.trim().trim_end_matches(';').trim_end().to_string()),
+        (None, Some(t)) if valid_table_name(&t) => src.table = Some(t),
         (None, Some(t)) => {
             p.push(
                 f.span_of("table"),
@@ -461,10 +461,7 @@ fn read_postgres_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> 
             p.push(f.span(), format!("{} (format = \"postgres\") needs `query` or `table`", f.what));
             return None;
         }
-    };
-    let mut src = SourceTask::new(SourceFormat::Postgres, "");
-    src.connection = connection;
-    src.query = Some(query);
+    }
     Some(src)
 }
 

@@ -280,9 +280,12 @@ pub struct SourceTask {
     pub infer_schema_rows: Option<usize>,
     /// CSV field separator.
     pub delimiter: u8,
-    /// The query a `postgres` source reads (a `table` setting becomes `SELECT * FROM table`).
+    /// The query a `postgres` source reads (or `table`).
     #[serde(default)]
     pub query: Option<String>,
+    /// The table a `postgres` source reads whole (`schema.table`), instead of a query.
+    #[serde(default)]
+    pub table: Option<String>,
 }
 
 impl SourceTask {
@@ -303,6 +306,7 @@ impl SourceTask {
             infer_schema_rows: None,
             delimiter: Self::DEFAULT_DELIMITER,
             query: None,
+            table: None,
         }
     }
 }

@@ -8,7 +8,7 @@ const shell = { kind: 'shell', command: 'echo hi', env: [['A', '1'], ['B', 'x y'
 
 describe('formValues', () => {
   it('turns settings into form text', () => {
-    expect(formValues('source', source)).toEqual({ format: 'csv', path: 'data/customers.csv', query: '', connection: '', hive: 'false', delimiter: ',', infer_schema_rows: '', flatten: 'false', flatten_separator: '' });
+    expect(formValues('source', source)).toEqual({ format: 'csv', path: 'data/customers.csv', query: '', table: '', connection: '', hive: 'false', delimiter: ',', infer_schema_rows: '', flatten: 'false', flatten_separator: '' });
     expect(formValues('sink', { ...sink, partition_by: ['a', 'b'] }).partition_by).toBe('a, b');
     expect(formValues('shell', shell).env).toBe('A=1, B=x y');
   });
@@ -98,7 +98,7 @@ describe('postgres sources', () => {
   it('show the query and connection instead of file settings', () => {
     const pg = { ...source, format: 'postgres', path: '', query: 'SELECT * FROM sales', connection: 'warehouse' };
     const values = formValues('source', pg);
-    expect(KIND_FIELDS.source.filter((f) => fieldVisible(f, values)).map((f) => f.key)).toEqual(['format', 'query', 'connection']);
+    expect(KIND_FIELDS.source.filter((f) => fieldVisible(f, values)).map((f) => f.key)).toEqual(['format', 'query', 'table', 'connection']);
     expect(settingsPatch('source', pg, { ...values, query: 'SELECT id FROM sales' }).patch).toEqual({ query: 'SELECT id FROM sales' });
   });
 });

@@ -20,7 +20,8 @@ export const KIND_FIELDS: Record<TaskKind, FieldSpec[]> = {
   source: [
     { key: 'format', label: 'format', type: 'select', options: ['csv', 'parquet', 'ndjson', 'json', 'ipc', 'postgres'] },
     { key: 'path', label: 'path', type: 'text', placeholder: 'data/*.csv or s3://bucket/*.csv', wide: true, when: { key: 'format', values: ['csv', 'parquet', 'ndjson', 'json', 'ipc'] } },
-    { key: 'query', label: 'query', type: 'text', placeholder: 'SELECT … (or set table)', wide: true, when: { key: 'format', values: ['postgres'] } },
+    { key: 'query', label: 'query', type: 'text', placeholder: 'SELECT … (or a table)', wide: true, when: { key: 'format', values: ['postgres'] } },
+    { key: 'table', label: 'table', type: 'text', placeholder: 'schema.table (or a query)', when: { key: 'format', values: ['postgres'] } },
     { key: 'connection', label: 'connection', type: 'text', placeholder: 'for s3:// paths and postgres' },
     { key: 'hive', label: 'hive partitions', type: 'bool', when: { key: 'format', values: ['csv', 'parquet', 'ndjson', 'json', 'ipc'] } },
     { key: 'delimiter', label: 'delimiter', type: 'char', placeholder: ',', when: { key: 'format', values: ['csv'] } },
