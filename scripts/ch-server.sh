@@ -94,10 +94,12 @@ EOF
     local bin
     bin=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
     "$bin" --config-file="$dir/config.xml" >"$LOG" 2>&1 &
-    printf '%s\n%s\n' "$!" "$dir" >"$STATE"
+    local pid=$!
+    printf '%s\n%s\n' "$pid" "$dir" >"$STATE"
     local deadline=$((SECONDS + 60))
     until answers; do
-        if [ $SECONDS -ge "$deadline" ] || ! is_our_server "$!" "$dir"; then
+        # Whether the process still lives (its cmdline may not be the server's yet, just after the fork).
+        if [ $SECONDS -ge "$deadline" ] || ! kill -0 "$pid" 2>/dev/null; then
             say "clickhouse-server did not start; its log:"
             tail -n 20 "$LOG" "$dir/log/clickhouse-server.err.log" >&2 || true
             stop
