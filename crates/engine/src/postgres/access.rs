@@ -116,6 +116,22 @@ impl PgAccess {
     }
 }
 
+/// Makes `cancel` stop the query `client` is running (the server cancels it, and the task's
+/// transaction rolls back when its connection goes).
+pub fn cancel_queries_on(cancel: &crate::tasks::CancelFlag, client: &tokio_postgres::Client) {
+    let token = client.cancel_token();
+    cancel.on_cancel(move || {
+        // The hook runs on the canceller's thread, maybe inside a runtime it must not block:
+        // the request goes from a thread and small runtime of its own.
+        let token = token.clone();
+        std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let _ = rt.block_on(token.cancel_query(tokio_postgres::NoTls));
+            }
+        });
+    });
+}
+
 /// A client error in words: the server's own message when it sent one.
 pub fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {

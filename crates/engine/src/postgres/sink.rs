@@ -101,16 +101,7 @@ async fn load(
     input: &Path,
 ) -> Result<u64, TaskError> {
     let client = access.connect().await.map_err(TaskError::Data)?;
-    let token = client.cancel_token();
-    ctx.cancel.on_cancel(move || {
-        // The hook runs on the canceller's thread, outside any runtime: a small one of its own.
-        let token = token.clone();
-        std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                let _ = rt.block_on(token.cancel_query(tokio_postgres::NoTls));
-            }
-        });
-    });
+    super::access::cancel_queries_on(ctx.cancel, &client);
     let at = access.address();
     let failed =
         |what: &str, e: tokio_postgres::Error| TaskError::Data(format!("{what} {} at {at}: {}", table.display, describe(&e)));

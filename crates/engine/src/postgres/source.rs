@@ -43,15 +43,7 @@ pub fn read(ctx: &TaskContext, src: &SourceTask) -> Result<u64, TaskError> {
     let started = Instant::now();
     let rows = super::block_on(|| async {
         let client = access.connect().await.map_err(TaskError::Data)?;
-        let token = client.cancel_token();
-        ctx.cancel.on_cancel(move || {
-            let token = token.clone();
-            std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    let _ = rt.block_on(token.cancel_query(tokio_postgres::NoTls));
-                }
-            });
-        });
+        super::access::cancel_queries_on(ctx.cancel, &client);
         let failed = |e: tokio_postgres::Error| {
             if ctx.cancel.is_set() {
                 TaskError::Cancelled
