@@ -16,6 +16,9 @@ use crate::connections::{Resolved, Secret};
 /// Set to `1` or `0` to gzip insert bodies or not, whatever the server's address.
 pub const GZIP_ENV: &str = "POLDER_CLICKHOUSE_GZIP";
 
+/// The setting that lets ClickHouse 18.x create `LowCardinality` columns.
+pub const LOW_CARDINALITY_SETTING: &str = "allow_experimental_low_cardinality_type";
+
 /// How long connecting may take before the task fails naming the server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -85,18 +88,33 @@ impl ChAccess {
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
     }
 
-    fn endpoint(&self, query: &str) -> String {
+    fn endpoint(&self, query: &str, settings: &[(&str, &str)]) -> String {
         let mut url = format!("{}/?query={}", self.url, encode_component(query));
         if let Some(db) = &self.database {
             url.push_str(&format!("&database={}", encode_component(db)));
+        }
+        for (k, v) in settings {
+            url.push_str(&format!("&{}={}", encode_component(k), encode_component(v)));
         }
         url
     }
 
     /// Runs a statement (or a query) and returns its text output.
     pub fn execute(&self, sql: &str) -> Result<String, String> {
-        let resp = self.agent().post(self.endpoint(sql)).header("Authorization", self.auth()).send(&[][..]);
+        self.execute_with(sql, &[])
+    }
+
+    /// Runs a statement with query-level settings (`name`, `value`).
+    pub fn execute_with(&self, sql: &str, settings: &[(&str, &str)]) -> Result<String, String> {
+        let resp = self.agent().post(self.endpoint(sql, settings)).header("Authorization", self.auth()).send(&[][..]);
         self.answer(resp)
+    }
+
+    /// Whether tables may have `LowCardinality` columns without a setting: on servers before 19.x
+    /// the type is experimental (`allow_experimental_low_cardinality_type` is 0 by default).
+    pub fn low_cardinality_is_experimental(&self) -> Result<bool, String> {
+        let v = self.execute(&format!("SELECT value FROM system.settings WHERE name = '{LOW_CARDINALITY_SETTING}'"))?;
+        Ok(v.trim() == "0")
     }
 
     /// Whether insert bodies are gzip-compressed: not when the server is on this machine, where
@@ -113,7 +131,7 @@ impl ChAccess {
     /// Sends `body` as the data of an `INSERT … FORMAT …` statement, gzip-compressed unless the
     /// server is on this machine.
     pub fn insert(&self, statement: &str, body: &[u8]) -> Result<(), String> {
-        let request = self.agent().post(self.endpoint(statement)).header("Authorization", self.auth());
+        let request = self.agent().post(self.endpoint(statement, &[])).header("Authorization", self.auth());
         let resp = if !self.compress() {
             request.send(body)
         } else {

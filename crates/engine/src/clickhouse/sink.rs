@@ -17,7 +17,7 @@ use std::time::Instant;
 use polars::prelude::*;
 
 use super::native::{encode_block, ColumnSpec};
-use super::{quote_ident, ChAccess, ChType};
+use super::{quote_ident, ChAccess, ChType, LOW_CARDINALITY_SETTING};
 use crate::spec::{SinkTask, WriteMode};
 use crate::tasks::frame::scan_artifact;
 use crate::tasks::{TaskContext, TaskError};
@@ -45,7 +45,8 @@ pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, Ta
     let mut specs = Vec::with_capacity(schema.len());
     for (col, dtype) in schema.iter() {
         let ty = ChType::of(dtype).map_err(|e| TaskError::Data(format!("column '{col}': {e}")))?;
-        specs.push(ColumnSpec { name: col.to_string(), ty, nullable: !sink.order_by.iter().any(|k| k == col.as_str()) });
+        let nullable = !sink.order_by.iter().any(|k| k == col.as_str());
+        specs.push(ColumnSpec { name: col.to_string(), ty, nullable, low_cardinality: false });
     }
     for k in &sink.order_by {
         if !specs.iter().any(|s| &s.name == k) {
@@ -62,8 +63,17 @@ pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, Ta
             "creating table {table} needs `order_by = [\"…\"]`: the columns of its MergeTree sorting key"
         )));
     }
+    let mut batches = scan_artifact(input)?
+        .collect_batches(Engine::Streaming, true, NonZeroUsize::new(BATCH_ROWS), false)
+        .map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+    let first = batches.next().transpose().map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+    // 18.x servers create LowCardinality columns only when asked to (the type was experimental).
+    let experimental = access.low_cardinality_is_experimental().map_err(|e| failed("cannot read the settings of", e))?;
+    let create_settings: &[(&str, &str)] = if experimental { &[(LOW_CARDINALITY_SETTING, "1")] } else { &[] };
     if exists && sink.mode == WriteMode::Append {
         specs = fit(access, &target, table, specs)?;
+    } else {
+        choose_low_cardinality(&mut specs, &schema, sink.low_cardinality.as_deref(), experimental, first.as_ref())?;
     }
     let definition = || {
         let cols: Vec<String> = specs.iter().map(|s| format!("{} {}", quote_ident(&s.name), s.type_name())).collect();
@@ -87,14 +97,14 @@ pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, Ta
         access.execute(&format!("DROP TABLE IF EXISTS {staging}")).map_err(|e| failed("cannot clear the work table of", e))?;
     }
     if !prepare.is_empty() {
-        access.execute(&prepare).map_err(|e| failed("cannot create", e))?;
+        access.execute_with(&prepare, create_settings).map_err(|e| failed("cannot create", e))?;
     }
     if sink.mode == WriteMode::Append {
         access
-            .execute(&format!("CREATE TABLE {staging} AS {target}"))
+            .execute_with(&format!("CREATE TABLE {staging} AS {target}"), create_settings)
             .map_err(|e| failed("cannot create the work table of", e))?;
     }
-    let loaded = send(ctx, access, &staging, &specs, input).and_then(|rows| {
+    let loaded = send(ctx, access, &staging, &specs, input, first.into_iter().map(Ok).chain(batches)).and_then(|rows| {
         let list: Vec<String> = specs.iter().map(|s| quote_ident(&s.name)).collect();
         let list = list.join(", ");
         match sink.mode {
@@ -136,6 +146,51 @@ pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, Ta
     Ok(rows)
 }
 
+/// At most this many distinct values in the first block make a text column `LowCardinality`
+/// (ClickHouse's own advice: dictionaries beyond ~10k values gain little).
+const DICTIONARY_LIMIT: usize = 10_000;
+
+/// Marks the text columns a new table stores as `LowCardinality`: those `listed`, or, with no
+/// list, those whose first block repeats its values (at most half of it distinct, and at most
+/// [`DICTIONARY_LIMIT`]) where the server has the type without a setting; 18.x servers get
+/// only listed columns, the type being experimental there.
+fn choose_low_cardinality(
+    specs: &mut [ColumnSpec],
+    schema: &Schema,
+    listed: Option<&[String]>,
+    experimental: bool,
+    first: Option<&DataFrame>,
+) -> Result<(), TaskError> {
+    let is_text = |dtype: &DataType| matches!(dtype, DataType::String | DataType::Categorical(..) | DataType::Enum(..));
+    match listed {
+        Some(listed) => {
+            for col in listed {
+                let Some(dtype) = schema.get(col.as_str()) else {
+                    return Err(TaskError::Data(format!("low_cardinality column '{col}' is not in the data")));
+                };
+                if !is_text(dtype) {
+                    return Err(TaskError::Data(format!(
+                        "low_cardinality column '{col}' is {dtype}; only text columns are stored as LowCardinality here"
+                    )));
+                }
+            }
+            for spec in specs.iter_mut() {
+                spec.low_cardinality = listed.contains(&spec.name);
+            }
+        }
+        None if experimental => {}
+        None => {
+            let Some(first) = first else { return Ok(()) };
+            for spec in specs.iter_mut() {
+                let Some(column) = first.column(&spec.name).ok().filter(|c| is_text(c.dtype())) else { continue };
+                let distinct = column.n_unique().unwrap_or(usize::MAX);
+                spec.low_cardinality = distinct <= DICTIONARY_LIMIT && distinct.saturating_mul(2) <= first.height();
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The data's columns as the existing table types them, or every mismatch.
 fn fit(access: &ChAccess, target: &str, table: &str, specs: Vec<ColumnSpec>) -> Result<Vec<ColumnSpec>, TaskError> {
     let described = access
@@ -154,14 +209,22 @@ fn fit(access: &ChAccess, target: &str, table: &str, specs: Vec<ColumnSpec>) -> 
         match existing.iter().find(|(c, _)| c == &spec.name) {
             None => problems.push(format!("column '{}' is not in the table (the data has {})", spec.name, spec.ty.name())),
             Some((_, has)) => {
-                let (nullable, base) = match has.strip_prefix("Nullable(").and_then(|t| t.strip_suffix(')')) {
+                fn unwrap<'t>(t: &'t str, wrapper: &str) -> Option<&'t str> {
+                    t.strip_prefix(wrapper).and_then(|t| t.strip_suffix(')'))
+                }
+                let (low_cardinality, typ) = match unwrap(has, "LowCardinality(") {
                     Some(inner) => (true, inner),
                     None => (false, has.as_str()),
                 };
-                if base != spec.ty.name() {
+                let (nullable, base) = match unwrap(typ, "Nullable(") {
+                    Some(inner) => (true, inner),
+                    None => (false, typ),
+                };
+                if base != spec.ty.name() || (low_cardinality && spec.ty != ChType::String) {
                     problems.push(format!("column '{}' is {has} in the table, {} in the data", spec.name, spec.ty.name()));
                 }
                 spec.nullable = nullable;
+                spec.low_cardinality = low_cardinality;
             }
         }
         out.push(spec);
@@ -175,11 +238,15 @@ fn fit(access: &ChAccess, target: &str, table: &str, specs: Vec<ColumnSpec>) -> 
     )))
 }
 
-/// Sends the artifact's rows to `into` in blocks; the number sent.
-fn send(ctx: &TaskContext, access: &ChAccess, into: &str, specs: &[ColumnSpec], input: &Path) -> Result<u64, TaskError> {
-    let batches = scan_artifact(input)?
-        .collect_batches(Engine::Streaming, true, NonZeroUsize::new(BATCH_ROWS), false)
-        .map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+/// Sends the artifact's rows (`batches`, read from `input`) to `into` in blocks; the number sent.
+fn send(
+    ctx: &TaskContext,
+    access: &ChAccess,
+    into: &str,
+    specs: &[ColumnSpec],
+    input: &Path,
+    batches: impl Iterator<Item = PolarsResult<DataFrame>>,
+) -> Result<u64, TaskError> {
     let statement = format!("INSERT INTO {into} FORMAT Native");
     let mut rows = 0u64;
     for batch in batches {
@@ -196,4 +263,47 @@ fn send(ctx: &TaskContext, access: &ChAccess, into: &str, specs: &[ColumnSpec], 
         rows += df.height() as u64;
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs(df: &DataFrame) -> Vec<ColumnSpec> {
+        df.columns()
+            .iter()
+            .map(|c| ColumnSpec {
+                name: c.name().to_string(),
+                ty: ChType::of(c.dtype()).unwrap(),
+                nullable: true,
+                low_cardinality: false,
+            })
+            .collect()
+    }
+
+    fn chosen(specs: &[ColumnSpec]) -> Vec<&str> {
+        specs.iter().filter(|s| s.low_cardinality).map(|s| s.name.as_str()).collect()
+    }
+
+    #[test]
+    fn text_columns_that_repeat_become_low_cardinality_where_the_server_has_the_type() {
+        let df = df!(
+            "country" => (0..1000).map(|i| ["NL", "DE", "BE"][i % 3]).collect::<Vec<_>>(),
+            "code" => (0..1000).map(|i| format!("c{}", i % 600)).collect::<Vec<_>>(),
+            "n" => (0..1000).map(|i| i % 2).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let schema = df.schema().as_ref().clone();
+        let mut s = specs(&df);
+        choose_low_cardinality(&mut s, &schema, None, false, Some(&df)).unwrap();
+        assert_eq!(chosen(&s), ["country"], "600 of 1000 distinct is not dictionary-like");
+        let mut s = specs(&df);
+        choose_low_cardinality(&mut s, &schema, None, true, Some(&df)).unwrap();
+        assert!(chosen(&s).is_empty(), "18.x: only listed columns");
+        let mut s = specs(&df);
+        choose_low_cardinality(&mut s, &schema, Some(&["code".into()]), true, Some(&df)).unwrap();
+        assert_eq!(chosen(&s), ["code"]);
+        let err = choose_low_cardinality(&mut specs(&df), &schema, Some(&["nope".into()]), false, None).unwrap_err();
+        assert!(err.to_string().contains("low_cardinality column 'nope' is not in the data"), "{err}");
+    }
 }

@@ -669,6 +669,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
         mode: WriteMode::Replace,
         key: Vec::new(),
         order_by: Vec::new(),
+        low_cardinality: None,
     };
     match sink.format {
         SinkFormat::Parquet | SinkFormat::Csv | SinkFormat::Ndjson => {
@@ -733,6 +734,7 @@ fn read_sink(p: &mut Problems, f: &mut Fields) -> Option<SinkTask> {
                 };
             }
             sink.order_by = f.str_list(p, "order_by").unwrap_or_default();
+            sink.low_cardinality = f.str_list(p, "low_cardinality");
             if sink.order_by.is_empty() && sink.mode != WriteMode::Append {
                 p.push(
                     f.span(),

@@ -484,6 +484,10 @@ pub struct SinkTask {
     /// The sorting key of a ClickHouse table the sink creates (`ORDER BY`).
     #[serde(default)]
     pub order_by: Vec<String>,
+    /// ClickHouse: the text columns a table the sink creates stores as `LowCardinality`
+    /// (None: chosen from the data where the server allows the type).
+    #[serde(default)]
+    pub low_cardinality: Option<Vec<String>>,
 }
 
 /// Settings of a `shell` task.

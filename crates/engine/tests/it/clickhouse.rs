@@ -32,9 +32,14 @@ fn query(sql: &str) -> String {
 /// A pipeline loading `data/t.parquet` into `table` with `mode` and `order_by = ["id"]`, through
 /// connection `ch` (its password from the environment).
 fn fixture(table: &str, mode: &str) -> Fixture {
+    fixture_with(table, mode, "")
+}
+
+/// [`fixture`] with more lines for the sink task.
+fn fixture_with(table: &str, mode: &str, sink_lines: &str) -> Fixture {
     let spec = format!(
         "[pipeline]\nname = \"ch\"\n\n[[task]]\nid = \"t\"\nkind = \"source\"\nformat = \"parquet\"\npath = \"data/t.parquet\"\n\n\
-         [[task]]\nid = \"load\"\nkind = \"sink\"\ninput = \"t\"\nformat = \"clickhouse\"\nconnection = \"ch\"\ntable = \"{table}\"\nmode = \"{mode}\"\norder_by = [\"id\"]\n"
+         [[task]]\nid = \"load\"\nkind = \"sink\"\ninput = \"t\"\nformat = \"clickhouse\"\nconnection = \"ch\"\ntable = \"{table}\"\nmode = \"{mode}\"\norder_by = [\"id\"]\n{sink_lines}"
     );
     let fx = Fixture::new(&spec, &[]);
     let connections = format!(
@@ -235,4 +240,95 @@ async fn a_table_that_does_not_fit_or_a_wrong_password_is_refused_with_names() {
     let err = error(&run, "load");
     assert!(err.contains("refused user 'polder' (connection 'ch')") && err.contains("Wrong password"), "{err}");
     assert!(!err.contains(wrong) && !format!("{run:?}").contains(wrong));
+}
+
+/// 100k rows whose `country` repeats 6 values, the empty string and NULL, and whose `code` is
+/// distinct per row (a dictionary of 64k keys per block: 4-byte indexes).
+fn write_labels(fx: &Fixture, ids: std::ops::Range<i64>) {
+    const COUNTRIES: [Option<&str>; 8] =
+        [Some("NL"), Some("DE"), Some("BE"), Some("FR"), Some("ES"), Some("Ünï"), Some(""), None];
+    let mut df = df!(
+        "id" => ids.clone().collect::<Vec<_>>(),
+        "country" => ids.clone().map(|i| COUNTRIES[(i % 8) as usize]).collect::<Vec<_>>(),
+        "code" => ids.clone().map(|i| format!("c{i}")).collect::<Vec<_>>(),
+        "n" => ids.map(|i| i % 3).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    std::fs::create_dir_all(fx.dir().join("data")).unwrap();
+    ParquetWriter::new(std::fs::File::create(fx.dir().join("data/t.parquet")).unwrap()).finish(&mut df).unwrap();
+}
+
+fn label_facts(table: &str) -> String {
+    // `ifNull`: 18.16 cannot `sum` the Nullable lengths of a LowCardinality column.
+    query(&format!(
+        "SELECT concat('[', ifNull(country, 'null'), ']'), isNull(country), count(), sum(id), uniqExact(code), sum(length(ifNull(code, ''))) \
+         FROM {table} GROUP BY country ORDER BY country"
+    ))
+}
+
+fn label_expected(ids: std::ops::Range<i64>) -> String {
+    // ClickHouse sorts NULL last and the empty string first.
+    let order = [6usize, 2, 1, 4, 3, 0, 5, 7];
+    let names = ["[NL]", "[DE]", "[BE]", "[FR]", "[ES]", "[Ünï]", "[]", "[null]"];
+    let mut out = Vec::new();
+    for k in order {
+        let rows: Vec<i64> = ids.clone().filter(|i| (i % 8) as usize == k).collect();
+        let len: usize = rows.iter().map(|i| format!("c{i}").len()).sum();
+        out.push(format!(
+            "{}\t{}\t{}\t{}\t{}\t{len}",
+            names[k],
+            u8::from(k == 7),
+            rows.len(),
+            rows.iter().sum::<i64>(),
+            rows.len()
+        ));
+    }
+    out.join("\n")
+}
+
+fn column_types(table: &str) -> String {
+    query(&format!("SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '{table}'"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn low_cardinality_text_columns_load_their_values_nulls_and_empty_strings() {
+    let ch = server();
+    ch.execute("DROP TABLE IF EXISTS ch_labels").unwrap();
+    // 18.16 has the type only behind a setting: with no list, nothing becomes LowCardinality.
+    assert!(ch.low_cardinality_is_experimental().unwrap());
+    let fx = fixture("ch_labels", "replace");
+    write_labels(&fx, 0..100_000);
+    assert_eq!(fx.run(RunOptions::default()).await.status, RunStatus::Success);
+    assert_eq!(column_types("ch_labels"), "id\tInt64\ncountry\tNullable(String)\ncode\tNullable(String)\nn\tNullable(Int64)");
+    assert_eq!(label_facts("ch_labels"), label_expected(0..100_000));
+
+    // Listed columns are, across several blocks; the sorting key too, without Nullable.
+    let fx = fixture_with("ch_labels", "replace", "low_cardinality = [\"country\", \"code\"]\n");
+    write_labels(&fx, 0..100_000);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(
+        column_types("ch_labels"),
+        "id\tInt64\ncountry\tLowCardinality(Nullable(String))\ncode\tLowCardinality(Nullable(String))\nn\tNullable(Int64)"
+    );
+    assert_eq!(label_facts("ch_labels"), label_expected(0..100_000));
+    assert_eq!(
+        query("SELECT ifNull(country, 'null'), code FROM ch_labels WHERE id IN (65541, 99999) ORDER BY id"),
+        "Ünï\tc65541\nnull\tc99999"
+    );
+
+    // Appending to it sends the columns as the table has them.
+    let fx = fixture("ch_labels", "append");
+    write_labels(&fx, 100_000..130_000);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(label_facts("ch_labels"), label_expected(0..130_000));
+    assert_eq!(leftovers(), "0");
+
+    // Only text columns can be listed.
+    let fx = fixture_with("ch_labels", "replace", "low_cardinality = [\"n\"]\n");
+    write_labels(&fx, 0..10);
+    let run = fx.run(RunOptions::default()).await;
+    assert!(error(&run, "load").contains("low_cardinality column 'n' is i64; only text columns"), "{}", error(&run, "load"));
+    assert_eq!(query("SELECT count() FROM ch_labels"), "130000");
 }

@@ -107,7 +107,11 @@ describe('clickhouse sinks', () => {
   it('show the sorting key and send it as a list', () => {
     const ch = { ...sink, format: 'clickhouse', database: null, connection: 'olap', table: 'gold', mode: 'replace', key: [], order_by: ['day'] };
     const values = formValues('sink', ch);
-    expect(KIND_FIELDS.sink.filter((f) => fieldVisible(f, values)).map((f) => f.key)).toEqual(['input', 'format', 'connection', 'table', 'mode', 'order_by']);
+    expect(KIND_FIELDS.sink.filter((f) => fieldVisible(f, values)).map((f) => f.key)).toEqual(['input', 'format', 'connection', 'table', 'mode', 'order_by', 'low_cardinality']);
     expect(settingsPatch('sink', ch, { ...values, order_by: 'day, store' }).patch).toEqual({ order_by: ['day', 'store'] });
+    // Empty means "chosen from the data": the key is removed, not written as [].
+    const listed = { ...ch, low_cardinality: ['country'] };
+    expect(formValues('sink', listed).low_cardinality).toBe('country');
+    expect(settingsPatch('sink', listed, { ...formValues('sink', listed), low_cardinality: '' }).patch).toEqual({ low_cardinality: null });
   });
 });

@@ -40,6 +40,7 @@ export const KIND_FIELDS: Record<TaskKind, FieldSpec[]> = {
     // `upsert` is for postgres only; loading the pipeline says so for other sinks.
     { key: 'mode', label: 'mode', type: 'select', options: ['replace', 'create', 'append', 'upsert'], when: { key: 'format', values: ['duckdb', 'postgres', 'clickhouse'] } },
     { key: 'order_by', label: 'order by', type: 'list', placeholder: 'sorting key: col1, col2', when: { key: 'format', values: ['clickhouse'] } },
+    { key: 'low_cardinality', label: 'low cardinality', type: 'list', placeholder: 'text columns (empty: chosen from the data)', when: { key: 'format', values: ['clickhouse'] } },
     { key: 'key', label: 'key', type: 'list', placeholder: 'id, …', when: { key: 'mode', values: ['upsert'] } },
   ],
   validate: [
