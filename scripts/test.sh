@@ -34,10 +34,9 @@ scripts/ch-server.sh start
 eval "$(scripts/ch-server.sh env)"
 # Always --workspace: `cargo test -p CRATE` may still differ from the workspace's features.
 POLDER_REQUIRE_EMBEDDED_UI=1 cargo test --workspace "$@"
-# Only the Rust tests use the databases: stop them before the browser and desktop tests (the S3
-# server stays, the browser test runs examples/lakehouse through it).
+# PostgreSQL serves only the Rust tests; S3 and ClickHouse stay for the browser test, which runs
+# examples/lakehouse through them, and ClickHouse stops before the desktop test.
 scripts/pg-server.sh stop
-scripts/ch-server.sh stop
 
 # The demo (`cargo run -p polder-cli`, scripts/demo.sh) must reuse this build: the workspace-hack
 # crate gives both one feature set. A dependency added without regenerating it (`cargo hakari
@@ -55,6 +54,7 @@ fi
 echo "feature set ok: building polder-cli alone compiles no registry crate"
 
 node tests/e2e/main.mjs
+scripts/ch-server.sh stop
 tests/desktop/session.sh node tests/desktop/main.mjs
 # The desktop package (npm run build:app, here from the test profile's build and the UI built
 # above): a .deb holding the app and the web UI it serves.

@@ -2,18 +2,33 @@
 // ${env:…} reference, the secret key typed as a value), which then only says the secret is "set":
 // the value is in no page HTML, no API answer and not in connections.toml. Test says ok; a
 // wrong secret is refused by the server, the right one restored; an edit that leaves the secret
-// empty keeps it. Then examples/lakehouse (its sources and gold sink in s3://polder through
-// `lake`; its first tasks land the shipped day files in the bucket) runs from the UI.
-// Needs the test S3 server (scripts/s3-server.sh; scripts/test.sh starts it and exports these):
-// POLDER_TEST_S3_ENDPOINT, POLDER_TEST_S3_REGION, POLDER_TEST_S3_KEY_ID, POLDER_TEST_S3_SECRET.
-// The runner gets the key id through its environment (main.mjs passes process.env on).
-import { cpSync, existsSync, readFileSync } from "node:fs";
+// empty keeps it. The ClickHouse connection `olap` is added the same way (its password typed) and
+// Test logs in. Then examples/lakehouse (its sources and gold sink in s3://polder through `lake`,
+// its dashboard table in ClickHouse through `olap`; its first tasks land the shipped day files in
+// the bucket) runs from the UI, and ClickHouse holds the gold rows.
+// Needs the test S3 server and ClickHouse (scripts/s3-server.sh, scripts/ch-server.sh;
+// scripts/test.sh starts them and exports these): POLDER_TEST_S3_ENDPOINT, POLDER_TEST_S3_REGION,
+// POLDER_TEST_S3_KEY_ID, POLDER_TEST_S3_SECRET, POLDER_TEST_CH_URL, POLDER_TEST_CH_USER,
+// POLDER_TEST_CH_PASSWORD. The runner gets the key id through its environment (main.mjs passes
+// process.env on).
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assert, eq } from "../lib/ui.mjs";
 
 const PIPELINE = "lakehouse";
 const CONN = "lake";
-const ENV = ["POLDER_TEST_S3_ENDPOINT", "POLDER_TEST_S3_REGION", "POLDER_TEST_S3_KEY_ID", "POLDER_TEST_S3_SECRET"];
+const OLAP = "olap";
+const ENV = [
+  "POLDER_TEST_S3_ENDPOINT",
+  "POLDER_TEST_S3_REGION",
+  "POLDER_TEST_S3_KEY_ID",
+  "POLDER_TEST_S3_SECRET",
+  "POLDER_TEST_CH_URL",
+  "POLDER_TEST_CH_USER",
+  "POLDER_TEST_CH_PASSWORD",
+];
+// The dashboard table the example loads; renamed in the copy so the engine's tests never meet it.
+const TABLE = "e2e_lakehouse_daily";
 const WRONG = "e2e-wrong-secret-7f3a91";
 
 export function setup({ root, ws }) {
@@ -21,15 +36,29 @@ export function setup({ root, ws }) {
   if (!existsSync(src)) return; // run() fails with the reason
   // data/ holds the day files the example lands in the bucket: copied; local outputs and state are not.
   cpSync(src, join(ws, PIPELINE), { recursive: true, filter: (p) => !/\/(out|\.polder)(\/|$)/.test(p.slice(src.length)) });
+  const spec = join(ws, PIPELINE, "pipeline.toml");
+  writeFileSync(spec, readFileSync(spec, "utf8").replace('table = "daily_revenue"', `table = "${TABLE}"`));
+}
+
+/** Runs a query on the test ClickHouse over HTTP; its rows as tab-separated lines. */
+async function clickhouse(env, sql) {
+  const auth = Buffer.from(`${env.POLDER_TEST_CH_USER}:${env.POLDER_TEST_CH_PASSWORD}`).toString("base64");
+  const r = await fetch(`${env.POLDER_TEST_CH_URL}/?query=${encodeURIComponent(`${sql} FORMAT TabSeparatedRaw`)}`, {
+    method: "POST",
+    headers: { Authorization: `Basic ${auth}` },
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`ClickHouse: ${sql}: ${text}`);
+  return text.trim();
 }
 
 export async function run({ root, ws, api, check, shots, withOwnPage, login }) {
   const missing = ENV.filter((v) => !process.env[v]);
   if (missing.length || !existsSync(join(root, "examples", PIPELINE))) {
-    await check("connections: the test S3 server and examples/lakehouse are there", async () => {
+    await check("connections: the test S3 server, ClickHouse and examples/lakehouse are there", async () => {
       if (missing.length) {
         throw new Error(
-          `${missing.join(", ")} not set: run the suite with scripts/test.sh, or start the S3 server with eval "$(scripts/s3-server.sh start && scripts/s3-server.sh env)"`,
+          `${missing.join(", ")} not set: run the suite with scripts/test.sh, or start the servers with eval "$(scripts/s3-server.sh start && scripts/s3-server.sh env)" and the same for scripts/ch-server.sh`,
         );
       }
       throw new Error(`examples/${PIPELINE} is missing`);
@@ -74,7 +103,7 @@ async function steps(page, { ws, api, check, shots, login, env }) {
   const noLeak = async () => {
     const seen = await answers.all();
     assert(seen.length > 0, "no /api/ answer was seen");
-    for (const value of [secret, WRONG]) {
+    for (const value of [secret, WRONG, env.POLDER_TEST_CH_PASSWORD]) {
       for (const a of seen) assert(!a.body.includes(value), `an API answer holds a secret value: ${a.what}`);
       assert(!(await page.content()).includes(value), "the page's HTML holds a secret value");
       const file = join(ws, "connections.toml");
@@ -83,20 +112,20 @@ async function steps(page, { ws, api, check, shots, login, env }) {
   };
 
   /** Saves the open form; fails with the form's message when the runner refuses it. */
-  const save = async () => {
+  const save = async (name = CONN) => {
     await page.getByTestId("connection-save").click();
     await page.waitForFunction(
       () => !document.querySelector('[data-testid="connection-form"]') || document.querySelector('[data-testid="connection-form-error"]'),
     );
     const err = page.getByTestId("connection-form-error");
     if (await err.count()) throw new Error(`save refused: ${await err.textContent()}`);
-    await page.getByTestId(`connection-row-${CONN}`).waitFor();
+    await page.getByTestId(`connection-row-${name}`).waitFor();
   };
 
   /** Clicks Test and returns the one-line result once it is there. */
-  const test = async () => {
-    await page.getByTestId(`connection-test-${CONN}`).click();
-    const done = page.locator(`[data-testid="connection-test-result-${CONN}"][data-state="done"]`);
+  const test = async (name = CONN) => {
+    await page.getByTestId(`connection-test-${name}`).click();
+    const done = page.locator(`[data-testid="connection-test-result-${name}"][data-state="done"]`);
     await done.waitFor({ timeout: 60_000 });
     return { text: (await done.textContent()).trim(), ok: await done.getAttribute("data-ok") };
   };
@@ -197,7 +226,24 @@ async function steps(page, { ws, api, check, shots, login, env }) {
     await noLeak();
   });
 
-  await check("connections: the lakehouse example runs through lake and writes gold", async () => {
+  await check("connections: olap (ClickHouse) is added with a typed password, and Test logs in", async () => {
+    await page.getByTestId("connection-add").click();
+    await form.waitFor();
+    await field("name").fill(OLAP);
+    await field("type").selectOption("clickhouse");
+    await field("url").fill(env.POLDER_TEST_CH_URL);
+    await field("user").fill(env.POLDER_TEST_CH_USER);
+    eq(await field("password").getAttribute("type"), "password", "the password's input type");
+    await field("password").fill(env.POLDER_TEST_CH_PASSWORD);
+    await save(OLAP);
+    eq((await page.getByTestId(`connection-secret-${OLAP}-password`).textContent()).trim(), "set", "password");
+    const r = await test(OLAP);
+    assert(r.text.startsWith(`ok: ${OLAP} at ${env.POLDER_TEST_CH_URL} answers (ClickHouse`), r.text);
+    assert(r.text.includes(`accepts user '${env.POLDER_TEST_CH_USER}'`), r.text);
+    await noLeak();
+  });
+
+  await check("connections: the lakehouse example runs through lake and olap, writes gold and fills the dashboard table", async () => {
     await page.getByTestId("connections-close").click();
     await page.getByTestId("connections-view").waitFor({ state: "detached" });
     await page.getByTestId(`pipeline-${PIPELINE}`).click();
@@ -224,6 +270,26 @@ async function steps(page, { ws, api, check, shots, login, env }) {
     const gold = d.tasks.find((t) => t.task_id === "gold");
     assert(gold && gold.status === "success", `gold: ${JSON.stringify(gold)}`);
     eq(await page.getByTestId("runtask-gold").getAttribute("data-state"), "success", "gold in the run view");
+    eq(await page.getByTestId("runtask-dashboard").getAttribute("data-state"), "success", "dashboard in the run view");
+    // ClickHouse holds gold's rows: count, sums and the first row, as the run's own output says.
+    const daily = await api(`/api/runs/${id}/tasks/daily/output?limit=1000`);
+    const rows = daily.rows;
+    eq(rows.length, daily.total_rows, "daily rows on one page");
+    assert(rows.length > 0, "daily is empty");
+    const sum = (k) => rows.reduce((a, r) => a + Number(r[k]), 0);
+    const [count, events, users, revenue] = (
+      await clickhouse(env, `SELECT count(), sum(events), sum(users), round(sum(revenue), 2) FROM ${TABLE}`)
+    ).split("\t");
+    eq(Number(count), rows.length, "rows in ClickHouse");
+    eq(Number(events), sum("events"), "events in ClickHouse");
+    eq(Number(users), sum("users"), "users in ClickHouse");
+    assert(Math.abs(Number(revenue) - sum("revenue")) < 0.005, `revenue in ClickHouse ${revenue} vs ${sum("revenue")}`);
+    const first = [...rows].sort((a, b) => `${a.day}${a.country}`.localeCompare(`${b.day}${b.country}`))[0];
+    eq(
+      await clickhouse(env, `SELECT toString(day), country, events FROM ${TABLE} ORDER BY day, country LIMIT 1`),
+      `${first.day}\t${first.country}\t${first.events}`,
+      "the first row in ClickHouse",
+    );
     await page.screenshot({ path: join(shots, "lakehouse-run.png") });
     await noLeak();
   });

@@ -102,17 +102,26 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// The `(connection, type)` pairs the pipeline's `s3://` tasks name.
+    /// The `(connection, type)` pairs the pipeline's tasks name (s3, postgres, clickhouse).
     pub fn connections_used(&self) -> std::collections::BTreeSet<(String, &'static str)> {
         let mut out = std::collections::BTreeSet::new();
         for t in &self.tasks {
             let named = match &t.kind {
-                TaskKind::Source(s) => s.connection.as_ref(),
-                TaskKind::Sink(s) => s.connection.as_ref(),
+                TaskKind::Source(s) => {
+                    s.connection.as_ref().map(|n| (n, if s.format == SourceFormat::Postgres { "postgres" } else { "s3" }))
+                }
+                TaskKind::Sink(s) => s.connection.as_ref().map(|n| {
+                    let kind = match s.format {
+                        SinkFormat::Postgres => "postgres",
+                        SinkFormat::ClickHouse => "clickhouse",
+                        _ => "s3",
+                    };
+                    (n, kind)
+                }),
                 _ => None,
             };
-            if let Some(n) = named {
-                out.insert((n.clone(), "s3"));
+            if let Some((n, kind)) = named {
+                out.insert((n.clone(), kind));
             }
         }
         out

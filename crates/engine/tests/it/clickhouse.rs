@@ -7,14 +7,14 @@ use polder_engine::{RunOptions, RunStatus, TaskStatus};
 
 use crate::common::*;
 
-fn var(key: &str) -> String {
+pub(crate) fn var(key: &str) -> String {
     std::env::var(format!("POLDER_TEST_CH_{key}")).unwrap_or_else(|_| {
         panic!("POLDER_TEST_CH_{key} is not set: run `scripts/ch-server.sh start && eval \"$(scripts/ch-server.sh env)\"` first (scripts/test.sh does)")
     })
 }
 
 /// The test server, as the tests' own client.
-fn server() -> ChAccess {
+pub(crate) fn server() -> ChAccess {
     let (url, user, password) = (var("URL"), var("USER"), var("PASSWORD"));
     ChAccess::from_env(&move |k: &str| match k {
         "CLICKHOUSE_URL" => Some(url.clone()),
@@ -25,7 +25,7 @@ fn server() -> ChAccess {
     .unwrap()
 }
 
-fn query(sql: &str) -> String {
+pub(crate) fn query(sql: &str) -> String {
     server().execute(&format!("{sql} FORMAT TabSeparatedRaw")).unwrap_or_else(|e| panic!("{sql}: {e}")).trim().to_string()
 }
 

@@ -1,6 +1,7 @@
-//! examples/lakehouse against the real S3 server: its day files landed in the bucket, read back
-//! hive-partitioned, refined, and gold published to the bucket; every number recomputed here from
-//! the example's files, and a second run entirely cached.
+//! examples/lakehouse against the real S3 server and ClickHouse: its day files landed in the
+//! bucket, read back hive-partitioned, refined, gold published to the bucket and loaded into
+//! ClickHouse; every number recomputed here from the example's files, and a second run cached
+//! up to the ClickHouse load (a database has no cheap fingerprint: it loads again).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -43,16 +44,21 @@ async fn the_lakehouse_example_lands_refines_and_publishes_the_right_numbers() {
     let prefix = format!("it/lakehouse-{}-{}", std::process::id(), polder_engine::store::now_ms());
     let spec = std::fs::read_to_string(dir.join("pipeline.toml"))
         .unwrap()
-        .replace("s3://polder/lakehouse/", &format!("s3://polder/{prefix}/"));
+        .replace("s3://polder/lakehouse/", &format!("s3://polder/{prefix}/"))
+        .replace("table = \"daily_revenue\"", "table = \"it_lakehouse_daily\"");
     std::fs::write(dir.join("pipeline.toml"), spec).unwrap();
     std::fs::write(
         tmp.path().join("connections.toml"),
         format!(
-            "[connections.lake]\ntype = \"s3\"\nendpoint = \"{}\"\nbucket = \"polder\"\naccess_key_id = \"${{env:POLDER_TEST_S3_KEY_ID}}\"\nsecret_access_key = \"${{env:POLDER_TEST_S3_SECRET}}\"\n",
-            var("POLDER_TEST_S3_ENDPOINT")
+            "[connections.lake]\ntype = \"s3\"\nendpoint = \"{}\"\nbucket = \"polder\"\naccess_key_id = \"${{env:POLDER_TEST_S3_KEY_ID}}\"\nsecret_access_key = \"${{env:POLDER_TEST_S3_SECRET}}\"\n\n\
+             [connections.olap]\ntype = \"clickhouse\"\nurl = \"{}\"\nuser = \"{}\"\npassword = \"${{env:POLDER_TEST_CH_PASSWORD}}\"\n",
+            var("POLDER_TEST_S3_ENDPOINT"),
+            crate::clickhouse::var("URL"),
+            crate::clickhouse::var("USER"),
         ),
     )
     .unwrap();
+    crate::clickhouse::server().execute("DROP TABLE IF EXISTS it_lakehouse_daily").unwrap();
     let ws = Arc::new(Workspace::open(tmp.path()).unwrap());
 
     let first = run_dir(&ws, &dir, RunOptions::default()).await;
@@ -66,6 +72,21 @@ async fn the_lakehouse_example_lands_refines_and_publishes_the_right_numbers() {
         assert_eq!(r["purchases"].as_i64(), Some(d.purchases), "{r:?}");
         assert!((f(&r["revenue"]) - (d.revenue * 100.0).round() / 100.0).abs() < 0.005, "{r:?} vs {}", d.revenue);
     }
+    // The dashboard table holds the same rows.
+    let dashboard = || {
+        let got = crate::clickhouse::query(
+            "SELECT toString(day), country, events, users, purchases, revenue FROM it_lakehouse_daily ORDER BY day, country",
+        );
+        let got: Vec<Vec<String>> = got.lines().map(|l| l.split('\t').map(String::from).collect()).collect();
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for (r, ((day, country), d)) in got.iter().zip(&want) {
+            assert_eq!((r[0].as_str(), r[1].as_str()), (day.as_str(), country.as_str()));
+            let ints: Vec<i64> = r[2..5].iter().map(|v| v.parse().unwrap()).collect();
+            assert_eq!(ints, [d.events, d.users.len() as i64, d.purchases], "{r:?}");
+            assert!((r[5].parse::<f64>().unwrap() - (d.revenue * 100.0).round() / 100.0).abs() < 0.005, "{r:?}");
+        }
+    };
+    dashboard();
     // Gold is in the bucket: one published file per day.
     let env: BTreeMap<&str, String> = [
         ("AWS_ENDPOINT_URL", var("POLDER_TEST_S3_ENDPOINT")),
@@ -84,4 +105,7 @@ async fn the_lakehouse_example_lands_refines_and_publishes_the_right_numbers() {
     for t in ["exported", "land", "bronze", "silver", "daily", "gold"] {
         assert_eq!(status(&second, t), TaskStatus::Cached, "{t}: {second:?}");
     }
+    assert_eq!(status(&second, "dashboard"), TaskStatus::Success, "{second:?}");
+    dashboard();
+    assert_eq!(crate::clickhouse::query("SELECT count() FROM system.tables WHERE name LIKE 'it_lakehouse_daily_%'"), "0");
 }

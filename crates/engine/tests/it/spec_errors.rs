@@ -100,7 +100,8 @@ fn examples_load() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/lakehouse");
     let p = polder_engine::load(&dir).unwrap();
     assert_eq!(p.task("bronze").unwrap().upstream, ["land"], "the bucket is read after the files landed");
-    assert_eq!(p.connections_used().into_iter().collect::<Vec<_>>(), [("lake".to_string(), "s3")]);
+    let used: Vec<_> = p.connections_used().into_iter().collect();
+    assert_eq!(used, [("lake".to_string(), "s3"), ("olap".to_string(), "clickhouse")]);
 }
 
 #[test]
