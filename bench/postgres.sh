@@ -2,22 +2,24 @@
 # A folder of Parquet into PostgreSQL (the job a Spark + JDBC stack could not finish in 30 min):
 # `polder run` of a source → postgres sink (replace) against the ways a user would otherwise do
 # it, same server, same run, taking turns: Polars + psycopg 3 (PyPI; each file written as CSV to
-# memory and COPYed), and the server's own bulk loader reading CSV files itself (COPY FROM 'file',
-# the files made beforehand, untimed): the server-side limit. Every loaded table must hold the same
-# rows (count, sums and a hash of every row's text), else the script fails.
+# memory and COPYed), and the server's own bulk loader reading files itself (COPY FROM 'file'):
+# CSV files, and one file in its own binary COPY format (the physical limit here: no parsing and
+# no client), both made beforehand, untimed. Every loaded table must hold the same rows (count,
+# sums and a hash of every row's text), else the script fails.
 # The server is the tests' (scripts/pg-server.sh: fsync off, on this machine's 2 cores, shared
 # with the client: wall time is what to compare).
-# Usage: [POLDER_BIN=path] [RUNS=3] bench/postgres.sh [ROWS]   (default 5000000, in 10 files)
+# Usage: [POLDER_BIN=path] [RUNS=3] bench/postgres.sh [ROWS]   (default 10000000, in 10 files)
 set -euo pipefail
 POLDER_BIN=${POLDER_BIN:+$(realpath "$POLDER_BIN")}
 cd "$(dirname "$0")/.."
-ROWS=${1:-5000000}
+ROWS=${1:-10000000}
 RUNS=${RUNS:-3}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
 WORK=${BENCH_DIR:-$HOME/.cache/polder/bench}
 DATA="$WORK/pg-sales-$ROWS"
 # The server reads these itself: a folder its user can read.
 CSVS="${TMPDIR:-/tmp}/polder-pg-bench-$ROWS"
+BINFILE="${TMPDIR:-/tmp}/polder-pg-bench-bin-$ROWS/sales.bin"
 mkdir -p "$WORK"
 
 if [ -z "${POLDER_BIN:-}" ]; then
@@ -69,7 +71,16 @@ mode = "replace"
 EOF
 export POLDER_DATA_DIRS="$DATA"
 POLDER_RUN=("$POLDER_BIN" --workspace "$WS" run "$PIPE" --force)
-cat "$DATA"/*.parquet "$CSVS"/*.csv > /dev/null
+# A first load, untimed: the server writes its table as the binary COPY file it reads back below.
+"${POLDER_RUN[@]}" >/dev/null
+if [ ! -f "$BINFILE" ]; then
+    mkdir -p "$(dirname "$BINFILE")"
+    chmod 777 "$(dirname "$BINFILE")"
+    "$PY" bench/peers/pg_load.py dumpbin sales_polder "$BINFILE"
+fi
+BIN_MB=$(( $(stat -c %s "$BINFILE") / 1000000 ))
+echo "the rows as binary COPY: $BIN_MB MB"
+cat "$DATA"/*.parquet "$CSVS"/*.csv "$BINFILE" > /dev/null
 RAW="$WORK/pg-results.txt"
 for _ in $(seq "$RUNS"); do
     measure_cpu polder "${POLDER_RUN[@]}"
@@ -77,25 +88,12 @@ for _ in $(seq "$RUNS"); do
     log=$(ls -t "$WS"/.polder/logs/load_sales/run-*/to_postgres.log | head -1)
     echo "polder_sink_task $(grep -o 'in [0-9.]* s' "$log" | tail -1 | awk '{print $2}') 0 0"
     measure_cpu psycopg "$PY" bench/peers/pg_load.py psycopg "$DATA" sales_psycopg
-    measure_cpu server_copy "$PY" bench/peers/pg_load.py server "$CSVS" sales_server
+    measure_cpu server_copy_csv "$PY" bench/peers/pg_load.py server "$CSVS" sales_server
+    measure_cpu server_copy_binary "$PY" bench/peers/pg_load.py serverbin "$BINFILE" sales_server_bin
 done | tee "$RAW"
 
-python3 - "$RAW" "$ROWS" <<'PY'
-import sys, statistics
-by = {}
-for line in open(sys.argv[1]):
-    label, wall, cpu, rss = line.split()
-    by.setdefault(label, []).append((float(wall), float(cpu), int(rss)))
-rows = int(sys.argv[2])
-med = {k: statistics.median(w for w, _, _ in v) for k, v in by.items()}
-print("\n| program | median wall (s) | client CPU (s) | client peak RSS (MB) | wall vs psycopg | rows/s |")
-print("|---|---:|---:|---:|---:|---:|")
-for label, runs in by.items():
-    cpu = statistics.median(c for _, c, _ in runs)
-    rss = max(r for *_, r in runs)
-    print(f"| {label} | {med[label]:.2f} | {cpu:.2f} | {rss} | {med[label] / med['psycopg']:.2f}x | {rows / med[label]:,.0f} |")
-PY
+python3 bench/peers/load_table.py "$RAW" "$ROWS" "$BIN_MB" psycopg server_copy_binary
 
 echo
-"$PY" bench/peers/pg_load.py check sales_polder sales_psycopg sales_server | tee "$WORK/pg-check.txt"
+"$PY" bench/peers/pg_load.py check sales_polder sales_psycopg sales_server sales_server_bin | tee "$WORK/pg-check.txt"
 [ "$(awk '{$1=""; print}' "$WORK/pg-check.txt" | sort -u | wc -l)" = 1 ] || { echo "the loaded tables differ" >&2; exit 1; }

@@ -6,6 +6,9 @@
                                        (FORMAT csv) into a new TABLE, in one transaction
   pg_load.py server CSVDIR TABLE       the server's bulk loader: COPY TABLE FROM 'file' (FORMAT csv)
                                        per file, in one transaction (the server reads the files)
+  pg_load.py dumpbin TABLE FILE         the server writes TABLE to FILE as binary COPY (COPY TO 'file')
+  pg_load.py serverbin FILE TABLE      the server's bulk loader on its own format: COPY TABLE FROM 'FILE'
+                                       (FORMAT binary) into a new TABLE, in one transaction
   pg_load.py check TABLE...            count, sums and an order-independent hash of every row, per table
   pg_load.py chcsv DIR CSVDIR          the rows as CSV files ClickHouse 18.16 parses (times without T or fractions)
   pg_load.py pricebits DIR             the sum (mod 2^64) of the prices' 64-bit patterns in the Parquet files
@@ -83,6 +86,18 @@ def server_load(csvs, table):
         conn.commit()
 
 
+def dump_binary(table, path):
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute(f"COPY {table} TO '{path}' (FORMAT binary)")
+
+
+def server_binary_load(path, table):
+    with connect() as conn, conn.cursor() as cur:
+        fresh(cur, table)
+        cur.execute(f"COPY {table} FROM '{path}' (FORMAT binary)")
+        conn.commit()
+
+
 def check(tables):
     with connect() as conn, conn.cursor() as cur:
         for t in tables:
@@ -101,6 +116,10 @@ if __name__ == "__main__":
         psycopg_load(args[0], args[1])
     elif cmd == "server":
         server_load(args[0], args[1])
+    elif cmd == "dumpbin":
+        dump_binary(args[0], args[1])
+    elif cmd == "serverbin":
+        server_binary_load(args[0], args[1])
     elif cmd == "chcsv":
         to_ch_csv(args[0], args[1])
     elif cmd == "pricebits":

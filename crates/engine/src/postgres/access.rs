@@ -143,6 +143,10 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
             if let Some(hint) = db.hint() {
                 text.push_str(&format!("; hint: {hint}"));
             }
+            if let Some(at) = db.where_() {
+                // "COPY sales, line 5, column price": the row and column of a refused value.
+                text.push_str(&format!(" [{at}]"));
+            }
             text
         }
         None => {

@@ -1,10 +1,11 @@
-//! The PostgreSQL sink: the upstream artifact streamed in batches through one binary COPY into a
-//! table, inside one transaction, so a failure, a cancel or a killed run leaves the table as it was.
+//! The PostgreSQL sink: the upstream artifact streamed in batches through binary COPY, never
+//! into the visible table directly, so a failure, a cancel or a killed run leaves it as it was.
 //!
-//! - `create`: the table must not exist; it is created from the frame's schema.
-//! - `replace`: loaded into a new table beside the target, which then takes the target's place
-//!   (drop and rename in the same transaction): readers see the old table or the new one.
-//! - `append`: rows added to the table (created if missing), all or none.
+//! - `create` and `replace`: loaded into a new table beside the target through several COPY
+//!   streams at once (one server process each), which then takes the target's place (drop and
+//!   rename in one transaction): readers see the old table or the new one. A killed run leaves
+//!   the new table (`…__polder_new`) for the next run to drop.
+//! - `append`: rows added to the table (created if missing) in one transaction, all or none.
 //! - `upsert`: rows loaded into a temporary table, then `INSERT … ON CONFLICT (key) DO UPDATE`;
 //!   a missing table is created with `key` as its primary key.
 //!
@@ -29,6 +30,21 @@ use crate::tasks::{quote_ident, TaskContext, TaskError};
 
 /// Rows per batch read from the artifact and encoded at once.
 const BATCH_ROWS: usize = 65_536;
+
+/// At most this many COPY streams load a new table at once (one per core up to it): two
+/// sessions loaded 10M rows in 4.3 s where one took 7.4 s on 2 cores (bench/README.md).
+const MAX_STREAMS: usize = 4;
+
+/// Set to a number of COPY streams for new tables, whatever the cores (benchmarks).
+pub const STREAMS_ENV: &str = "POLDER_PG_STREAMS";
+
+/// How many COPY streams load a new table.
+fn streams() -> usize {
+    if let Some(n) = std::env::var(STREAMS_ENV).ok().and_then(|v| v.parse::<usize>().ok()) {
+        return n.max(1);
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_STREAMS)
+}
 
 /// Loads `input` into the sink's table; the number of rows loaded.
 pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, TaskError> {
@@ -123,7 +139,10 @@ async fn load(
             }
         }
     }
-    client.batch_execute("BEGIN").await.map_err(|e| failed("cannot start a transaction for", e))?;
+    let new_table = matches!(sink.mode, WriteMode::Create | WriteMode::Replace);
+    if !new_table {
+        client.batch_execute("BEGIN").await.map_err(|e| failed("cannot start a transaction for", e))?;
+    }
     let existing = existing_columns(&client, table).await.map_err(|e| failed("cannot look up", e))?;
     let target = table.quoted();
     let list: Vec<String> = columns.iter().map(|(c, _)| quote_ident(c)).collect();
@@ -147,16 +166,20 @@ async fn load(
             check_fit(table, existing, columns)?;
         }
     }
+    if new_table {
+        let staging = table.sibling(&staging_name(&table.name, "new"));
+        client
+            .batch_execute(&format!("DROP TABLE IF EXISTS {staging}; CREATE TABLE {staging} ({})", definition(&[])))
+            .await
+            .map_err(|e| failed("cannot create the new table for", e))?;
+        let loaded = load_new_table(ctx, sink, access, client, table, &staging, &list, columns, input).await;
+        return loaded.map_err(|(what, e)| match e {
+            CopyError::Task(e) => e,
+            CopyError::Pg(e) => failed(what, e),
+        });
+    }
     // Where the COPY goes.
     let into = match sink.mode {
-        WriteMode::Replace => {
-            let staging = table.sibling(&staging_name(&table.name, "new"));
-            client
-                .batch_execute(&format!("DROP TABLE IF EXISTS {staging}; CREATE TABLE {staging} ({})", definition(&[])))
-                .await
-                .map_err(|e| failed("cannot create the new table for", e))?;
-            staging
-        }
         WriteMode::Upsert => {
             if existing.is_none() {
                 client
@@ -171,7 +194,7 @@ async fn load(
                 .map_err(|e| failed("cannot create the staging table for", e))?;
             staging
         }
-        WriteMode::Create | WriteMode::Append => {
+        _ => {
             if existing.is_none() {
                 client
                     .batch_execute(&format!("CREATE TABLE {target} ({})", definition(&[])))
@@ -181,43 +204,98 @@ async fn load(
             target.clone()
         }
     };
-    let rows = copy(ctx, &client, &into, &list, columns, input).await.map_err(|e| match e {
+    let rows = copy(ctx, std::slice::from_ref(&client), &into, &list, columns, input).await.map_err(|e| match e {
         CopyError::Task(e) => e,
         CopyError::Pg(e) => failed("cannot load", e),
     })?;
-    match sink.mode {
-        WriteMode::Replace => {
-            let rename = format!("DROP TABLE IF EXISTS {target}; ALTER TABLE {into} RENAME TO {}", quote_ident(&table.name));
-            client.batch_execute(&rename).await.map_err(|e| failed("cannot swap in the new", e))?;
-        }
-        WriteMode::Upsert => {
-            let updates: Vec<String> = columns
-                .iter()
-                .filter(|(c, _)| !sink.key.contains(c))
-                .map(|(c, _)| format!("{q} = EXCLUDED.{q}", q = quote_ident(c)))
-                .collect();
-            let key: Vec<String> = sink.key.iter().map(|k| quote_ident(k)).collect();
-            let action = if updates.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", updates.join(", ")) };
-            let merge =
-                format!("INSERT INTO {target} ({list}) SELECT {list} FROM {into} ON CONFLICT ({}) DO {action}", key.join(", "));
-            client.batch_execute(&merge).await.map_err(|e| {
-                let mut message = describe(&e);
-                if message.contains("cannot affect row a second time") {
-                    message.push_str(&format!("; the data has two rows with the same key ({})", sink.key.join(", ")));
-                } else if message.contains("no unique or exclusion constraint") {
-                    message.push_str(&format!(
-                        "; the table needs a primary key or unique index on ({}) for mode = \"upsert\"",
-                        sink.key.join(", ")
-                    ));
-                }
-                TaskError::Data(format!("cannot upsert into {} at {at}: {message}", table.display))
-            })?;
-        }
-        WriteMode::Create | WriteMode::Append => {}
+    if sink.mode == WriteMode::Upsert {
+        let updates: Vec<String> = columns
+            .iter()
+            .filter(|(c, _)| !sink.key.contains(c))
+            .map(|(c, _)| format!("{q} = EXCLUDED.{q}", q = quote_ident(c)))
+            .collect();
+        let key: Vec<String> = sink.key.iter().map(|k| quote_ident(k)).collect();
+        let action = if updates.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", updates.join(", ")) };
+        let merge =
+            format!("INSERT INTO {target} ({list}) SELECT {list} FROM {into} ON CONFLICT ({}) DO {action}", key.join(", "));
+        client.batch_execute(&merge).await.map_err(|e| {
+            let mut message = describe(&e);
+            if message.contains("cannot affect row a second time") {
+                message.push_str(&format!("; the data has two rows with the same key ({})", sink.key.join(", ")));
+            } else if message.contains("no unique or exclusion constraint") {
+                message.push_str(&format!(
+                    "; the table needs a primary key or unique index on ({}) for mode = \"upsert\"",
+                    sink.key.join(", ")
+                ));
+            }
+            TaskError::Data(format!("cannot upsert into {} at {at}: {message}", table.display))
+        })?;
     }
     ctx.cancel.check()?;
     client.batch_execute("COMMIT").await.map_err(|e| failed("cannot commit the load of", e))?;
     Ok(rows)
+}
+
+/// `create` and `replace`: loads the new table `staging` (made by `client`) through one COPY
+/// stream per [`streams`], then gives it the target's name (`replace`: dropping the old table in
+/// the same transaction). On any failure or a cancel the new table is dropped again. Errors
+/// come with what failed.
+#[allow(clippy::too_many_arguments)]
+async fn load_new_table(
+    ctx: &TaskContext<'_>,
+    sink: &SinkTask,
+    access: &PgAccess,
+    client: tokio_postgres::Client,
+    table: &Table,
+    staging: &str,
+    list: &str,
+    columns: &[(String, PgType)],
+    input: &Path,
+) -> Result<u64, (&'static str, CopyError)> {
+    let mut clients = vec![client];
+    let mut loaded = Ok(0);
+    for _ in 1..streams() {
+        match access.connect().await {
+            Ok(c) => {
+                super::access::cancel_queries_on(ctx.cancel, &c);
+                clients.push(c);
+            }
+            Err(e) => {
+                loaded = Err(("cannot load", CopyError::Task(TaskError::Data(e))));
+                break;
+            }
+        }
+    }
+    if loaded.is_ok() {
+        loaded = copy(ctx, &clients, staging, list, columns, input).await.map_err(|e| ("cannot load", e));
+    }
+    // The other sessions end here; their COPYs are done or aborted.
+    clients.truncate(1);
+    let client = clients.pop().expect("the first client");
+    if loaded.is_ok() {
+        loaded = ctx.cancel.check().map(|_| 0).map_err(|e| ("cannot load", CopyError::Task(e))).and(loaded);
+    }
+    if let Ok(rows) = loaded {
+        let name = quote_ident(&table.name);
+        let swap = match sink.mode {
+            WriteMode::Replace => {
+                format!("BEGIN; DROP TABLE IF EXISTS {}; ALTER TABLE {staging} RENAME TO {name}; COMMIT", table.quoted())
+            }
+            _ => format!("ALTER TABLE {staging} RENAME TO {name}"),
+        };
+        loaded = match client.batch_execute(&swap).await {
+            Ok(()) => return Ok(rows),
+            Err(e) => Err(("cannot swap in the new", CopyError::Pg(e))),
+        };
+    }
+    // Nothing half-loaded stays (a killed run's is dropped by the next one). From a session of
+    // its own: a cancel request still on its way to the loading sessions must not stop it.
+    let drop = format!("DROP TABLE IF EXISTS {staging}");
+    match access.connect().await {
+        Ok(fresh) => drop_quietly(&fresh, &drop).await,
+        Err(_) => drop_quietly(&client, &drop).await,
+    }
+    loaded
 }
 
 /// A name beside `name` for a work table, within PostgreSQL's 63-byte identifiers.
@@ -250,8 +328,23 @@ async fn existing_columns(
     Ok(Some(rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
 }
 
-/// Whether an existing column of `existing` type takes `ty`'s binary values.
+/// Whether an existing column of `existing` type takes `ty`'s binary values unchanged.
 fn takes(existing: &str, ty: PgType) -> bool {
+    if let PgType::Numeric { scale, .. } = ty {
+        // Any numeric column takes the binary values; the server rounds to the column's scale
+        // without a word (so a smaller scale is refused) and fails a value over its precision,
+        // naming the column and line.
+        return match existing.strip_prefix("numeric") {
+            Some("") => true,
+            Some(typmod) => typmod
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .split_once(',')
+                .and_then(|(_, s)| s.trim().parse::<u8>().ok())
+                .is_some_and(|has| has >= scale),
+            None => false,
+        };
+    }
     existing == ty.sql_name() || (ty == PgType::Text && (existing.starts_with("character varying") || existing == "citext"))
 }
 
@@ -288,35 +381,78 @@ impl From<tokio_postgres::Error> for CopyError {
     }
 }
 
-/// Streams the artifact's rows into `into` (quoted) through one binary COPY.
+/// Encoded batches kept ready ahead of the COPY stream (each up to 64k rows, a few MB).
+const ENCODED_AHEAD: usize = 3;
+
+/// Streams the artifact's rows into `into` (quoted) through one binary COPY per client, each
+/// taking the next batch when it is ready for one. Reading and encoding run on a thread of their
+/// own, ahead of the streams, so the server (the bound here) never waits for a batch.
 async fn copy(
     ctx: &TaskContext<'_>,
-    client: &tokio_postgres::Client,
+    clients: &[tokio_postgres::Client],
     into: &str,
     list: &str,
     columns: &[(String, PgType)],
     input: &Path,
 ) -> Result<u64, CopyError> {
     let types: Vec<PgType> = columns.iter().map(|(_, t)| *t).collect();
-    let sink = client.copy_in(&format!("COPY {into} ({list}) FROM STDIN (FORMAT binary)")).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, TaskError>>(ENCODED_AHEAD);
+    let path = input.to_path_buf();
+    let encoder = std::thread::spawn(move || {
+        let unreadable = |e| TaskError::data(format!("cannot read {}", path.display()), e);
+        let batches = match scan_artifact(&path)
+            .and_then(|lf| lf.collect_batches(Engine::Streaming, true, NonZeroUsize::new(BATCH_ROWS), false).map_err(unreadable))
+        {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        let mut rows = 0u64;
+        for batch in batches {
+            let encoded = batch.map_err(unreadable).and_then(|df| {
+                let mut data = Vec::new();
+                encode_rows(&df, &types, rows, &mut data).map_err(|e| TaskError::Data(e.to_string()))?;
+                rows += df.height() as u64;
+                Ok(Bytes::from(data))
+            });
+            let failed = encoded.is_err();
+            // A closed channel: the load stopped (failed or cancelled), so does the encoder.
+            if tx.blocking_send(encoded).is_err() || failed {
+                return;
+            }
+        }
+    });
+    let rx = tokio::sync::Mutex::new(rx);
+    let statement = format!("COPY {into} ({list}) FROM STDIN (FORMAT binary)");
+    // The first failure drops the other streams, which aborts their COPYs.
+    let sent = futures::future::try_join_all(clients.iter().map(|c| stream(ctx, c, &statement, &rx))).await;
+    drop(rx);
+    let _ = encoder.join();
+    Ok(sent?.into_iter().sum())
+}
+
+async fn drop_quietly(client: &tokio_postgres::Client, statement: &str) {
+    let _ = client.batch_execute(statement).await;
+}
+
+/// One COPY stream: `statement` on `client`, sending batches from `batches` until it is empty.
+async fn stream(
+    ctx: &TaskContext<'_>,
+    client: &tokio_postgres::Client,
+    statement: &str,
+    batches: &tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Result<Bytes, TaskError>>>,
+) -> Result<u64, CopyError> {
+    let sink = client.copy_in(statement).await?;
     futures::pin_mut!(sink);
     sink.send(Bytes::from_static(HEADER)).await?;
-    let batches = scan_artifact(input)
-        .and_then(|lf| {
-            lf.collect_batches(Engine::Streaming, true, NonZeroUsize::new(BATCH_ROWS), false)
-                .map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))
-        })
-        .map_err(CopyError::Task)?;
-    let mut rows = 0u64;
-    for batch in batches {
+    loop {
+        let next = batches.lock().await.recv().await;
+        let Some(encoded) = next else { break };
         ctx.cancel.check().map_err(CopyError::Task)?;
-        let df = batch.map_err(|e| CopyError::Task(TaskError::data(format!("cannot read {}", input.display()), e)))?;
-        let mut data = Vec::new();
-        encode_rows(&df, &types, rows, &mut data).map_err(|e| CopyError::Task(TaskError::Data(e.to_string())))?;
-        rows += df.height() as u64;
-        sink.send(Bytes::from(data)).await?;
+        sink.send(encoded.map_err(CopyError::Task)?).await?;
     }
     sink.send(Bytes::from_static(TRAILER)).await?;
-    let copied = sink.finish().await?;
-    Ok(copied)
+    Ok(sink.finish().await?)
 }

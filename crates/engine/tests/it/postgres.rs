@@ -697,3 +697,62 @@ async fn a_cancel_in_the_middle_of_a_copy_leaves_the_table_as_it_was() {
     }
     assert_eq!(leftovers(&c).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numeric_columns_take_decimals_of_their_scale_or_finer_and_refuse_what_would_round() {
+    // Decimal(12, 2): 12.34, -0.05, 999.99, NULL, 1234.56.
+    let write = |fx: &Fixture| {
+        let mut df = DataFrame::new(
+            5,
+            vec![
+                Series::new("id".into(), [1i64, 2, 3, 4, 5]).into(),
+                Int128Chunked::new("price".into(), [Some(1234i128), Some(-5), Some(99_999), None, Some(123_456)])
+                    .into_decimal(12, 2)
+                    .unwrap()
+                    .into_series()
+                    .into(),
+            ],
+        )
+        .unwrap();
+        std::fs::create_dir_all(fx.dir().join("data")).unwrap();
+        ParquetWriter::new(std::fs::File::create(fx.dir().join("data/sales.parquet")).unwrap()).finish(&mut df).unwrap();
+    };
+    let c = client().await;
+    let mut errors = Vec::new();
+    for (schema, column) in [
+        ("t_num_fine", "numeric(8,3)"),
+        ("t_num_any", "numeric"),
+        ("t_num_tight", "numeric(5,2)"),
+        ("t_num_coarse", "numeric(10,1)"),
+    ] {
+        c.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; CREATE TABLE {schema}.sales (id bigint, price {column})"
+        ))
+        .await
+        .unwrap();
+        let fx = sink_fixture(schema, "append", "");
+        write(&fx);
+        let run = fx.run(RunOptions::default()).await;
+        errors.push((run.status == RunStatus::Success).then(String::new).unwrap_or_else(|| error(&run, "load")));
+    }
+    let texts = |schema: &str| {
+        let c = &c;
+        let schema = schema.to_string();
+        async move {
+            let rows =
+                c.query(&format!("SELECT coalesce(price::text, 'NULL') FROM {schema}.sales ORDER BY id"), &[]).await.unwrap();
+            rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>().join(" ")
+        }
+    };
+    // A finer scale pads, an unconstrained numeric keeps the values as they are.
+    assert_eq!(errors[0], "");
+    assert_eq!(texts("t_num_fine").await, "12.340 -0.050 999.990 NULL 1234.560");
+    assert_eq!(errors[1], "");
+    assert_eq!(texts("t_num_any").await, "12.34 -0.05 999.99 NULL 1234.56");
+    // A value over the column's precision fails (the server names the column and line) and adds nothing.
+    assert!(errors[2].contains("numeric field overflow") && errors[2].contains("line 5, column price"), "{}", errors[2]);
+    assert_eq!(texts("t_num_tight").await, "");
+    // A coarser scale would round every value silently: refused before any row.
+    assert!(errors[3].contains("column 'price' is numeric(10,1) in the table, numeric(12,2) in the data"), "{}", errors[3]);
+    assert_eq!(texts("t_num_coarse").await, "");
+}
