@@ -5,7 +5,7 @@
 pub mod native;
 pub mod sink;
 
-use std::io::Write;
+use std::io::Read;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -128,17 +128,16 @@ impl ChAccess {
         !(authority.starts_with("localhost") || authority.starts_with("127.") || authority.starts_with("[::1]"))
     }
 
-    /// Sends `body` as the data of an `INSERT … FORMAT …` statement, gzip-compressed unless the
-    /// server is on this machine.
-    pub fn insert(&self, statement: &str, body: &[u8]) -> Result<(), String> {
+    /// Sends what `body` reads as the data of an `INSERT … FORMAT …` statement: one request with
+    /// a chunked body, gzip-compressed unless the server is on this machine. A read error aborts
+    /// the request mid-body, which fails the insert.
+    pub fn insert(&self, statement: &str, body: impl Read + 'static) -> Result<(), String> {
         let request = self.agent().post(self.endpoint(statement, &[])).header("Authorization", self.auth());
         let resp = if !self.compress() {
-            request.send(body)
+            request.send(ureq::SendBody::from_owned_reader(body))
         } else {
-            let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::fast());
-            gz.write_all(body).map_err(|e| e.to_string())?;
-            let compressed = gz.finish().map_err(|e| e.to_string())?;
-            request.header("Content-Encoding", "gzip").send(&compressed[..])
+            let gz = flate2::read::GzEncoder::new(body, flate2::Compression::fast());
+            request.header("Content-Encoding", "gzip").send(ureq::SendBody::from_owned_reader(gz))
         };
         self.answer(resp).map(|_| ())
     }

@@ -1,5 +1,5 @@
-//! The ClickHouse sink: the upstream artifact sent in 64k-row `Native` blocks over HTTP (gzip),
-//! never straight into the target:
+//! The ClickHouse sink: the upstream artifact sent as `Native` blocks of 64k rows in one HTTP
+//! `INSERT` (gzip for a server elsewhere), never straight into the target:
 //!
 //! - `create`: a new MergeTree table (`order_by` is its sorting key), dropped again if the load fails.
 //! - `replace`: loaded into a new table beside the target, which then takes the target's name
@@ -238,7 +238,12 @@ fn fit(access: &ChAccess, target: &str, table: &str, specs: Vec<ColumnSpec>) -> 
     )))
 }
 
-/// Sends the artifact's rows (`batches`, read from `input`) to `into` in blocks; the number sent.
+/// Native blocks kept ready ahead of the request body (each up to 64k rows, a few MB).
+const ENCODED_AHEAD: usize = 3;
+
+/// Sends the artifact's rows (`batches`, read from `input`) to `into` in one `INSERT`, its body
+/// the Native blocks as they are encoded (the server squashes them into parts of ~1M rows); the
+/// number sent. The request runs on a thread of its own, so encoding and the server's work overlap.
 fn send(
     ctx: &TaskContext,
     access: &ChAccess,
@@ -248,21 +253,71 @@ fn send(
     batches: impl Iterator<Item = PolarsResult<DataFrame>>,
 ) -> Result<u64, TaskError> {
     let statement = format!("INSERT INTO {into} FORMAT Native");
-    let mut rows = 0u64;
-    for batch in batches {
-        ctx.cancel.check()?;
-        let df = batch.map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
-        if df.height() == 0 {
-            continue;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(ENCODED_AHEAD);
+    std::thread::scope(|scope| {
+        let request = scope.spawn(|| access.insert(&statement, Blocks { rx, current: Vec::new(), at: 0 }));
+        let mut rows = 0u64;
+        let mut stopped = None;
+        for batch in batches {
+            let encoded = ctx.cancel.check().and_then(|_| {
+                let df = batch.map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+                let mut block = Vec::new();
+                if df.height() > 0 {
+                    encode_block(&df, specs, rows, &mut block).map_err(|e| TaskError::Data(e.to_string()))?;
+                }
+                rows += df.height() as u64;
+                Ok(block)
+            });
+            match encoded {
+                Ok(block) if block.is_empty() => {}
+                // A closed channel: the request ended early; its answer says why.
+                Ok(block) => {
+                    if tx.send(Some(block)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    stopped = Some(e);
+                    break;
+                }
+            }
         }
-        let mut block = Vec::new();
-        encode_block(&df, specs, rows, &mut block).map_err(|e| TaskError::Data(e.to_string()))?;
-        access
-            .insert(&statement, &block)
-            .map_err(|e| TaskError::Data(format!("cannot insert into {into} at {}: {e}", access.url)))?;
-        rows += df.height() as u64;
+        if stopped.is_some() {
+            // Aborts the request mid-body: the server drops the insert.
+            let _ = tx.send(None);
+        }
+        drop(tx);
+        let answer = request.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Some(e) = stopped {
+            return Err(e);
+        }
+        answer.map_err(|e| TaskError::Data(format!("cannot insert into {into} at {}: {e}", access.url)))?;
+        Ok(rows)
+    })
+}
+
+/// The request body: Native blocks from the encoder; `None` aborts it.
+struct Blocks {
+    rx: std::sync::mpsc::Receiver<Option<Vec<u8>>>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Blocks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.current.len() {
+            match self.rx.recv() {
+                Ok(Some(block)) => (self.current, self.at) = (block, 0),
+                Ok(None) => return Err(std::io::Error::other("the load stopped")),
+                // The encoder is done: the body ends.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
-    Ok(rows)
 }
 
 #[cfg(test)]
