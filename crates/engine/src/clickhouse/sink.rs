@@ -10,8 +10,6 @@
 //! Columns are `Nullable` except the sorting key's; an existing table must have every column of
 //! the data with the same type, else each mismatch is named before any row is sent.
 
-use std::num::NonZeroUsize;
-use std::path::Path;
 use std::time::Instant;
 
 use polars::prelude::*;
@@ -19,14 +17,13 @@ use polars::prelude::*;
 use super::native::{encode_block, ColumnSpec};
 use super::{quote_ident, ChAccess, ChType, LOW_CARDINALITY_SETTING};
 use crate::spec::{SinkTask, WriteMode};
-use crate::tasks::frame::scan_artifact;
-use crate::tasks::{TaskContext, TaskError};
+use crate::tasks::{Input, TaskContext, TaskError};
 
 /// Rows per block sent.
 const BATCH_ROWS: usize = 65_536;
 
 /// Loads `input` into the sink's table; the number of rows loaded.
-pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, TaskError> {
+pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Input) -> Result<u64, TaskError> {
     let access = ctx.clickhouse.ok_or_else(|| TaskError::Data("no ClickHouse access for this sink".into()))?;
     let table = sink.table.as_deref().unwrap_or_default();
     let (db, name) = match table.split_once('.') {
@@ -40,8 +37,7 @@ pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, Ta
     let target = sibling(name);
     let at = &access.url;
     let failed = |what: &str, e: String| TaskError::Data(format!("{what} {table} at {at}: {e}"));
-    let schema =
-        scan_artifact(input)?.collect_schema().map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+    let schema = input.schema()?;
     let mut specs = Vec::with_capacity(schema.len());
     for (col, dtype) in schema.iter() {
         let ty = ChType::of(dtype).map_err(|e| TaskError::Data(format!("column '{col}': {e}")))?;
@@ -63,10 +59,8 @@ pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, Ta
             "creating table {table} needs `order_by = [\"…\"]`: the columns of its MergeTree sorting key"
         )));
     }
-    let mut batches = scan_artifact(input)?
-        .collect_batches(Engine::Streaming, true, NonZeroUsize::new(BATCH_ROWS), false)
-        .map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
-    let first = batches.next().transpose().map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+    let mut batches = input.batches(BATCH_ROWS)?;
+    let first = batches.next().transpose()?;
     // 18.x servers create LowCardinality columns only when asked to (the type was experimental).
     let experimental = access.low_cardinality_is_experimental().map_err(|e| failed("cannot read the settings of", e))?;
     let create_settings: &[(&str, &str)] = if experimental { &[(LOW_CARDINALITY_SETTING, "1")] } else { &[] };
@@ -104,7 +98,7 @@ pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, Ta
             .execute_with(&format!("CREATE TABLE {staging} AS {target}"), create_settings)
             .map_err(|e| failed("cannot create the work table of", e))?;
     }
-    let loaded = send(ctx, access, &staging, &specs, input, first.into_iter().map(Ok).chain(batches)).and_then(|rows| {
+    let loaded = send(ctx, access, &staging, &specs, first.into_iter().map(Ok).chain(batches)).and_then(|rows| {
         let list: Vec<String> = specs.iter().map(|s| quote_ident(&s.name)).collect();
         let list = list.join(", ");
         match sink.mode {
@@ -249,8 +243,7 @@ fn send(
     access: &ChAccess,
     into: &str,
     specs: &[ColumnSpec],
-    input: &Path,
-    batches: impl Iterator<Item = PolarsResult<DataFrame>>,
+    batches: impl Iterator<Item = Result<DataFrame, TaskError>>,
 ) -> Result<u64, TaskError> {
     let statement = format!("INSERT INTO {into} FORMAT Native");
     let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(ENCODED_AHEAD);
@@ -260,7 +253,7 @@ fn send(
         let mut stopped = None;
         for batch in batches {
             let encoded = ctx.cancel.check().and_then(|_| {
-                let df = batch.map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+                let df = batch?;
                 let mut block = Vec::new();
                 if df.height() > 0 {
                     encode_block(&df, specs, rows, &mut block).map_err(|e| TaskError::Data(e.to_string()))?;

@@ -12,21 +12,17 @@
 //! An existing table must have a column of the matching type (as [`PgType`] maps the frame's)
 //! for every column of the data; every mismatch is named before any row is sent.
 
-use std::num::NonZeroUsize;
-use std::path::Path;
 use std::time::Instant;
 
 use bytes::Bytes;
 use futures::SinkExt;
-use polars::prelude::*;
 use tokio_postgres::error::SqlState;
 
 use super::access::{describe, PgAccess};
 use super::copy::{encode_rows, HEADER, TRAILER};
 use super::PgType;
 use crate::spec::{SinkTask, WriteMode};
-use crate::tasks::frame::scan_artifact;
-use crate::tasks::{quote_ident, TaskContext, TaskError};
+use crate::tasks::{quote_ident, Input, TaskContext, TaskError};
 
 /// Rows per batch read from the artifact and encoded at once.
 const BATCH_ROWS: usize = 65_536;
@@ -47,11 +43,10 @@ fn streams() -> usize {
 }
 
 /// Loads `input` into the sink's table; the number of rows loaded.
-pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<u64, TaskError> {
+pub fn write(ctx: &TaskContext, sink: &SinkTask, input: &Input) -> Result<u64, TaskError> {
     let access = ctx.postgres.ok_or_else(|| TaskError::Data("no PostgreSQL access for this sink".into()))?;
     let table = Table::parse(sink.table.as_deref().unwrap_or_default());
-    let schema =
-        scan_artifact(input)?.collect_schema().map_err(|e| TaskError::data(format!("cannot read {}", input.display()), e))?;
+    let schema = input.schema()?;
     let mut columns = Vec::with_capacity(schema.len());
     for (name, dtype) in schema.iter() {
         let ty = PgType::of(dtype).map_err(|e| TaskError::Data(format!("column '{name}': {e}")))?;
@@ -114,7 +109,7 @@ async fn load(
     access: &PgAccess,
     table: &Table,
     columns: &[(String, PgType)],
-    input: &Path,
+    input: &Input,
 ) -> Result<u64, TaskError> {
     let client = access.connect().await.map_err(TaskError::Data)?;
     super::access::cancel_queries_on(ctx.cancel, &client);
@@ -250,7 +245,7 @@ async fn load_new_table(
     staging: &str,
     list: &str,
     columns: &[(String, PgType)],
-    input: &Path,
+    input: &Input,
 ) -> Result<u64, (&'static str, CopyError)> {
     let mut clients = vec![client];
     let mut loaded = Ok(0);
@@ -393,16 +388,13 @@ async fn copy(
     into: &str,
     list: &str,
     columns: &[(String, PgType)],
-    input: &Path,
+    input: &Input,
 ) -> Result<u64, CopyError> {
     let types: Vec<PgType> = columns.iter().map(|(_, t)| *t).collect();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, TaskError>>(ENCODED_AHEAD);
-    let path = input.to_path_buf();
+    let input = input.clone();
     let encoder = std::thread::spawn(move || {
-        let unreadable = |e| TaskError::data(format!("cannot read {}", path.display()), e);
-        let batches = match scan_artifact(&path)
-            .and_then(|lf| lf.collect_batches(Engine::Streaming, true, NonZeroUsize::new(BATCH_ROWS), false).map_err(unreadable))
-        {
+        let batches = match input.batches(BATCH_ROWS) {
             Ok(b) => b,
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
@@ -411,7 +403,7 @@ async fn copy(
         };
         let mut rows = 0u64;
         for batch in batches {
-            let encoded = batch.map_err(unreadable).and_then(|df| {
+            let encoded = batch.and_then(|df| {
                 let mut data = Vec::new();
                 encode_rows(&df, &types, rows, &mut data).map_err(|e| TaskError::Data(e.to_string()))?;
                 rows += df.height() as u64;

@@ -927,7 +927,12 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
                 add(input, &mut upstream);
             }
         }
-        let reads_views_in_polars = matches!(&task.kind, TaskKind::Sql(s) if s.runs_on == SqlEngine::Polars);
+        // Polars SQL tasks, and database sinks (they stream their input through Polars).
+        let reads_views_in_polars = match &task.kind {
+            TaskKind::Sql(s) => s.runs_on == SqlEngine::Polars,
+            TaskKind::Sink(s) => matches!(s.format, SinkFormat::Postgres | SinkFormat::ClickHouse),
+            _ => false,
+        };
         // DuckDB reads a source view through a stream (tasks::view_scan); a SQL view only inside Polars' plan.
         let reads_source_views = matches!(&task.kind, TaskKind::Sql(s) if s.runs_on == SqlEngine::DuckDb);
         let why_duckdb = match &task.kind {
@@ -937,7 +942,11 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
         for u in &upstream {
             let readable = reads_views_in_polars || (reads_source_views && sql_views.get(u) != Some(&true));
             if views.get(u) == Some(&true) && !readable && !task.inputs.contains(u) {
-                let who = if sql_views.get(u) == Some(&true) { "only Polars SQL tasks" } else { "only SQL tasks" };
+                let who = if sql_views.get(u) == Some(&true) {
+                    "only Polars SQL tasks and postgres or clickhouse sinks"
+                } else {
+                    "only SQL tasks and postgres or clickhouse sinks"
+                };
                 problems.push(format!(
                     "task '{}' reads '{u}', which is materialize = \"view\"; {who} can read it{}, so set materialize = \"table\" on '{u}'",
                     task.id,

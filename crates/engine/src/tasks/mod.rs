@@ -299,13 +299,17 @@ impl TaskContext<'_> {
 
     /// The artifact of upstream `id`.
     pub fn input(&self, id: &str) -> Result<&Path, TaskError> {
-        match self.upstream.get(id) {
-            Some(Input::Artifact(p)) => Ok(p),
-            Some(Input::View(_)) => {
-                Err(TaskError::Data(format!("upstream '{id}' is a view; only Polars SQL tasks can read views")))
-            }
-            None => Err(TaskError::Data(format!("upstream '{id}' has no output; run it first (without --only)"))),
+        match self.upstream_input(id)? {
+            Input::Artifact(p) => Ok(p),
+            Input::View(_) => Err(TaskError::Data(format!("upstream '{id}' is a view; only Polars SQL tasks can read views"))),
         }
+    }
+
+    /// The output of upstream `id`, stored or a view.
+    pub fn upstream_input(&self, id: &str) -> Result<&Input, TaskError> {
+        self.upstream
+            .get(id)
+            .ok_or_else(|| TaskError::Data(format!("upstream '{id}' has no output; run it first (without --only)")))
     }
 }
 
@@ -345,6 +349,33 @@ pub struct ViewPlan {
 }
 
 impl Input {
+    /// What it is, for messages: the artifact's path or the view's task.
+    pub fn describe(&self) -> String {
+        match self {
+            Input::Artifact(p) => p.display().to_string(),
+            Input::View(v) => format!("view '{}'", v.id),
+        }
+    }
+
+    /// Its rows in batches of at most `rows`, read by Polars' streaming engine.
+    pub fn batches(
+        &self,
+        rows: usize,
+    ) -> Result<impl Iterator<Item = Result<polars::prelude::DataFrame, TaskError>> + use<>, TaskError> {
+        let what = self.describe();
+        let unreadable = move |e| TaskError::data(format!("cannot read {what}"), e);
+        let batches = self
+            .lazy()?
+            .collect_batches(polars::prelude::Engine::Streaming, true, std::num::NonZeroUsize::new(rows), false)
+            .map_err(unreadable.clone())?;
+        Ok(batches.map(move |b| b.map_err(unreadable.clone())))
+    }
+
+    /// Its columns and their types.
+    pub fn schema(&self) -> Result<polars::prelude::SchemaRef, TaskError> {
+        self.lazy()?.collect_schema().map_err(|e| TaskError::data(format!("cannot read {}", self.describe()), e))
+    }
+
     /// A lazy frame over this input: a scan of the artifact, or the view's plan.
     pub fn lazy(&self) -> Result<polars::prelude::LazyFrame, TaskError> {
         match self {

@@ -18,6 +18,16 @@ const DUCKDB_LOCK_WAIT: Duration = Duration::from_secs(60);
 
 /// Runs a sink task.
 pub fn run(ctx: &TaskContext, sink: &SinkTask) -> Result<TaskOutcome, TaskError> {
+    // Database sinks stream their input, which may be a view (a folder of Parquet loaded
+    // without a stored copy); the others read a stored artifact.
+    if matches!(sink.format, SinkFormat::Postgres | SinkFormat::ClickHouse) {
+        let input = ctx.upstream_input(&sink.input)?;
+        let rows = match sink.format {
+            SinkFormat::Postgres => crate::postgres::sink::write(ctx, sink, input)?,
+            _ => crate::clickhouse::sink::write(ctx, sink, input)?,
+        };
+        return Ok(TaskOutcome { has_output: false, rows: Some(rows), ..Default::default() });
+    }
     let input = ctx.input(&sink.input)?;
     let rows = artifact_info(input)?.rows;
     if let Some(url) = sink.path.as_deref().filter(|p| s3::is_s3(p)) {
@@ -36,12 +46,7 @@ pub fn run(ctx: &TaskContext, sink: &SinkTask) -> Result<TaskOutcome, TaskError>
         SinkFormat::Parquet | SinkFormat::Ndjson if !sink.partition_by.is_empty() => write_partitioned(ctx, sink, input)?,
         SinkFormat::Parquet | SinkFormat::Csv | SinkFormat::Ndjson => write_file(ctx, sink, input)?,
         SinkFormat::DuckDb => write_duckdb(ctx, sink, input)?,
-        SinkFormat::Postgres => {
-            crate::postgres::sink::write(ctx, sink, input)?;
-        }
-        SinkFormat::ClickHouse => {
-            crate::clickhouse::sink::write(ctx, sink, input)?;
-        }
+        SinkFormat::Postgres | SinkFormat::ClickHouse => unreachable!("database sinks returned above"),
     }
     Ok(TaskOutcome { has_output: false, rows: Some(rows), ..Default::default() })
 }

@@ -341,3 +341,21 @@ async fn low_cardinality_text_columns_load_their_values_nulls_and_empty_strings(
     assert!(error(&run, "load").contains("low_cardinality column 'n' is i64; only text columns"), "{}", error(&run, "load"));
     assert_eq!(query("SELECT count() FROM ch_labels"), "130000");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_view_loads_without_a_stored_copy() {
+    server().execute("DROP TABLE IF EXISTS ch_view").unwrap();
+    let fx = fixture("ch_view", "replace");
+    let spec = std::fs::read_to_string(fx.dir().join("pipeline.toml"))
+        .unwrap()
+        .replace("path = \"data/t.parquet\"\n", "path = \"data/t.parquet\"\nmaterialize = \"view\"\n");
+    fx.write("pipeline.toml", &spec);
+    write_rows(&fx, 0..150_000, None);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(facts("ch_view"), expected(0..150_000));
+    assert_eq!(list_facts("ch_view"), list_expected(0..150_000));
+    let t = run.tasks.iter().find(|t| t.task == "t").unwrap();
+    assert_eq!(t.artifact, None, "a view stores nothing");
+    assert_eq!(run.tasks.iter().find(|t| t.task == "load").unwrap().rows, Some(150_000));
+}

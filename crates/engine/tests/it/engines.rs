@@ -53,7 +53,7 @@ fn a_view_reader_auto_cannot_run_on_polars_is_refused_with_the_reason() {
     );
     let fx = Fixture::new(&spec, &[]);
     let err = polder_engine::load(&fx.dir()).unwrap_err().to_string();
-    assert!(err.contains("task 'r' reads 'cheap', which is materialize = \"view\"; only Polars SQL tasks can read it (engine = \"auto\" keeps this query on DuckDB: ROUND(…) at line 1, column 8"), "{err}");
+    assert!(err.contains("task 'r' reads 'cheap', which is materialize = \"view\"; only Polars SQL tasks and postgres or clickhouse sinks can read it (engine = \"auto\" keeps this query on DuckDB: ROUND(…) at line 1, column 8"), "{err}");
 }
 
 #[test]

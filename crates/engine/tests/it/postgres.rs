@@ -312,8 +312,17 @@ fn expected(ids: std::ops::Range<i64>, bump: f64) -> (i64, i64, f64, i64) {
     (n, ids.clone().sum(), ids.clone().map(|i| (i % 100) as f64 * 1.25 + bump).sum(), ids.filter(|i| i % 7 != 0).count() as i64)
 }
 
-async fn leftovers(c: &tokio_postgres::Client) -> i64 {
-    c.query_one("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_\\_polder\\_%'", &[]).await.unwrap().get(0)
+/// Work tables left in `schema` (tests run at once: each looks at its own schema; an upsert's
+/// temporary table is in no test's schema, and gone with its session anyway).
+async fn leftovers(c: &tokio_postgres::Client, schema: &str) -> i64 {
+    c.query_one(
+        "SELECT count(*) FROM pg_class JOIN pg_namespace n ON n.oid = relnamespace \
+         WHERE relname LIKE '%\\_\\_polder\\_%' AND n.nspname = $1",
+        &[&schema],
+    )
+    .await
+    .unwrap()
+    .get(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -339,7 +348,7 @@ async fn replace_swaps_in_a_whole_new_table_and_create_refuses_an_existing_one()
     let run = fx.run(RunOptions::default()).await;
     assert_eq!(run.status, RunStatus::Success, "{run:#?}");
     assert_eq!(facts(&c, "t_replace.sales").await, expected(10..20, 0.5));
-    assert_eq!(leftovers(&c).await, 0);
+    assert_eq!(leftovers(&c, "t_replace").await, 0);
     let log = std::fs::read_to_string(fx.ws.state_dir().join(format!("logs/pg/run-{}/load.log", run.run_id))).unwrap();
     assert!(log.contains("loaded 10 rows into t_replace.sales at 127.0.0.1:"), "{log}");
     assert!(!log.contains(&var("PASSWORD")) && !format!("{run:?}").contains(&var("PASSWORD")));
@@ -393,7 +402,7 @@ async fn append_adds_all_rows_each_run_and_upsert_is_idempotent() {
     let (n, ids, amount, _) = facts(&c, "t_upsert.sales").await;
     let want_amount = expected(0..500, 0.0).2 + expected(500..1500, 100.0).2;
     assert_eq!((n, ids, amount), (1500, expected(0..1500, 0.0).1, want_amount));
-    assert_eq!(leftovers(&c).await, 0);
+    assert_eq!(leftovers(&c, "t_upsert").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -430,7 +439,7 @@ async fn a_bad_value_midway_leaves_the_old_table_whole() {
     let err = error(&run, "load");
     assert!(err.contains("column 'id', row 200000: 18446744073709551615 does not fit PostgreSQL's bigint"), "{err}");
     assert_eq!(facts(&c, "t_midway.sales").await, expected(0..3, 0.0));
-    assert_eq!(leftovers(&c).await, 0);
+    assert_eq!(leftovers(&c, "t_midway").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -695,7 +704,7 @@ async fn a_cancel_in_the_middle_of_a_copy_leaves_the_table_as_it_was() {
         assert!(std::time::Instant::now() < deadline, "the cancelled load's session stayed");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(leftovers(&c).await, 0);
+    assert_eq!(leftovers(&c, "t_cancel").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -755,4 +764,23 @@ async fn numeric_columns_take_decimals_of_their_scale_or_finer_and_refuse_what_w
     // A coarser scale would round every value silently: refused before any row.
     assert!(errors[3].contains("column 'price' is numeric(10,1) in the table, numeric(12,2) in the data"), "{}", errors[3]);
     assert_eq!(texts("t_num_coarse").await, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_of_parquet_loads_straight_from_a_source_view_without_a_stored_copy() {
+    let c = reset_schema("t_view").await;
+    let fx = sink_fixture("t_view", "replace", "");
+    let spec = std::fs::read_to_string(fx.dir().join("pipeline.toml"))
+        .unwrap()
+        .replace("path = \"data/*.parquet\"\n", "path = \"data/*.parquet\"\nmaterialize = \"view\"\n");
+    fx.write("pipeline.toml", &spec);
+    write_sales(&fx, 0..200_000, 0.5);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(facts(&c, "t_view.sales").await, expected(0..200_000, 0.5));
+    let load = run.tasks.iter().find(|t| t.task == "load").unwrap();
+    assert_eq!(load.rows, Some(200_000));
+    let sales = run.tasks.iter().find(|t| t.task == "sales").unwrap();
+    assert_eq!(sales.artifact, None, "a view stores nothing");
+    assert_eq!(leftovers(&c, "t_view").await, 0);
 }

@@ -71,7 +71,7 @@ fn duckdb_readers_of_views_are_refused() {
     let spec = SPEC.to_string() + "\n[[task]]\nid = \"duck\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT * FROM big\"\n";
     std::fs::write(tmp.path().join("pipeline.toml"), spec).unwrap();
     let err = polder_engine::load(tmp.path()).unwrap_err().to_string();
-    assert!(err.contains("task 'duck' reads 'big', which is materialize = \"view\"; only Polars SQL tasks can read it"), "{err}");
+    assert!(err.contains("task 'duck' reads 'big', which is materialize = \"view\"; only Polars SQL tasks and postgres or clickhouse sinks can read it"), "{err}");
 }
 
 /// One source twice, as a view (streamed into DuckDB) and as a table (stored, then scanned), and
