@@ -69,6 +69,12 @@ format = "postgres"
 table = "sales_polder"
 mode = "replace"
 EOF
+# The same with the source as a view: the sink streams the files, no stored copy.
+VIEW_PIPE="$WORK/pipes-pg/load_sales_view"
+mkdir -p "$VIEW_PIPE"
+sed -e 's/^name = "load_sales"$/name = "load_sales_view"/' -e 's/^format = "parquet"$/format = "parquet"\nmaterialize = "view"/' \
+    -e 's/^table = "sales_polder"$/table = "sales_polder_view"/' \
+    "$PIPE/pipeline.toml" > "$VIEW_PIPE/pipeline.toml"
 export POLDER_DATA_DIRS="$DATA"
 POLDER_RUN=("$POLDER_BIN" --workspace "$WS" run "$PIPE" --force)
 # A first load, untimed: the server writes its table as the binary COPY file it reads back below.
@@ -87,6 +93,7 @@ for _ in $(seq "$RUNS"); do
     # The sink task alone, from the run's own log line ("… in X s (N rows/s)").
     log=$(ls -t "$WS"/.polder/logs/load_sales/run-*/to_postgres.log | head -1)
     echo "polder_sink_task $(grep -o 'in [0-9.]* s' "$log" | tail -1 | awk '{print $2}') 0 0"
+    measure_cpu polder_view "$POLDER_BIN" --workspace "$WS" run "$VIEW_PIPE" --force
     measure_cpu psycopg "$PY" bench/peers/pg_load.py psycopg "$DATA" sales_psycopg
     measure_cpu server_copy_csv "$PY" bench/peers/pg_load.py server "$CSVS" sales_server
     measure_cpu server_copy_binary "$PY" bench/peers/pg_load.py serverbin "$BINFILE" sales_server_bin
@@ -95,5 +102,5 @@ done | tee "$RAW"
 python3 bench/peers/load_table.py "$RAW" "$ROWS" "$BIN_MB" psycopg server_copy_binary
 
 echo
-"$PY" bench/peers/pg_load.py check sales_polder sales_psycopg sales_server sales_server_bin | tee "$WORK/pg-check.txt"
+"$PY" bench/peers/pg_load.py check sales_polder sales_polder_view sales_psycopg sales_server sales_server_bin | tee "$WORK/pg-check.txt"
 [ "$(awk '{$1=""; print}' "$WORK/pg-check.txt" | sort -u | wc -l)" = 1 ] || { echo "the loaded tables differ" >&2; exit 1; }
