@@ -280,7 +280,19 @@ async fn load_new_table(
         };
         loaded = match client.batch_execute(&swap).await {
             Ok(()) => return Ok(rows),
-            Err(e) => Err(("cannot swap in the new", CopyError::Pg(e))),
+            Err(e) => {
+                // Ends the swap's transaction, and with it its lock on the old table.
+                let _ = client.batch_execute("ROLLBACK").await;
+                let mut message = describe(&e);
+                if e.code() == Some(&SqlState::DEPENDENT_OBJECTS_STILL_EXIST) {
+                    message.push_str(
+                        "; drop the dependent views before the load and create them again after it \
+                         (a sql or shell task can), or use mode = \"append\" or \"upsert\"",
+                    );
+                }
+                let what = format!("cannot swap in the new {} at {}: {message}", table.display, access.address());
+                Err(("cannot swap in the new", CopyError::Task(TaskError::Data(what))))
+            }
         };
     }
     // Nothing half-loaded stays (a killed run's is dropped by the next one). From a session of

@@ -359,3 +359,36 @@ async fn a_source_view_loads_without_a_stored_copy() {
     assert_eq!(t.artifact, None, "a view stores nothing");
     assert_eq!(run.tasks.iter().find(|t| t.task == "load").unwrap().rows, Some(150_000));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_during_replaces_see_the_old_table_or_the_new_one() {
+    server().execute("DROP TABLE IF EXISTS ch_swap").unwrap();
+    let fx = fixture("ch_swap", "replace");
+    write_rows(&fx, 0..1000, None);
+    assert_eq!(fx.run(RunOptions::default()).await.status, RunStatus::Success);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let ch = server();
+            let mut seen = std::collections::BTreeMap::<String, usize>::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let answer = ch.execute("SELECT count(), sum(id) FROM ch_swap").unwrap_or_else(|e| format!("error: {e}"));
+                *seen.entry(answer.trim().to_string()).or_default() += 1;
+            }
+            seen
+        })
+    };
+    for k in 0..8 {
+        let rows = if k % 2 == 0 { 0..2000 } else { 0..1000 };
+        write_rows(&fx, rows, None);
+        let run = fx.run(RunOptions::default()).await;
+        assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = reader.join().unwrap();
+    let whole = ["1000\t499500", "2000\t1999000"];
+    assert!(seen.keys().all(|k| whole.contains(&k.as_str())), "{seen:?}");
+    assert!(seen.values().sum::<usize>() > 20, "too few reads to tell: {seen:?}");
+    assert_eq!(leftovers("ch_swap"), "0");
+}

@@ -784,3 +784,30 @@ async fn a_folder_of_parquet_loads_straight_from_a_source_view_without_a_stored_
     assert_eq!(sales.artifact, None, "a view stores nothing");
     assert_eq!(leftovers(&c, "t_view").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replace_under_a_dependent_view_fails_and_keeps_table_and_view() {
+    let c = reset_schema("t_dep").await;
+    let fx = sink_fixture("t_dep", "replace", "");
+    write_sales(&fx, 0..3, 0.0);
+    assert_eq!(fx.run(RunOptions::default()).await.status, RunStatus::Success);
+    c.batch_execute("CREATE VIEW t_dep.big AS SELECT * FROM t_dep.sales WHERE amount > 1").await.unwrap();
+    write_sales(&fx, 0..100_000, 0.0);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "load"), TaskStatus::Failed);
+    let err = error(&run, "load");
+    assert!(
+        err.contains("cannot swap in the new t_dep.sales") && err.contains("view t_dep.big depends on table t_dep.sales"),
+        "{err}"
+    );
+    assert!(err.contains("drop the dependent views before the load and create them again after it"), "{err}");
+    assert_eq!(facts(&c, "t_dep.sales").await, expected(0..3, 0.0));
+    let through_view: i64 = c.query_one("SELECT count(*) FROM t_dep.big", &[]).await.unwrap().get(0);
+    assert_eq!(through_view, 2);
+    assert_eq!(leftovers(&c, "t_dep").await, 0);
+    // Nothing stays locked: the table takes writes at once.
+    tokio::time::timeout(std::time::Duration::from_secs(5), c.batch_execute("INSERT INTO t_dep.sales (id) VALUES (99)"))
+        .await
+        .expect("the old table stayed locked")
+        .unwrap();
+}
