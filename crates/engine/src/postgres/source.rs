@@ -54,7 +54,7 @@ pub fn read(ctx: &TaskContext, src: &SourceTask) -> Result<u64, TaskError> {
         let statement = client.prepare(&query).await.map_err(failed)?;
         let mut columns = Vec::with_capacity(statement.columns().len());
         for c in statement.columns() {
-            let kind = Kind::of(c.type_()).map_err(|cast| {
+            let kind = Kind::of(c.type_(), c.type_modifier()).map_err(|cast| {
                 TaskError::Data(format!(
                     "column '{}' is {} in PostgreSQL, which Polder does not read yet; cast it in the query ({})",
                     c.name(),
@@ -104,11 +104,24 @@ enum Kind {
     Time,
     Timestamp,
     TimestampTz,
+    /// `numeric(precision, scale)`, read exactly as a Decimal.
+    Numeric {
+        precision: u8,
+        scale: u8,
+    },
+    /// `uuid`, as its text form.
+    Uuid,
+    /// `json` (its text) and `jsonb` (a version byte, then its text), as text.
+    Json,
+    Jsonb,
 }
 
+/// The widest Decimal Polars holds.
+const MAX_DECIMAL_PRECISION: i32 = 38;
+
 impl Kind {
-    /// The reading of a column type, or the cast to suggest.
-    fn of(t: &Type) -> Result<Kind, &'static str> {
+    /// The reading of a column type (`typmod`: its modifier, -1 if none), or the cast to suggest.
+    fn of(t: &Type, typmod: i32) -> Result<Kind, &'static str> {
         Ok(match *t {
             Type::BOOL => Kind::Bool,
             Type::INT2 => Kind::Int2,
@@ -118,11 +131,27 @@ impl Kind {
             Type::FLOAT8 => Kind::Float8,
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => Kind::Text,
             Type::BYTEA => Kind::Bytea,
+            Type::UUID => Kind::Uuid,
+            Type::JSON => Kind::Json,
+            Type::JSONB => Kind::Jsonb,
             Type::DATE => Kind::Date,
             Type::TIME => Kind::Time,
             Type::TIMESTAMP => Kind::Timestamp,
             Type::TIMESTAMPTZ => Kind::TimestampTz,
-            Type::NUMERIC => return Err("e.g. col::float8, or col::text to keep every digit"),
+            Type::NUMERIC => {
+                // numeric(p, s) has typmod ((p << 16) | s) + 4; a computed numeric (sum(…)) has none.
+                if typmod < 4 {
+                    return Err("a numeric without precision and scale, such as a sum, has no fixed decimal places: \
+                                give it some, e.g. sum(price)::numeric(18,2)");
+                }
+                let (precision, scale) = ((typmod - 4) >> 16, (typmod - 4) & 0xffff);
+                if precision > MAX_DECIMAL_PRECISION {
+                    return Err(
+                        "Polars decimals have at most 38 digits: e.g. col::numeric(38,2), or col::text to keep every digit",
+                    );
+                }
+                Kind::Numeric { precision: precision as u8, scale: scale as u8 }
+            }
             Type::OID => return Err("e.g. col::int8"),
             _ => return Err("e.g. col::text"),
         })
@@ -136,14 +165,60 @@ impl Kind {
             Kind::Int8 => DataType::Int64,
             Kind::Float4 => DataType::Float32,
             Kind::Float8 => DataType::Float64,
-            Kind::Text => DataType::String,
+            Kind::Text | Kind::Uuid | Kind::Json | Kind::Jsonb => DataType::String,
             Kind::Bytea => DataType::Binary,
             Kind::Date => DataType::Date,
             Kind::Time => DataType::Time,
             Kind::Timestamp => DataType::Datetime(TimeUnit::Microseconds, None),
             Kind::TimestampTz => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
+            Kind::Numeric { precision, scale } => DataType::Decimal(precision as usize, scale as usize),
         }
     }
+}
+
+/// A uuid's 16 bytes as `8-4-4-4-12` lowercase hex, as PostgreSQL prints it.
+fn uuid_text(b: &[u8; 16]) -> String {
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// A binary `numeric` as its unscaled value at `scale` decimal places: the header (digit count,
+/// weight of the first base-10000 digit, sign, display scale), then the digits.
+fn numeric_unscaled(b: &[u8], scale: u8) -> Result<i128, String> {
+    let word = |i: usize| b.get(i * 2..i * 2 + 2).map(|w| u16::from_be_bytes([w[0], w[1]]));
+    let (Some(ndigits), Some(weight), Some(sign)) = (word(0), word(1), word(2)) else {
+        return Err(format!("a numeric of {} bytes", b.len()));
+    };
+    match sign {
+        0x0000 | 0x4000 => {}
+        0xC000 => return Err("NaN, which a Polars decimal cannot hold; filter it or cast the column in the query".into()),
+        _ => return Err("an infinite numeric, which a Polars decimal cannot hold; filter it in the query".into()),
+    }
+    let weight = weight as i16 as i32;
+    let mut unscaled: i128 = 0;
+    for i in 0..ndigits as usize {
+        let digit = word(4 + i).ok_or_else(|| format!("a numeric of {} bytes for {ndigits} digits", b.len()))? as i128;
+        // This digit counts 10000^(weight - i), i.e. 10^(4 (weight - i)), times 10^scale.
+        let exponent = 4 * (weight - i as i32) + scale as i32;
+        let overflow = || "a numeric wider than 38 digits".to_string();
+        let term = if exponent >= 0 {
+            10i128.checked_pow(exponent as u32).and_then(|p| digit.checked_mul(p)).ok_or_else(overflow)?
+        } else {
+            let p = 10i128.pow((-exponent) as u32);
+            if digit % p != 0 {
+                return Err(format!("a numeric with more than the column's {scale} decimal places"));
+            }
+            digit / p
+        };
+        unscaled = unscaled.checked_add(term).ok_or_else(overflow)?;
+    }
+    Ok(if sign == 0x4000 { -unscaled } else { unscaled })
 }
 
 /// Values of one column being built.
@@ -154,6 +229,7 @@ enum Builder {
     I64(Vec<Option<i64>>),
     F32(Vec<Option<f32>>),
     F64(Vec<Option<f64>>),
+    I128(Vec<Option<i128>>),
     Text(MutableBinaryViewArray<str>),
     Bytes(MutableBinaryViewArray<[u8]>),
 }
@@ -167,7 +243,8 @@ impl Builder {
             Kind::Int8 | Kind::Time | Kind::Timestamp | Kind::TimestampTz => Builder::I64(Vec::new()),
             Kind::Float4 => Builder::F32(Vec::new()),
             Kind::Float8 => Builder::F64(Vec::new()),
-            Kind::Text => Builder::Text(MutableBinaryViewArray::new()),
+            Kind::Numeric { .. } => Builder::I128(Vec::new()),
+            Kind::Text | Kind::Uuid | Kind::Json | Kind::Jsonb => Builder::Text(MutableBinaryViewArray::new()),
             Kind::Bytea => Builder::Bytes(MutableBinaryViewArray::new()),
         }
     }
@@ -195,7 +272,20 @@ impl Builder {
             }
             (Builder::F32(v), f) => v.push(f.map(|b| fixed(b).map(f32::from_be_bytes)).transpose()?),
             (Builder::F64(v), f) => v.push(f.map(|b| fixed(b).map(f64::from_be_bytes)).transpose()?),
+            (Builder::I128(v), f) => {
+                let Kind::Numeric { scale, .. } = kind else { unreachable!("only numeric columns build i128") };
+                v.push(f.map(|b| numeric_unscaled(b, scale)).transpose()?);
+            }
+            (Builder::Text(v), f) if kind == Kind::Uuid => {
+                let text = f.map(|b| fixed::<16>(b).map(|u| uuid_text(&u))).transpose()?;
+                v.push(text.as_deref());
+            }
             (Builder::Text(v), f) => {
+                let f = match (kind, f) {
+                    (Kind::Jsonb, Some([1, rest @ ..])) => Some(rest),
+                    (Kind::Jsonb, Some(b)) => return Err(format!("a jsonb value of format version {:?}", b.first())),
+                    _ => f,
+                };
                 let s = f.map(|b| std::str::from_utf8(b).map_err(|e| format!("text that is not UTF-8 ({e})"))).transpose()?;
                 v.push(s);
             }
@@ -212,6 +302,7 @@ impl Builder {
             Builder::I64(v) => v.len(),
             Builder::F32(v) => v.len(),
             Builder::F64(v) => v.len(),
+            Builder::I128(v) => v.len(),
             Builder::Text(v) => v.len(),
             Builder::Bytes(v) => v.len(),
         }
@@ -227,6 +318,13 @@ impl Builder {
             Builder::I64(v) => Int64Chunked::from_iter_options(name, std::mem::take(v).into_iter()).into_series(),
             Builder::F32(v) => Float32Chunked::from_iter_options(name, std::mem::take(v).into_iter()).into_series(),
             Builder::F64(v) => Float64Chunked::from_iter_options(name, std::mem::take(v).into_iter()).into_series(),
+            Builder::I128(v) => {
+                let Kind::Numeric { precision, scale } = kind else { unreachable!("only numeric columns build i128") };
+                // The unscaled values become the decimal as they are (a cast would scale them).
+                Int128Chunked::from_iter_options(name, std::mem::take(v).into_iter())
+                    .into_decimal(precision as usize, scale as usize)?
+                    .into_series()
+            }
             Builder::Text(v) => {
                 let array: Utf8ViewArray = std::mem::take(v).freeze();
                 StringChunked::with_chunk(name, array).into_series()

@@ -571,7 +571,13 @@ async fn unreadable_types_and_bad_queries_are_named() {
     let fx = source_fixture("query = \"SELECT 1 AS id, 1.5::numeric AS price\"", "");
     let run = fx.run(RunOptions::default()).await;
     let err = error(&run, "src");
-    assert!(err.contains("column 'price' is numeric in PostgreSQL") && err.contains("col::float8"), "{err}");
+    assert!(err.contains("column 'price' is numeric in PostgreSQL") && err.contains("sum(price)::numeric(18,2)"), "{err}");
+    let fx = source_fixture("query = \"SELECT 1.5::numeric(40,2) AS wide, 'NaN'::numeric(10,2) AS nan\"", "");
+    let err = error(&fx.run(RunOptions::default()).await, "src");
+    assert!(err.contains("column 'wide' is numeric") && err.contains("at most 38 digits"), "{err}");
+    let fx = source_fixture("query = \"SELECT 'NaN'::numeric(10,2) AS nan\"", "");
+    let err = error(&fx.run(RunOptions::default()).await, "src");
+    assert!(err.contains("column 'nan', row 1: NaN, which a Polars decimal cannot hold"), "{err}");
     let fx = source_fixture("query = \"SELECT * FROM t_nowhere.nothing\"", "");
     let run = fx.run(RunOptions::default()).await;
     let err = error(&run, "src");
@@ -810,4 +816,67 @@ async fn a_replace_under_a_dependent_view_fails_and_keeps_table_and_view() {
         .await
         .expect("the old table stayed locked")
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numeric_reads_exactly_as_decimals_and_uuid_and_json_as_their_text() {
+    let c = reset_schema("t_numsrc").await;
+    c.batch_execute(
+        "CREATE SCHEMA t_numsrc;
+         CREATE TABLE t_numsrc.prices (id int, p numeric(20,4), big numeric(38,0), cents numeric(9,2));
+         INSERT INTO t_numsrc.prices VALUES
+           (1, 123.4567, 10000000000000000000000000000000000000, 0.01),
+           (2, -0.0001, -99999999999999999999999999999999999999, -1234567.89),
+           (3, 0, 0, 0),
+           (4, NULL, NULL, NULL),
+           (5, 9999999999999999.9999, 1, 100),
+           (6, 1e10, 20000, 0.1),
+           (7, 12.5, 10001, 10000.00);",
+    )
+    .await
+    .unwrap();
+    let fx = source_fixture(
+        "table = \"t_numsrc.prices\"",
+        "[[task]]\nid = \"back\"\nkind = \"sink\"\ninput = \"src\"\nformat = \"postgres\"\nconnection = \"pg\"\ntable = \"t_numsrc.copy\"\n",
+    );
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    // The artifact's types are the columns' own.
+    let lf = polars_engine_scan(&run, "src");
+    let schema = lf.clone().collect_schema().unwrap();
+    assert_eq!(schema.get("p"), Some(&DataType::Decimal(20, 4)));
+    assert_eq!(schema.get("big"), Some(&DataType::Decimal(38, 0)));
+    // Loaded back, every digit is the same.
+    let text = |t: &'static str| {
+        let c = &c;
+        async move {
+            let rows =
+                c.query(&format!("SELECT concat_ws('|', id, p, big, cents) FROM t_numsrc.{t} ORDER BY id"), &[]).await.unwrap();
+            rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>()
+        }
+    };
+    let original = text("prices").await;
+    assert_eq!(original.len(), 7);
+    assert_eq!(text("copy").await, original);
+    assert_eq!(original[1], "2|-0.0001|-99999999999999999999999999999999999999|-1234567.89");
+
+    // uuid and json(b) arrive as their text, as PostgreSQL prints it.
+    let fx = source_fixture(
+        "query = \"SELECT 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid AS u, '{\\\"a\\\": [1, 2]}'::jsonb AS jb, \
+         '{\\\"z\\\":1,  \\\"a\\\":2}'::json AS j, NULL::uuid AS nu\"",
+        "",
+    );
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let got = rows(&run, "src");
+    assert_eq!(got[0]["u"], "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    assert_eq!(got[0]["jb"], r#"{"a": [1, 2]}"#);
+    assert_eq!(got[0]["j"], r#"{"z":1,  "a":2}"#);
+    assert!(got[0]["nu"].is_null());
+}
+
+/// A lazy scan of a task's artifact in a run.
+fn polars_engine_scan(run: &polder_engine::RunSummary, task: &str) -> LazyFrame {
+    let t = run.tasks.iter().find(|t| t.task == task).unwrap();
+    LazyFrame::scan_parquet(t.artifact.as_ref().unwrap().to_string_lossy().as_ref().into(), Default::default()).unwrap()
 }
