@@ -35,8 +35,10 @@ PY="$VENV/bin/python"
 trap 'scripts/pg-server.sh stop' EXIT
 scripts/pg-server.sh start
 eval "$(scripts/pg-server.sh env)"
+# Plain TCP for every client (the server offers TLS; a loader on the database's machine or
+# network would not encrypt the loopback).
 export PGHOST=$POLDER_TEST_PG_HOST PGPORT=$POLDER_TEST_PG_PORT PGUSER=$POLDER_TEST_PG_USER \
-    PGPASSWORD=$POLDER_TEST_PG_PASSWORD PGDATABASE=$POLDER_TEST_PG_DATABASE
+    PGPASSWORD=$POLDER_TEST_PG_PASSWORD PGDATABASE=$POLDER_TEST_PG_DATABASE PGSSLMODE=disable
 
 [ -f "$DATA/sales-009.parquet" ] || "$PY" bench/peers/pg_load.py gen "$DATA" "$ROWS" 10
 if [ ! -d "$CSVS" ]; then

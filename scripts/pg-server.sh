@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real PostgreSQL server for the tests: Debian's PostgreSQL (installed by scripts/test-deps.sh),
 # a fresh cluster under ${TMPDIR:-/tmp}, on 127.0.0.1:54329 only, password (SCRAM) login for one
-# superuser (scripts/test.sh runs it around the tests).
+# superuser, TLS offered with a certificate for localhost and 127.0.0.1 signed by a throwaway CA
+# (its certificate in $HOME/.cache/polder/postgres/ca.pem) (scripts/test.sh runs it around the tests).
 #   start  stops an instance an earlier run left behind (a crashed or interrupted test run), creates
 #          a new cluster with database `polder`, starts it and waits until it accepts logins
 #   stop   fast shutdown (SIGINT), SIGKILL after 15 s, then removes the cluster; does nothing when
@@ -74,9 +75,19 @@ start() {
     as_owner "$PG_BIN/initdb" -D "$dir/data" -U "$PG_USER" --pwfile="$dir/pwfile" -A scram-sha-256 \
         --no-sync -E UTF8 --locale=C.UTF-8 >"$LOG" 2>&1 || { cat "$LOG" >&2; exit 1; }
     rm -f "$dir/pwfile"
+    # A CA of this cluster's own and the server's certificate it signs (EC keys: quick to make).
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    openssl req -x509 "${ec[@]}" -days 7 -subj "/CN=polder test CA" -keyout "$dir/ca.key" -out "$RUN/ca.pem" 2>>"$LOG"
+    openssl req "${ec[@]}" -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" 2>>"$LOG"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/server.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$RUN/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 7 \
+        -extfile "$dir/server.ext" -out "$dir/server.crt" 2>>"$LOG"
+    chmod 600 "$dir/server.key"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir/server.key" "$dir/server.crt"
     # Tests throw their clusters away: durability settings off, like the S3 server's.
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o \
-        "-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        "-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+         -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" \
         start >>"$LOG" 2>&1 || { cat "$LOG" "$dir/server.log" >&2; exit 1; }
     printf '%s\n%s\n' "$(head -1 "$dir/data/postmaster.pid")" "$dir" >"$STATE"
     PGPASSWORD=$PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -U "$PG_USER" -d postgres -qAt \
@@ -91,6 +102,7 @@ export POLDER_TEST_PG_PORT=$PORT
 export POLDER_TEST_PG_USER=$PG_USER
 export POLDER_TEST_PG_PASSWORD=$PASSWORD
 export POLDER_TEST_PG_DATABASE=$DATABASE
+export POLDER_TEST_PG_CA=$RUN/ca.pem
 EOF
 }
 

@@ -55,6 +55,8 @@ impl ConnectionType {
                 ("database", Setting::Text),
                 ("user", Setting::Text),
                 ("password", Setting::Secret),
+                ("sslmode", Setting::Text),
+                ("sslrootcert", Setting::Text),
             ],
             ConnectionType::ClickHouse => {
                 &[("url", Setting::Text), ("database", Setting::Text), ("user", Setting::Text), ("password", Setting::Secret)]

@@ -1,8 +1,16 @@
 //! How a task reaches a PostgreSQL server: a `type = "postgres"` connection of the workspace, or
 //! without one the standard libpq variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
-//! `PGDATABASE`), as `psql` reads them. The password is a [`Secret`]: no error or log shows it.
+//! `PGDATABASE`, `PGSSLMODE`, `PGSSLROOTCERT`), as `psql` reads them. The password is a
+//! [`Secret`]: no error or log shows it. TLS is rustls (ring), as libpq's `sslmode` asks.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
 use crate::connections::{Resolved, Secret};
 
@@ -23,6 +31,50 @@ pub struct PgAccess {
     /// Login role.
     pub user: String,
     password: Option<Secret>,
+    /// Whether and how the connection is encrypted.
+    pub ssl: SslMode,
+    /// The CA certificates (PEM) that `verify-ca` and `verify-full` trust (None: the system's).
+    pub root_cert: Option<PathBuf>,
+}
+
+/// libpq's `sslmode`: how far a connection is encrypted and its server checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Plain TCP.
+    Disable,
+    /// TLS when the server offers it, without checking its certificate (libpq's default).
+    Prefer,
+    /// TLS or no connection, without checking the certificate.
+    Require,
+    /// TLS with a certificate signed by a trusted CA, for any host name.
+    VerifyCa,
+    /// TLS with a trusted certificate for the host connected to.
+    VerifyFull,
+}
+
+impl SslMode {
+    /// The values `sslmode` takes.
+    pub const NAMES: &'static str = "disable, prefer, require, verify-ca or verify-full";
+
+    fn parse(v: &str) -> Option<SslMode> {
+        Some(match v {
+            "disable" => SslMode::Disable,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => return None,
+        })
+    }
+}
+
+/// The `sslmode` and root certificate settings, checked.
+fn tls_settings(who: &str, mode: Option<String>, root: Option<String>) -> Result<(SslMode, Option<PathBuf>), String> {
+    let ssl = match mode {
+        None => SslMode::Prefer,
+        Some(m) => SslMode::parse(&m).ok_or_else(|| format!("{who}: sslmode must be {}, not `{m}`", SslMode::NAMES))?,
+    };
+    Ok((ssl, root.map(PathBuf::from)))
 }
 
 impl PgAccess {
@@ -35,7 +87,10 @@ impl PgAccess {
             None => 5432,
         };
         let user = get("user").ok_or_else(|| format!("{who} needs `user` (the role to log in as)"))?;
+        let (ssl, root_cert) = tls_settings(&who, get("sslmode"), get("sslrootcert"))?;
         Ok(PgAccess {
+            ssl,
+            root_cert,
             host: get("host").unwrap_or_else(|| "localhost".into()),
             port,
             database: get("database").unwrap_or_else(|| user.clone()),
@@ -57,7 +112,10 @@ impl PgAccess {
         let user = get("PGUSER")
             .or_else(|| get("USER"))
             .ok_or_else(|| format!("{who}: set PGUSER (or give the task a postgres `connection`)"))?;
+        let (ssl, root_cert) = tls_settings(&who, get("PGSSLMODE"), get("PGSSLROOTCERT"))?;
         Ok(PgAccess {
+            ssl,
+            root_cert,
             host: get("PGHOST").unwrap_or_else(|| "localhost".into()),
             port,
             database: get("PGDATABASE").unwrap_or_else(|| user.clone()),
@@ -72,8 +130,9 @@ impl PgAccess {
         format!("{}:{}/{}", self.host, self.port, self.database)
     }
 
-    /// Connects (plain TCP) on the current Tokio runtime, which drives the connection; fails
-    /// within [`CONNECT_TIMEOUT`] naming the server and where its settings came from.
+    /// Connects on the current Tokio runtime, which drives the connection, encrypted as
+    /// `sslmode` says; fails within [`CONNECT_TIMEOUT`] naming the server and where its settings
+    /// came from.
     pub async fn connect(&self) -> Result<tokio_postgres::Client, String> {
         let mut config = tokio_postgres::Config::new();
         config
@@ -86,21 +145,175 @@ impl PgAccess {
         if let Some(p) = &self.password {
             config.password(p.expose());
         }
-        let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(|e| {
+        let connected = match self.ssl {
+            SslMode::Disable => {
+                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                open(&config, tokio_postgres::NoTls).await
+            }
+            mode => {
+                let wanted = if mode == SslMode::Prefer {
+                    tokio_postgres::config::SslMode::Prefer
+                } else {
+                    tokio_postgres::config::SslMode::Require
+                };
+                config.ssl_mode(wanted);
+                open(&config, tokio_postgres_rustls::MakeRustlsConnect::new(self.tls_config()?)).await
+            }
+        };
+        connected.map_err(|e| {
+            let mut why = describe(&e);
+            if why.contains("certificate") && matches!(self.ssl, SslMode::VerifyCa | SslMode::VerifyFull) {
+                why.push_str("; set `sslrootcert` (PGSSLROOTCERT) to the CA file that signed the server's certificate");
+            }
             format!(
-                "cannot connect to PostgreSQL at {} as '{}' ({}): {}; check the server runs and the settings",
+                "cannot connect to PostgreSQL at {} as '{}' ({}): {why}; check the server runs and the settings",
                 self.address(),
                 self.user,
                 self.who,
-                describe(&e)
             )
-        })?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "postgres connection ended");
+        })
+    }
+
+    /// The TLS client `sslmode` asks for: every certificate accepted (prefer, require), or
+    /// checked against `sslrootcert` or the system's roots (verify-ca, verify-full).
+    fn tls_config(&self) -> Result<rustls::ClientConfig, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("cannot set up TLS: {e}"))?;
+        let verifier: Arc<dyn ServerCertVerifier> = match self.ssl {
+            SslMode::VerifyCa | SslMode::VerifyFull => {
+                let mut roots = rustls::RootCertStore::empty();
+                match &self.root_cert {
+                    Some(path) => {
+                        let unreadable =
+                            |e: &dyn std::fmt::Display| format!("{}: cannot read sslrootcert {}: {e}", self.who, path.display());
+                        for cert in CertificateDer::pem_file_iter(path).map_err(|e| unreadable(&e))? {
+                            roots.add(cert.map_err(|e| unreadable(&e))?).map_err(|e| unreadable(&e))?;
+                        }
+                    }
+                    None => {
+                        for cert in rustls_native_certs::load_native_certs().certs {
+                            let _ = roots.add(cert);
+                        }
+                    }
+                }
+                if roots.is_empty() {
+                    return Err(format!(
+                        "{}: no trusted CA certificates to check the server's against; set `sslrootcert`",
+                        self.who
+                    ));
+                }
+                let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                    .build()
+                    .map_err(|e| format!("cannot set up TLS: {e}"))?;
+                if self.ssl == SslMode::VerifyCa {
+                    Arc::new(AnyHostName(webpki))
+                } else {
+                    webpki
+                }
             }
-        });
-        Ok(client)
+            _ => Arc::new(Unchecked(provider)),
+        };
+        Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
+    }
+}
+
+/// Opens a connection with `tls` and spawns the task that drives it.
+async fn open<T>(config: &tokio_postgres::Config, tls: T) -> Result<tokio_postgres::Client, tokio_postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) = config.connect(tls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "postgres connection ended");
+        }
+    });
+    Ok(client)
+}
+
+/// `prefer` and `require`: encrypts without checking who answers, as libpq does.
+#[derive(Debug)]
+struct Unchecked(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for Unchecked {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// `verify-ca`: the certificate must chain to a trusted CA; the name in it is not checked.
+#[derive(Debug)]
+struct AnyHostName(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyHostName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
     }
 }
 

@@ -880,3 +880,49 @@ fn polars_engine_scan(run: &polder_engine::RunSummary, task: &str) -> LazyFrame 
     let t = run.tasks.iter().find(|t| t.task == task).unwrap();
     LazyFrame::scan_parquet(t.artifact.as_ref().unwrap().to_string_lossy().as_ref().into(), Default::default()).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_encrypted_as_sslmode_says_and_verified_against_sslrootcert() {
+    let fx = source_fixture("query = \"SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()\"", "");
+    let connect_with = |lines: &str| {
+        let connections = format!(
+            "[connections.pg]\ntype = \"postgres\"\nhost = \"{}\"\nport = \"{}\"\ndatabase = \"{}\"\nuser = \"{}\"\npassword = \"${{env:POLDER_TEST_PG_PASSWORD}}\"\n{lines}",
+            var("HOST"),
+            var("PORT"),
+            var("DATABASE"),
+            var("USER")
+        );
+        std::fs::write(fx.tmp.path().join("connections.toml"), connections).unwrap();
+    };
+    let encrypted = |run: &polder_engine::RunSummary| {
+        assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+        rows(run, "src")[0]["ssl"].as_bool().unwrap()
+    };
+    let ca = var("CA");
+    // libpq's default, prefer: encrypted when the server offers it (the test server does).
+    connect_with("");
+    assert!(encrypted(&fx.run(RunOptions::default()).await));
+    connect_with("sslmode = \"disable\"\n");
+    assert!(!encrypted(&fx.run(RunOptions::default()).await));
+    for mode in ["require", "verify-ca", "verify-full"] {
+        connect_with(&format!("sslmode = \"{mode}\"\nsslrootcert = \"{ca}\"\n"));
+        assert!(encrypted(&fx.run(RunOptions::default()).await), "{mode}");
+    }
+    // The system's roots do not know the test CA: refused, saying what to set.
+    connect_with("sslmode = \"verify-full\"\n");
+    let err = error(&fx.run(RunOptions::default()).await, "src");
+    assert!(err.contains("cannot connect to PostgreSQL at 127.0.0.1:") && err.contains("(connection 'pg')"), "{err}");
+    assert!(err.contains("UnknownIssuer") && err.contains("set `sslrootcert`"), "{err}");
+    connect_with("sslmode = \"verify-full\"\nsslrootcert = \"/nonexistent/ca.pem\"\n");
+    let err = error(&fx.run(RunOptions::default()).await, "src");
+    assert!(err.contains("connection 'pg': cannot read sslrootcert /nonexistent/ca.pem"), "{err}");
+    // A wrong value is refused before any task runs.
+    connect_with("sslmode = \"always\"\n");
+    let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
+    let run = polder_engine::run_pipeline(fx.ws.clone(), p, RunOptions::default(), None, polder_engine::RunCancel::new());
+    let err = run.await.map(|_| ()).unwrap_err().to_string();
+    assert!(
+        err.contains("connection 'pg': sslmode must be disable, prefer, require, verify-ca or verify-full, not `always`"),
+        "{err}"
+    );
+}
