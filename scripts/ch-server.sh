@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real ClickHouse server for the tests: Debian's clickhouse-server (installed by
 # scripts/test-deps.sh), run in the foreground of a background job with a copy of its config: data
-# under ${TMPDIR:-/tmp}, HTTP on 127.0.0.1:58123 only (native TCP 59001, interserver 59009), one
-# user with a password (scripts/test.sh runs it around the tests).
+# under ${TMPDIR:-/tmp}, HTTP on 127.0.0.1:58123 only (HTTPS 58443 with a certificate of a
+# throwaway CA, native TCP 59001, interserver 59009), one user with a password (scripts/test.sh
+# runs it around the tests).
 #   start  stops an instance an earlier run left behind, starts a new one on a fresh data dir and
 #          waits until it answers /ping
 #   stop   SIGTERM, SIGKILL after 15 s, then removes the data dir; does nothing when none runs
@@ -13,6 +14,7 @@ RUN="$HOME/.cache/polder/clickhouse"
 STATE="$RUN/state" # two lines: the server pid, its data dir
 LOG="$RUN/server.log"
 HTTP_PORT=58123
+HTTPS_PORT=58443
 CH_USER=polder
 PASSWORD=polder-test-ch-5
 
@@ -66,12 +68,17 @@ start() {
     local dir
     dir=$(mktemp -d "${TMPDIR:-/tmp}/polder-ch.XXXXXX")
     mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log}
+    # HTTPS too, with a certificate of a throwaway CA (its certificate in $RUN/ca.pem).
+    "$(dirname "$0")/test-cert.sh" "$dir" "$RUN/ca.pem"
     sed -e "s#/var/log/clickhouse-server/#$dir/log/#g" \
         -e "s#<path>/var/lib/clickhouse/</path>#<path>$dir/data/</path>#" \
         -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
         -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$dir/user_files/</user_files_path>#" \
         -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$dir/format_schemas/</format_schema_path>#" \
-        -e "s#<http_port>8123#<http_port>$HTTP_PORT#" -e "s#<tcp_port>9000#<tcp_port>59001#" \
+        -e "s#<http_port>8123</http_port>#<http_port>$HTTP_PORT</http_port><https_port>$HTTPS_PORT</https_port>#" \
+        -e "s#<tcp_port>9000#<tcp_port>59001#" \
+        -e "s#/etc/clickhouse-server/server.crt#$dir/server.crt#" -e "s#/etc/clickhouse-server/server.key#$dir/server.key#" \
+        -e "s#<dhParamsFile>.*</dhParamsFile>##" \
         -e "s#<interserver_http_port>9009#<interserver_http_port>59009#" \
         -e "s#<listen_host>::1</listen_host>##" \
         -e "s#<users_config>users.xml#<users_config>$dir/users.xml#" \
@@ -115,6 +122,8 @@ env_lines() {
 export POLDER_TEST_CH_URL=http://127.0.0.1:$HTTP_PORT
 export POLDER_TEST_CH_USER=$CH_USER
 export POLDER_TEST_CH_PASSWORD=$PASSWORD
+export POLDER_TEST_CH_HTTPS_URL=https://127.0.0.1:$HTTPS_PORT
+export POLDER_TEST_CH_CA=$RUN/ca.pem
 EOF
 }
 

@@ -75,14 +75,8 @@ start() {
     as_owner "$PG_BIN/initdb" -D "$dir/data" -U "$PG_USER" --pwfile="$dir/pwfile" -A scram-sha-256 \
         --no-sync -E UTF8 --locale=C.UTF-8 >"$LOG" 2>&1 || { cat "$LOG" >&2; exit 1; }
     rm -f "$dir/pwfile"
-    # A CA of this cluster's own and the server's certificate it signs (EC keys: quick to make).
-    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-    openssl req -x509 "${ec[@]}" -days 7 -subj "/CN=polder test CA" -keyout "$dir/ca.key" -out "$RUN/ca.pem" 2>>"$LOG"
-    openssl req "${ec[@]}" -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" 2>>"$LOG"
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/server.ext"
-    openssl x509 -req -in "$dir/server.csr" -CA "$RUN/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 7 \
-        -extfile "$dir/server.ext" -out "$dir/server.crt" 2>>"$LOG"
-    chmod 600 "$dir/server.key"
+    # A CA of this cluster's own and the server's certificate it signs.
+    "$(dirname "$0")/test-cert.sh" "$dir" "$RUN/ca.pem"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir/server.key" "$dir/server.crt"
     # Tests throw their clusters away: durability settings off, like the S3 server's.
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o \

@@ -58,9 +58,13 @@ impl ConnectionType {
                 ("sslmode", Setting::Text),
                 ("sslrootcert", Setting::Text),
             ],
-            ConnectionType::ClickHouse => {
-                &[("url", Setting::Text), ("database", Setting::Text), ("user", Setting::Text), ("password", Setting::Secret)]
-            }
+            ConnectionType::ClickHouse => &[
+                ("url", Setting::Text),
+                ("database", Setting::Text),
+                ("user", Setting::Text),
+                ("password", Setting::Secret),
+                ("ca_cert", Setting::Text),
+            ],
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod native;
 pub mod sink;
 
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -34,6 +35,18 @@ pub struct ChAccess {
     /// Login.
     pub user: String,
     password: Option<Secret>,
+    /// For an `https://` url: the CA certificates its certificate must chain to.
+    roots: Option<Roots>,
+}
+
+/// Trusted CA certificates for HTTPS.
+#[derive(Clone)]
+struct Roots(Arc<Vec<ureq::tls::Certificate<'static>>>);
+
+impl std::fmt::Debug for Roots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} CA certificates", self.0.len())
+    }
 }
 
 impl ChAccess {
@@ -46,11 +59,13 @@ impl ChAccess {
             get("database"),
             get("user"),
             r.secrets.get("password").cloned(),
+            get("ca_cert"),
         )
     }
 
-    /// The access `CLICKHOUSE_URL`, `CLICKHOUSE_DATABASE`, `CLICKHOUSE_USER` and
-    /// `CLICKHOUSE_PASSWORD` describe (defaults: http://localhost:8123, user `default`).
+    /// The access `CLICKHOUSE_URL`, `CLICKHOUSE_DATABASE`, `CLICKHOUSE_USER`,
+    /// `CLICKHOUSE_PASSWORD` and `CLICKHOUSE_CA_CERT` describe (defaults: http://localhost:8123,
+    /// user `default`).
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ChAccess, String> {
         let get = |k: &str| env(k).filter(|v| !v.is_empty());
         ChAccess::new(
@@ -59,6 +74,7 @@ impl ChAccess {
             get("CLICKHOUSE_DATABASE"),
             get("CLICKHOUSE_USER"),
             get("CLICKHOUSE_PASSWORD").map(Secret::new),
+            get("CLICKHOUSE_CA_CERT"),
         )
     }
 
@@ -68,19 +84,27 @@ impl ChAccess {
         database: Option<String>,
         user: Option<String>,
         password: Option<Secret>,
+        ca_cert: Option<String>,
     ) -> Result<ChAccess, String> {
         let url = url.unwrap_or_else(|| "http://localhost:8123".into()).trim_end_matches('/').to_string();
-        if url.starts_with("https://") {
-            return Err(format!("{who}: https is not supported by this build yet; use the server's plain HTTP port"));
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            return Err(format!("{who}: `url` must look like http://host:8123 or https://host:8443, not `{url}`"));
         }
-        if !url.starts_with("http://") {
-            return Err(format!("{who}: `url` must look like http://host:8123, not `{url}`"));
-        }
-        Ok(ChAccess { who, url, database, user: user.unwrap_or_else(|| "default".into()), password })
+        let roots = if url.starts_with("https://") { Some(trusted_roots(&who, ca_cert.as_deref())?) } else { None };
+        Ok(ChAccess { who, url, database, user: user.unwrap_or_else(|| "default".into()), password, roots })
     }
 
     fn agent(&self) -> ureq::Agent {
-        ureq::Agent::config_builder().http_status_as_error(false).timeout_connect(Some(CONNECT_TIMEOUT)).build().into()
+        let mut config = ureq::Agent::config_builder().http_status_as_error(false).timeout_connect(Some(CONNECT_TIMEOUT));
+        if let Some(Roots(certs)) = &self.roots {
+            let tls = ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::Rustls)
+                .root_certs(ureq::tls::RootCerts::Specific(certs.clone()))
+                .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .build();
+            config = config.tls_config(tls);
+        }
+        config.build().into()
     }
 
     fn auth(&self) -> String {
@@ -149,7 +173,12 @@ impl ChAccess {
 
     fn answer(&self, resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<String, String> {
         let mut resp = resp.map_err(|e| {
-            format!("cannot reach ClickHouse at {} ({}): {e}; check the server runs and the url", self.url, self.who)
+            let hint = if e.to_string().contains("certificate") || e.to_string().contains("UnknownIssuer") {
+                "; set `ca_cert` (CLICKHOUSE_CA_CERT) to the CA file that signed the server's certificate"
+            } else {
+                "; check the server runs and the url"
+            };
+            format!("cannot reach ClickHouse at {} ({}): {e}{hint}", self.url, self.who)
         })?;
         let status = resp.status();
         let text = resp.body_mut().read_to_string().unwrap_or_default();
@@ -170,7 +199,7 @@ mod tests {
 
     #[test]
     fn bodies_to_a_server_elsewhere_are_compressed() {
-        let at = |url: &str| ChAccess::new("test".into(), Some(url.into()), None, None, None).unwrap();
+        let at = |url: &str| ChAccess::new("test".into(), Some(url.into()), None, None, None, None).unwrap();
         if std::env::var(GZIP_ENV).is_err() {
             assert!(!at("http://127.0.0.1:8123").compress());
             assert!(!at("http://localhost:8123/").compress());
@@ -178,8 +207,34 @@ mod tests {
             assert!(at("http://ch.internal:8123").compress());
             assert!(at("http://10.0.0.7:8123").compress());
         }
-        assert!(ChAccess::new("test".into(), Some("https://x".into()), None, None, None).is_err());
+        assert!(ChAccess::new("test".into(), Some("ftp://x".into()), None, None, None, None).is_err());
+        let missing = ChAccess::new("test".into(), Some("https://x".into()), None, None, None, Some("/nonexistent.pem".into()));
+        assert!(missing.unwrap_err().contains("test: cannot read ca_cert /nonexistent.pem"));
     }
+}
+
+/// The CA certificates an HTTPS server must chain to: those of the PEM file `ca_cert`, or the system's.
+fn trusted_roots(who: &str, ca_cert: Option<&str>) -> Result<Roots, String> {
+    use rustls::pki_types::pem::PemObject;
+    let certs: Vec<ureq::tls::Certificate<'static>> = match ca_cert {
+        Some(path) => {
+            let unreadable = |e: &dyn std::fmt::Display| format!("{who}: cannot read ca_cert {path}: {e}");
+            let mut out = Vec::new();
+            for cert in rustls::pki_types::CertificateDer::pem_file_iter(path).map_err(|e| unreadable(&e))? {
+                out.push(ureq::tls::Certificate::from_der(cert.map_err(|e| unreadable(&e))?.as_ref()).to_owned());
+            }
+            out
+        }
+        None => rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+            .collect(),
+    };
+    if certs.is_empty() {
+        return Err(format!("{who}: no trusted CA certificates for https; set `ca_cert`"));
+    }
+    Ok(Roots(Arc::new(certs)))
 }
 
 /// Percent-encodes a URL query component.

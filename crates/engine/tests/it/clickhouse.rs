@@ -392,3 +392,32 @@ async fn readers_during_replaces_see_the_old_table_or_the_new_one() {
     assert!(seen.values().sum::<usize>() > 20, "too few reads to tell: {seen:?}");
     assert_eq!(leftovers("ch_swap"), "0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_reaches_the_server_when_its_certificate_chains_to_ca_cert() {
+    server().execute("DROP TABLE IF EXISTS ch_https").unwrap();
+    let fx = fixture("ch_https", "replace");
+    write_rows(&fx, 0..70_000, None);
+    let connect_with = |url: &str, lines: &str| {
+        let connections = format!(
+            "[connections.ch]\ntype = \"clickhouse\"\nurl = \"{url}\"\nuser = \"{}\"\npassword = \"${{env:POLDER_TEST_CH_PASSWORD}}\"\n{lines}",
+            var("USER")
+        );
+        std::fs::write(fx.tmp.path().join("connections.toml"), connections).unwrap();
+    };
+    let https = var("HTTPS_URL");
+    connect_with(&https, &format!("ca_cert = \"{}\"\n", var("CA")));
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(facts("ch_https"), expected(0..70_000));
+    // The name in the certificate is checked too: localhost is in it.
+    connect_with(&https.replace("127.0.0.1", "localhost"), &format!("ca_cert = \"{}\"\n", var("CA")));
+    assert_eq!(fx.run(RunOptions { force: true, ..Default::default() }).await.status, RunStatus::Success);
+    // Without the test CA (the system's roots only), the server is not trusted.
+    connect_with(&https, "");
+    let run = fx.run(RunOptions { force: true, ..Default::default() }).await;
+    let err = error(&run, "load");
+    assert!(err.contains(&format!("cannot reach ClickHouse at {https} (connection 'ch')")), "{err}");
+    assert!(err.contains("set `ca_cert`"), "{err}");
+    assert_eq!(facts("ch_https"), expected(0..70_000));
+}
