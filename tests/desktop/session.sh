@@ -8,7 +8,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 xdg=$(mktemp -d -t polder-desktop-xdg-XXXXXX)
-trap 'rm -rf "$xdg"' EXIT
+# The document portal (started when the app opens a file dialog) may still have its FUSE mount
+# under run/doc for a moment after the session ends: unmount it and retry, never failing the run.
+cleanup() {
+    for _ in $(seq 20); do
+        rm -rf "$xdg" 2>/dev/null && return 0
+        fusermount -uz "$xdg/run/doc" 2>/dev/null || umount -l "$xdg/run/doc" 2>/dev/null || true
+        sleep 0.25
+    done
+    echo "session.sh: could not remove $xdg" >&2
+}
+trap cleanup EXIT
 export XDG_DATA_HOME="$xdg/data" XDG_CONFIG_HOME="$xdg/config" XDG_CACHE_HOME="$xdg/cache" XDG_RUNTIME_DIR="$xdg/run"
 mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_RUNTIME_DIR" "$xdg/fb"
 # Xvfb keeps its screen in this file (XWD format): screenshots of what really reached the display.
