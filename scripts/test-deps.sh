@@ -49,7 +49,8 @@ command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server
 # The PostgreSQL server binaries (initdb, pg_ctl, postgres) for scripts/pg-server.sh.
 pg_server=0
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { need+=(postgresql); pg_server=1; }
-for pkg in libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
+# openssl: the test servers' TLS certificates (scripts/test-cert.sh).
+for pkg in openssl libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
     xvfb xauth webkit2gtk-driver gnome-keyring dbus-daemon libglib2.0-bin xdotool file; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
