@@ -47,6 +47,8 @@ enum Col {
     F32(PrimitiveArray<f32>),
     F64(PrimitiveArray<f64>),
     Text(Utf8ViewArray),
+    /// A struct's rows as JSON text.
+    Jsonb(Utf8ViewArray),
     Bytes(BinaryViewArray),
     Date(PrimitiveArray<i32>),
     /// Nanoseconds since midnight.
@@ -119,6 +121,18 @@ fn column_values(s: &Series, ty: PgType) -> Result<Col, String> {
             Col::Text(one(text.str().map_err(e)?))
         }
         (DataType::Binary, _) => Col::Bytes(one(s.binary().map_err(e)?)),
+        (DataType::Struct(_), PgType::Jsonb) => {
+            // Polars' own JSON for each row; a NULL struct stays NULL (not the JSON `null`).
+            let name = s.name().clone();
+            let json = when(col(name.clone()).is_not_null())
+                .then(col(name.clone()).struct_().json_encode())
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias(name.clone());
+            let encoded =
+                DataFrame::new(s.len(), vec![s.clone().into()]).and_then(|df| df.lazy().select([json]).collect()).map_err(e)?;
+            let text = encoded.column(&name).map_err(e)?.as_materialized_series().clone();
+            Col::Jsonb(one(text.str().map_err(e)?))
+        }
         (DataType::Date, _) => Col::Date(one(s.date().map_err(e)?.physical())),
         (DataType::Time, _) => Col::Time(one(s.time().map_err(e)?.physical())),
         (DataType::Datetime(unit, _), _) => Col::Instant(one(s.datetime().map_err(e)?.physical()), micros_per(*unit)),
@@ -195,6 +209,16 @@ fn write_field(col: &Col, r: usize, out: &mut Vec<u8>) -> Result<(), String> {
             }
             false => out.extend_from_slice(&NULL),
         },
+        Col::Jsonb(a) => match valid(a, r) {
+            true => {
+                // jsonb's binary input: a format version (1), then the JSON text.
+                let s = a.value(r).as_bytes();
+                out.extend_from_slice(&(s.len() as i32 + 1).to_be_bytes());
+                out.push(1);
+                out.extend_from_slice(s);
+            }
+            false => out.extend_from_slice(&NULL),
+        },
         Col::Bytes(a) => match valid(a, r) {
             true => {
                 let b = a.value(r);
@@ -267,7 +291,7 @@ fn col_valid(col: &Col, i: usize) -> bool {
         Col::U64(a) => valid(a, i),
         Col::F32(a) => valid(a, i),
         Col::F64(a) => valid(a, i),
-        Col::Text(a) => valid(a, i),
+        Col::Text(a) | Col::Jsonb(a) => valid(a, i),
         Col::Bytes(a) => valid(a, i),
         Col::Date(a) => valid(a, i),
         Col::Time(a) => valid(a, i),

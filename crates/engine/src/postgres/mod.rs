@@ -44,6 +44,8 @@ pub enum PgType {
     },
     /// A one-dimensional array of the element type (Polars List of a scalar type)
     Array(Element),
+    /// `jsonb` (a Polars Struct, as the JSON object Polars writes for it)
+    Jsonb,
 }
 
 /// The element type of an array column: a [`PgType`] that is not itself an array, kept as its
@@ -109,6 +111,7 @@ impl PgType {
             PgType::Timestamp => 1114,
             PgType::TimestampTz => 1184,
             PgType::Numeric { .. } => 1700,
+            PgType::Jsonb => 3802,
             // Arrays of arrays are refused in `of`.
             PgType::Array(_) => 0,
         }
@@ -128,6 +131,7 @@ impl PgType {
             PgType::Time => "time without time zone",
             PgType::Timestamp => "timestamp without time zone",
             PgType::TimestampTz => "timestamp with time zone",
+            PgType::Jsonb => "jsonb",
             PgType::Numeric { .. } | PgType::Array(_) => unreachable!("named by sql_name"),
         }
     }
@@ -148,7 +152,9 @@ impl PgType {
             DataType::Datetime(_, None) => PgType::Timestamp,
             DataType::Datetime(_, Some(_)) => PgType::TimestampTz,
             DataType::Decimal(precision, scale) => PgType::Numeric { precision: *precision as u8, scale: *scale as u8 },
+            DataType::Struct(_) => PgType::Jsonb,
             DataType::List(inner) => match PgType::of(inner)? {
+                PgType::Jsonb => return Err(format!("{dtype} columns (lists of structs) cannot be loaded into PostgreSQL yet")),
                 PgType::Array(_) => {
                     return Err(format!(
                         "{dtype} columns (lists of lists) cannot be loaded into PostgreSQL yet; flatten them upstream"
@@ -157,10 +163,7 @@ impl PgType {
                 element => PgType::Array(Element::new(element)),
             },
             other => {
-                return Err(format!(
-                    "{other} columns cannot be loaded into PostgreSQL yet; cast them in an upstream SQL task \
-                     (e.g. a struct to JSON text)"
-                ))
+                return Err(format!("{other} columns cannot be loaded into PostgreSQL yet; cast them in an upstream SQL task"))
             }
         })
     }

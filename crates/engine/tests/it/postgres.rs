@@ -926,3 +926,48 @@ async fn connections_are_encrypted_as_sslmode_says_and_verified_against_sslrootc
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn struct_columns_load_as_jsonb_objects() {
+    let c = reset_schema("t_json").await;
+    let fx = sink_fixture("t_json", "replace", "");
+    let device = StructChunked::from_series(
+        "device".into(),
+        3,
+        [
+            Series::new("os".into(), [Some("ios"), None, Some("linux \"x\"")]),
+            Series::new("version".into(), [Some(17i64), Some(3), None]),
+        ]
+        .iter(),
+    )
+    .unwrap();
+    let mut device = device.into_series();
+    // Row 2's struct itself is NULL.
+    device = device
+        .zip_with(&BooleanChunked::new("".into(), [true, false, true]), &Series::full_null("".into(), 3, device.dtype()))
+        .unwrap();
+    let mut df = DataFrame::new(3, vec![Series::new("id".into(), [1i64, 2, 3]).into(), device.into()]).unwrap();
+    std::fs::create_dir_all(fx.dir().join("data")).unwrap();
+    ParquetWriter::new(std::fs::File::create(fx.dir().join("data/sales.parquet")).unwrap()).finish(&mut df).unwrap();
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let ty: String = c
+        .query_one("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 't_json.sales'::regclass AND attname = 'device'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ty, "jsonb");
+    let rows = c
+        .query("SELECT coalesce(device::text, 'NULL'), coalesce(device->>'os', '-') FROM t_json.sales ORDER BY id", &[])
+        .await
+        .unwrap();
+    let got: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        got,
+        [
+            (r#"{"os": "ios", "version": 17}"#.to_string(), "ios".to_string()),
+            ("NULL".to_string(), "-".to_string()),
+            (r#"{"os": "linux \"x\"", "version": null}"#.to_string(), "linux \"x\"".to_string()),
+        ]
+    );
+}
