@@ -304,15 +304,21 @@ try {
     }
     // GTK's chooser: typing a path opens its location bar; Return goes into the parent, whose
     // only folder is then highlighted, and Return picks it.
+    // The waits are generous: right after the browser test the machine is busy, and a key that
+    // reaches the chooser before it has taken the typed path picks another folder (seen once).
     xdo("type", "--delay", "30", dirname(otherWs));
-    await sleep(700);
+    await sleep(1500);
     xdo("key", "Return");
-    await sleep(1000);
+    await sleep(1500);
     xdo("key", "Return");
     const next = await until("the relaunched app", async () => {
       const i = JSON.parse(readFileSync(info, "utf8"));
       return i.workspace === otherWs && i.pid !== app.pid ? i : null;
-    }, 20_000);
+    }, 30_000).catch((e) => {
+      // Says what the app did instead: not relaunched, or relaunched on another folder.
+      const { workspace, pid } = JSON.parse(readFileSync(info, "utf8"));
+      throw new Error(`${e.message}; the app's info file names workspace ${workspace}, pid ${pid} (first launch: pid ${app.pid})`);
+    });
     relaunched = next.pid;
     const r = await fetch(`${next.url}/api/pipelines`, { headers: { Authorization: `Bearer ${next.token}` } });
     const names = (await r.json()).map((p) => p.name);
