@@ -165,7 +165,8 @@ impl Workspace {
     pub fn pg_access(&self, name: Option<&str>) -> std::result::Result<crate::postgres::access::PgAccess, String> {
         let env = |n: &str| std::env::var(n).ok();
         let Some(name) = name else { return crate::postgres::access::PgAccess::from_env(&env) };
-        let resolved = self.resolve_connection(name, crate::connections::ConnectionType::Postgres)?;
+        let mut resolved = self.resolve_connection(name, crate::connections::ConnectionType::Postgres)?;
+        self.anchor_path(&mut resolved, "sslrootcert");
         crate::postgres::access::PgAccess::from_connection(&resolved)
     }
 
@@ -173,8 +174,19 @@ impl Workspace {
     pub fn ch_access(&self, name: Option<&str>) -> std::result::Result<crate::clickhouse::ChAccess, String> {
         let env = |n: &str| std::env::var(n).ok();
         let Some(name) = name else { return crate::clickhouse::ChAccess::from_env(&env) };
-        let resolved = self.resolve_connection(name, crate::connections::ConnectionType::ClickHouse)?;
+        let mut resolved = self.resolve_connection(name, crate::connections::ConnectionType::ClickHouse)?;
+        self.anchor_path(&mut resolved, "ca_cert");
         crate::clickhouse::ChAccess::from_connection(&resolved)
+    }
+
+    /// A relative file path in setting `key` is relative to the workspace root, where
+    /// connections.toml is (not to whichever folder the runner was started in).
+    fn anchor_path(&self, resolved: &mut crate::connections::Resolved, key: &str) {
+        if let Some(p) = resolved.plain.get_mut(key) {
+            if std::path::Path::new(p.as_str()).is_relative() {
+                *p = self.root.join(&*p).to_string_lossy().into_owned();
+            }
+        }
     }
 
     /// Connection `name` of type `kind` with its references read (secrets from the workspace's store).

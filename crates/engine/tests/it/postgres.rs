@@ -908,6 +908,10 @@ async fn connections_are_encrypted_as_sslmode_says_and_verified_against_sslrootc
         connect_with(&format!("sslmode = \"{mode}\"\nsslrootcert = \"{ca}\"\n"));
         assert!(encrypted(&fx.run(RunOptions::default()).await), "{mode}");
     }
+    // A relative sslrootcert is a file beside connections.toml.
+    std::fs::copy(&ca, fx.tmp.path().join("test-ca.pem")).unwrap();
+    connect_with("sslmode = \"verify-full\"\nsslrootcert = \"test-ca.pem\"\n");
+    assert!(encrypted(&fx.run(RunOptions::default()).await));
     // The system's roots do not know the test CA: refused, saying what to set.
     connect_with("sslmode = \"verify-full\"\n");
     let err = error(&fx.run(RunOptions::default()).await, "src");
