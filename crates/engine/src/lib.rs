@@ -14,6 +14,7 @@ pub mod error;
 pub mod executor;
 pub mod fsutil;
 pub mod gc;
+pub mod ingest;
 pub mod inspect;
 pub mod isolate;
 pub mod memory;

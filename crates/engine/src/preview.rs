@@ -30,6 +30,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         .into_iter()
         .find(|p| p.id == task)
         .ok_or_else(|| Error::NotFound(format!("pipeline '{}' has no task '{task}'", pipeline.name)))?;
+    crate::executor::plan::attach_datasets(std::slice::from_mut(&mut planned), pipeline, ws.root(), ws.state_dir())?;
     crate::executor::plan::attach_remote(std::slice::from_mut(&mut planned), pipeline, &|name| ws.s3_access(name))?;
     crate::executor::plan::attach_databases(std::slice::from_mut(&mut planned), pipeline, &|name| ws.pg_access(name))?;
     match (&mut planned.kind, sql) {

@@ -612,6 +612,32 @@ pub fn put(access: &S3Access, url: &str, body: Vec<u8>) -> Result<(), S3Error> {
     })
 }
 
+/// Writes `body` to `url` only if no object is there (`If-None-Match: *`): Ok(true) when this
+/// call created it, Ok(false) when one was already there (a redone flush).
+pub fn put_if_absent(access: &S3Access, url: &str, body: Vec<u8>) -> Result<bool, S3Error> {
+    let u = S3Url::parse(url)?;
+    let store = access.store_with(&u.bucket, UPLOAD_TIMEOUT)?;
+    block_on(async {
+        let opts = object_store::PutOptions { mode: object_store::PutMode::Create, ..Default::default() };
+        match store.put_opts(&ObjectPath::from(u.key.as_str()), PutPayload::from(body), opts).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => Ok(false),
+            Err(e) => Err(access.classify(&u.bucket, &format!("writing {url}"), &e)),
+        }
+    })
+}
+
+/// Uploads a local file to `url` (in parts when large), replacing any object there.
+pub fn upload_file(access: &S3Access, url: &str, local: &std::path::Path) -> Result<u64, S3Error> {
+    let u = S3Url::parse(url)?;
+    let store = access.store_with(&u.bucket, UPLOAD_TIMEOUT)?;
+    block_on(async {
+        upload(&store, &ObjectPath::from(u.key.as_str()), local)
+            .await
+            .map_err(|e| access.classify(&u.bucket, &format!("uploading {url}"), &e))
+    })
+}
+
 /// Removes the object at `url` (absent is fine).
 pub fn delete(access: &S3Access, url: &str) -> Result<(), S3Error> {
     let u = S3Url::parse(url)?;

@@ -184,6 +184,7 @@ pub async fn run_pipeline(
     }
     let params = Params::resolve(&pipeline, &opts.params)?;
     let mut planned = plan(&pipeline, &params, &ws.paths)?;
+    plan::attach_datasets(&mut planned, &pipeline, ws.root(), ws.state_dir())?;
     plan::attach_remote(&mut planned, &pipeline, &|name| ws.s3_access(name))?;
     plan::attach_databases(&mut planned, &pipeline, &|name| ws.pg_access(name))?;
     plan::attach_clickhouse(&mut planned, &pipeline, &|name| ws.ch_access(name))?;

@@ -1,6 +1,6 @@
 //! Turns a pipeline and parameters into concrete tasks: rendered settings, matched files, fingerprints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,6 +67,8 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
         let kind = render_kind(t, params).map_err(|e| problem(&e))?;
         let files = match &kind {
             TaskKind::Source(s) if s.format == crate::spec::SourceFormat::Postgres => Vec::new(),
+            // Listed from its manifest by `attach_datasets`.
+            TaskKind::Source(s) if s.format == crate::spec::SourceFormat::Dataset => Vec::new(),
             TaskKind::Source(s) if s3::is_s3(&s.path) => {
                 s3::S3Url::parse(&s.path).map_err(|e| problem(&e))?;
                 Vec::new()
@@ -165,6 +167,44 @@ pub fn attach_remote(tasks: &mut [PlannedTask], pipeline: &Pipeline, access_for:
             }
         }
         task.s3 = Some(Arc::new(access));
+    }
+    Ok(())
+}
+
+/// Points each `dataset` source at its dataset's folder (local files listed from the manifest;
+/// an `s3://` folder is listed by [`attach_remote`], which reads the same manifest), with its
+/// declaration and, for `include_unflushed`, its log. An undeclared or broken dataset fails
+/// planning with the task's location.
+pub fn attach_datasets(tasks: &mut [PlannedTask], pipeline: &Pipeline, root: &Path, state_dir: &Path) -> Result<()> {
+    use crate::ingest;
+    for task in tasks.iter_mut() {
+        let TaskKind::Source(src) = &mut task.kind else { continue };
+        let Some(name) = src.dataset.clone().filter(|_| src.format == crate::spec::SourceFormat::Dataset) else { continue };
+        let location = pipeline.task(&task.id).and_then(|t| t.location.clone());
+        let problem = |m: String| SpecError::single(location.clone(), format!("task '{}': {m}", task.id));
+        let file = ingest::declaration_path(root, &name);
+        if !file.exists() {
+            let known: Vec<String> = ingest::dataset::dataset_files(root)
+                .iter()
+                .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .collect();
+            return Err(crate::Error::Spec(problem(format!(
+                "dataset '{name}' is not declared: no {} (declared: {})",
+                file.display(),
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ))));
+        }
+        let ds = ingest::dataset::load(&file).map_err(|e| problem(format!("dataset '{name}': {e}")))?;
+        src.connection = ds.connection.clone();
+        src.dataset_files = Some((file, src.include_unflushed.then(|| ingest::wal_path(state_dir, &name))));
+        if ds.is_s3() {
+            src.path = ds.path.clone();
+        } else {
+            let target = ingest::target::Target::new(root, &ds.path, None).map_err(|e| problem(e.to_string()))?;
+            let manifest = target.read_manifest().map_err(|e| problem(e.to_string()))?;
+            src.path = root.join(&ds.path).to_string_lossy().into_owned();
+            task.files = ingest::flush::live_files(&manifest, &target).into_iter().map(PathBuf::from).collect();
+        }
     }
     Ok(())
 }

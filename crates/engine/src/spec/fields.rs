@@ -66,6 +66,11 @@ impl<'t> Fields<'t> {
         self.table.get(key).and_then(|i| i.as_str())
     }
 
+    /// A boolean value without marking the key as read.
+    pub fn peek_bool(&self, key: &str) -> Option<bool> {
+        self.table.get(key).and_then(|i| i.as_bool())
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.table.contains_key(key)
     }

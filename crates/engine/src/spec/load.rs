@@ -316,8 +316,10 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
     let retry_delay = f.secs(p, "retry_delay_secs").or(defaults.retry_delay).unwrap_or(Duration::from_secs(1));
     let timeout = f.secs(p, "timeout_secs").or(defaults.timeout);
     let memory_limit = f.size(p, "memory_limit").or(defaults.memory_limit);
-    // A database has no cheap fingerprint: its sources rerun unless told otherwise.
-    let from_database = kind_name.as_deref() == Some("source") && f.peek_str("format") == Some("postgres");
+    // A database has no cheap fingerprint, nor has a log that fills by the second.
+    let from_database = kind_name.as_deref() == Some("source")
+        && (f.peek_str("format") == Some("postgres")
+            || (f.peek_str("format") == Some("dataset") && f.peek_bool("include_unflushed") == Some(true)));
     let cache = f.bool(p, "cache").unwrap_or(!from_database);
     let materialize = match f.choice(p, "materialize", &["table", "view"]).as_deref() {
         Some("view") => {
@@ -326,7 +328,8 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
                 Some(e) => e != "duckdb",
                 None => engine != EngineChoice::DuckDb,
             };
-            let remote = f.peek_str("path").is_some_and(crate::s3::is_s3) || f.peek_str("format") == Some("postgres");
+            let remote = f.peek_str("path").is_some_and(crate::s3::is_s3)
+                || matches!(f.peek_str("format"), Some("postgres" | "dataset"));
             let ok = match kind_name.as_deref() {
                 Some("source") => true,
                 Some("sql") => polars_sql,
@@ -341,7 +344,7 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
                 // Each reader would read the bucket again, outside the fingerprint.
                 p.push(
                     f.span_of("materialize"),
-                    format!("{}: a source reading s3:// or PostgreSQL cannot be materialize = \"view\"; keep it a table", f.what),
+                    format!("{}: a source reading s3://, PostgreSQL or a dataset cannot be materialize = \"view\"; keep it a table", f.what),
                 );
             }
             Materialize::View
@@ -386,6 +389,7 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         Some("json") => Some(SourceFormat::Json),
         Some("ipc" | "arrow" | "feather") => Some(SourceFormat::Ipc),
         Some("postgres") => return read_postgres_source(p, f),
+        Some("dataset") => return read_dataset_source(p, f),
         Some(other) => {
             p.push(
                 f.span_of("format"),
@@ -433,7 +437,24 @@ fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
         delimiter,
         query: None,
         table: None,
+        dataset: None,
+        include_unflushed: false,
+        dataset_files: None,
     })
+}
+
+/// A `dataset` source: `dataset = "NAME"` (whether it is declared is checked when the workspace
+/// is known), optionally `include_unflushed`.
+fn read_dataset_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
+    let name = f.req_str(p, "dataset")?;
+    if !valid_name(&name) {
+        p.push(f.span_of("dataset"), format!("dataset name `{name}` may only use letters, digits, `_` and `-`"));
+        return None;
+    }
+    let mut src = SourceTask::new(SourceFormat::Dataset, "");
+    src.include_unflushed = f.bool(p, "include_unflushed").unwrap_or(false);
+    src.dataset = Some(name);
+    Some(src)
 }
 
 /// A `postgres` source: `query` or `table`, and optionally `connection` (none: the PG* variables).

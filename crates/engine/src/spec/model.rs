@@ -235,11 +235,13 @@ pub enum SourceFormat {
     Ipc,
     /// The result of a query in a PostgreSQL database (`query` or `table`), read with binary COPY.
     Postgres,
+    /// A workspace dataset filled over REST (`dataset = "events"`, see `ingest/<name>.toml`).
+    Dataset,
 }
 
 impl SourceFormat {
     /// The accepted names.
-    pub const NAMES: &'static [&'static str] = &["csv", "parquet", "ndjson", "json", "ipc", "postgres"];
+    pub const NAMES: &'static [&'static str] = &["csv", "parquet", "ndjson", "json", "ipc", "postgres", "dataset"];
 }
 
 /// A column computed from each row's source file path.
@@ -295,6 +297,16 @@ pub struct SourceTask {
     /// The table a `postgres` source reads whole (`schema.table`), instead of a query.
     #[serde(default)]
     pub table: Option<String>,
+    /// The dataset a `dataset` source reads.
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// A `dataset` source also reads rows still waiting in the log (then never cached).
+    #[serde(default)]
+    pub include_unflushed: bool,
+    /// Set while planning a `dataset` source: its declaration file and, with
+    /// `include_unflushed`, its log.
+    #[serde(default)]
+    pub dataset_files: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
 }
 
 impl SourceTask {
@@ -316,6 +328,9 @@ impl SourceTask {
             delimiter: Self::DEFAULT_DELIMITER,
             query: None,
             table: None,
+            dataset: None,
+            include_unflushed: false,
+            dataset_files: None,
         }
     }
 }

@@ -32,6 +32,15 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
         let rows = crate::postgres::source::read(ctx, src)?;
         return Ok(TaskOutcome { has_output: true, rows: Some(rows), ..Default::default() });
     }
+    if src.format == SourceFormat::Dataset {
+        let mut lf = dataset_frame(ctx, src)?;
+        if let Some(limit) = ctx.limit {
+            lf = lf.limit(limit as IdxSize);
+        }
+        ctx.cancel.check()?;
+        sink_parquet(lf, ctx.output).map_err(polars_err("cannot read the dataset"))?;
+        return Ok(TaskOutcome { has_output: true, ..Default::default() });
+    }
     let remote = s3::is_s3(&src.path);
     let listed;
     let mut files = ctx.files;
@@ -76,6 +85,31 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
     ctx.cancel.check()?;
     sink_parquet(lf, ctx.output).map_err(polars_err("cannot read source")).map_err(|e| locate_malformed(src, files, e))?;
     Ok(TaskOutcome { has_output: true, ..Default::default() })
+}
+
+/// A `dataset` source's rows (its files as planned; a fresh manifest when the plan could not
+/// list them or unflushed rows are wanted).
+fn dataset_frame(ctx: &TaskContext, src: &SourceTask) -> Result<LazyFrame, TaskError> {
+    use crate::ingest;
+    let name = src.dataset.as_deref().unwrap_or_default();
+    let Some((decl, wal)) = &src.dataset_files else {
+        return Err(TaskError::Data(format!("dataset '{name}' was not planned (no declaration attached)")));
+    };
+    let ds = ingest::dataset::load(decl).map_err(|e| TaskError::Data(format!("dataset '{name}': {e}")))?;
+    let target = ingest::target::Target::new(std::path::Path::new("/"), &src.path, ctx.s3.cloned())
+        .map_err(|e| TaskError::Data(e.to_string()))?;
+    let fresh;
+    let mut files = ctx.files;
+    if files.is_empty() && wal.is_none() {
+        let m = target.read_manifest().map_err(|e| TaskError::Data(e.to_string()))?;
+        fresh = ingest::flush::live_files(&m, &target).into_iter().map(PathBuf::from).collect::<Vec<_>>();
+        files = fresh.as_slice();
+    }
+    ctx.log.line(match wal {
+        Some(_) => format!("reading dataset '{name}' at {}: flushed files and rows still in the log", src.path),
+        None => format!("reading dataset '{name}' at {}: {} file(s)", src.path, files.len()),
+    });
+    ingest::read::frame(&ds, &target, files, wal.as_deref()).map_err(|e| TaskError::Data(e.to_string()))
 }
 
 /// For an NDJSON source Polars refused without saying where, the file and line at fault.
@@ -276,8 +310,8 @@ pub fn scan_files_with(
     let what =
         || format!("cannot read {} as {:?}", files.first().map(|f| f.display().to_string()).unwrap_or_default(), src.format);
     let lf = match src.format {
-        SourceFormat::Postgres => {
-            return Err(TaskError::Data("a postgres source has no files; it is read by its own task".into()))
+        SourceFormat::Postgres | SourceFormat::Dataset => {
+            return Err(TaskError::Data("a postgres or dataset source is read by its own task".into()))
         }
         SourceFormat::Ndjson => LazyJsonLineReader::new_paths(paths)
             .with_infer_schema_length(NonZeroUsize::new(infer))
