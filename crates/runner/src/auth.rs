@@ -87,8 +87,16 @@ pub async fn require_auth(State(state): State<Arc<AppState>>, req: Request, next
         return Ok(next.run(req).await);
     }
     let given = req.headers().get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
+    // An ingest token opens exactly one door: POST /api/ingest/{a dataset it names}.
+    let ingest_to = (req.method() == axum::http::Method::POST).then(|| path.strip_prefix("/api/ingest/")).flatten();
     match given {
         Some(t) if blake3::hash(t.trim().as_bytes()) == state.auth.token_hash => Ok(next.run(req).await),
+        Some(t) if ingest_to.is_some_and(|d| !d.contains('/') && state.ingest.tokens.allows(t.trim(), d)) => {
+            Ok(next.run(req).await)
+        }
+        Some(t) if t.trim().starts_with(crate::ingest::tokens::PREFIX) => Err(ApiError::Unauthorized(
+            "this ingest token may only POST rows to /api/ingest/<dataset> for the datasets it names".into(),
+        )),
         Some(_) => Err(ApiError::Unauthorized("wrong token".into())),
         None => Err(ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())),
     }

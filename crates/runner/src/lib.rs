@@ -8,6 +8,7 @@ pub mod connections;
 pub mod deploys;
 pub mod error;
 pub mod heavy;
+pub mod ingest;
 pub mod recovery;
 pub mod remotes;
 pub mod scheduler;
@@ -93,6 +94,10 @@ impl Runner {
         tokio::spawn(recovery::run(self.state.clone()));
         tokio::spawn(scheduler::run(self.state.clone()));
         tokio::spawn(watch::run(self.state.clone()));
+        // Logs are opened (and a flush cut off by a crash is redone) before rows are taken.
+        let s = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || s.ingest.refresh()).await;
+        tokio::spawn(ingest::flusher::run(self.state.clone()));
         axum::serve(self.listener, self.app).await.map_err(RunnerError::Serve)
     }
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub heavy: crate::heavy::HeavyWork,
     /// Where connections' secret values are kept (also the workspace's `secrets`).
     pub connection_secrets: Arc<crate::connections::ConnectionSecrets>,
+    /// Datasets taking rows over REST.
+    pub ingest: crate::ingest::Ingest,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
     ) -> Arc<AppState> {
         let (events, _) = broadcast::channel(1024);
         let remotes = crate::remotes::Remotes::new(ws.state_dir(), secrets);
+        let ingest = crate::ingest::Ingest::new(ws.clone());
         Arc::new(AppState {
             remotes,
             ws,
@@ -71,6 +74,7 @@ impl AppState {
             views: polder_engine::inspect::ViewCache::new(VIEW_CACHE_BYTES),
             heavy: crate::heavy::HeavyWork::default(),
             connection_secrets,
+            ingest,
         })
     }
 }

@@ -49,6 +49,7 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
         name: String::new(),
         description: None,
         schedule: None,
+        on_dataset: Vec::new(),
         engine: EngineChoice::Auto,
         max_parallel: None,
         on_interrupt: OnInterrupt::Fail,
@@ -69,6 +70,28 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
         match item.as_table_like() {
             Some(t) => read_params(&mut p, t, &mut pipeline),
             None => p.push(item.span(), "`params` must be a table: write it as [params]"),
+        }
+    }
+
+    if let Some(item) = top.item("trigger") {
+        match item.as_table_like() {
+            Some(t) => {
+                let mut f = Fields::new(t, item.span(), "[trigger]");
+                let datasets = match f.item("on_dataset") {
+                    Some(i) if i.is_str() => Some(vec![i.as_str().unwrap_or_default().to_string()]),
+                    Some(_) => f.str_list(&mut p, "on_dataset"),
+                    None => None,
+                };
+                for d in datasets.unwrap_or_default() {
+                    if valid_name(&d) {
+                        pipeline.on_dataset.push(d);
+                    } else {
+                        p.push(f.span_of("on_dataset"), format!("dataset name `{d}` may only use letters, digits, `_` and `-`"));
+                    }
+                }
+                f.finish(&mut p);
+            }
+            None => p.push(item.span(), "`trigger` must be a table: write it as [trigger]"),
         }
     }
 

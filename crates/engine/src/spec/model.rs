@@ -82,6 +82,8 @@ pub struct Pipeline {
     pub description: Option<String>,
     /// Cron expression for the runner server's scheduler.
     pub schedule: Option<String>,
+    /// Datasets whose flushes start a run (`[trigger] on_dataset`).
+    pub on_dataset: Vec<String>,
     /// Default SQL engine setting for `sql` tasks.
     pub engine: EngineChoice,
     /// How many tasks may run at once (None: the number of cores).

@@ -7,6 +7,7 @@ pub mod connections;
 pub mod deploys;
 pub mod events;
 pub mod health;
+pub mod ingest;
 pub mod layout;
 pub mod names;
 pub mod notes;
@@ -70,6 +71,17 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
                 .routes(routes!(deploys::deploy))
                 .layer(axum::extract::DefaultBodyLimit::max(deploys::MAX_UPLOAD_BYTES)),
         )
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(ingest::post_rows))
+                .layer(axum::extract::DefaultBodyLimit::max(ingest::MAX_INGEST_BODY)),
+        )
+        .routes(routes!(ingest::list_datasets))
+        .routes(routes!(ingest::get_dataset))
+        .routes(routes!(ingest::flush))
+        .routes(routes!(ingest::merge))
+        .routes(routes!(ingest::list_tokens, ingest::create_token))
+        .routes(routes!(ingest::revoke_token))
         .routes(routes!(deploys::versions))
         .routes(routes!(deploys::rollback))
         .routes(routes!(connections::list_connections))

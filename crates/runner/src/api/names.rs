@@ -28,10 +28,15 @@ fn problem(path: &str, key: &str, value: &str) -> Option<String> {
                 "remote name"
             } else if path.starts_with("/api/connections/") {
                 "connection name"
+            } else if path.starts_with("/api/datasets/") {
+                "dataset name"
             } else {
                 "pipeline name"
             };
             Some(format!("{what} {} is not valid: use 1 to {MAX_NAME_LEN} letters, digits, `_` and `-`", quoted(value)))
+        }
+        "dataset" if !valid_name(value) => {
+            Some(format!("dataset name {} is not valid: use 1 to {MAX_NAME_LEN} letters, digits, `_` and `-`", quoted(value)))
         }
         "task" if !valid_task_id(value) => Some(format!(
             "task id {} is not valid: use a lower-case SQL identifier of at most {MAX_NAME_LEN} characters (a-z, 0-9, _; not starting with a digit)",

@@ -60,11 +60,39 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Result<impl IntoResp
         "# HELP polder_queue_depth Runs waiting for a slot.\n# TYPE polder_queue_depth gauge\npolder_queue_depth {queued}\n"
     ));
     out.push_str(&format!("# HELP polder_active_runs Runs in progress on this runner.\n# TYPE polder_active_runs gauge\npolder_active_runs {active}\n"));
+    ingest_metrics(&state, &mut out);
     out.push_str(&format!(
         "# HELP polder_uptime_seconds Seconds since the runner started.\n# TYPE polder_uptime_seconds counter\npolder_uptime_seconds {}\n",
         state.started.elapsed().as_secs()
     ));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
+
+/// Per-dataset ingest counters and gauges.
+fn ingest_metrics(state: &AppState, out: &mut String) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let all = state.ingest.all();
+    if all.is_empty() {
+        return;
+    }
+    type Get = fn(&crate::ingest::Live) -> u64;
+    let series: [(&str, &str, &str, Get); 9] = [
+        ("polder_ingest_rows_total", "counter", "Rows acknowledged since the runner started.", |l| l.counters.rows_received.load(Relaxed)),
+        ("polder_ingest_batches_total", "counter", "Requests acknowledged.", |l| l.counters.batches_accepted.load(Relaxed)),
+        ("polder_ingest_rejected_total", "counter", "Requests refused for their content.", |l| l.counters.batches_rejected.load(Relaxed)),
+        ("polder_ingest_throttled_total", "counter", "Requests refused with 429.", |l| l.counters.throttled.load(Relaxed)),
+        ("polder_ingest_flushes_total", "counter", "Flushes that wrote rows.", |l| l.counters.flushes.load(Relaxed)),
+        ("polder_ingest_flushed_rows_total", "counter", "Rows written to Parquet.", |l| l.counters.rows_flushed.load(Relaxed)),
+        ("polder_ingest_pending_rows", "gauge", "Rows waiting in the log.", |l| l.wal.pending().rows),
+        ("polder_ingest_pending_bytes", "gauge", "Bytes waiting in the log.", |l| l.wal.pending().bytes),
+        ("polder_ingest_flush_failing", "gauge", "1 while flushing fails.", |l| u64::from(l.error().is_some())),
+    ];
+    for (name, kind, help, get) in series {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for l in &all {
+            out.push_str(&format!("{name}{{dataset=\"{}\"}} {}\n", l.ds.name, get(l)));
+        }
+    }
 }
 
 /// This process's resident memory (Linux `/proc`; None elsewhere).
