@@ -179,32 +179,12 @@ pub fn attach_datasets(tasks: &mut [PlannedTask], pipeline: &Pipeline, root: &Pa
     use crate::ingest;
     for task in tasks.iter_mut() {
         let TaskKind::Source(src) = &mut task.kind else { continue };
-        let Some(name) = src.dataset.clone().filter(|_| src.format == crate::spec::SourceFormat::Dataset) else { continue };
+        if src.format != crate::spec::SourceFormat::Dataset {
+            continue;
+        }
         let location = pipeline.task(&task.id).and_then(|t| t.location.clone());
         let problem = |m: String| SpecError::single(location.clone(), format!("task '{}': {m}", task.id));
-        let file = ingest::declaration_path(root, &name);
-        if !file.exists() {
-            let known: Vec<String> = ingest::dataset::dataset_files(root)
-                .iter()
-                .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().into_owned()))
-                .collect();
-            return Err(crate::Error::Spec(problem(format!(
-                "dataset '{name}' is not declared: no {} (declared: {})",
-                file.display(),
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
-            ))));
-        }
-        let ds = ingest::dataset::load(&file).map_err(|e| problem(format!("dataset '{name}': {e}")))?;
-        src.connection = ds.connection.clone();
-        src.dataset_files = Some((file, src.include_unflushed.then(|| ingest::wal_path(state_dir, &name))));
-        if ds.is_s3() {
-            src.path = ds.path.clone();
-        } else {
-            let target = ingest::target::Target::new(root, &ds.path, None).map_err(|e| problem(e.to_string()))?;
-            let manifest = target.read_manifest().map_err(|e| problem(e.to_string()))?;
-            src.path = root.join(&ds.path).to_string_lossy().into_owned();
-            task.files = ingest::flush::live_files(&manifest, &target).into_iter().map(PathBuf::from).collect();
-        }
+        task.files = ingest::read::resolve(src, root, state_dir).map_err(|m| crate::Error::Spec(problem(m)))?;
     }
     Ok(())
 }

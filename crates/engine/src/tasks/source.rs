@@ -87,29 +87,13 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
     Ok(TaskOutcome { has_output: true, ..Default::default() })
 }
 
-/// A `dataset` source's rows (its files as planned; a fresh manifest when the plan could not
-/// list them or unflushed rows are wanted).
 fn dataset_frame(ctx: &TaskContext, src: &SourceTask) -> Result<LazyFrame, TaskError> {
-    use crate::ingest;
     let name = src.dataset.as_deref().unwrap_or_default();
-    let Some((decl, wal)) = &src.dataset_files else {
-        return Err(TaskError::Data(format!("dataset '{name}' was not planned (no declaration attached)")));
-    };
-    let ds = ingest::dataset::load(decl).map_err(|e| TaskError::Data(format!("dataset '{name}': {e}")))?;
-    let target = ingest::target::Target::new(std::path::Path::new("/"), &src.path, ctx.s3.cloned())
-        .map_err(|e| TaskError::Data(e.to_string()))?;
-    let fresh;
-    let mut files = ctx.files;
-    if files.is_empty() && wal.is_none() {
-        let m = target.read_manifest().map_err(|e| TaskError::Data(e.to_string()))?;
-        fresh = ingest::flush::live_files(&m, &target).into_iter().map(PathBuf::from).collect::<Vec<_>>();
-        files = fresh.as_slice();
-    }
-    ctx.log.line(match wal {
-        Some(_) => format!("reading dataset '{name}' at {}: flushed files and rows still in the log", src.path),
-        None => format!("reading dataset '{name}' at {}: {} file(s)", src.path, files.len()),
+    ctx.log.line(match src.include_unflushed {
+        true => format!("reading dataset '{name}' at {}: flushed files and rows still in the log", src.path),
+        false => format!("reading dataset '{name}' at {}: {} file(s) planned", src.path, ctx.files.len()),
     });
-    ingest::read::frame(&ds, &target, files, wal.as_deref()).map_err(|e| TaskError::Data(e.to_string()))
+    crate::ingest::read::source_frame(src, ctx.files, ctx.s3).map_err(TaskError::Data)
 }
 
 /// For an NDJSON source Polars refused without saying where, the file and line at fault.
@@ -123,6 +107,9 @@ pub fn locate_malformed(src: &SourceTask, files: &[PathBuf], e: TaskError) -> Ta
 /// The source's frame: all files (`s3://` URLs read through `s3`), flattened and with the path
 /// and hive columns as configured.
 pub fn lazy(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Result<LazyFrame, TaskError> {
+    if src.format == SourceFormat::Dataset {
+        return crate::ingest::read::source_frame(src, files, s3).map_err(TaskError::Data);
+    }
     if files.is_empty() {
         return Err(TaskError::NoFiles { pattern: src.path.clone(), resolved: src.path.clone() });
     }

@@ -415,3 +415,34 @@ pub async fn revoke_token(State(state): State<Arc<AppState>>, Path(id): Path<Str
     state.ingest.tokens.revoke(&id)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `?include_unflushed=true` adds rows still in the log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DatasetPageQuery {
+    /// Also show rows not flushed yet.
+    #[serde(default)]
+    pub include_unflushed: bool,
+}
+
+/// A page of a (local) dataset's rows, as for task outputs: JSON or Arrow, sorted and filtered.
+#[utoipa::path(get, path = "/api/datasets/{name}/output", tag = "ingest",
+    params(("name" = String, Path, description = "Dataset name"), DatasetPageQuery, super::outputs::PageQuery),
+    responses((status = 200, description = "A JSON page, or an Arrow IPC stream with X-Total-Rows"),
+              (status = 404, description = "No such dataset")))]
+pub async fn dataset_output(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Query(q): Query<DatasetPageQuery>,
+    Query(page): Query<super::outputs::PageQuery>,
+) -> Result<Response, ApiError> {
+    let st = state.clone();
+    let n = name.clone();
+    let input = tokio::task::spawn_blocking(move || {
+        live(&st, &n)?;
+        polder_engine::ingest::read::view_input(st.ws.root(), st.ws.state_dir(), &n, q.include_unflushed)
+            .map_err(ApiError::BadRequest)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    super::outputs::page(&state, input, page).await
+}

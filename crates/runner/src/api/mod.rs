@@ -78,6 +78,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         )
         .routes(routes!(ingest::list_datasets))
         .routes(routes!(ingest::get_dataset))
+        .routes(routes!(ingest::dataset_output))
         .routes(routes!(ingest::flush))
         .routes(routes!(ingest::merge))
         .routes(routes!(ingest::list_tokens, ingest::create_token))

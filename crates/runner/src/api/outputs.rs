@@ -106,7 +106,7 @@ fn view_of(sort: Option<&str>, filter: Option<&str>) -> Result<inspect::View, Ap
     Ok(inspect::View::parse(sort, &filters)?)
 }
 
-async fn page(state: &Arc<AppState>, input: Input, q: PageQuery) -> Result<Response, ApiError> {
+pub(crate) async fn page(state: &Arc<AppState>, input: Input, q: PageQuery) -> Result<Response, ApiError> {
     let offset = q.offset.unwrap_or(0);
     let arrow = match q.format.as_deref() {
         None | Some("json") => false,
