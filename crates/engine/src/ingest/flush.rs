@@ -11,7 +11,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::dataset::{ColumnType, Dataset};
+use super::dataset::Dataset;
 use super::rows::lines_to_frame;
 use super::target::{IngestManifest, Superseded, Target};
 use super::wal::Wal;
@@ -60,6 +60,32 @@ fn parquet_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {
 
 /// One flush of at most about `max_bytes` of log (None: nothing to flush).
 pub fn flush_once(ds: &Dataset, wal: &Wal, target: &Target, max_bytes: u64) -> Result<Option<FlushReport>, IngestError> {
+    match write_files(ds, wal, target, max_bytes)? {
+        Some(Written::Files(manifest, report)) => {
+            publish(wal, target, &manifest)?;
+            Ok(Some(report))
+        }
+        Some(Written::AlreadyPublished(through)) => {
+            wal.finish_flush(through)?;
+            Ok(Some(FlushReport { through, ..Default::default() }))
+        }
+        None => Ok(None),
+    }
+}
+
+/// What the first half of a flush did.
+#[derive(Debug)]
+pub enum Written {
+    /// Files written; the manifest that lists them is still to be published.
+    Files(IngestManifest, FlushReport),
+    /// A flush cut off after publishing: only the log's copy of its rows is left to drop.
+    AlreadyPublished(i64),
+}
+
+/// The first half of a flush: records the intent, writes the day files (put-if-absent), and
+/// returns the manifest to publish. A crash after it leaves files no manifest lists (invisible
+/// to readers) and the intent, so the next flush redoes exactly this one.
+pub fn write_files(ds: &Dataset, wal: &Wal, target: &Target, max_bytes: u64) -> Result<Option<Written>, IngestError> {
     let mut manifest = target.read_manifest()?;
     let through = match wal.intent()? {
         // A flush was cut off: redo exactly it, even if more rows came since.
@@ -70,9 +96,7 @@ pub fn flush_once(ds: &Dataset, wal: &Wal, target: &Target, max_bytes: u64) -> R
         },
     };
     if through <= manifest.flushed_through {
-        // The cut-off flush had published its manifest: only the log's copy is left to drop.
-        wal.finish_flush(through)?;
-        return Ok(Some(FlushReport { through, ..Default::default() }));
+        return Ok(Some(Written::AlreadyPublished(through)));
     }
     wal.set_intent(through)?;
     let days = wal.read(manifest.flushed_through, through)?;
@@ -92,9 +116,14 @@ pub fn flush_once(ds: &Dataset, wal: &Wal, target: &Target, max_bytes: u64) -> R
         }
     }
     manifest.flushed_through = through;
-    target.write_manifest(&manifest)?;
-    wal.finish_flush(through)?;
-    Ok(Some(report))
+    Ok(Some(Written::Files(manifest, report)))
+}
+
+/// The second half of a flush: publishes the manifest, then drops the rows from the log.
+pub fn publish(wal: &Wal, target: &Target, manifest: &IngestManifest) -> Result<(), IngestError> {
+    target.write_manifest(manifest)?;
+    wal.finish_flush(manifest.flushed_through)?;
+    Ok(())
 }
 
 /// Flushes everything the log holds, in flushes of about `max_bytes`; the reports of each.
@@ -209,11 +238,6 @@ pub fn scan(urls: &[String], target: &Target) -> Result<LazyFrame, IngestError> 
     };
     LazyFrame::scan_parquet_sources(ScanSources::Paths(paths), args)
         .map_err(|e| IngestError::Target(format!("cannot read {}: {e}", urls.first().map(String::as_str).unwrap_or(""))))
-}
-
-/// Whether the dataset's event column is a timestamp (for sorting and day math).
-pub fn event_is_timestamp(ds: &Dataset) -> bool {
-    ds.event_time.as_deref().and_then(|e| ds.columns.iter().find(|c| c.name == e)).is_some_and(|c| c.ty == ColumnType::Timestamp)
 }
 
 /// The manifest's live files as full paths or URLs.

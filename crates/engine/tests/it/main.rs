@@ -8,6 +8,7 @@ mod energy;
 mod engines;
 mod failures;
 mod gc;
+mod ingest;
 mod holes;
 mod lakehouse;
 mod medallion;
