@@ -41,9 +41,19 @@ const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 const GIB: u64 = 1024 * MIB;
 
-/// Parses a size such as `300MB`, `4 GiB` or `1.5GB` into bytes. KB/MB/GB/TB are powers of
-/// 1000 and KiB/MiB/GiB/TiB powers of 1024, as in DuckDB; a bare `B` counts bytes.
+/// Parses a memory budget such as `300MB`, `4 GiB` or `1.5GB` into bytes ([`parse_bytes`], at
+/// least [`MIN_BUDGET`]).
 pub fn parse_size(text: &str) -> Result<u64, SizeError> {
+    let bytes = parse_bytes(text)?;
+    if bytes < MIN_BUDGET {
+        return Err(SizeError::TooSmall(text.to_string()));
+    }
+    Ok(bytes)
+}
+
+/// Parses any size such as `1KB`, `300MB` or `4 GiB` into bytes. KB/MB/GB/TB are powers of
+/// 1000 and KiB/MiB/GiB/TiB powers of 1024, as in DuckDB; a bare `B` counts bytes.
+pub fn parse_bytes(text: &str) -> Result<u64, SizeError> {
     let t = text.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = (&t[..split], t[split..].trim());
@@ -68,11 +78,7 @@ pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     if !bytes.is_finite() || bytes >= u64::MAX as f64 {
         return Err(SizeError::Malformed(text.to_string()));
     }
-    let bytes = bytes as u64;
-    if bytes < MIN_BUDGET {
-        return Err(SizeError::TooSmall(text.to_string()));
-    }
-    Ok(bytes)
+    Ok(bytes as u64)
 }
 
 /// A size for people: exact binary units when the value is a whole number of them (as a

@@ -4,25 +4,55 @@ import { tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { columnFormat, type ColumnFormat } from '../components/grid/arrowValues';
 import type { ApiClient } from './client';
 
-/** Where an output lives: one run's output of a task, or the task's newest output. */
-export interface OutputRef {
+/** Where a task's output lives: one run's output of a task, or the task's newest output. */
+export interface TaskOutputRef {
   pipeline: string;
   task: string;
   runId: number | null;
 }
 
+/** A dataset's rows (REST ingest): the flushed Parquet, plus the rows still in its log when asked. */
+export interface DatasetOutputRef {
+  dataset: string;
+  includeUnflushed: boolean;
+}
+
+/** What the grid shows: a task output or a dataset's rows (same query parameters, same answers). */
+export type OutputRef = TaskOutputRef | DatasetOutputRef;
+
 const seg = encodeURIComponent;
 
+export const isDatasetRef = (src: OutputRef): src is DatasetOutputRef => 'dataset' in src;
+
 export function outputPath(src: OutputRef): string {
+  if (isDatasetRef(src)) return `/api/datasets/${seg(src.dataset)}/output`;
   return src.runId != null
     ? `/api/runs/${src.runId}/tasks/${seg(src.task)}/output`
     : `/api/pipelines/${seg(src.pipeline)}/tasks/${seg(src.task)}/output`;
 }
 
-export function statsPath(src: OutputRef): string {
+/** Query parameters the source itself adds to every page request. */
+export function sourceQuery(src: OutputRef): Record<string, string> {
+  return isDatasetRef(src) ? { include_unflushed: String(src.includeUnflushed) } : {};
+}
+
+/** The column statistics route; null when the source has none (datasets). */
+export function statsPath(src: OutputRef): string | null {
+  if (isDatasetRef(src)) return null;
   return src.runId != null
     ? `/api/runs/${src.runId}/tasks/${seg(src.task)}/stats`
     : `/api/pipelines/${seg(src.pipeline)}/tasks/${seg(src.task)}/stats`;
+}
+
+/** Whether the source can be exported as a whole (task outputs have an export route; datasets do not). */
+export const canExport = (src: OutputRef): boolean => !isDatasetRef(src);
+
+/** A short name for the source: the task id, or the dataset name. */
+export const sourceName = (src: OutputRef): string => (isDatasetRef(src) ? src.dataset : src.task);
+
+/** A string that changes exactly when the source does (for memo keys). */
+export function sourceKey(src: OutputRef): string {
+  return isDatasetRef(src) ? `dataset|${src.dataset}|${src.includeUnflushed}` : `task|${src.pipeline}|${src.task}|${src.runId ?? ''}`;
 }
 
 /** Most rows the runner answers in one Arrow request. */
@@ -50,7 +80,7 @@ export async function fetchArrowRange(
   signal?: AbortSignal,
 ): Promise<ArrowRange> {
   const res = await client.request(outputPath(src), {
-    query: { ...query, offset, limit: Math.min(limit, MAX_ARROW_ROWS), format: 'arrow' },
+    query: { ...sourceQuery(src), ...query, offset, limit: Math.min(limit, MAX_ARROW_ROWS), format: 'arrow' },
     signal,
   });
   const buf = new Uint8Array(await res.arrayBuffer());
@@ -144,8 +174,10 @@ export interface ColumnStats {
   max: string | null;
 }
 
-export function fetchStats(client: ApiClient, src: OutputRef, signal?: AbortSignal): Promise<ColumnStats[]> {
-  return client.json<ColumnStats[]>(statsPath(src), { signal });
+/** Column statistics of the whole output; none for sources without a stats route. */
+export async function fetchStats(client: ApiClient, src: OutputRef, signal?: AbortSignal): Promise<ColumnStats[]> {
+  const path = statsPath(src);
+  return path === null ? [] : client.json<ColumnStats[]>(path, { signal });
 }
 
 export type ExportFormat = 'csv' | 'parquet';
@@ -182,8 +214,9 @@ export async function exportView(
   query: Record<string, string>,
   format: ExportFormat,
 ): Promise<boolean> {
+  if (!canExport(src)) throw new Error(`${sourceName(src)} cannot be exported from here`);
   const path = `${outputPath(src)}/export`;
-  const suggestedName = `${src.task}.${format}`;
+  const suggestedName = `${sourceName(src)}.${format}`;
   const picker = (globalThis as { showSaveFilePicker?: SaveFilePicker }).showSaveFilePicker;
   if (picker) {
     let handle;

@@ -1,4 +1,4 @@
-// The output panel's grid: one task output, virtualized over paged Arrow IPC, with server-side
+// The output panel's grid: one task output (or a dataset's rows), virtualized over paged Arrow IPC, with server-side
 // sort and filter, header stats, copy, export and a status line. Data lives in PagedSource (one
 // per view); this component wires it to glide-data-grid and keeps the view state.
 import {
@@ -12,8 +12,19 @@ import {
   type Item,
   type Rectangle,
 } from '@glideapps/glide-data-grid';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { exportView, fetchArrowRange, fetchStats, type ColumnStats, type ExportFormat } from '../api/arrowPages';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import {
+  canExport,
+  exportView,
+  fetchArrowRange,
+  fetchStats,
+  isDatasetRef,
+  sourceKey,
+  sourceName,
+  type ColumnStats,
+  type ExportFormat,
+  type OutputRef,
+} from '../api/arrowPages';
 import { ApiError, type ApiClient } from '../api/client';
 import { LOADING_CELL, textCell } from './grid/cells';
 import { ExportMenu } from './grid/ExportMenu';
@@ -27,11 +38,8 @@ import { useGridLook } from './grid/useGridLook';
 import { EMPTY_VIEW, nextSort, setSort, viewKey, viewQuery, type SortDir, type ViewSpec } from './grid/viewQuery';
 import './grid/grid.css';
 
-export interface OutputSource {
-  pipeline: string;
-  task: string;
-  runId: number | null;
-}
+/** A task's output (of one run, or its newest) or a dataset's rows: same routes' shape, same view queries. */
+export type OutputSource = OutputRef;
 
 const ROW_HEIGHT = 24;
 const fmt = new Intl.NumberFormat('en-US');
@@ -49,12 +57,22 @@ type Load =
   | { kind: 'error'; message: string }
   | { kind: 'ready' };
 
-export function OutputGrid(props: { client: ApiClient; source: OutputSource; themeKey: string }) {
-  const { client, themeKey } = props;
-  const { pipeline, task, runId } = props.source;
+export function OutputGrid(props: {
+  client: ApiClient;
+  source: OutputSource;
+  themeKey: string;
+  /** A change reloads the rows in place, keeping sort and filters (e.g. a dataset was flushed). */
+  refreshKey?: number;
+  /** Shown in the grid's bar after the source's name (e.g. a dataset's toggles). */
+  barExtra?: ReactNode;
+}) {
+  const { client, themeKey, refreshKey, barExtra } = props;
   // One object per output (the caller may pass a new one each render): effects that fetch
-  // re-run only when the output changes.
-  const source = useMemo<OutputSource>(() => ({ pipeline, task, runId }), [pipeline, task, runId]);
+  // re-run only when the output changes, or when the caller asks for a reload.
+  const key = sourceKey(props.source);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the source's identity (and refreshKey), not by the object
+  const source = useMemo<OutputSource>(() => props.source, [key, refreshKey]);
+  const dataset = isDatasetRef(source);
   const gridRef = useRef<DataEditorRef>(null);
   const boxRef = useRef<HTMLDivElement>(null);
   const [view, setView] = useState<ViewSpec>(EMPTY_VIEW);
@@ -272,7 +290,7 @@ export function OutputGrid(props: { client: ApiClient; source: OutputSource; the
       setNotice({ text: `Exporting the view as ${format.toUpperCase()}…` });
       exportView(client, source, viewQuery(view), format)
         .then(
-          (saved) => setNotice(saved ? { text: `Exported ${source.task}.${format}` } : null),
+          (saved) => setNotice(saved ? { text: `Exported ${sourceName(source)}.${format}` } : null),
           (e: unknown) => setNotice({ text: `Export failed: ${msg(e)}`, error: true }),
         )
         .finally(() => setExporting(false));
@@ -300,8 +318,17 @@ export function OutputGrid(props: { client: ApiClient; source: OutputSource; the
       ref={boxRef}
     >
       <div className="output-bar">
-        <span className="mono">{source.task}</span>
-        <span className="muted">{source.runId != null ? `run #${source.runId}` : 'newest output'}</span>
+        <span className="mono">{sourceName(source)}</span>
+        <span className="muted">
+          {isDatasetRef(source)
+            ? source.includeUnflushed
+              ? 'flushed and waiting rows'
+              : 'flushed rows'
+            : source.runId != null
+              ? `run #${source.runId}`
+              : 'newest output'}
+        </span>
+        {barExtra}
         {(shown || view.filters.length > 0) && (
           <FilterBar
             columns={names}
@@ -316,12 +343,12 @@ export function OutputGrid(props: { client: ApiClient; source: OutputSource; the
         <span data-testid="output-total" data-total={shown && load.kind === 'ready' ? total : ''} data-base-total={baseTotal ?? ''}>
           {totalText}
         </span>
-        {shown && <ExportMenu onExport={onExport} busy={exporting} />}
+        {shown && canExport(source) && <ExportMenu onExport={onExport} busy={exporting} />}
       </div>
       {load.kind === 'no-output' && (
         <div className="pg-state" data-testid="grid-empty">
-          <div className="pg-state-title">No output yet</div>
-          <div className="muted">Run the pipeline to see this task's output.</div>
+          <div className="pg-state-title">{dataset ? 'No rows' : 'No output yet'}</div>
+          <div className="muted">{dataset ? 'The runner does not serve this dataset.' : "Run the pipeline to see this task's output."}</div>
           <div className="pg-state-detail">{load.message}</div>
         </div>
       )}
@@ -342,7 +369,13 @@ export function OutputGrid(props: { client: ApiClient; source: OutputSource; the
           <div className="grid-wrap">
             {total === 0 && (
               <div className="pg-overlay" data-testid="grid-no-rows">
-                {filtered ? 'No rows match the filters.' : 'This output has no rows.'}
+                {filtered
+                  ? 'No rows match the filters.'
+                  : dataset
+                    ? source.includeUnflushed
+                      ? 'This dataset has no rows yet.'
+                      : 'No rows flushed yet: flush now, or include rows not flushed yet.'
+                    : 'This output has no rows.'}
               </div>
             )}
             <DataEditor

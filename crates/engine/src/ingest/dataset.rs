@@ -276,7 +276,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Dataset, SpecError> {
         if let Some(n) = f.uint(&mut p, "max_rows") {
             flush.max_rows = n.max(1);
         }
-        if let Some(n) = f.size(&mut p, "max_bytes") {
+        if let Some(n) = f.bytes(&mut p, "max_bytes") {
             flush.max_bytes = n.max(1);
         }
         if let Some(d) = f.secs(&mut p, "max_age_secs") {
@@ -295,10 +295,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Dataset, SpecError> {
     let (mut max_body_bytes, mut max_wal_bytes) = (DEFAULT_MAX_BODY, DEFAULT_MAX_WAL);
     if let Some(t) = top.item("limits").and_then(|i| i.as_table_like()) {
         let mut f = Fields::new(t, None, format!("[limits] of {what}"));
-        if let Some(n) = f.size(&mut p, "max_body") {
+        if let Some(n) = f.bytes(&mut p, "max_body") {
             max_body_bytes = n;
         }
-        if let Some(n) = f.size(&mut p, "max_wal") {
+        if let Some(n) = f.bytes(&mut p, "max_wal") {
             max_wal_bytes = n;
         }
         f.finish(&mut p);

@@ -161,6 +161,22 @@ impl<'t> Fields<'t> {
         }
     }
 
+    /// A size of data such as `"16MB"` or `"1KB"` (no minimum), in bytes.
+    pub fn bytes(&mut self, p: &mut Problems, key: &'static str) -> Option<u64> {
+        let item = self.item(key)?;
+        let Some(text) = item.as_str() else {
+            self.wrong(p, key, item, "a size in quotes, e.g. \"16MB\" or \"512KiB\"");
+            return None;
+        };
+        match crate::memory::parse_bytes(text) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                p.push(item.span(), format!("`{key}` in {}: {e}", self.what));
+                None
+            }
+        }
+    }
+
     pub fn str_list(&mut self, p: &mut Problems, key: &'static str) -> Option<Vec<String>> {
         let item = self.item(key)?;
         let Some(arr) = item.as_array() else {

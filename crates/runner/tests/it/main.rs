@@ -6,6 +6,7 @@ mod authoring;
 mod connections;
 mod deploy;
 mod holes;
+mod ingest;
 mod http;
 mod restart;
 mod schedule;
