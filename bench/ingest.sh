@@ -8,14 +8,14 @@
 # `--workers 2`. All of them on 127.0.0.1, measured with the same load generator: wrk (one thread,
 # LuaJIT building the bodies, bench/peers/ingest_load.lua), each connection one client posting
 # batch after batch with unique increasing ids. Matrix: {1,16,64} clients x {1,100}-row batches,
-# SECONDS each after a WARMUP run, the programs taking turns point by point. At the end Polder's
+# DURATION seconds each after a WARMUP run, the programs taking turns point by point. At the end Polder's
 # log is flushed and its Parquet must hold exactly the rows the runner acknowledged, each id once
 # (the peers' Parquet is counted after a graceful stop, for information).
-# Usage: [POLDER_BIN=path] [SECONDS=10] [WARMUP=2] [RUNS=1] [CLIENTS=1,16,64] [BATCHES=1,100] bench/ingest.sh
+# Usage: [POLDER_BIN=path] [DURATION=10] [WARMUP=2] [RUNS=1] [CLIENTS=1,16,64] [BATCHES=1,100] bench/ingest.sh
 set -euo pipefail
 POLDER_BIN=${POLDER_BIN:+$(realpath "$POLDER_BIN")}
 cd "$(dirname "$0")/.."
-SECONDS_EACH=${SECONDS:-10}
+DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 RUNS=${RUNS:-1}
 CLIENTS=${CLIENTS:-1,16,64}
@@ -109,10 +109,10 @@ PY
 )
 echo "$(nproc) cores; polder: $POLDER_BIN ($("$POLDER_BIN" --version)); peer: ${PINS[*]}; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 echo "disk under $WORK: $FSYNC"
-echo "matrix: clients {$CLIENTS} x batches {$BATCHES}, ${SECONDS_EACH}s each after ${WARMUP}s warmup, RUNS=$RUNS"
+echo "matrix: clients {$CLIENTS} x batches {$BATCHES}, ${DURATION}s each after ${WARMUP}s warmup, RUNS=$RUNS"
 
 "$PY" bench/peers/ingest_bench.py matrix --token "$TOKEN" --raw "$RAW" \
-    --seconds "$SECONDS_EACH" --warmup "$WARMUP" --runs "$RUNS" --clients "$CLIENTS" --batches "$BATCHES" \
+    --seconds "$DURATION" --warmup "$WARMUP" --runs "$RUNS" --clients "$CLIENTS" --batches "$BATCHES" \
     --program "polder=http://127.0.0.1:$POLDER_PORT/api/ingest/events=$POLDER_PID" \
     --program "fastapi=http://127.0.0.1:$PEER_PORT/ingest/events=$PEER_PID" \
     --program "fastapi_2w=http://127.0.0.1:$PEER2_PORT/ingest/events=$PEER2_PID"

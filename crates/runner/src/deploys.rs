@@ -149,6 +149,7 @@ pub fn deploy(workspace_root: &Path, state_dir: &Path, bundle: &[u8]) -> Result<
             format!("the bundle's pipeline is invalid:\n{}", e.to_string().replace(&incoming.display().to_string(), "<bundle>"))
         })?;
         missing_connections(workspace_root, &p)?;
+        missing_datasets(workspace_root, &p)?;
         // Queries are planned over their inputs' schemas before the version can be activated.
         let scratch =
             base.join(format!(".plancheck{TMP_MARK}{}-{}", polder_engine::owners::token(), polder_engine::store::now_ms()));
@@ -199,6 +200,27 @@ pub fn missing_connections(workspace_root: &Path, p: &polder_engine::Pipeline) -
         p.name,
         polder_engine::connections::file(workspace_root).display(),
         missing.join("\n")
+    ))
+}
+
+/// Refuses a pipeline that reads (or is triggered by) datasets this runner does not declare:
+/// datasets belong to the runner that takes their rows, so deploys do not carry them.
+pub fn missing_datasets(workspace_root: &Path, p: &polder_engine::Pipeline) -> Result<(), String> {
+    let mut used: std::collections::BTreeSet<&str> = p.on_dataset.iter().map(String::as_str).collect();
+    for t in &p.tasks {
+        if let polder_engine::spec::TaskKind::Source(s) = &t.kind {
+            used.extend(s.dataset.as_deref());
+        }
+    }
+    let missing: Vec<&str> =
+        used.into_iter().filter(|d| !polder_engine::ingest::declaration_path(workspace_root, d).is_file()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "pipeline '{}' uses datasets this runner does not declare: {}; add ingest/<name>.toml for each on the runner, then deploy again",
+        p.name,
+        missing.join(", ")
     ))
 }
 

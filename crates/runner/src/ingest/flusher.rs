@@ -42,9 +42,16 @@ pub fn flush_now(live: &Live) -> Result<Vec<FlushReport>, String> {
                 live.counters.rows_flushed.fetch_add(rows, Ordering::Relaxed);
                 live.counters.last_flush_ms.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
             }
+            live.counters.failures.store(0, Ordering::Relaxed);
             live.set_error(None);
         }
-        Err(e) => live.set_error(Some(e.clone())),
+        Err(e) => {
+            // Back off: 1 s, 2 s, 4 s … up to a minute, so a down bucket is not hammered.
+            let n = live.counters.failures.fetch_add(1, Ordering::Relaxed).min(6);
+            let wait = (1000i64 << n).min(60_000);
+            live.counters.retry_at_ms.store(chrono::Utc::now().timestamp_millis() + wait, Ordering::Relaxed);
+            live.set_error(Some(e.clone()));
+        }
     }
     result
 }
@@ -97,7 +104,8 @@ fn tick(state: &AppState, merge: bool) {
     state.ingest.refresh();
     let now = chrono::Utc::now().timestamp_millis();
     for live in state.ingest.all() {
-        if live.target.is_ok() && due(&live, now) {
+        let waiting = now < live.counters.retry_at_ms.load(Ordering::Relaxed);
+        if live.target.is_ok() && !waiting && due(&live, now) {
             if let Ok(reports) = flush_now(&live) {
                 if reports.iter().any(|r| r.rows > 0) {
                     trigger(state, &live.ds.name);

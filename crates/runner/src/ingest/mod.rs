@@ -36,6 +36,10 @@ pub struct Counters {
     pub last_flush_ms: AtomicI64,
     /// Day merges done.
     pub merges: AtomicU64,
+    /// After a failed flush, the flusher waits until then (ms since the epoch) before trying again.
+    pub retry_at_ms: AtomicI64,
+    /// Consecutive failed flushes (the wait doubles with each, up to a minute).
+    pub failures: AtomicU64,
 }
 
 /// A dataset being served.

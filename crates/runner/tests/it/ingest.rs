@@ -246,6 +246,12 @@ fn a_full_log_answers_429_and_a_broken_declaration_is_named() {
     assert!(r.json()["message"].as_str().unwrap().contains("broken.toml:2"), "{}", r.text());
     let list = get(addr, "/api/datasets").json();
     assert_eq!(list["problems"][0]["name"], "broken");
+    // A deploy that reads a dataset this runner does not declare is refused, naming it.
+    let src = tempfile::tempdir().unwrap();
+    pipeline(src.path(), "clicks", "[pipeline]\nname = \"clicks\"\n[trigger]\non_dataset = \"clicks\"\n\n[[task]]\nid = \"e\"\nkind = \"source\"\nformat = \"dataset\"\ndataset = \"events\"\n");
+    let r = request_bytes(addr, "/api/deploy", &polder_runner::deploys::bundle(&src.path().join("clicks")).unwrap());
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("uses datasets this runner does not declare: clicks;"), "{}", r.text());
     assert!(list["problems"][0]["message"].as_str().unwrap().contains("unknown type `int64`"));
 }
 
