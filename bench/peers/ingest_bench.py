@@ -123,56 +123,80 @@ def api(url, token, method="GET"):
 
 
 def count(files):
+    """Rows, distinct ids, and rows by wrk run (id // 1e12)."""
     import polars as pl
 
     if not files:
-        return 0, 0
-    df = pl.scan_parquet(files).select(pl.len().alias("rows"), pl.col("id").n_unique().alias("ids")).collect()
-    return int(df["rows"][0]), int(df["ids"][0])
+        return 0, 0, {}
+    lf = pl.scan_parquet(files)
+    totals = lf.select(pl.len().alias("rows"), pl.col("id").n_unique().alias("ids")).collect()
+    runs = lf.group_by((pl.col("id") // 10**12).alias("run")).len().collect()
+    return int(totals["rows"][0]), int(totals["ids"][0]), dict(zip(runs["run"].to_list(), runs["len"].to_list()))
 
 
-def acked(results, program):
-    """Rows the client saw acknowledged, and the most that may have been acknowledged unseen
-    (requests in flight when a wrk run stopped)."""
+def check_runs(results, program, by_run):
+    """Each wrk run's rows in the Parquet must lie between the rows wrk saw acknowledged and the
+    rows it put in requests (those in flight when its time was up are abandoned: the server may
+    have kept them without wrk seeing the answer). Returns (seen, sent, problems)."""
     rs = [r for r in results if r["program"] == program]
-    seen = sum((r["requests"] - r["non2xx"]) * r["batch"] for r in rs)
-    unseen = sum(r["clients"] * r["batch"] for r in rs)
-    errors = sum(r["non2xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"] for r in rs)
-    return seen, unseen, errors
+    seen = sent = 0
+    problems = []
+    for r in rs:
+        a = (r["requests"] - r["non2xx"]) * r["batch"]
+        seen += a
+        sent += r["rows_sent"]
+        got = by_run.get(r["run"], 0)
+        if not a <= got <= r["rows_sent"]:
+            problems.append(f"run {r['run']} ({r['clients']} clients, {r['batch']}-row batches): {got} rows in the "
+                            f"Parquet, wrk saw {a} acknowledged and sent {r['rows_sent']}")
+    stray = set(by_run) - {r["run"] for r in rs}
+    if stray:
+        problems.append(f"ids of runs never made for this program: {sorted(stray)}")
+    return seen, sent, problems
+
+
+def errors_of(results, program):
+    return sum(r["non2xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
+               for r in results if r["program"] == program)
 
 
 def verify(a):
+    import glob
+
     results = load(a.raw)
-    ok = True
-    seen, unseen, errors = acked(results, "polder")
     t0 = time.time()
     flushed = api(f"{a.polder_url}/api/datasets/events/flush", a.token, "POST")
     d = api(f"{a.polder_url}/api/datasets/events", a.token)
-    rows, ids = count(d["files"])
-    print(f"polder: flush took {time.time() - t0:.1f} s ({flushed['rows']:,} rows left in the log); "
-          f"{len(d['files'])} Parquet files hold {rows:,} rows, {ids:,} distinct ids; the runner acknowledged "
-          f"{d['rows_received']:,} (wrk saw {seen:,} acknowledged, at most {unseen:,} more in flight at wrk's stops); "
-          f"rejected {d['batches_rejected']}, throttled {d['throttled']}, client-side errors {errors}; "
-          f"log pending {d['rows_pending']}, flush error {d['error']}")
-    if not (rows == ids == d["rows_received"] and seen <= rows <= seen + unseen):
-        print("polder: ROW CHECK FAILED")
-        ok = False
+    rows, ids, by_run = count(d["files"])
+    seen, sent, problems = check_runs(results, "polder", by_run)
+    errors = errors_of(results, "polder")
+    print(f"polder: the final flush took {time.time() - t0:.1f} s ({flushed['rows']:,} rows were left in the log); "
+          f"{len(d['files'])} Parquet files hold {rows:,} rows, {ids:,} distinct ids. The runner counted "
+          f"{d['rows_received']:,} rows acknowledged; wrk saw {seen:,} acknowledged and sent {sent:,} "
+          f"(the rest in flight when a run's time was up). Refused {d['batches_rejected']}, throttled "
+          f"{d['throttled']}, errors seen by wrk {errors}; left in the log {d['rows_pending']}, flush error {d['error']}")
+    if rows != ids:
+        problems.append("some id is in the Parquet more than once")
+    if rows < d["rows_received"]:
+        problems.append("fewer rows in the Parquet than the runner acknowledged")
     if errors or d["batches_rejected"] or d["throttled"] or d["rows_pending"] or d["error"]:
-        print("polder: ERRORS (see above)")
-        ok = False
+        problems.append("errors (above)")
+    for p in problems:
+        print(f"polder: CHECK FAILED: {p}")
+    if not problems:
+        print(f"polder: every row acknowledged is in the Parquet, once; {rows - d['rows_received']:,} more rows "
+              f"(requests abandoned by wrk at its stops: kept, never acknowledged) are there too")
+    ok = not problems
     for spec in a.peer or []:
         name, folder = spec.split("=", 1)
-        import glob
-
         files = sorted(glob.glob(os.path.join(folder, "**", "*.parquet"), recursive=True))
-        rows, ids = count(files)
-        s, u, e = acked(results, name)
-        good = rows == ids and s <= rows <= s + u
-        print(f"{name}: after a graceful stop, {len(files)} Parquet files hold {rows:,} rows, {ids:,} distinct ids "
-              f"(wrk saw {s:,} acknowledged, at most {u:,} more in flight; client-side errors {e})"
-              + ("" if good else "  ROW CHECK FAILED"))
-    if ok:
-        print("polder: every acknowledged row is in its Parquet, once")
+        rows, ids, by_run = count(files)
+        seen, sent, problems = check_runs(results, name, by_run)
+        if rows != ids:
+            problems.append("some id is in the Parquet more than once")
+        print(f"{name}: after a graceful stop, {len(files)} Parquet files hold {rows:,} rows, {ids:,} distinct ids; "
+              f"wrk saw {seen:,} acknowledged and sent {sent:,}; errors seen by wrk {errors_of(results, name)}"
+              + "".join(f"\n{name}: CHECK FAILED: {p}" for p in problems))
     return 0 if ok else 1
 
 

@@ -2,7 +2,8 @@
 -- 1-row batch, an array otherwise) with ids unique across threads and runs and increasing within
 -- a connection's thread. Same requests for Polder and its peer; only the URL path differs.
 -- Usage: wrk -s ingest_load.lua URL -- BATCH RUN TOKEN
--- At the end it prints one line: `RESULT {json}` with the summary and latency percentiles (µs).
+-- At the end it prints one line: `RESULT {json}` with the summary, latency percentiles (µs) and the
+-- rows put in requests (ids RUN * 1e12 + thread * 1e10 + 1 ..= + that thread's counter).
 
 local threads = {}
 local next_tid = 0
@@ -14,7 +15,7 @@ function setup(thread)
 end
 
 local batch, base, headers
-local counter = 0
+counter = 0  -- global: done() reads it with thread:get
 local fmt = string.format
 local parts = {}
 
@@ -49,7 +50,12 @@ end
 
 function done(summary, latency, requests)
     local e = summary.errors
-    io.write(fmt('RESULT {"duration_us":%d,"requests":%d,"bytes":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
-        summary.duration, summary.requests, summary.bytes, e.status, e.connect, e.read, e.write, e.timeout,
+    -- Rows put in requests, answered or not (those in flight when time was up are abandoned).
+    local sent = 0
+    for _, t in ipairs(threads) do
+        sent = sent + t:get("counter")
+    end
+    io.write(fmt('RESULT {"rows_sent":%d,"duration_us":%d,"requests":%d,"bytes":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
+        sent, summary.duration, summary.requests, summary.bytes, e.status, e.connect, e.read, e.write, e.timeout,
         latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
 end

@@ -20,6 +20,9 @@ import { DeployButton } from './components/deploy/DeployButton';
 import { RemotesSettings } from './components/deploy/RemotesSettings';
 import { ConnectionsView } from './components/connections/ConnectionsView';
 import { RunnerSwitch } from './components/deploy/RunnerSwitch';
+import { DatasetsSection } from './components/datasets/DatasetsSection';
+import { DatasetView } from './components/datasets/DatasetView';
+import { IngestTokens } from './components/datasets/IngestTokens';
 import { remoteBase } from './api/remotes';
 
 // The output grid (glide-data-grid, apache-arrow) loads when a task's output is first shown,
@@ -86,6 +89,15 @@ function Workbench({
   const [pipelines, setPipelines] = useState<PipelineSummary[] | null>(null);
   const [pipelinesError, setPipelinesError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(() => localStorage.getItem('polder.pipeline'));
+  // A dataset (REST ingest) picked in the explorer replaces the pipeline in the centre until a pipeline is picked.
+  const [dataset, setDataset] = useState<string | null>(null);
+  // Bumped by live events and flushes: the explorer's datasets reload at once (they also poll).
+  const [datasetsKey, setDatasetsKey] = useState(0);
+  const bumpDatasets = useCallback(() => setDatasetsKey((k) => k + 1), []);
+  const openPipeline = useCallback((name: string) => {
+    setDataset(null);
+    setSelected(name);
+  }, []);
   const [detail, setDetail] = useState<PipelineDetail | null>(null);
   const [detailError, setDetailError] = useState<string | null>(null);
   const [runs, setRuns] = useState<Run[] | null>(null);
@@ -210,6 +222,8 @@ function Workbench({
   const pendingBump = useRef(false);
   useEffect(() => {
     const onEvent = (ev: RunnerEvent) => {
+      // A flush starts the pipelines a dataset triggers; their runs may read or write datasets.
+      if (ev.event === 'run_started' || ev.event === 'run_finished') bumpDatasets();
       const cur = live.current;
       if (ev.pipeline !== cur.selected) return;
       if (ev.event === 'run_started' || ev.event === 'run_finished') {
@@ -239,6 +253,7 @@ function Workbench({
     // open pipeline in place; broken files show their error instead of the pipeline.
     const onChange = (ch: PipelineChangedEvent) => {
       loadPipelines();
+      bumpDatasets();
       const cur = live.current.selected;
       if (ch.pipeline !== cur && ch.folder !== cur) return;
       if (ch.error) {
@@ -258,7 +273,7 @@ function Workbench({
       stop();
       if (refreshTimer.current) clearTimeout(refreshTimer.current);
     };
-  }, [client, loadRuns, loadRunDetail, loadPipelines, handleError]);
+  }, [client, loadRuns, loadRunDetail, loadPipelines, handleError, bumpDatasets]);
 
   // Tick durations of running runs.
   const anyRunning = runs?.some((r) => r.status === 'running') ?? false;
@@ -290,8 +305,8 @@ function Workbench({
   const [overlay, setOverlay] = useState<'help' | 'quick-open' | 'runners' | 'connections' | null>(null);
   const shortcutHandlers = useRef<Record<string, () => void>>({});
   shortcutHandlers.current = {
-    run: () => detail && void trigger({ params: {}, force: false, only: [] }),
-    'force-run': () => detail && void trigger({ params: {}, force: true, only: [] }),
+    run: () => detail && !dataset && void trigger({ params: {}, force: false, only: [] }),
+    'force-run': () => detail && !dataset && void trigger({ params: {}, force: true, only: [] }),
     'quick-open': () => setOverlay('quick-open'),
     'toggle-theme': theme.cycle,
     'view-canvas': () => setView('canvas'),
@@ -334,6 +349,7 @@ function Workbench({
     if (remote) sessionStorage.setItem('polder.watching', remote);
     else sessionStorage.removeItem('polder.watching');
     setWatching(remote);
+    setDataset(null);
     setRunId(null);
     setRunDetail(null);
     setTask(null);
@@ -360,7 +376,7 @@ function Workbench({
       {/* This runner's connections (the remote proxy forwards only GET and POST, so no editing a remote's). */}
       {overlay === 'connections' && <ConnectionsView client={localClient} onClose={() => setOverlay(null)} />}
       {overlay === 'quick-open' && pipelines && (
-        <QuickOpen pipelines={pipelines} onOpen={setSelected} onClose={() => setOverlay(null)} />
+        <QuickOpen pipelines={pipelines} onOpen={openPipeline} onClose={() => setOverlay(null)} />
       )}
       <header className="topbar">
         <span className="brand">
@@ -396,10 +412,29 @@ function Workbench({
         )}
       </header>
 
-      <Explorer pipelines={pipelines} error={pipelinesError} selected={selected} onSelect={setSelected} onReload={loadPipelines} />
+      <Explorer
+        pipelines={pipelines}
+        error={pipelinesError}
+        selected={dataset ? null : selected}
+        onSelect={openPipeline}
+        onReload={loadPipelines}
+      >
+        <DatasetsSection client={client} selected={dataset} onSelect={setDataset} refreshKey={datasetsKey} onUnauthorized={onSignOut} />
+      </Explorer>
 
       <main className="center">
-        {!selected && pipelines && (
+        {dataset && (
+          <DatasetView
+            key={dataset}
+            client={client}
+            name={dataset}
+            runnerUrl={watching ? `<${watching} runner URL>` : auth.url}
+            themeKey={theme.effective}
+            onChanged={bumpDatasets}
+            onUnauthorized={onSignOut}
+          />
+        )}
+        {!dataset && !selected && pipelines && (
           <div className="empty center">
             <div>
               <h2>Welcome to Polder</h2>
@@ -407,7 +442,7 @@ function Workbench({
             </div>
           </div>
         )}
-        {selected && (
+        {!dataset && selected && (
           <>
             <div className="toolbar">
               <span className="title">{selected}</span>
@@ -522,7 +557,9 @@ function Workbench({
       </main>
 
       <aside className="side">
-        {selected ? (
+        {dataset ? (
+          <IngestTokens client={client} dataset={dataset} canRevoke={!watching} onUnauthorized={onSignOut} />
+        ) : selected ? (
           <>
             <RunsList
               client={client}

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { PipelineSummary } from '../api/types';
 
 export function Explorer(props: {
@@ -6,8 +7,10 @@ export function Explorer(props: {
   selected: string | null;
   onSelect: (name: string) => void;
   onReload: () => void;
+  /** Sections below the pipelines (the datasets). */
+  children?: ReactNode;
 }) {
-  const { pipelines, error, selected, onSelect, onReload } = props;
+  const { pipelines, error, selected, onSelect, onReload, children } = props;
   return (
     <aside className="explorer">
       <div className="panel-title">
@@ -51,6 +54,7 @@ export function Explorer(props: {
           ),
         )}
       </ul>
+      {children}
     </aside>
   );
 }

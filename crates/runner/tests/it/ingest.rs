@@ -429,3 +429,65 @@ fn sigkill_at_random_moments_loses_no_acknowledged_row_and_duplicates_none() {
     assert!(extra as i64 % BATCH == 0 && extra as i64 <= BATCH * CLIENTS * 5, "{extra} unacknowledged rows kept");
     assert!(acked.len() > 1000, "only {} rows acknowledged: the test did not exercise much", acked.len());
 }
+
+#[test]
+fn the_clicks_example_turns_posted_events_into_a_daily_report() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let tmp = workspace(&[("clicks", &std::fs::read_to_string(repo.join("ingest/clicks.toml")).unwrap())]);
+    pipeline(tmp.path(), "clicks_daily", &std::fs::read_to_string(repo.join("examples/clicks_daily/pipeline.toml")).unwrap());
+    let (addr, _) = start(tmp.path(), Some(TOKEN));
+    let click = |id: i64, day: u32, user: &str, page: &str, ms: Option<i64>| {
+        serde_json::json!({"id": id, "ts": format!("2026-12-{day:02}T09:{:02}:00Z", id % 60), "user": user, "page": page, "ms_on_page": ms})
+    };
+    let batch = serde_json::json!([
+        click(1, 1, "ana", "/pricing", Some(1000)),
+        click(2, 1, "bo", "/pricing", Some(3000)),
+        click(3, 1, "ana", "/pricing", None),
+        click(4, 1, "ana", "/docs", Some(500)),
+        click(5, 2, "cy", "/docs", Some(700)),
+    ]);
+    assert_eq!(post_json(addr, "clicks", batch).status, 200);
+    // A field the app added later is kept, not refused.
+    let mut late = click(6, 2, "cy", "/docs", Some(900));
+    late["referrer"] = "news".into();
+    assert_eq!(post_json(addr, "clicks", late).status, 200);
+    assert_eq!(post(addr, "/api/datasets/clicks/flush", "").json()["rows"], 6);
+    let done = || {
+        get(addr, "/api/runs?pipeline=clicks_daily")
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["trigger"] == "dataset:clicks" && r["status"] != "running")
+            .cloned()
+    };
+    wait_for("the triggered clicks_daily run", 60, || done().is_some());
+    let run = done().unwrap();
+    assert_eq!(run["status"], "success", "{run}");
+    let page = get(addr, &format!("/api/runs/{}/tasks/daily_pages/output", run["id"])).json();
+    let rows: Vec<(String, String, i64, i64, Option<f64>)> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["day"].as_str().unwrap().to_string(),
+                r["page"].as_str().unwrap().to_string(),
+                r["views"].as_i64().unwrap(),
+                r["users"].as_i64().unwrap(),
+                r["avg_ms"].as_f64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2026-12-01".into(), "/docs".into(), 1, 1, Some(500.0)),
+            ("2026-12-01".into(), "/pricing".into(), 3, 2, Some(2000.0)),
+            ("2026-12-02".into(), "/docs".into(), 2, 1, Some(800.0)),
+        ]
+    );
+    let page = get(addr, "/api/datasets/clicks/output?sort=id:asc&limit=10").json();
+    assert_eq!(page["rows"][5]["_extra"], "{\"referrer\":\"news\"}", "{page}");
+    assert!(tmp.path().join("clicks_daily/out/daily_pages.parquet").exists());
+}
