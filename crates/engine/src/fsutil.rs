@@ -169,6 +169,24 @@ pub fn sweep_temps_beside(target: &Path, owners: &Path) -> usize {
     removed
 }
 
+/// Bytes free for unprivileged writers on the file system holding `path` (None when unknown).
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
+        let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+        (rc == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,23 +220,5 @@ mod tests {
         assert!(!dir.join(dead).exists() && mine.exists() && dir.join(other_target).exists());
         assert_eq!(sweep_temps_beside(&dir.join("day_{{ run_date }}.csv"), &owners), 1);
         assert!(!dir.join(templated).exists());
-    }
-}
-
-/// Bytes free for unprivileged writers on the file system holding `path` (None when unknown).
-pub fn free_bytes(path: &Path) -> Option<u64> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
-        let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-        (rc == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
     }
 }

@@ -366,16 +366,18 @@ mod tests {
 
     #[test]
     fn mistakes_are_named_with_their_line() {
-        let e = parse_str("event_time = \"user\"\n[columns]\nid = \"int64\"\nuser = \"str\"\n[target]\npath = \"/abs\"\nbogus = 1\n")
-            .unwrap_err()
-            .to_string();
+        let e =
+            parse_str("event_time = \"user\"\n[columns]\nid = \"int64\"\nuser = \"str\"\n[target]\npath = \"/abs\"\nbogus = 1\n")
+                .unwrap_err()
+                .to_string();
         assert!(e.contains("events.toml:3") && e.contains("unknown type `int64`"), "{e}");
         assert!(e.contains("event_time column `user` is str"), "{e}");
         assert!(e.contains("inside the workspace"), "{e}");
         assert!(e.contains("unknown field `bogus`"), "{e}");
         let e = parse_str("[columns]\nts = \"timestamp\"\n[target]\npath = \"x\"\n").unwrap();
         assert!(e.event_time.is_none());
-        let e = parse_str("event_time = \"ts\"\n[columns]\nts = \"timestamp\"\n[target]\npath = \"x\"\n").unwrap_err().to_string();
+        let e =
+            parse_str("event_time = \"ts\"\n[columns]\nts = \"timestamp\"\n[target]\npath = \"x\"\n").unwrap_err().to_string();
         assert!(e.contains("must be `not null`"), "{e}");
         assert!(parse_str("[target]\npath = \"x\"\n").unwrap_err().to_string().contains("needs a [columns] table"));
     }

@@ -223,7 +223,8 @@ fn merge_files(ds: &Dataset, target: &Target, files: &[String], rel: &str, scrat
         .collect_with_engine(Engine::Streaming)
         .map(|_| ())
     })();
-    let result = written.map_err(|e| IngestError::polars(&ds.name, "merging a day", e)).and_then(|()| target.put_file(rel, &local));
+    let result =
+        written.map_err(|e| IngestError::polars(&ds.name, "merging a day", e)).and_then(|()| target.put_file(rel, &local));
     let _ = std::fs::remove_file(&local);
     result
 }

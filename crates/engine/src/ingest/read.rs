@@ -99,6 +99,11 @@ pub fn view_input(root: &Path, state_dir: &Path, name: &str, include_unflushed: 
     if crate::s3::is_s3(&src.path) {
         return Err(format!("dataset '{name}' is in object storage ({}); read it with a pipeline's dataset source", src.path));
     }
-    let plan = crate::tasks::ViewPlan { id: name.to_string(), kind: crate::spec::TaskKind::Source(src), files, upstream: Default::default() };
+    let plan = crate::tasks::ViewPlan {
+        id: name.to_string(),
+        kind: crate::spec::TaskKind::Source(src),
+        files,
+        upstream: Default::default(),
+    };
     Ok(crate::tasks::Input::View(std::sync::Arc::new(plan)))
 }

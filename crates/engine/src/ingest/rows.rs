@@ -201,7 +201,14 @@ fn day_of(cells: &[Cell], event: Option<usize>, ty: Option<ColumnType>, arrival_
     }
 }
 
-fn push_json(ds: &Dataset, event: Option<usize>, arrival_day: i32, row: usize, v: Value, out: &mut Batch) -> Result<(), RowError> {
+fn push_json(
+    ds: &Dataset,
+    event: Option<usize>,
+    arrival_day: i32,
+    row: usize,
+    v: Value,
+    out: &mut Batch,
+) -> Result<(), RowError> {
     let Value::Object(mut obj) = v else {
         return Err(RowError::Row { row, reason: format!("expected a JSON object, got {}", kind(&v)) });
     };
@@ -380,7 +387,11 @@ fn decode_arrow(ds: &Dataset, event: Option<usize>, arrival_day: i32, body: &[u8
         cols.push(Some(physical));
     }
     let unknown_series: Vec<Series> = if ds.unknown_fields == UnknownFields::Keep {
-        unknown.iter().map(|n| df.column(n).map(|c| c.as_materialized_series().clone())).collect::<PolarsResult<_>>().map_err(arrow_err)?
+        unknown
+            .iter()
+            .map(|n| df.column(n).map(|c| c.as_materialized_series().clone()))
+            .collect::<PolarsResult<_>>()
+            .map_err(arrow_err)?
     } else {
         Vec::new()
     };
@@ -502,13 +513,15 @@ mod tests {
         let one = br#"{"id":1,"ts":"2026-12-03T23:59:59.5Z","user":"a\"b","amount":1,"day":"2026-12-03","ok":true}"#;
         let b = decode(&d, BodyFormat::Json, one, 0).unwrap();
         assert_eq!(b.rows, 1);
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap().signed_duration_since(chrono::NaiveDate::default()).num_days();
+        let day =
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap().signed_duration_since(chrono::NaiveDate::default()).num_days();
         let rows = &b.days[&(day as i32)];
         assert_eq!(
             String::from_utf8_lossy(&rows.lines),
             "{\"id\":1,\"ts\":1796342399500000,\"user\":\"a\\\"b\",\"amount\":1.0,\"day\":20790,\"ok\":true}\n"
         );
-        let arr = br#"[{"id":1,"ts":1796342399000},{"id":2,"ts":"2026-12-04T00:00:00+01:00"}, {"id":3,"ts":"2026-12-04T00:00:00Z"}]"#;
+        let arr =
+            br#"[{"id":1,"ts":1796342399000},{"id":2,"ts":"2026-12-04T00:00:00+01:00"}, {"id":3,"ts":"2026-12-04T00:00:00Z"}]"#;
         let b = decode(&d, BodyFormat::Json, arr, 0).unwrap();
         assert_eq!(b.rows, 3);
         assert_eq!(b.days.values().map(|d| d.rows).collect::<Vec<_>>(), [2, 1], "+01:00 midnight is still the 3rd in UTC");
@@ -557,9 +570,8 @@ mod tests {
             IpcStreamWriter::new(&mut buf).finish(df).unwrap();
             buf
         };
-        let ts = Series::new("ts".into(), [1_000_000i64, 2_000_000])
-            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
-            .unwrap();
+        let ts =
+            Series::new("ts".into(), [1_000_000i64, 2_000_000]).cast(&DataType::Datetime(TimeUnit::Milliseconds, None)).unwrap();
         let mut df = DataFrame::new_infer_height(vec![
             Series::new("id".into(), [1i32, 2]).into(),
             ts.into(),

@@ -134,7 +134,11 @@ impl Target {
             Target::Local(dir) => {
                 let path = dir.join(rel);
                 let parent = path.parent().expect("a file under the folder").to_path_buf();
-                std::fs::create_dir_all(&parent).map_err(|e| IngestError::io(parent.clone(), e))?;
+                if !parent.is_dir() {
+                    std::fs::create_dir_all(&parent).map_err(|e| IngestError::io(parent.clone(), e))?;
+                    // The new day folder's own entry must survive a crash too.
+                    crate::fsutil::sync_dir(parent.parent().unwrap_or(dir));
+                }
                 let tmp = crate::fsutil::temp_path_for(&path);
                 let result = (|| {
                     let mut f = std::fs::File::create(&tmp)?;

@@ -158,7 +158,8 @@ impl Wal {
     /// entries up to about `max_bytes` (at least one), None when there are none.
     pub fn plan_through(&self, after: i64, max_bytes: u64) -> Result<Option<i64>, WalError> {
         let conn = self.reader()?;
-        let mut stmt = conn.prepare("SELECT seq, length(data) FROM batch WHERE seq > ?1 ORDER BY seq").map_err(|e| self.err(&e))?;
+        let mut stmt =
+            conn.prepare("SELECT seq, length(data) FROM batch WHERE seq > ?1 ORDER BY seq").map_err(|e| self.err(&e))?;
         let mut rows = stmt.query([after]).map_err(|e| self.err(&e))?;
         let (mut hi, mut total) = (None, 0u64);
         while let Some(r) = rows.next().map_err(|e| self.err(&e))? {

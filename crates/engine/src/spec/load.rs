@@ -351,8 +351,8 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
                 Some(e) => e != "duckdb",
                 None => engine != EngineChoice::DuckDb,
             };
-            let remote = f.peek_str("path").is_some_and(crate::s3::is_s3)
-                || matches!(f.peek_str("format"), Some("postgres" | "dataset"));
+            let remote =
+                f.peek_str("path").is_some_and(crate::s3::is_s3) || matches!(f.peek_str("format"), Some("postgres" | "dataset"));
             let ok = match kind_name.as_deref() {
                 Some("source") => true,
                 Some("sql") => polars_sql,
@@ -367,7 +367,10 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
                 // Each reader would read the bucket again, outside the fingerprint.
                 p.push(
                     f.span_of("materialize"),
-                    format!("{}: a source reading s3://, PostgreSQL or a dataset cannot be materialize = \"view\"; keep it a table", f.what),
+                    format!(
+                        "{}: a source reading s3://, PostgreSQL or a dataset cannot be materialize = \"view\"; keep it a table",
+                        f.what
+                    ),
                 );
             }
             Materialize::View

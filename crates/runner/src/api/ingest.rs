@@ -136,7 +136,12 @@ pub async fn post_rows(
     };
     let n = batch.rows;
     if let Err(e) = live.wal.append(batch, arrival).await {
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "log_failed", format!("{e}; the batch was not kept, send it again"), None);
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "log_failed",
+            format!("{e}; the batch was not kept, send it again"),
+            None,
+        );
     }
     live.counters.rows_received.fetch_add(n, Ordering::Relaxed);
     live.counters.batches_accepted.fetch_add(1, Ordering::Relaxed);

@@ -77,9 +77,13 @@ fn ingest_metrics(state: &AppState, out: &mut String) {
     }
     type Get = fn(&crate::ingest::Live) -> u64;
     let series: [(&str, &str, &str, Get); 9] = [
-        ("polder_ingest_rows_total", "counter", "Rows acknowledged since the runner started.", |l| l.counters.rows_received.load(Relaxed)),
+        ("polder_ingest_rows_total", "counter", "Rows acknowledged since the runner started.", |l| {
+            l.counters.rows_received.load(Relaxed)
+        }),
         ("polder_ingest_batches_total", "counter", "Requests acknowledged.", |l| l.counters.batches_accepted.load(Relaxed)),
-        ("polder_ingest_rejected_total", "counter", "Requests refused for their content.", |l| l.counters.batches_rejected.load(Relaxed)),
+        ("polder_ingest_rejected_total", "counter", "Requests refused for their content.", |l| {
+            l.counters.batches_rejected.load(Relaxed)
+        }),
         ("polder_ingest_throttled_total", "counter", "Requests refused with 429.", |l| l.counters.throttled.load(Relaxed)),
         ("polder_ingest_flushes_total", "counter", "Flushes that wrote rows.", |l| l.counters.flushes.load(Relaxed)),
         ("polder_ingest_flushed_rows_total", "counter", "Rows written to Parquet.", |l| l.counters.rows_flushed.load(Relaxed)),

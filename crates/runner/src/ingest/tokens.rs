@@ -70,9 +70,9 @@ impl IngestTokens {
             return false;
         }
         let hash = blake3::hash(token.as_bytes());
-        self.load().iter().any(|t| {
-            blake3::Hash::from_hex(&t.hash).is_ok_and(|h| h == hash) && t.info.datasets.iter().any(|d| d == dataset)
-        })
+        self.load()
+            .iter()
+            .any(|t| blake3::Hash::from_hex(&t.hash).is_ok_and(|h| h == hash) && t.info.datasets.iter().any(|d| d == dataset))
     }
 
     /// Every token, without the tokens.
@@ -92,12 +92,8 @@ impl IngestTokens {
         }
         let token = format!("{PREFIX}{}", crate::auth::generate_token());
         let id = crate::auth::generate_token()[..12].to_string();
-        let info = TokenInfo {
-            id,
-            name: name.to_string(),
-            datasets: datasets.to_vec(),
-            created_at: chrono::Utc::now().to_rfc3339(),
-        };
+        let info =
+            TokenInfo { id, name: name.to_string(), datasets: datasets.to_vec(), created_at: chrono::Utc::now().to_rfc3339() };
         let mut list = self.load();
         list.push(Stored { info: info.clone(), hash: blake3::hash(token.as_bytes()).to_hex().to_string() });
         self.save(&list)?;

@@ -119,7 +119,13 @@ fn rows_are_checked_made_durable_flushed_merged_read_and_trigger_pipelines() {
     };
     let bad_type = serde_json::json!([row(9, 1, 1), {"id": "ten", "ts": "2026-12-01T00:00:00Z"}]);
     refused(post_json(addr, "events", bad_type), 422, Some(1), Some("id"), "expected a whole number, got a string");
-    refused(post_json(addr, "events", serde_json::json!([{"id": 9}])), 422, Some(0), Some("ts"), "missing, and the column is not null");
+    refused(
+        post_json(addr, "events", serde_json::json!([{"id": 9}])),
+        422,
+        Some(0),
+        Some("ts"),
+        "missing, and the column is not null",
+    );
     let unknown = serde_json::json!({"id": 9, "ts": "2026-12-01T00:00:00Z", "color": "red"});
     refused(post_json(addr, "events", unknown), 422, Some(0), Some("color"), "not a column of dataset 'events'");
     let r = post_body(addr, "/api/ingest/events", Some(TOKEN), "text/csv", b"id\n1\n");
@@ -370,7 +376,8 @@ fn sigkill_at_random_moments_loses_no_acknowledged_row_and_duplicates_none() {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let ids: Vec<i64> = (0..BATCH).map(|k| next + k * CLIENTS).collect();
                     next += BATCH * CLIENTS;
-                    let body: String = ids.iter().map(|&i| format!("{}\n", row(i, 1 + (i % 2) as u32, (i % 24) as u32))).collect();
+                    let body: String =
+                        ids.iter().map(|&i| format!("{}\n", row(i, 1 + (i % 2) as u32, (i % 24) as u32))).collect();
                     sent.lock().unwrap().extend(&ids);
                     match try_post(SocketAddr::from(([127, 0, 0, 1], port)), body.as_bytes()) {
                         Some(200) => acked.lock().unwrap().extend(&ids),
@@ -436,9 +443,7 @@ fn the_clicks_example_turns_posted_events_into_a_daily_report() {
     let tmp = workspace(&[("clicks", &std::fs::read_to_string(repo.join("ingest/clicks.toml")).unwrap())]);
     pipeline(tmp.path(), "clicks_daily", &std::fs::read_to_string(repo.join("examples/clicks_daily/pipeline.toml")).unwrap());
     let (addr, _) = start(tmp.path(), Some(TOKEN));
-    let click = |id: i64, day: u32, user: &str, page: &str, ms: Option<i64>| {
-        serde_json::json!({"id": id, "ts": format!("2026-12-{day:02}T09:{:02}:00Z", id % 60), "user": user, "page": page, "ms_on_page": ms})
-    };
+    let click = |id: i64, day: u32, user: &str, page: &str, ms: Option<i64>| serde_json::json!({"id": id, "ts": format!("2026-12-{day:02}T09:{:02}:00Z", id % 60), "user": user, "page": page, "ms_on_page": ms});
     let batch = serde_json::json!([
         click(1, 1, "ana", "/pricing", Some(1000)),
         click(2, 1, "bo", "/pricing", Some(3000)),
