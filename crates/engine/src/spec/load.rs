@@ -66,13 +66,6 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
         None => p.push(Some(0..0), "pipeline.toml has no [pipeline] table; add one with at least `name = \"…\"`"),
     }
 
-    if let Some(item) = top.item("params") {
-        match item.as_table_like() {
-            Some(t) => read_params(&mut p, t, &mut pipeline),
-            None => p.push(item.span(), "`params` must be a table: write it as [params]"),
-        }
-    }
-
     if let Some(item) = top.item("trigger") {
         match item.as_table_like() {
             Some(t) => {
@@ -92,6 +85,13 @@ pub fn parse(dir: &Path, text: &str) -> Result<Pipeline, SpecError> {
                 f.finish(&mut p);
             }
             None => p.push(item.span(), "`trigger` must be a table: write it as [trigger]"),
+        }
+    }
+
+    if let Some(item) = top.item("params") {
+        match item.as_table_like() {
+            Some(t) => read_params(&mut p, t, &mut pipeline),
+            None => p.push(item.span(), "`params` must be a table: write it as [params]"),
         }
     }
 
@@ -201,6 +201,13 @@ fn read_params(p: &mut Problems, t: &dyn TableLike, pipeline: &mut Pipeline) {
             p.push(
                 span.clone(),
                 format!("parameter `{name}` has no default, but the pipeline has a schedule: scheduled runs could not start; give it a default"),
+            );
+            continue;
+        }
+        if default.is_none() && !pipeline.on_dataset.is_empty() {
+            p.push(
+                span.clone(),
+                format!("parameter `{name}` has no default, but the pipeline is started by dataset flushes ([trigger]): those runs could not start; give it a default"),
             );
             continue;
         }

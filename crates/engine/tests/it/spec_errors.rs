@@ -169,3 +169,27 @@ fn clickhouse_sinks_need_a_table_and_a_sorting_key_to_create() {
     assert!(!msg.contains("task 'added'"), "{msg}");
     assert!(msg.contains("unknown mode `upsert` in task 'merged'; expected one of: create, replace, append"), "{msg}");
 }
+
+#[test]
+fn dataset_sources_and_triggers_are_checked() {
+    let base = "[pipeline]\nname = \"x\"\n";
+    let msg = load_err(&format!("{base}[params]\nday = {{ type = \"date\" }}\n[trigger]\non_dataset = \"events\"\n"), &[]);
+    assert!(msg.contains("parameter `day` has no default, but the pipeline is started by dataset flushes"), "{msg}");
+    let msg = load_err(&format!("{base}[trigger]\non_dataset = [\"ok\", \"not ok\"]\nevery = 1\n"), &[]);
+    assert!(msg.contains("dataset name `not ok`"), "{msg}");
+    assert!(msg.contains("unknown field `every` in [trigger]"), "{msg}");
+    let src = "\n[[task]]\nid = \"e\"\nkind = \"source\"\nformat = \"dataset\"\n";
+    let msg = load_err(&format!("{base}{src}"), &[]);
+    assert!(msg.contains("task 'e' is missing `dataset`"), "{msg}");
+    let msg = load_err(&format!("{base}{src}dataset = \"events\"\nmaterialize = \"view\"\n"), &[]);
+    assert!(msg.contains("a source reading s3://, PostgreSQL or a dataset cannot be materialize = \"view\""), "{msg}");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("pipeline.toml"),
+        format!("{base}[trigger]\non_dataset = \"events\"\n{src}dataset = \"events\"\ninclude_unflushed = true\n"),
+    )
+    .unwrap();
+    let p = polder_engine::load(tmp.path()).unwrap();
+    assert_eq!(p.on_dataset, ["events"]);
+    assert!(!p.tasks[0].cache, "rows still in the log change by the second: never cached");
+}
