@@ -23,7 +23,8 @@ export default defineConfig({
   },
   test: {
     root,
-    include: ['src/**/*.test.ts'],
+    // Component tests (*.test.tsx) render with react-dom/server in Node: no DOM needed.
+    include: ['src/**/*.test.{ts,tsx}'],
     environment: 'node',
   },
 });

@@ -1,6 +1,6 @@
 import { Float64, Int64, Table, tableFromArrays, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { decodeArrow, fetchArrowRange, formatsOf, outputPath, splitPages, statsPath } from './arrowPages';
+import { canExport, decodeArrow, fetchArrowRange, fetchStats, formatsOf, outputPath, sourceKey, splitPages, statsPath } from './arrowPages';
 import { ApiClient, type FetchFn } from './client';
 
 function sample(n: number, start = 0): Table {
@@ -53,6 +53,27 @@ describe('Arrow pages', () => {
   it('names run outputs and newest outputs', () => {
     expect(outputPath({ pipeline: 'p', task: 'a b', runId: 4 })).toBe('/api/runs/4/tasks/a%20b/output');
     expect(statsPath({ pipeline: 'p', task: 't', runId: null })).toBe('/api/pipelines/p/tasks/t/stats');
+  });
+
+  it("reads a dataset's rows from its own route, with or without the rows not flushed yet, and has no stats or export", async () => {
+    const calls: string[] = [];
+    const client = new ApiClient('http://runner', 't', async (url) => {
+      calls.push(url);
+      return new Response(new Blob([tableToIPC(sample(3), 'stream') as Uint8Array<ArrayBuffer>]), { headers: { 'X-Total-Rows': '3' } });
+    });
+    const src = { dataset: 'events', includeUnflushed: true };
+    await fetchArrowRange(client, src, { filter: 'id:gt:1' }, 0, 100);
+    await fetchArrowRange(client, { ...src, includeUnflushed: false }, {}, 0, 100);
+    expect(calls).toEqual([
+      'http://runner/api/datasets/events/output?include_unflushed=true&filter=id%3Agt%3A1&offset=0&limit=100&format=arrow',
+      'http://runner/api/datasets/events/output?include_unflushed=false&offset=0&limit=100&format=arrow',
+    ]);
+    expect(statsPath(src)).toBeNull();
+    expect(await fetchStats(client, src)).toEqual([]);
+    expect(calls).toHaveLength(2);
+    expect(canExport(src)).toBe(false);
+    expect(canExport({ pipeline: 'p', task: 't', runId: null })).toBe(true);
+    expect(sourceKey(src)).not.toBe(sourceKey({ ...src, includeUnflushed: false }));
   });
 
   it('reads tables built from plain arrays too', () => {

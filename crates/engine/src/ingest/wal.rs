@@ -47,7 +47,20 @@ struct Counters {
 struct Job {
     batch: Batch,
     received_ms: i64,
-    done: tokio::sync::oneshot::Sender<Result<(), WalError>>,
+    key: Option<String>,
+    done: tokio::sync::oneshot::Sender<Result<Appended, WalError>>,
+}
+
+/// How long an idempotency key is remembered.
+pub const KEY_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// What an append did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// The rows are in the log, on disk.
+    Stored(u64),
+    /// A batch with the same idempotency key was stored before (its row count); nothing added.
+    Duplicate(u64),
 }
 
 /// A dataset's log, open for appends.
@@ -73,7 +86,8 @@ fn schema(conn: &Connection) -> rusqlite::Result<()> {
             received_ms INTEGER NOT NULL,
             data BLOB NOT NULL
         );
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, rows INTEGER NOT NULL, at_ms INTEGER NOT NULL);",
     )
 }
 
@@ -112,12 +126,14 @@ impl Wal {
         &self.path
     }
 
-    /// Appends a checked batch; returns once it is on disk (fsynced), never before.
-    pub async fn append(&self, batch: Batch, received_ms: i64) -> Result<(), WalError> {
+    /// Appends a checked batch; returns once it is on disk (fsynced), never before. With `key`
+    /// (a client's idempotency key), a batch whose key was stored in the last 24 hours is not
+    /// stored again: a client may resend a batch whose answer it never got.
+    pub async fn append(&self, batch: Batch, received_ms: i64, key: Option<String>) -> Result<Appended, WalError> {
         let (done, wait) = tokio::sync::oneshot::channel();
         let sent = {
             let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-            jobs.as_ref().map(|tx| tx.send(Job { batch, received_ms, done }).is_ok()).unwrap_or(false)
+            jobs.as_ref().map(|tx| tx.send(Job { batch, received_ms, key, done }).is_ok()).unwrap_or(false)
         };
         if !sent {
             return Err(self.err(&"the log is closed"));
@@ -210,6 +226,8 @@ impl Wal {
             let tx = conn.transaction().map_err(|e| self.err(&e))?;
             tx.execute("DELETE FROM batch WHERE seq <= ?1", [through]).map_err(|e| self.err(&e))?;
             tx.execute("DELETE FROM meta WHERE key = 'flush_through'", []).map_err(|e| self.err(&e))?;
+            let expired = crate::store::now_ms() - KEY_TTL_MS;
+            tx.execute("DELETE FROM idempotency WHERE at_ms < ?1", [expired]).map_err(|e| self.err(&e))?;
             tx.commit().map_err(|e| self.err(&e))?;
             // Give the journal's space back now rather than at the next automatic checkpoint.
             let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
@@ -264,28 +282,49 @@ fn writer(path: &Path, conn: &Mutex<Connection>, counters: &Counters, rx: &mpsc:
                 Err(_) => break,
             }
         }
-        let result = (|| -> rusqlite::Result<()> {
+        let result = (|| -> rusqlite::Result<Vec<Appended>> {
             let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
             let tx = conn.transaction()?;
+            let mut out = Vec::with_capacity(jobs.len());
             {
-                let mut stmt = tx.prepare_cached("INSERT INTO batch (day, rows, received_ms, data) VALUES (?1, ?2, ?3, ?4)")?;
+                let mut insert = tx.prepare_cached("INSERT INTO batch (day, rows, received_ms, data) VALUES (?1, ?2, ?3, ?4)")?;
+                let mut seen = tx.prepare_cached("SELECT rows FROM idempotency WHERE key = ?1 AND at_ms >= ?2")?;
+                let mut remember =
+                    tx.prepare_cached("INSERT OR REPLACE INTO idempotency (key, rows, at_ms) VALUES (?1, ?2, ?3)")?;
                 for j in &jobs {
-                    for (day, d) in &j.batch.days {
-                        stmt.execute(params![*day as i64, d.rows as i64, j.received_ms, &d.lines])?;
+                    if let Some(key) = &j.key {
+                        let earlier: Option<i64> = seen
+                            .query_row(params![key, j.received_ms - KEY_TTL_MS], |r| r.get(0))
+                            .map(Some)
+                            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+                        if let Some(rows) = earlier {
+                            out.push(Appended::Duplicate(rows as u64));
+                            continue;
+                        }
+                        remember.execute(params![key, j.batch.rows as i64, j.received_ms])?;
                     }
+                    for (day, d) in &j.batch.days {
+                        insert.execute(params![*day as i64, d.rows as i64, j.received_ms, &d.lines])?;
+                    }
+                    out.push(Appended::Stored(j.batch.rows));
                 }
             }
-            tx.commit()
+            tx.commit()?;
+            Ok(out)
         })();
         match result {
-            Ok(()) => {
-                let rows: u64 = jobs.iter().map(|j| j.batch.rows).sum();
+            Ok(outcomes) => {
+                let kept: Vec<&Job> =
+                    jobs.iter().zip(&outcomes).filter(|(_, o)| matches!(o, Appended::Stored(_))).map(|(j, _)| j).collect();
+                let rows: u64 = kept.iter().map(|j| j.batch.rows).sum();
+                let bytes: u64 = kept.iter().map(|j| j.batch.days.values().map(|d| d.lines.len() as u64).sum::<u64>()).sum();
                 counters.rows.fetch_add(rows, Ordering::Relaxed);
                 counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-                let oldest = jobs.iter().map(|j| j.received_ms).min().unwrap_or(0);
-                let _ = counters.oldest_ms.compare_exchange(0, oldest, Ordering::Relaxed, Ordering::Relaxed);
-                for j in jobs {
-                    let _ = j.done.send(Ok(()));
+                if let Some(oldest) = kept.iter().map(|j| j.received_ms).min() {
+                    let _ = counters.oldest_ms.compare_exchange(0, oldest, Ordering::Relaxed, Ordering::Relaxed);
+                }
+                for (j, o) in jobs.into_iter().zip(outcomes) {
+                    let _ = j.done.send(Ok(o));
                 }
             }
             Err(e) => {

@@ -33,7 +33,7 @@ fn rows(ds: &Dataset, ids: std::ops::Range<i64>) -> polder_engine::ingest::rows:
 }
 
 async fn append(wal: &Wal, ds: &Dataset, ids: std::ops::Range<i64>) {
-    wal.append(rows(ds, ids), 0).await.unwrap();
+    wal.append(rows(ds, ids), 0, None).await.unwrap();
 }
 
 /// Every id in the files the manifest lists (duplicates kept), read with Polars.
@@ -171,4 +171,27 @@ fn datasets_in_s3_flush_with_put_if_absent_and_merge() {
     let listed: BTreeSet<String> = polder_engine::s3::list(&access, &url).unwrap().into_iter().map(|o| o.url).collect();
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|u| u.contains("/merged-")));
+}
+
+#[test]
+fn idempotency_keys_survive_restarts_and_flushes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = declared(tmp.path());
+    let target = Target::new(tmp.path(), &ds.path, None).unwrap();
+    let wal_path = tmp.path().join(".polder/ingest/events/wal.sqlite");
+    let rt = runtime();
+    let now = polder_engine::store::now_ms();
+    let wal = Wal::open(&wal_path).unwrap();
+    let stored = rt.block_on(wal.append(rows(&ds, 1..4), now, Some("k1".into()))).unwrap();
+    assert_eq!(stored, polder_engine::ingest::wal::Appended::Stored(3));
+    let again = rt.block_on(wal.append(rows(&ds, 1..4), now, Some("k1".into()))).unwrap();
+    assert_eq!(again, polder_engine::ingest::wal::Appended::Duplicate(3));
+    drop(wal);
+    let wal = Wal::open(&wal_path).unwrap();
+    let again = rt.block_on(wal.append(rows(&ds, 1..4), now + 5, Some("k1".into()))).unwrap();
+    assert_eq!(again, polder_engine::ingest::wal::Appended::Duplicate(3), "after a restart");
+    flush::flush_all(&ds, &wal, &target, 1 << 30).unwrap();
+    let again = rt.block_on(wal.append(rows(&ds, 1..4), now + 10, Some("k1".into()))).unwrap();
+    assert_eq!(again, polder_engine::ingest::wal::Appended::Duplicate(3), "after a flush");
+    assert_eq!(published_ids(&target), [1, 2, 3]);
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use polder_engine::ingest::dataset::{Column, FlushPolicy, UnknownFields};
 use polder_engine::ingest::rows::{self, BodyFormat, RowError};
+use polder_engine::ingest::wal::Appended;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -28,7 +29,12 @@ pub const MAX_INGEST_BODY: usize = 1 << 30;
 pub struct Accepted {
     /// Rows acknowledged (durable in the log).
     pub accepted: u64,
+    /// True when a batch with this `Idempotency-Key` was stored before: nothing was added.
+    pub duplicate: bool,
 }
+
+/// Longest `Idempotency-Key` taken.
+const MAX_KEY_LEN: usize = 200;
 
 /// The answer to a refused batch: nothing of it was kept.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -61,6 +67,7 @@ fn free_bytes(path: &std::path::Path) -> Option<u64> {
 
 /// Takes a batch of rows for a dataset: a JSON object or array (`application/json`), NDJSON
 /// (`application/x-ndjson`) or an Arrow IPC stream (`application/vnd.apache.arrow.stream`).
+/// With an `Idempotency-Key` header, resending a batch (its answer was lost) stores it once.
 #[utoipa::path(post, path = "/api/ingest/{dataset}", tag = "ingest",
     params(("dataset" = String, Path, description = "Dataset name")),
     request_body(content = String, description = "Rows", content_type = "application/json"),
@@ -85,6 +92,14 @@ pub async fn post_rows(
             None => format!("no dataset '{dataset}'; declare it in ingest/{dataset}.toml"),
         };
         return refuse(StatusCode::NOT_FOUND, "unknown_dataset", message, None);
+    };
+    let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(k)) if !k.is_empty() && k.len() <= MAX_KEY_LEN => Some(k.to_string()),
+        Some(_) => {
+            let m = format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters");
+            return refuse(StatusCode::BAD_REQUEST, "bad_body", m, None);
+        }
     };
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let format = match BodyFormat::from_content_type(ct) {
@@ -134,18 +149,17 @@ pub async fn post_rows(
             return refuse(status, code, message, Some(&e));
         }
     };
-    let n = batch.rows;
-    if let Err(e) = live.wal.append(batch, arrival).await {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "log_failed",
-            format!("{e}; the batch was not kept, send it again"),
-            None,
-        );
+    match live.wal.append(batch, arrival, key).await {
+        Ok(Appended::Stored(n)) => {
+            live.counters.rows_received.fetch_add(n, Ordering::Relaxed);
+            live.counters.batches_accepted.fetch_add(1, Ordering::Relaxed);
+            Json(Accepted { accepted: n, duplicate: false }).into_response()
+        }
+        Ok(Appended::Duplicate(n)) => Json(Accepted { accepted: n, duplicate: true }).into_response(),
+        Err(e) => {
+            refuse(StatusCode::SERVICE_UNAVAILABLE, "log_failed", format!("{e}; the batch was not kept, send it again"), None)
+        }
     }
-    live.counters.rows_received.fetch_add(n, Ordering::Relaxed);
-    live.counters.batches_accepted.fetch_add(1, Ordering::Relaxed);
-    Json(Accepted { accepted: n }).into_response()
 }
 
 /// Why a request must wait, if it must.

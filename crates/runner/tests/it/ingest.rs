@@ -334,13 +334,16 @@ fn serve(ws: &Path, port: u16) -> (std::process::Child, SocketAddr) {
     panic!("polder serve did not start on port {port}");
 }
 
-/// One keep-alive-less POST with a timeout; None when no full answer came (connection refused,
-/// reset by the kill, or cut off).
-fn try_post(addr: SocketAddr, body: &[u8]) -> Option<u16> {
+/// Resent batches the runner had stored already (their first answer was lost to a kill).
+static RESENT_STORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One POST (no keep-alive) with an idempotency key and a timeout; None when no full answer came
+/// (connection refused, reset by the kill, or cut off).
+fn try_post(addr: SocketAddr, key: &str, body: &[u8]) -> Option<u16> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let head = format!(
-        "POST /api/ingest/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/ingest/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\nIdempotency-Key: {key}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).ok()?;
@@ -349,12 +352,16 @@ fn try_post(addr: SocketAddr, body: &[u8]) -> Option<u16> {
     std::io::Read::read_to_end(&mut s, &mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf);
     let status: u16 = text.split_whitespace().nth(1)?.parse().ok()?;
+    if text.contains("\"duplicate\":true") {
+        RESENT_STORED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     // Only a complete answer counts as an acknowledgement.
     (status != 200 || text.contains("\"accepted\"")).then_some(status)
 }
 
 #[test]
 fn sigkill_at_random_moments_loses_no_acknowledged_row_and_duplicates_none() {
+    // Clients resend unanswered batches with the same Idempotency-Key (checked by the test at the end).
     // Small flushes, so kills land in flushes too (cut-off flushes are redone at start).
     let decl = EVENTS.replace("max_rows = 1000000\nmax_age_secs = 3600", "max_rows = 300\nmax_age_secs = 1");
     let tmp = workspace(&[("events", &decl)]);
@@ -370,19 +377,27 @@ fn sigkill_at_random_moments_loses_no_acknowledged_row_and_duplicates_none() {
         .map(|c| {
             let (acked, sent, stop) = (acked.clone(), sent.clone(), stop.clone());
             std::thread::spawn(move || {
-                // Client c owns ids c, c + CLIENTS, …; a batch never repeats (no retries: a
-                // batch without an answer may or may not have been kept).
+                // Client c owns ids c, c + CLIENTS, …; a batch without an answer is sent again
+                // with the same Idempotency-Key until one comes, as a careful client does.
                 let mut next = c;
+                let mut batch_no = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let ids: Vec<i64> = (0..BATCH).map(|k| next + k * CLIENTS).collect();
                     next += BATCH * CLIENTS;
+                    batch_no += 1;
+                    let key = format!("client{c}-batch{batch_no}");
                     let body: String =
                         ids.iter().map(|&i| format!("{}\n", row(i, 1 + (i % 2) as u32, (i % 24) as u32))).collect();
                     sent.lock().unwrap().extend(&ids);
-                    match try_post(SocketAddr::from(([127, 0, 0, 1], port)), body.as_bytes()) {
-                        Some(200) => acked.lock().unwrap().extend(&ids),
-                        Some(429) | None => std::thread::sleep(Duration::from_millis(20)),
-                        Some(other) => panic!("unexpected status {other}"),
+                    loop {
+                        match try_post(SocketAddr::from(([127, 0, 0, 1], port)), &key, body.as_bytes()) {
+                            Some(200) => {
+                                acked.lock().unwrap().extend(&ids);
+                                break;
+                            }
+                            Some(429) | None => std::thread::sleep(Duration::from_millis(20)),
+                            Some(other) => panic!("unexpected status {other}"),
+                        }
                     }
                 }
             })
@@ -430,11 +445,15 @@ fn sigkill_at_random_moments_loses_no_acknowledged_row_and_duplicates_none() {
     let published: BTreeSet<i64> = counts.keys().copied().collect();
     let lost: Vec<_> = acked.difference(&published).copied().collect();
     assert!(lost.is_empty(), "{} acknowledged ids lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(20)]);
-    assert!(published.is_subset(&sent), "ids nobody sent were published");
-    // Rows kept beyond the acknowledged ones are whole batches whose answer the kill cut off.
-    let extra = published.len() - acked.len();
-    assert!(extra as i64 % BATCH == 0 && extra as i64 <= BATCH * CLIENTS * 5, "{extra} unacknowledged rows kept");
+    // Every batch was resent until answered, so what is published is exactly what was acknowledged.
+    assert_eq!(acked, sent);
+    assert_eq!(published, acked, "published rows differ from the acknowledged ones");
     assert!(acked.len() > 1000, "only {} rows acknowledged: the test did not exercise much", acked.len());
+    eprintln!(
+        "{} rows acknowledged across 5 kills; {} resent batches were recognised as stored",
+        acked.len(),
+        RESENT_STORED.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }
 
 #[test]
@@ -451,7 +470,16 @@ fn the_clicks_example_turns_posted_events_into_a_daily_report() {
         click(4, 1, "ana", "/docs", Some(500)),
         click(5, 2, "cy", "/docs", Some(700)),
     ]);
-    assert_eq!(post_json(addr, "clicks", batch).status, 200);
+    // Sent twice with one Idempotency-Key (the first answer was lost, say): stored once.
+    let keyed = |body: &serde_json::Value| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let b = body.to_string();
+        write!(s, "POST /api/ingest/clicks HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\nIdempotency-Key: app-batch-1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len()).unwrap();
+        read_response(s).json()
+    };
+    assert_eq!(keyed(&batch), serde_json::json!({"accepted": 5, "duplicate": false}));
+    assert_eq!(keyed(&batch), serde_json::json!({"accepted": 5, "duplicate": true}));
+    assert_eq!(dataset(addr, "clicks")["rows_pending"], 5);
     // A field the app added later is kept, not refused.
     let mut late = click(6, 2, "cy", "/docs", Some(900));
     late["referrer"] = "news".into();
