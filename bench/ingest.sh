@@ -8,19 +8,22 @@
 # `--workers 2`. All of them on 127.0.0.1, measured with the same load generator: wrk (one thread,
 # LuaJIT building the bodies, bench/peers/ingest_load.lua), each connection one client posting
 # batch after batch with unique increasing ids. Matrix: {1,16,64} clients x {1,100}-row batches,
-# DURATION seconds each after a WARMUP run, the programs taking turns point by point. At the end Polder's
-# log is flushed and its Parquet must hold exactly the rows the runner acknowledged, each id once
-# (the peers' Parquet is counted after a graceful stop, for information).
-# Usage: [POLDER_BIN=path] [DURATION=10] [WARMUP=2] [RUNS=1] [CLIENTS=1,16,64] [BATCHES=1,100] bench/ingest.sh
+# DURATION seconds each after a WARMUP run, the programs taking turns point by point, RUNS times
+# (the table shows medians). At the end Polder's log is flushed and its Parquet must hold every row
+# the runner acknowledged, each id once, and per wrk run between the rows wrk saw acknowledged and
+# the rows it sent (wrk abandons the requests in flight when its time is up; the server may still
+# keep them). The peers' Parquet is counted after a graceful stop, for information.
+# Usage: [POLDER_BIN=path] [DURATION=10] [WARMUP=2] [RUNS=3] [CLIENTS=1,16,64] [BATCHES=1,100] bench/ingest.sh
 set -euo pipefail
 POLDER_BIN=${POLDER_BIN:+$(realpath "$POLDER_BIN")}
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-RUNS=${RUNS:-1}
+RUNS=${RUNS:-3}
 CLIENTS=${CLIENTS:-1,16,64}
 BATCHES=${BATCHES:-1,100}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/polder/target}"
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in bench/peers (uvicorn imports the peer as a module)
 WORK=${BENCH_DIR:-$HOME/.cache/polder/bench}
 mkdir -p "$WORK"
 
@@ -107,8 +110,8 @@ os.close(fd); os.unlink(fn)
 print(f"4 KiB write + fsync: {rewrite} rewriting a block, {append} appending")
 PY
 )
-echo "$(nproc) cores; polder: $POLDER_BIN ($("$POLDER_BIN" --version)); peer: ${PINS[*]}; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "disk under $WORK: $FSYNC"
+echo "$(nproc) cores; polder: $POLDER_BIN ($("$POLDER_BIN" --version), tree at $(git rev-parse --short HEAD 2>/dev/null || echo ?)); peer: ${PINS[*]}; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+echo "disk under $WORK: $FSYNC; load average before: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "matrix: clients {$CLIENTS} x batches {$BATCHES}, ${DURATION}s each after ${WARMUP}s warmup, RUNS=$RUNS"
 
 "$PY" bench/peers/ingest_bench.py matrix --token "$TOKEN" --raw "$RAW" \

@@ -60,7 +60,12 @@ fn parquet_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {
 
 /// One flush of at most about `max_bytes` of log (None: nothing to flush).
 pub fn flush_once(ds: &Dataset, wal: &Wal, target: &Target, max_bytes: u64) -> Result<Option<FlushReport>, IngestError> {
-    match write_files(ds, wal, target, max_bytes)? {
+    flush_upto(ds, wal, target, i64::MAX, max_bytes)
+}
+
+/// One flush of entries up to `upto`, at most about `max_bytes` of them.
+fn flush_upto(ds: &Dataset, wal: &Wal, target: &Target, upto: i64, max_bytes: u64) -> Result<Option<FlushReport>, IngestError> {
+    match write_files_upto(ds, wal, target, upto, max_bytes)? {
         Some(Written::Files(manifest, report)) => {
             publish(wal, target, &manifest)?;
             Ok(Some(report))
@@ -86,11 +91,15 @@ pub enum Written {
 /// returns the manifest to publish. A crash after it leaves files no manifest lists (invisible
 /// to readers) and the intent, so the next flush redoes exactly this one.
 pub fn write_files(ds: &Dataset, wal: &Wal, target: &Target, max_bytes: u64) -> Result<Option<Written>, IngestError> {
+    write_files_upto(ds, wal, target, i64::MAX, max_bytes)
+}
+
+fn write_files_upto(ds: &Dataset, wal: &Wal, target: &Target, upto: i64, max_bytes: u64) -> Result<Option<Written>, IngestError> {
     let mut manifest = target.read_manifest()?;
     let through = match wal.intent()? {
         // A flush was cut off: redo exactly it, even if more rows came since.
         Some(n) => n,
-        None => match wal.plan_through(manifest.flushed_through, max_bytes)? {
+        None => match wal.plan_through(manifest.flushed_through, upto, max_bytes)? {
             Some(n) => n,
             None => return Ok(None),
         },
@@ -126,12 +135,15 @@ pub fn publish(wal: &Wal, target: &Target, manifest: &IngestManifest) -> Result<
     Ok(())
 }
 
-/// Flushes everything the log holds, in flushes of about `max_bytes`; the reports of each.
+/// Flushes what the log holds when called (rows arriving meanwhile wait for the next flush, so
+/// a busy log is not cut into tiny files), in flushes of about `max_bytes`; the reports of each.
 pub fn flush_all(ds: &Dataset, wal: &Wal, target: &Target, max_bytes: u64) -> Result<Vec<FlushReport>, IngestError> {
+    let upto = wal.last_seq()?.max(wal.intent()?.unwrap_or(0));
     let mut out = Vec::new();
-    while let Some(r) = flush_once(ds, wal, target, max_bytes)? {
+    while let Some(r) = flush_upto(ds, wal, target, upto, max_bytes)? {
+        let done = r.through >= upto;
         out.push(r);
-        if wal.pending().rows == 0 && wal.intent()?.is_none() {
+        if done {
             break;
         }
     }

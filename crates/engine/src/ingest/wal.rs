@@ -170,13 +170,14 @@ impl Wal {
         Ok(())
     }
 
-    /// The last sequence number a flush of the entries after `after` should take: whole
-    /// entries up to about `max_bytes` (at least one), None when there are none.
-    pub fn plan_through(&self, after: i64, max_bytes: u64) -> Result<Option<i64>, WalError> {
+    /// The last sequence number a flush of the entries after `after` (and not after `upto`)
+    /// should take: whole entries up to about `max_bytes` (at least one), None when there are none.
+    pub fn plan_through(&self, after: i64, upto: i64, max_bytes: u64) -> Result<Option<i64>, WalError> {
         let conn = self.reader()?;
-        let mut stmt =
-            conn.prepare("SELECT seq, length(data) FROM batch WHERE seq > ?1 ORDER BY seq").map_err(|e| self.err(&e))?;
-        let mut rows = stmt.query([after]).map_err(|e| self.err(&e))?;
+        let mut stmt = conn
+            .prepare("SELECT seq, length(data) FROM batch WHERE seq > ?1 AND seq <= ?2 ORDER BY seq")
+            .map_err(|e| self.err(&e))?;
+        let mut rows = stmt.query([after, upto]).map_err(|e| self.err(&e))?;
         let (mut hi, mut total) = (None, 0u64);
         while let Some(r) = rows.next().map_err(|e| self.err(&e))? {
             let (seq, len): (i64, i64) = (r.get(0).map_err(|e| self.err(&e))?, r.get(1).map_err(|e| self.err(&e))?);
@@ -199,6 +200,12 @@ impl Wal {
             .map_err(|e| self.err(&e))?;
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| self.err(&e))?;
         Ok(conn)
+    }
+
+    /// The newest entry's sequence number (0 when the log is empty).
+    pub fn last_seq(&self) -> Result<i64, WalError> {
+        let conn = self.reader()?;
+        conn.query_row("SELECT coalesce(max(seq), 0) FROM batch", [], |r| r.get(0)).map_err(|e| self.err(&e))
     }
 
     /// The flush in progress (its last sequence number), if one was started and not finished.
@@ -228,9 +235,9 @@ impl Wal {
             tx.execute("DELETE FROM meta WHERE key = 'flush_through'", []).map_err(|e| self.err(&e))?;
             let expired = crate::store::now_ms() - KEY_TTL_MS;
             tx.execute("DELETE FROM idempotency WHERE at_ms < ?1", [expired]).map_err(|e| self.err(&e))?;
+            // SQLite's automatic checkpoints (and `journal_size_limit`) give the journal's space
+            // back; a checkpoint here would hold up the writer thread.
             tx.commit().map_err(|e| self.err(&e))?;
-            // Give the journal's space back now rather than at the next automatic checkpoint.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         }
         self.recount()
     }
