@@ -129,7 +129,7 @@ fn s3_settings_are_checked_where_they_are_written() {
     let msg = load_err(&format!("{base}path = \"data/*.json\"\nconnection = \"lake\"\n"), &[]);
     assert!(msg.contains("DIR/pipeline.toml:9:14: task 'raw' has `connection = \"lake\"` but a local path"), "{msg}");
     let msg = load_err(&format!("{base}path = \"s3://b/x/*.json\"\nmaterialize = \"view\"\n"), &[]);
-    assert!(msg.contains("a source reading s3:// or PostgreSQL cannot be materialize = \"view\""), "{msg}");
+    assert!(msg.contains("a source reading s3://, PostgreSQL or a dataset cannot be materialize = \"view\""), "{msg}");
     let msg = load_err(&format!("{base}path = \"s3://b/x/*.json\"\nconnection = \"no way\"\n"), &[]);
     assert!(msg.contains("connection name `no way` must be letters, digits, _ and -"), "{msg}");
     let sink = "[pipeline]\nname = \"p\"\n\n[[task]]\nid = \"q\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\n\n[[task]]\nid = \"w\"\nkind = \"sink\"\ninput = \"q\"\nformat = \"parquet\"\n";
