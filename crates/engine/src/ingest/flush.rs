@@ -150,6 +150,9 @@ pub fn flush_all(ds: &Dataset, wal: &Wal, target: &Target, max_bytes: u64) -> Re
     Ok(out)
 }
 
+/// Files an open day may have before it is merged anyway.
+pub const OPEN_DAY_MAX_FILES: usize = 64;
+
 /// What a merge pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompactReport {
@@ -161,8 +164,8 @@ pub struct CompactReport {
     pub removed: usize,
 }
 
-/// Merges the files of each closed day (ended `compact_after_secs` ago, or every day with
-/// `force`) into one file sorted by the event time, publishing each merge by a manifest swap;
+/// Merges the files of each closed day (ended `compact_after_secs` ago), of each day with more
+/// than [`OPEN_DAY_MAX_FILES`] files, or of every day with `force`, into one file sorted by the event time, publishing each merge by a manifest swap;
 /// removes files superseded more than `grace_ms` ago. `scratch` is a local folder for the merged
 /// file before it is published.
 pub fn compact(
@@ -184,7 +187,10 @@ pub fn compact(
     for (day, files) in by_day {
         let end_ms = (day + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis();
         let closed = now_ms >= end_ms + ds.compact_after_secs as i64 * 1000;
-        if files.len() < 2 || !(closed || force) {
+        // An open day is merged too once it has many files, so readers of today do not open
+        // a thousand small ones (each merge folds the previous merged file in).
+        let crowded = files.len() > OPEN_DAY_MAX_FILES;
+        if files.len() < 2 || !(closed || force || crowded) {
             continue;
         }
         let through = files.iter().map(|f| seq_of_path(f)).max().unwrap_or(0);

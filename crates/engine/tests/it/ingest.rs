@@ -195,3 +195,28 @@ fn idempotency_keys_survive_restarts_and_flushes() {
     assert_eq!(again, polder_engine::ingest::wal::Appended::Duplicate(3), "after a flush");
     assert_eq!(published_ids(&target), [1, 2, 3]);
 }
+
+#[test]
+fn an_open_day_with_many_small_files_is_merged_before_it_closes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = declared(tmp.path());
+    let target = Target::new(tmp.path(), &ds.path, None).unwrap();
+    let wal = Wal::open(&tmp.path().join(".polder/ingest/events/wal.sqlite")).unwrap();
+    let rt = runtime();
+    let scratch = tmp.path().join("scratch");
+    // Odd ids only: every flush writes one file, all on 2026-12-01.
+    for k in 0..flush::OPEN_DAY_MAX_FILES as i64 {
+        rt.block_on(wal.append(rows(&ds, (2 * k + 1)..(2 * k + 2)), 0, None)).unwrap();
+        flush::flush_once(&ds, &wal, &target, 1 << 30).unwrap().unwrap();
+    }
+    // The day is still open (now = its noon): 64 files are left alone...
+    let noon = 1_796_083_200_000 + 12 * 3_600_000;
+    assert!(flush::compact(&ds, &target, &scratch, noon, false, 600_000).unwrap().days.is_empty());
+    // ...the 65th makes it crowded.
+    rt.block_on(wal.append(rows(&ds, 129..130), 0, None)).unwrap();
+    flush::flush_once(&ds, &wal, &target, 1 << 30).unwrap().unwrap();
+    let r = flush::compact(&ds, &target, &scratch, noon, false, 600_000).unwrap();
+    assert_eq!((r.days.len(), r.files_in), (1, 65));
+    assert_eq!(target.read_manifest().unwrap().files.len(), 1);
+    assert_eq!(published_ids(&target), (0..65).map(|k| 2 * k + 1).collect::<Vec<_>>());
+}
