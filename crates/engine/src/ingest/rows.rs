@@ -104,6 +104,17 @@ pub struct Batch {
     pub days: BTreeMap<i32, DayRows>,
 }
 
+impl Batch {
+    /// Adds one checked row to its day.
+    fn push(&mut self, ds: &Dataset, cells: &[Cell], extra: Option<&Map<String, Value>>, event: Option<usize>, arrival_day: i32) {
+        let day = day_of(cells, event, event.map(|i| ds.columns[i].ty), arrival_day);
+        let d = self.days.entry(day).or_default();
+        write_row(&ds.columns, cells, extra, &mut d.lines);
+        d.rows += 1;
+        self.rows += 1;
+    }
+}
+
 /// Checks `body` against `ds` and turns it into a batch; `arrival_ms` is the day of rows when
 /// the dataset has no event time.
 pub fn decode(ds: &Dataset, format: BodyFormat, body: &[u8], arrival_ms: i64) -> Result<Batch, RowError> {
@@ -244,11 +255,7 @@ fn push_json(
         }
         UnknownFields::Keep => Some(obj),
     };
-    let day = day_of(&cells, event, event.map(|i| ds.columns[i].ty), arrival_day);
-    let d = out.days.entry(day).or_default();
-    write_row(&ds.columns, &cells, extra.as_ref(), &mut d.lines);
-    d.rows += 1;
-    out.rows += 1;
+    out.push(ds, &cells, extra.as_ref(), event, arrival_day);
     Ok(())
 }
 
@@ -439,11 +446,7 @@ fn decode_arrow(ds: &Dataset, event: Option<usize>, arrival_day: i32, body: &[u8
         } else {
             None
         };
-        let day = day_of(&cells, event, event.map(|i| ds.columns[i].ty), arrival_day);
-        let d = out.days.entry(day).or_default();
-        write_row(&ds.columns, &cells, extra.as_ref(), &mut d.lines);
-        d.rows += 1;
-        out.rows += 1;
+        out.push(ds, &cells, extra.as_ref(), event, arrival_day);
     }
     Ok(())
 }
