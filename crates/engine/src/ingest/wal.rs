@@ -202,6 +202,17 @@ impl Wal {
         Ok(conn)
     }
 
+    /// The rows of the batch stored under idempotency key `key` in the last 24 hours, if any.
+    pub fn stored_under(&self, key: &str, now_ms: i64) -> Result<Option<u64>, WalError> {
+        let conn = self.reader()?;
+        conn.query_row("SELECT rows FROM idempotency WHERE key = ?1 AND at_ms >= ?2", params![key, now_ms - KEY_TTL_MS], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| Some(n as u64))
+        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+        .map_err(|e| self.err(&e))
+    }
+
     /// The newest entry's sequence number (0 when the log is empty).
     pub fn last_seq(&self) -> Result<i64, WalError> {
         let conn = self.reader()?;

@@ -110,6 +110,11 @@ pub async fn post_rows(
         }
     };
     if let Some(r) = backpressure(&live) {
+        // A resent batch that is stored already needs no room: answer it as stored.
+        let now = chrono::Utc::now().timestamp_millis();
+        if let Some(Ok(Some(n))) = key.as_deref().map(|k| live.wal.stored_under(k, now)) {
+            return Json(Accepted { accepted: n, duplicate: true }).into_response();
+        }
         live.counters.throttled.fetch_add(1, Ordering::Relaxed);
         let mut resp = refuse(StatusCode::TOO_MANY_REQUESTS, "backpressure", r, None);
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -240,7 +240,15 @@ fn a_full_log_answers_429_and_a_broken_declaration_is_named() {
     let full = EVENTS.replace("[flush]", "[limits]\nmax_wal = \"100B\"\n[flush]");
     let tmp = workspace(&[("events", &full), ("broken", "[columns]\nid = \"int64\"\n[target]\npath = \"x\"\n")]);
     let (addr, _) = start(tmp.path(), Some(TOKEN));
-    assert_eq!(post_json(addr, "events", serde_json::json!([row(1, 1, 1), row(2, 1, 1), row(3, 1, 1)])).status, 200);
+    let first = serde_json::json!([row(1, 1, 1), row(2, 1, 1), row(3, 1, 1)]).to_string();
+    let keyed = |body: &str| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(s, "POST /api/ingest/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\nIdempotency-Key: first\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        read_response(s)
+    };
+    assert_eq!(keyed(&first).json(), serde_json::json!({"accepted": 3, "duplicate": false}));
+    // The log is full now, but a resend of a stored batch is answered as stored, not with 429.
+    assert_eq!(keyed(&first).json(), serde_json::json!({"accepted": 3, "duplicate": true}));
     let r = post_json(addr, "events", row(4, 1, 1));
     assert_eq!(r.status, 429, "{}", r.text());
     assert_eq!(r.header("retry-after"), Some("1"));
