@@ -2,7 +2,6 @@
 //! goes, and when the log is flushed. Errors name the file, line and column.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -108,8 +107,8 @@ pub struct FlushPolicy {
 pub struct Dataset {
     /// Its name: the file name without `.toml`, and the URL segment.
     pub name: String,
-    /// The declaration file.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    /// The declaration file (not served: it is a path on the runner's disk).
+    #[serde(skip)]
     pub file: PathBuf,
     /// Free text.
     pub description: Option<String>,
@@ -334,11 +333,6 @@ fn parse_column(name: &str, decl: &str) -> Result<Column, String> {
         other => return Err(format!("`{}` after the type is not understood; write `not null` or nothing", other.join(" "))),
     };
     Ok(Column { name: name.to_string(), ty, nullable })
-}
-
-/// How long a day stays open for merging after it ended.
-pub fn compact_after(d: &Dataset) -> Duration {
-    Duration::from_secs(d.compact_after_secs)
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use polder_engine::ingest::dataset::{Column, FlushPolicy, UnknownFields};
 use polder_engine::ingest::rows::{self, BodyFormat, RowError};
 use polder_engine::ingest::wal::Appended;
+use polder_engine::ingest::Dataset;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -58,11 +58,6 @@ fn refuse(status: StatusCode, code: &str, message: String, err: Option<&RowError
         column: err.and_then(|e| e.column().map(str::to_string)),
     };
     (status, Json(body)).into_response()
-}
-
-/// Free bytes on the file system holding `path` (None when unknown).
-fn free_bytes(path: &std::path::Path) -> Option<u64> {
-    polder_engine::fsutil::free_bytes(path)
 }
 
 /// Takes a batch of rows for a dataset: a JSON object or array (`application/json`), NDJSON
@@ -180,7 +175,7 @@ fn backpressure(live: &Live) -> Option<String> {
         ));
     }
     let dir = live.wal.path().parent()?;
-    match free_bytes(dir) {
+    match polder_engine::fsutil::free_bytes(dir) {
         Some(free) if free < MIN_FREE_DISK + live.ds.max_body_bytes => Some(format!(
             "the disk holding the ingest log ({}) has {free} bytes free; rows could not be made durable. Free space, then retry",
             dir.display()
@@ -189,25 +184,12 @@ fn backpressure(live: &Live) -> Option<String> {
     }
 }
 
-/// A dataset's state.
+/// A dataset's state: its declaration and its counters.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DatasetView {
-    /// Its name.
-    pub name: String,
-    /// Free text.
-    pub description: Option<String>,
-    /// Declared columns.
-    pub columns: Vec<Column>,
-    /// The day-partitioning column (None: day of arrival).
-    pub event_time: Option<String>,
-    /// What happens to undeclared fields.
-    pub unknown_fields: UnknownFields,
-    /// Where the Parquet goes.
-    pub path: String,
-    /// The connection for an s3:// path.
-    pub connection: Option<String>,
-    /// When the log is flushed.
-    pub flush: FlushPolicy,
+    /// The declaration as loaded.
+    #[serde(flatten)]
+    pub dataset: Dataset,
     /// Rows acknowledged since the runner started.
     pub rows_received: u64,
     /// Requests acknowledged since start.
@@ -257,14 +239,7 @@ fn view(live: &Live) -> DatasetView {
     let p = live.wal.pending();
     let last = c.last_flush_ms.load(Ordering::Relaxed);
     DatasetView {
-        name: live.ds.name.clone(),
-        description: live.ds.description.clone(),
-        columns: live.ds.columns.clone(),
-        event_time: live.ds.event_time.clone(),
-        unknown_fields: live.ds.unknown_fields,
-        path: live.ds.path.clone(),
-        connection: live.ds.connection.clone(),
-        flush: live.ds.flush,
+        dataset: live.ds.clone(),
         rows_received: c.rows_received.load(Ordering::Relaxed),
         batches_accepted: c.batches_accepted.load(Ordering::Relaxed),
         batches_rejected: c.batches_rejected.load(Ordering::Relaxed),
