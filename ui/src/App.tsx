@@ -305,8 +305,9 @@ function Workbench({
   const [overlay, setOverlay] = useState<'help' | 'quick-open' | 'runners' | 'connections' | null>(null);
   const shortcutHandlers = useRef<Record<string, () => void>>({});
   shortcutHandlers.current = {
-    run: () => detail && !dataset && void trigger({ params: {}, force: false, only: [] }),
-    'force-run': () => detail && !dataset && void trigger({ params: {}, force: true, only: [] }),
+    // Not gated on the pipeline's detail: a key pressed while it still loads must not be lost.
+    run: () => selected && !dataset && void trigger({ params: {}, force: false, only: [] }),
+    'force-run': () => selected && !dataset && void trigger({ params: {}, force: true, only: [] }),
     'quick-open': () => setOverlay('quick-open'),
     'toggle-theme': theme.cycle,
     'view-canvas': () => setView('canvas'),
