@@ -98,7 +98,8 @@ pub fn runs_polars(kind: &TaskKind, engine: SqlEngine) -> bool {
         TaskKind::Source(s) => s.format != crate::spec::SourceFormat::Postgres,
         TaskKind::Sql(_) => engine != SqlEngine::DuckDb,
         TaskKind::Sink(s) => matches!(s.format, SinkFormat::Parquet | SinkFormat::Csv) && s.partition_by.is_empty(),
-        TaskKind::Validate(_) | TaskKind::Shell(_) => false,
+        // A Python task is a process of its own interpreter already.
+        TaskKind::Validate(_) | TaskKind::Shell(_) | TaskKind::Python(_) => false,
     }
 }
 

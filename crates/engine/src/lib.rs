@@ -7,6 +7,7 @@
 
 pub mod clickhouse;
 pub mod connections;
+pub mod contract;
 pub mod dag;
 pub mod datafile;
 pub mod duckdb_files;
@@ -24,6 +25,7 @@ pub mod paths;
 pub mod plancheck;
 pub mod polars_sql;
 pub mod postgres;
+pub mod python;
 pub mod preview;
 pub mod s3;
 pub mod secrets;

@@ -241,6 +241,11 @@ impl Params {
         self.values.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect()
     }
 
+    /// `(name, type, value)` for every parameter, sorted by name: how Python tasks receive them.
+    pub fn typed(&self) -> Vec<(String, String, String)> {
+        self.values.iter().map(|(k, (t, v))| (k.clone(), t.as_str().to_string(), v.clone())).collect()
+    }
+
     /// `POLDER_PARAM_NAME=value` for every parameter: how shell tasks receive them.
     pub fn env(&self) -> Vec<(String, String)> {
         self.values.iter().map(|(k, (_, v))| (env_name(k), v.clone())).collect()

@@ -73,7 +73,16 @@ pub fn check(pipeline: &Pipeline, scratch: &Path, paths: &PathPolicy, budget: Op
                         NoOutput::Failed
                     })
                 }),
-                other => Err(NoOutput::Unchecked(format!("a {} task is not planned ahead", other.name()))),
+                // A declared schema stands in for the output of a task that is not planned ahead.
+                other => match task.schema.as_ref().and_then(crate::contract::empty_frame) {
+                    Some(df) => crate::tasks::frame::sink_parquet(polars::prelude::IntoLazy::lazy(df), &empty)
+                        .map(|_| empty)
+                        .map_err(|e| NoOutput::Unchecked(e.to_string())),
+                    None => Err(NoOutput::Unchecked(format!(
+                        "a {} task is not planned ahead (declare its columns with `schema` to check what reads it)",
+                        other.name()
+                    ))),
+                },
             }
         };
         if let (TaskKind::Sql(_), Err(NoOutput::Unchecked(why))) = (&task.kind, &result) {

@@ -25,6 +25,21 @@ pub struct Preview {
 /// Runs `task` (a source or SQL task) with at most `limit` rows, reading its upstreams' newest
 /// outputs; `sql` replaces the task's SQL (an unsaved cell). Nothing is recorded or kept.
 pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usize, sql: Option<&str>) -> Result<Preview> {
+    preview_with(ws, pipeline, task, limit, sql.map(Edited::Sql))
+}
+
+/// Unsaved text a preview runs instead of the task's own.
+#[derive(Debug, Clone, Copy)]
+pub enum Edited<'a> {
+    /// A SQL task's query.
+    Sql(&'a str),
+    /// A Python task's module.
+    Python(&'a str),
+}
+
+/// [`preview_task`] for any previewable kind: source, SQL and Python tasks; `edited` replaces
+/// the task's SQL or Python code (an unsaved cell).
+pub fn preview_with(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usize, edited: Option<Edited>) -> Result<Preview> {
     let params = Params::samples(pipeline);
     let mut planned = plan(pipeline, &params, &ws.paths)?
         .into_iter()
@@ -33,8 +48,26 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
     crate::executor::plan::attach_datasets(std::slice::from_mut(&mut planned), pipeline, ws.root(), ws.state_dir())?;
     crate::executor::plan::attach_remote(std::slice::from_mut(&mut planned), pipeline, &|name| ws.s3_access(name))?;
     crate::executor::plan::attach_databases(std::slice::from_mut(&mut planned), pipeline, &|name| ws.pg_access(name))?;
-    match (&mut planned.kind, sql) {
-        (TaskKind::Sql(s), Some(text)) => {
+    match (&mut planned.kind, edited) {
+        (TaskKind::Python(py), Some(Edited::Python(text))) => {
+            let sig = crate::python::signature::parse(text, &py.function)
+                .map_err(|e| Error::Invalid(format!("task '{task}': {} (line {}, column 1)", e.message, e.line)))?;
+            let reads: Vec<String> = sig.names.iter().filter(|n| *n != crate::python::signature::PARAMS).cloned().collect();
+            for r in &reads {
+                if pipeline.task(r).is_none() {
+                    return Err(Error::Invalid(format!(
+                        "task '{task}': parameter `{r}` of {}() names no task of this pipeline (line {}, column 1)",
+                        py.function, sig.line
+                    )));
+                }
+            }
+            py.takes_params = sig.names.iter().any(|n| n == crate::python::signature::PARAMS);
+            planned.upstream = reads.clone();
+            py.reads = reads;
+            py.code = text.to_string();
+        }
+        (TaskKind::Python(_), None | Some(Edited::Sql(_))) => {}
+        (TaskKind::Sql(s), Some(Edited::Sql(text))) => {
             // An edited query may land on the other engine under `auto`, or be refused by `polars`.
             let choice = s.engine.unwrap_or(pipeline.engine);
             let views = crate::spec::polars_views(pipeline);
@@ -52,7 +85,7 @@ pub fn preview_task(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
         (TaskKind::Source(_) | TaskKind::Sql(_), _) => {}
         _ => {
             return Err(Error::Invalid(format!(
-                "task '{task}' is a {} task; previews are for source and sql tasks",
+                "task '{task}' is a {} task; previews are for source, sql and python tasks",
                 planned.kind.name()
             )))
         }

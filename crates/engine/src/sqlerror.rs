@@ -20,6 +20,50 @@ pub fn locate(message: &str, sql: &str) -> Option<SqlLocation> {
         .or_else(|| quoted_name(message, sql))
 }
 
+/// The line of a Python task's `code` that `message` (its run or load error) points at: the
+/// task file's frame of a traceback, `file.py:LINE:COL:` of a load error, `(line N, column M)`
+/// of a preview, or a quoted name (an unknown column) found in the code.
+pub fn locate_python(message: &str, code: &str, file: Option<&str>) -> Option<SqlLocation> {
+    let own = file.map(|f| f.rsplit('/').next().unwrap_or(f));
+    let is_own = |name: &str| own.is_none_or(|o| name.rsplit('/').next() == Some(o));
+    // `Python error in by_region.py, line 5: …` names the innermost frame in the user's code;
+    // when that is a helper module, the task file's last frame in the traceback is used.
+    let mut found = None;
+    if let Some(rest) = message.strip_prefix("Python error in ").or_else(|| message.split("Python error in ").nth(1)) {
+        if let Some((name, after)) = rest.split_once(", line ") {
+            let line: Option<usize> = after.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok());
+            if is_own(name) {
+                found = line.map(|line| SqlLocation { line, column: 1 });
+            }
+        }
+    }
+    if found.is_none() {
+        for l in message.lines() {
+            let Some(rest) = l.trim_start().strip_prefix("File \"") else { continue };
+            let Some((name, after)) = rest.split_once("\", line ") else { continue };
+            let line = after.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok());
+            if is_own(name) {
+                found = line.map(|line| SqlLocation { line, column: 1 }).or(found);
+            }
+        }
+    }
+    found
+        .or_else(|| {
+            let at = message.find(".py:")?;
+            let mut parts = message[at + 4..].splitn(3, ':');
+            let line = parts.next()?.parse().ok()?;
+            let column = parts.next()?.parse().ok()?;
+            Some(SqlLocation { line, column })
+        })
+        .or_else(|| {
+            let at = message.rfind("(line ")?;
+            let (line, rest) = message[at + 6..].split_once(", column ")?;
+            let column = rest.split(')').next()?.parse().ok()?;
+            Some(SqlLocation { line: line.parse().ok()?, column })
+        })
+        .or_else(|| quoted_name(message, code))
+}
+
 /// Polder's own load errors about a `.sql` file: `…/q02.sql:26:9: task 'q02' …`.
 fn sql_file_position(message: &str) -> Option<SqlLocation> {
     let at = message.find(".sql:")?;
@@ -143,6 +187,19 @@ fn find_word(sql: &str, word: &str) -> Option<SqlLocation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_errors_point_at_the_task_files_line() {
+        let code = "import polars as pl\n\ndef run(sales):\n    return sales.select(pl.col(\"nope\"))\n";
+        let at = |m: &str| locate_python(m, code, Some("by_region.py")).map(|l| (l.line, l.column));
+        assert_eq!(at("Python error in by_region.py, line 4: KeyError: 'x'"), Some((4, 1)));
+        let helper = "Python error in helper.py, line 9: KeyError: 'x'\nTraceback (your code, most recent call last):\n  File \"by_region.py\", line 3, in run\n  File \"helper.py\", line 9, in f";
+        assert_eq!(at(helper), Some((3, 1)), "the task file's frame, not the helper's");
+        assert_eq!(at("error: /p/by_region.py:3:1: task 'by_region': `*x` is not supported"), Some((3, 1)));
+        assert_eq!(at("task 'by_region': no top-level `def run(…)` (line 1, column 1)"), Some((1, 1)));
+        let lazy = "Python error: while writing the returned frame: polars.exceptions.ColumnNotFoundError: unable to find column \"nope\"; valid columns: [\"id\"]";
+        assert_eq!(at(lazy), Some((4, 33)));
+    }
 
     const SQL: &str = "SELECT\n    a,\n    missing_col\nFROM t";
 

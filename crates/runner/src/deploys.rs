@@ -162,6 +162,7 @@ pub fn deploy(workspace_root: &Path, state_dir: &Path, bundle: &[u8]) -> Result<
                 list.join("\n").replace(&incoming.display().to_string(), "<bundle>")
             ));
         }
+        python_environment(&p, &incoming)?;
         let dir = base.join(&p.name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let version = versions(state_dir, &p.name).last().copied().unwrap_or(0) + 1;
@@ -176,6 +177,18 @@ pub fn deploy(workspace_root: &Path, state_dir: &Path, bundle: &[u8]) -> Result<
         let _ = std::fs::remove_dir_all(&incoming);
     }
     result
+}
+
+/// Builds the Python environment a pipeline with Python tasks needs, now rather than at its
+/// first run: a deploy whose requirements do not install is refused with the installer's words.
+fn python_environment(p: &polder_engine::Pipeline, dir: &Path) -> Result<(), String> {
+    if !p.tasks.iter().any(|t| matches!(t.kind, polder_engine::spec::TaskKind::Python(_))) {
+        return Ok(());
+    }
+    let log = polder_engine::tasks::TaskLog::discard();
+    polder_engine::python::env::ensure(dir, &log, &polder_engine::tasks::CancelFlag::new())
+        .map(|_| ())
+        .map_err(|e| format!("the bundle's Python environment could not be built: {e}"))
 }
 
 /// Refuses a pipeline whose connections this runner does not declare (deploys carry no
@@ -247,6 +260,7 @@ fn reads_only_object_storage(p: &polder_engine::Pipeline) -> bool {
     let names_data = p.tasks.iter().any(|t| match &t.kind {
         TaskKind::Sql(s) => s.sql.contains("data/"),
         TaskKind::Shell(s) => s.command.contains("data/"),
+        TaskKind::Python(py) => py.code.contains("data/"),
         _ => false,
     });
     let mut any = false;

@@ -515,6 +515,7 @@ impl TaskJob {
         let out_abs = out_abs.to_path_buf();
         let out_rel = out_rel.to_string();
         let thread_flag = flag.clone();
+        let schema = self.pipeline.task(&self.task.id).and_then(|t| t.schema.clone());
         let handle = tokio::task::spawn_blocking(move || -> AttemptResult {
             let log = TaskLog::open(&log_abs).unwrap_or_else(|_| TaskLog::discard());
             log.line(format!("attempt {attempt} of task '{}' ({})", task.id, task.kind.name()));
@@ -549,11 +550,20 @@ impl TaskJob {
             remove_path(&memory.spill_dir);
             let result = result.and_then(|outcome| {
                 thread_flag.check()?;
+                let mut failure = None;
                 let mut facts = OutputFacts { rows: outcome.rows, ..Default::default() };
                 if outcome.has_output {
                     publish(&tmp, &out_abs)
                         .map_err(|e| TaskError::data(format!("cannot publish artifact {}", out_abs.display()), e))?;
                     let info = tasks::frame::artifact_info(&out_abs)?;
+                    if let Some(contract) = &schema {
+                        let broken = crate::contract::violations(contract, &out_abs, Some(&memory))?;
+                        if broken.is_empty() {
+                            log.line(format!("schema contract holds ({} column(s))", contract.columns.len()));
+                        } else if outcome.failure.is_none() {
+                            failure = Some(crate::contract::failure(&task.id, broken));
+                        }
+                    }
                     facts = OutputFacts {
                         rows: outcome.rows.or(Some(info.rows)),
                         bytes: Some(info.bytes),
@@ -564,7 +574,7 @@ impl TaskJob {
                 for w in &outcome.warnings {
                     log.line(format!("warning: {w}"));
                 }
-                Ok((facts, outcome.warnings, outcome.failure))
+                Ok((facts, outcome.warnings, outcome.failure.or(failure)))
             });
             match &result {
                 Ok((facts, _, failure)) => {

@@ -96,6 +96,9 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
                 check_polars_table_functions(&s.sql, paths, &pipeline.dir).map_err(|e| problem(&e))?;
                 Vec::new()
             }
+            // The modules it may import and the environment's requirements: a change to any
+            // of them reruns the task (their identity is in the fingerprint).
+            TaskKind::Python(_) => crate::python::env::watched_files(&pipeline.dir),
             _ => Vec::new(),
         };
         let mut kind = kind;
@@ -280,6 +283,8 @@ fn render_kind(t: &Task, params: &Params) -> std::result::Result<TaskKind, Rende
             // Values reach the command only through the environment (and so the fingerprint).
             s.env.extend(params.env());
         }
+        // The function gets them as a dict; here they join the fingerprint.
+        TaskKind::Python(py) => py.params = params.typed(),
     }
     Ok(kind)
 }

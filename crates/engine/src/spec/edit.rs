@@ -83,35 +83,36 @@ impl SpecDocument {
         Ok(())
     }
 
-    /// Appends a SQL task whose query lives in its own `file` (relative to the pipeline folder):
-    /// validated as if inline, then the file is written and the spec saved. An existing file
-    /// with other content is never overwritten.
-    pub fn add_sql_task_in_file(&mut self, id: &str, file: &str, sql: &str, fields: Vec<(&str, Value)>) -> Result<Pipeline> {
+    /// Appends a task whose SQL or Python code lives in its own `file` (relative to the pipeline
+    /// folder): validated as if inline, then the file is written and the spec saved. An existing
+    /// file with other content is never overwritten. `kind` is `sql` or `python`.
+    pub fn add_task_in_file(&mut self, id: &str, kind: &str, file: &str, text: &str, fields: Vec<(&str, Value)>) -> Result<Pipeline> {
+        let (inline_key, what, ext) = inline_key(kind)?;
         let rel = Path::new(file);
         // 255 bytes: the longest file name Linux and macOS file systems take.
         let plain = |c: std::path::Component| matches!(c, std::path::Component::Normal(n) if n.len() <= 255);
         if file.is_empty() || rel.is_absolute() || !rel.components().all(plain) {
             return Err(Error::Invalid(format!(
-                "task '{id}': file `{file}` must be a relative path inside the pipeline folder, like `{id}.sql`"
+                "task '{id}': file `{file}` must be a relative path inside the pipeline folder, like `{id}.{ext}`"
             )));
         }
         let path = crate::paths::pipeline_file(&self.dir, file).map_err(|e| Error::Invalid(format!("task '{id}': file {e}")))?;
         if let Ok(existing) = std::fs::read_to_string(&path) {
-            if existing != sql {
+            if existing != text {
                 return Err(Error::Invalid(format!(
-                    "task '{id}': `{file}` already exists with other SQL; pick another file name or task id"
+                    "task '{id}': `{file}` already exists with other {what}; pick another file name or task id"
                 )));
             }
         }
         let mut probe = self.clone();
         let mut inline = fields.clone();
-        inline.push(("sql", sql.into()));
-        probe.add_task(id, "sql", inline)?;
+        inline.push((inline_key, text.into()));
+        probe.add_task(id, kind, inline)?;
         parse(&self.dir, &probe.text())?;
         let mut with_file = fields;
         with_file.push(("file", file.into()));
-        self.add_task(id, "sql", with_file)?;
-        write_atomic(&path, sql.as_bytes())?;
+        self.add_task(id, kind, with_file)?;
+        write_atomic(&path, text.as_bytes())?;
         self.save()
     }
 
@@ -179,28 +180,40 @@ impl SpecDocument {
         }
     }
 
-    /// Writes the SQL of task `id`: into its `.sql` file (atomically) if it has one, else as its
-    /// inline `sql`. The whole pipeline is validated with the new SQL first; on error nothing changes.
-    pub fn write_task_sql(&mut self, id: &str, sql: &str) -> Result<Pipeline> {
-        let file = self.task_mut(id)?.get("file").and_then(|v| v.as_str()).map(str::to_string);
+    /// Writes task `id`'s SQL (a `sql` task) or Python code (a `python` task): into its `file`
+    /// after validating the pipeline as if it were inline, or inline into `pipeline.toml`.
+    pub fn write_task_text(&mut self, id: &str, text: &str) -> Result<Pipeline> {
+        let table = self.task_mut(id)?;
+        let kind = table.get("kind").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let (inline_key, what, _) = inline_key(&kind)?;
+        let file = table.get("file").and_then(|v| v.as_str()).map(str::to_string);
         match file {
             Some(file) => {
-                // Validate as if the SQL were inline, then write the file itself.
+                // Validate as if the text were inline, then write the file itself.
                 let mut probe = self.clone();
                 probe.remove_task_value(id, "file")?;
-                probe.set_task_value(id, "sql", sql)?;
+                probe.set_task_value(id, inline_key, text)?;
                 parse(&self.dir, &probe.text())?;
                 // Never write through a `file` that leads out of the pipeline folder.
                 let path = crate::paths::pipeline_file(&self.dir, &file)
-                    .map_err(|e| Error::Invalid(format!("task '{id}': SQL file {e}")))?;
-                write_atomic(&path, sql.as_bytes())?;
+                    .map_err(|e| Error::Invalid(format!("task '{id}': {what} file {e}")))?;
+                write_atomic(&path, text.as_bytes())?;
                 Ok(load(&self.dir)?)
             }
             None => {
-                self.set_task_value(id, "sql", sql)?;
+                self.set_task_value(id, inline_key, text)?;
                 self.save()
             }
         }
+    }
+}
+
+/// The key holding a kind's text inline, what the text is called, and its files' extension.
+fn inline_key(kind: &str) -> Result<(&'static str, &'static str, &'static str)> {
+    match kind {
+        "sql" => Ok(("sql", "SQL", "sql")),
+        "python" => Ok(("code", "Python code", "py")),
+        other => Err(Error::Invalid(format!("a {other} task has no SQL or Python code to write"))),
     }
 }
 

@@ -385,12 +385,14 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
         _ => Materialize::Table,
     };
 
+    let schema = read_contract(p, &mut f);
     let kind = match kind_name.as_deref() {
         Some("source") => read_source(p, &mut f).map(TaskKind::Source),
         Some("sql") => read_sql(p, &mut f, dir).map(TaskKind::Sql),
         Some("validate") => read_validate(p, &mut f).map(TaskKind::Validate),
         Some("sink") => read_sink(p, &mut f).map(TaskKind::Sink),
         Some("shell") => read_shell(p, &mut f).map(TaskKind::Shell),
+        Some("python") => read_python(p, &mut f, dir).map(TaskKind::Python),
         _ => None,
     };
     // Unknown-field checks only make sense once the kind (and so its fields) is known.
@@ -409,8 +411,86 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
         memory_limit,
         cache,
         materialize,
+        schema,
         location: p.location(t.span()),
     })
+}
+
+/// `schema = { id = "i64 not null unique", … }` and `schema_strict`: the output's contract.
+fn read_contract(p: &mut Problems, f: &mut Fields) -> Option<crate::contract::Contract> {
+    let strict = f.bool(p, "schema_strict");
+    let Some(item) = f.item("schema") else {
+        if strict.is_some() {
+            p.push(f.span_of("schema_strict"), format!("{}: `schema_strict` needs a `schema = {{ column = \"type\" }}` table", f.what));
+        }
+        return None;
+    };
+    let Some(table) = item.as_table_like() else {
+        p.push(
+            item.span(),
+            format!("`schema` in {} must be a table of column types, like schema = {{ id = \"i64 not null unique\", amount = \"f64\" }}", f.what),
+        );
+        return None;
+    };
+    let mut columns = Vec::new();
+    for (name, v) in table.iter() {
+        match v.as_str() {
+            Some(text) => match crate::contract::parse_column(name, text) {
+                Ok(c) => columns.push(c),
+                Err(message) => p.push(v.span(), format!("{}: schema {message}", f.what)),
+            },
+            None => p.push(v.span(), format!("`schema.{name}` in {} must be a string like \"str not null\"", f.what)),
+        }
+    }
+    Some(crate::contract::Contract { columns, strict: strict.unwrap_or(false) })
+}
+
+fn read_python(p: &mut Problems, f: &mut Fields, dir: &Path) -> Option<PythonTask> {
+    let function = f.str(p, "function").unwrap_or_else(|| "run".to_string());
+    let file = f.str(p, "file");
+    let inline = f.str(p, "code");
+    let id = f.what.trim_start_matches("task '").trim_end_matches('\'').to_string();
+    let code = match (&file, inline) {
+        (Some(_), Some(_)) => {
+            p.push(f.span_of("code"), format!("{} has both `file` and `code`; keep one", f.what));
+            return None;
+        }
+        (Some(name), None) => {
+            if !name.ends_with(".py") {
+                p.push(f.span_of("file"), format!("{}: `file = \"{name}\"` must be a .py file", f.what));
+                return None;
+            }
+            let read = crate::paths::pipeline_file(dir, name).map_err(|e| format!("{}: Python file {e}", f.what)).and_then(|path| {
+                std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read Python file `{name}`: {e}", f.what))
+            });
+            match read {
+                Ok(s) => s,
+                Err(message) => {
+                    p.push(f.span_of("file"), message);
+                    return None;
+                }
+            }
+        }
+        (None, Some(code)) => code,
+        (None, None) => {
+            p.push(f.span(), format!("{} needs `file = \"{id}.py\"` (or inline `code = \"…\"`)", f.what));
+            return None;
+        }
+    };
+    let sig = match crate::python::signature::parse(&code, &function) {
+        Ok(sig) => sig,
+        Err(e) => {
+            let location = match &file {
+                Some(name) => Some(Location { file: dir.join(name), line: e.line, col: 1 }),
+                None => p.location(f.span_of("code")),
+            };
+            p.list.push(SpecProblem { location, message: format!("{}: {}", f.what, e.message) });
+            return None;
+        }
+    };
+    let takes_params = sig.names.iter().any(|n| n == crate::python::signature::PARAMS);
+    let reads = sig.names.into_iter().filter(|n| n != crate::python::signature::PARAMS).collect();
+    Some(PythonTask { file, code, function, reads, takes_params, params: Vec::new() })
 }
 
 fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {
@@ -948,10 +1028,32 @@ fn link_tasks(p: &mut Problems, pipeline: &mut Pipeline) {
             }),
             TaskKind::Source(src) => data_path(&src.path),
             TaskKind::Sink(sink) => sink.path.iter().chain(sink.database.iter()).find_map(|t| data_path(t)),
-            TaskKind::Sql(_) => None,
+            TaskKind::Sql(_) | TaskKind::Python(_) => None,
         };
         if let Some(e) = rendered {
             problems.push(format!("task '{}': {e}", task.id));
+        }
+        if let TaskKind::Python(py) = &task.kind {
+            for r in &py.reads {
+                if r == &task.id {
+                    problems.push(format!("task '{}' reads its own output '{r}' (a parameter of {}())", task.id, py.function));
+                } else if !has_output.contains_key(r) {
+                    problems.push(format!(
+                        "{}; each parameter of {}() other than `params` names an upstream task",
+                        unknown(r, "has a parameter"),
+                        py.function
+                    ));
+                } else if !has_output[r] {
+                    problems.push(format!("task '{}' reads '{r}', but '{r}' is a sink or shell task and has no output", task.id));
+                } else if views.get(r) == Some(&true) {
+                    problems.push(format!(
+                        "task '{}' reads '{r}', a view, which Python tasks cannot read; set materialize = \"table\" on '{r}'",
+                        task.id
+                    ));
+                } else {
+                    add(r, &mut upstream);
+                }
+            }
         }
         let data_input = match &task.kind {
             TaskKind::Validate(v) => Some(v.input.clone()),

@@ -166,6 +166,8 @@ pub struct Task {
     pub cache: bool,
     /// Whether the output is stored (`table`) or recomputed inside each reader's query (`view`).
     pub materialize: Materialize,
+    /// The output's declared columns (`schema = { … }`), checked after each run.
+    pub schema: Option<crate::contract::Contract>,
     /// Where the task is declared, for error messages.
     #[serde(skip)]
     pub location: Option<Location>,
@@ -203,6 +205,8 @@ pub enum TaskKind {
     Sink(SinkTask),
     /// Runs a command.
     Shell(ShellTask),
+    /// A Python function over upstream frames (Polars), run in the pipeline's environment.
+    Python(PythonTask),
 }
 
 impl TaskKind {
@@ -214,11 +218,12 @@ impl TaskKind {
             TaskKind::Validate(_) => "validate",
             TaskKind::Sink(_) => "sink",
             TaskKind::Shell(_) => "shell",
+            TaskKind::Python(_) => "python",
         }
     }
 
     /// The kinds accepted in `kind = "…"`.
-    pub const NAMES: &'static [&'static str] = &["source", "sql", "validate", "sink", "shell"];
+    pub const NAMES: &'static [&'static str] = &["source", "sql", "validate", "sink", "shell", "python"];
 }
 
 /// File formats a `source` task reads.
@@ -523,4 +528,23 @@ pub struct ShellTask {
     pub command: String,
     /// Extra environment variables, in file order.
     pub env: Vec<(String, String)>,
+}
+
+/// Settings of a `python` task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PythonTask {
+    /// The `.py` file (relative to the pipeline folder), if the code is not inline.
+    pub file: Option<String>,
+    /// The module's text as read.
+    pub code: String,
+    /// The function called (`run` unless `function` says otherwise).
+    pub function: String,
+    /// The function's parameters that name upstream tasks, in signature order (each gets a
+    /// `pl.LazyFrame` scan of that task's output).
+    pub reads: Vec<String>,
+    /// Whether the function takes `params` (the run's parameters as a dict).
+    pub takes_params: bool,
+    /// The run's parameters `(name, type, value)`, set when the task is planned.
+    #[serde(default)]
+    pub params: Vec<(String, String, String)>,
 }

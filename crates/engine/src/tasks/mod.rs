@@ -2,6 +2,7 @@
 
 pub mod frame;
 pub mod ndjson;
+pub mod python;
 pub mod shell;
 pub mod sink;
 pub mod source;
@@ -67,6 +68,26 @@ pub enum TaskError {
         /// The last lines of its output.
         tail: String,
     },
+    /// The task's Python function raised, or its process failed.
+    #[error("{}", python_text(file.as_deref(), *line, message, traceback))]
+    Python {
+        /// The user's file the error points at (the task's `.py` file or a module it imports).
+        file: Option<String>,
+        /// The line in that file.
+        line: Option<usize>,
+        /// `KeyError: 'amount'`, or what happened to the process.
+        message: String,
+        /// The traceback through the user's code only (empty: none to show).
+        traceback: String,
+    },
+    /// The output broke the task's schema contract.
+    #[error("schema contract of task '{task}' failed:\n{}", violations.iter().map(|v| format!("- {v}")).collect::<Vec<_>>().join("\n"))]
+    Contract {
+        /// Task id.
+        task: String,
+        /// One line per violation.
+        violations: Vec<String>,
+    },
     /// The attempt ran past the task's `timeout_secs`.
     #[error("timed out after {secs}s (timeout_secs = {secs}); raise timeout_secs or make the task faster")]
     Timeout {
@@ -91,6 +112,19 @@ pub enum TaskError {
         /// The engine's own words, when it stopped itself.
         detail: Option<String>,
     },
+}
+
+fn python_text(file: Option<&str>, line: Option<usize>, message: &str, traceback: &str) -> String {
+    let at = match (file, line) {
+        (Some(f), Some(l)) => format!(" in {f}, line {l}"),
+        (Some(f), None) => format!(" in {f}"),
+        _ => String::new(),
+    };
+    if traceback.is_empty() {
+        format!("Python error{at}: {message}")
+    } else {
+        format!("Python error{at}: {message}\n{traceback}")
+    }
 }
 
 fn out_of_memory_text(task: &str, used: Option<u64>, limit: u64, detail: Option<&str>) -> String {
@@ -128,7 +162,11 @@ impl TaskError {
         // Over budget once is over budget again: the budget does not change between attempts.
         !matches!(
             self,
-            TaskError::Validation { .. } | TaskError::Cancelled | TaskError::NoFiles { .. } | TaskError::OutOfMemory { .. }
+            TaskError::Validation { .. }
+                | TaskError::Contract { .. }
+                | TaskError::Cancelled
+                | TaskError::NoFiles { .. }
+                | TaskError::OutOfMemory { .. }
         )
     }
 
@@ -415,6 +453,7 @@ pub fn run(ctx: &TaskContext) -> Result<TaskOutcome, TaskError> {
         TaskKind::Validate(v) => validate::run(ctx, v),
         TaskKind::Sink(s) => sink::run(ctx, s),
         TaskKind::Shell(s) => shell::run(ctx, s),
+        TaskKind::Python(p) => python::run(ctx, p),
     };
     result.map_err(|e| e.duckdb_out_of_memory(ctx.task_id, ctx.memory))
 }

@@ -115,22 +115,24 @@ pub async fn add_task(
     Path(name): Path<String>,
     Json(req): Json<AddTask>,
 ) -> Result<Json<Value>, ApiError> {
-    // A SQL task given both `file` and `sql` gets its query written to that file.
-    let in_file = match (req.kind.as_str(), req.settings.get("file"), req.settings.get("sql")) {
-        ("sql", Some(Value::String(f)), Some(Value::String(q))) => Some((f.clone(), q.clone())),
+    // A SQL task given both `file` and `sql` (a Python task: `file` and `code`) gets its text
+    // written to that file.
+    let text_key = if req.kind == "python" { "code" } else { "sql" };
+    let in_file = match (req.kind.as_str(), req.settings.get("file"), req.settings.get(text_key)) {
+        ("sql" | "python", Some(Value::String(f)), Some(Value::String(q))) => Some((f.clone(), q.clone())),
         _ => None,
     };
-    let sql = in_file.as_ref().map(|(_, q)| q.clone());
+    let sql = in_file.as_ref().filter(|_| req.kind == "sql").map(|(_, q)| q.clone());
     edit(state, name, move |doc| {
         let mut fields = Vec::new();
         for (k, v) in &req.settings {
-            if in_file.is_some() && (k == "file" || k == "sql") {
+            if in_file.is_some() && (k == "file" || k == text_key) {
                 continue;
             }
             fields.push((k.as_str(), polder_engine::spec::edit::json_to_toml(v)?));
         }
         match &in_file {
-            Some((file, sql)) => doc.add_sql_task_in_file(&req.id, file, sql, fields).map(Some),
+            Some((file, text)) => doc.add_task_in_file(&req.id, &req.kind, file, text, fields).map(Some),
             None => {
                 doc.add_task(&req.id, &req.kind, fields)?;
                 Ok(None)
@@ -237,9 +239,44 @@ pub async fn write_sql(
     Json(req): Json<WriteSql>,
 ) -> Result<Json<Value>, ApiError> {
     let sql = req.sql.clone();
-    edit(state, name, move |doc| doc.write_task_sql(&task, &req.sql).map(Some))
+    edit(state, name, move |doc| doc.write_task_text(&task, &req.sql).map(Some))
         .await
         .map_err(|e| with_sql_location(e, Some(&sql)))
+}
+
+/// Body of a Python code write.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteCode {
+    /// The module's text.
+    pub code: String,
+}
+
+/// Writes a Python task's code (its `.py` file, or inline), after validating the whole pipeline with it.
+#[utoipa::path(put, path = "/api/pipelines/{name}/tasks/{task}/code", tag = "authoring",
+    params(("name" = String, Path, description = "Pipeline name"), ("task" = String, Path, description = "Task id")),
+    request_body(content = WriteCode),
+    responses((status = 200, description = "The pipeline as saved"), (status = 400, description = "The code's signature is invalid; nothing changed")))]
+pub async fn write_code(
+    State(state): State<Arc<AppState>>,
+    Path((name, task)): Path<(String, String)>,
+    Json(req): Json<WriteCode>,
+) -> Result<Json<Value>, ApiError> {
+    let code = req.code.clone();
+    edit(state, name, move |doc| doc.write_task_text(&task, &req.code).map(Some))
+        .await
+        .map_err(|e| with_python_location(e, &code, None))
+}
+
+/// A rejected Python edit or preview, with the line of the code its message points at.
+fn with_python_location(e: ApiError, code: &str, file: Option<&str>) -> ApiError {
+    match e {
+        ApiError::BadRequest(message) => {
+            let location = polder_engine::sqlerror::locate_python(&message, code, file);
+            ApiError::Sql { message, location }
+        }
+        e => e,
+    }
 }
 
 /// A rejected edit or preview of `sql`, with the place in the SQL the engine's message points at.
@@ -299,6 +336,8 @@ pub struct PreviewRequest {
     pub limit: Option<usize>,
     /// Unsaved SQL to preview instead of the task's.
     pub sql: Option<String>,
+    /// Unsaved Python code to preview instead of a Python task's.
+    pub code: Option<String>,
 }
 
 /// Runs one source or SQL task with a row limit on its upstreams' newest outputs; nothing is recorded.
@@ -318,16 +357,33 @@ pub async fn preview(
         Some(polder_engine::spec::TaskKind::Sql(s)) => Some(s.sql.clone()),
         _ => None,
     });
+    let code = req.code.clone().or_else(|| match p.task(&task).map(|t| &t.kind) {
+        Some(polder_engine::spec::TaskKind::Python(py)) => Some(py.code.clone()),
+        _ => None,
+    });
+    let python_file = match p.task(&task).map(|t| &t.kind) {
+        Some(polder_engine::spec::TaskKind::Python(py)) => Some(py.file.clone()),
+        _ => None,
+    };
     let st = state.clone();
     let out = state
         .heavy
         .run("preview", move || {
-            polder_engine::preview::preview_task(&st.ws, &p, &task, limit, req.sql.as_deref()).map_err(|e| match e {
+            use polder_engine::preview::Edited;
+            let edited = match (&req.code, &req.sql) {
+                (Some(c), _) => Some(Edited::Python(c)),
+                (None, Some(s)) => Some(Edited::Sql(s)),
+                (None, None) => None,
+            };
+            polder_engine::preview::preview_with(&st.ws, &p, &task, limit, edited).map_err(|e| match e {
                 polder_engine::Error::Task(t) => ApiError::BadRequest(t.to_string()),
                 other => other.into(),
             })
         })
         .await
-        .map_err(|e| with_sql_location(e, sql.as_deref()))?;
+        .map_err(|e| match (&python_file, &code) {
+            (Some(file), Some(code)) => with_python_location(e, code, file.as_deref()),
+            _ => with_sql_location(e, sql.as_deref()),
+        })?;
     Ok(Json(serde_json::to_value(out).unwrap_or_default()))
 }

@@ -40,6 +40,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(authoring::update_task, authoring::remove_task))
         .routes(routes!(authoring::rename_task))
         .routes(routes!(authoring::write_sql))
+        .routes(routes!(authoring::write_code))
         .routes(routes!(authoring::set_inputs))
         .routes(routes!(authoring::preview))
         .routes(routes!(layout::get_layout, layout::put_layout))

@@ -63,7 +63,7 @@ pub fn pipeline_json(p: &Pipeline) -> Value {
         .map(|t| {
             json!({
                 "id": t.id, "kind": t.kind_name(), "description": t.description, "upstream": t.upstream,
-                "inputs": t.inputs, "materialize": t.materialize, "settings": t.kind,
+                "inputs": t.inputs, "materialize": t.materialize, "settings": t.kind, "schema": t.schema,
                 "spec": spec.get(&t.id),
             })
         })

@@ -72,7 +72,7 @@ pub async fn get_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) ->
     let run = state.ws.store.get_run(id)?.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
     let records = state.ws.store.task_runs(id)?;
     // Locations are found in the pipeline's current SQL, which is what the user will edit.
-    let pipeline = if records.iter().any(|t| t.error.is_some() && t.kind == "sql") {
+    let pipeline = if records.iter().any(|t| t.error.is_some() && (t.kind == "sql" || t.kind == "python")) {
         super::pipelines::find(&state, &run.pipeline).ok()
     } else {
         None
@@ -80,12 +80,12 @@ pub async fn get_run(State(state): State<Arc<AppState>>, Path(id): Path<i64>) ->
     let tasks = records
         .into_iter()
         .map(|record| {
-            let sql = pipeline.as_ref().and_then(|p| match p.task(&record.task_id).map(|t| &t.kind) {
-                Some(polder_engine::spec::TaskKind::Sql(s)) => Some(s.sql.as_str()),
-                _ => None,
-            });
-            let error_location = match (&record.error, sql) {
-                (Some(e), Some(sql)) => polder_engine::sqlerror::locate(e, sql),
+            let kind = pipeline.as_ref().and_then(|p| p.task(&record.task_id)).map(|t| &t.kind);
+            let error_location = match (&record.error, kind) {
+                (Some(e), Some(polder_engine::spec::TaskKind::Sql(s))) => polder_engine::sqlerror::locate(e, &s.sql),
+                (Some(e), Some(polder_engine::spec::TaskKind::Python(py))) => {
+                    polder_engine::sqlerror::locate_python(e, &py.code, py.file.as_deref())
+                }
                 _ => None,
             };
             TaskRunView { record, error_location }

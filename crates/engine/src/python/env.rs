@@ -1,0 +1,325 @@
+//! The virtual environments Python tasks run in: one per pipeline requirements (a
+//! `requirements.txt` or a `pyproject.toml`'s `[project] dependencies` in the pipeline folder,
+//! with `polars` added when not listed), built once with uv when present, else `python -m venv`
+//! and pip, and kept in a per-user cache keyed by the requirements' content and the interpreter.
+//! A build holds a lock, so two tasks needing one environment build it once; an environment
+//! counts only once its `ready` marker is written, so a build cut off is redone, never used.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+
+use crate::tasks::shell::{describe_exit, spawn_group, supervise};
+use crate::tasks::{CancelFlag, TaskError, TaskLog};
+
+/// Bumped when the layout of an environment changes; old ones are then rebuilt.
+const FORMAT: &str = "polder-python-env-1";
+
+/// The marker written last into a finished environment.
+const READY: &str = "polder-ready.json";
+
+/// A built environment.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its interpreter.
+    pub python: PathBuf,
+}
+
+/// What a pipeline asks to have installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirements {
+    /// No file: Polars alone.
+    Default,
+    /// `requirements.txt` (installed with `-r`, so pip's own syntax works).
+    File(PathBuf, String),
+    /// `pyproject.toml`'s `[project] dependencies`.
+    Listed(PathBuf, Vec<String>),
+}
+
+impl Requirements {
+    /// The file they came from.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Requirements::Default => None,
+            Requirements::File(p, _) | Requirements::Listed(p, _) => Some(p),
+        }
+    }
+
+    fn mentions_polars(&self) -> bool {
+        let is_polars = |line: &str| {
+            let name: String = line
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect::<String>()
+                .to_ascii_lowercase();
+            name == "polars" || name.starts_with("polars-") && !name.starts_with("polars-ds")
+        };
+        match self {
+            Requirements::Default => false,
+            Requirements::File(_, text) => text.lines().any(is_polars),
+            Requirements::Listed(_, deps) => deps.iter().any(|d| is_polars(d)),
+        }
+    }
+}
+
+/// The requirements of the pipeline in `dir`.
+pub fn requirements(dir: &Path) -> Result<Requirements, String> {
+    let txt = dir.join("requirements.txt");
+    if txt.is_file() {
+        let text = std::fs::read_to_string(&txt).map_err(|e| format!("cannot read {}: {e}", txt.display()))?;
+        return Ok(Requirements::File(txt, text));
+    }
+    let toml = dir.join("pyproject.toml");
+    if toml.is_file() {
+        let text = std::fs::read_to_string(&toml).map_err(|e| format!("cannot read {}: {e}", toml.display()))?;
+        let doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{}: {e}", toml.display()))?;
+        let deps = doc.get("project").and_then(|p| p.get("dependencies"));
+        let list = match deps {
+            None => Vec::new(),
+            Some(item) => item
+                .as_array()
+                .ok_or_else(|| format!("{}: [project] dependencies must be a list of strings", toml.display()))?
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("{}: [project] dependencies must be a list of strings", toml.display()))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        return Ok(Requirements::Listed(toml, list));
+    }
+    Ok(Requirements::Default)
+}
+
+/// The files a Python task's result may depend on besides its own code: the `.py` files of the
+/// pipeline folder and its sub-folders (modules it may import) and the requirements file.
+pub fn watched_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || name == "__pycache__" || name == "data" {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && depth < 3 => walk(&path, depth + 1, out),
+                Ok(t) if t.is_file() && name.ends_with(".py") => out.push(path),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, 0, &mut out);
+    out.extend(["requirements.txt", "pyproject.toml"].iter().map(|f| dir.join(f)).filter(|p| p.is_file()));
+    out.sort();
+    out
+}
+
+/// Where environments are kept: `POLDER_PYTHON_ENVS`, else the user's cache folder.
+pub fn root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("POLDER_PYTHON_ENVS") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("polder").join("python-envs")
+}
+
+/// The interpreter environments are made from: `POLDER_PYTHON`, else `python3`.
+pub fn interpreter() -> String {
+    std::env::var("POLDER_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// The interpreter's full version and path (asked once per process).
+fn interpreter_identity(python: &str) -> Result<String, String> {
+    static SEEN: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
+    if let Some(id) = SEEN.lock().unwrap_or_else(|p| p.into_inner()).get(python) {
+        return Ok(id.clone());
+    }
+    let out = Command::new(python)
+        .args(["-c", "import sys; print(sys.executable); print(sys.version)"])
+        .output()
+        .map_err(|e| format!("Python tasks need Python 3: cannot run `{python}` ({e}); install Python 3 or set POLDER_PYTHON to its path"))?;
+    if !out.status.success() {
+        return Err(format!("`{python}` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    SEEN.lock().unwrap_or_else(|p| p.into_inner()).insert(python.to_string(), id.clone());
+    Ok(id)
+}
+
+/// The key of the environment `reqs` need with `python`.
+pub fn key(python: &str, reqs: &Requirements) -> Result<String, String> {
+    let mut h = blake3::Hasher::new();
+    h.update(FORMAT.as_bytes());
+    h.update(b"\0");
+    h.update(interpreter_identity(python)?.as_bytes());
+    match reqs {
+        Requirements::Default => h.update(b"\0default"),
+        Requirements::File(_, text) => h.update(b"\0txt\0").update(text.as_bytes()),
+        Requirements::Listed(_, deps) => h.update(b"\0listed\0").update(deps.join("\n").as_bytes()),
+    };
+    Ok(h.finalize().to_hex()[..24].to_string())
+}
+
+/// The environment for the pipeline in `dir`, built first if needed (its progress in `log`).
+pub fn ensure(dir: &Path, log: &TaskLog, cancel: &CancelFlag) -> Result<Env, TaskError> {
+    let reqs = requirements(dir).map_err(TaskError::Data)?;
+    let python = interpreter();
+    let key = key(&python, &reqs).map_err(TaskError::Data)?;
+    let root = root();
+    let env_dir = root.join(&key);
+    let env = Env { python: env_dir.join("bin").join("python"), dir: env_dir.clone() };
+    if env_dir.join(READY).is_file() {
+        return Ok(env);
+    }
+    std::fs::create_dir_all(&root).map_err(|e| TaskError::data(format!("cannot create {}", root.display()), e))?;
+    let _lock = lock(&root.join(format!("{key}.lock")), log, cancel)?;
+    // Another process may have built it while this one waited.
+    if env_dir.join(READY).is_file() {
+        return Ok(env);
+    }
+    let started = std::time::Instant::now();
+    let what = reqs.file().map_or("Polars".to_string(), |f| f.display().to_string());
+    log.line(format!("building the Python environment for {what} in {} (once; later runs reuse it)", env_dir.display()));
+    if env_dir.exists() {
+        // A build that was cut off.
+        std::fs::remove_dir_all(&env_dir).map_err(|e| TaskError::data(format!("cannot remove {}", env_dir.display()), e))?;
+    }
+    build(&python, &reqs, &env, dir, log, cancel)?;
+    let marker = serde_json::json!({
+        "python": interpreter_identity(&python).unwrap_or_default(),
+        "requirements": reqs.file().map(|f| f.display().to_string()),
+        "built_secs": started.elapsed().as_secs_f64(),
+    });
+    crate::fsutil::write_atomic(&env_dir.join(READY), marker.to_string().as_bytes())
+        .map_err(|e| TaskError::data(format!("cannot finish {}", env_dir.display()), e))?;
+    log.line(format!("Python environment ready in {:.1} s", started.elapsed().as_secs_f64()));
+    Ok(env)
+}
+
+/// Creates the environment and installs the requirements (and Polars) into it.
+fn build(python: &str, reqs: &Requirements, env: &Env, dir: &Path, log: &TaskLog, cancel: &CancelFlag) -> Result<(), TaskError> {
+    let uv = which("uv");
+    let mut install: Vec<String> = Vec::new();
+    match reqs {
+        Requirements::Default => {}
+        Requirements::File(path, _) => {
+            install.push("-r".into());
+            install.push(path.to_string_lossy().into_owned());
+        }
+        Requirements::Listed(_, deps) => install.extend(deps.iter().cloned()),
+    }
+    if !reqs.mentions_polars() {
+        install.push("polars".into());
+    }
+    let env_path = env.dir.to_string_lossy().into_owned();
+    let steps: Vec<(String, Command)> = match &uv {
+        Some(uv) => {
+            let mut venv = Command::new(uv);
+            venv.args(["venv", "--python", python, &env_path]);
+            let mut pip = Command::new(uv);
+            pip.args(["pip", "install", "--python"]).arg(&env.python).args(&install);
+            vec![("uv venv".into(), venv), ("uv pip install".into(), pip)]
+        }
+        None => {
+            let mut venv = Command::new(python);
+            venv.args(["-m", "venv", &env_path]);
+            let mut pip = Command::new(&env.python);
+            pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off"]).args(&install);
+            vec![("python -m venv".into(), venv), ("pip install".into(), pip)]
+        }
+    };
+    for (what, mut command) in steps {
+        command.current_dir(dir).env("PYTHONDONTWRITEBYTECODE", "1");
+        log.line(format!("$ {what} {}", if what.contains("install") { install.join(" ") } else { env_path.clone() }));
+        let child = spawn_group(&mut command).map_err(|e| TaskError::data(format!("cannot start {what}"), e))?;
+        let (status, tail) = supervise(child, log, cancel)?;
+        cancel.check()?;
+        if !status.success() {
+            let _ = std::fs::remove_dir_all(&env.dir);
+            let offline = if what.contains("install") {
+                "; without network access, point the installer at a folder of wheels (PIP_FIND_LINKS=/path/to/wheels PIP_NO_INDEX=1, or UV_FIND_LINKS with uv)"
+            } else {
+                ""
+            };
+            return Err(TaskError::Data(format!(
+                "the Python environment could not be built: {what} {}{offline}; its last output:\n{}",
+                describe_exit(status),
+                tail.join("\n")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive lock on `path`, held until the file is dropped; waits (cancellably) for another holder.
+fn lock(path: &Path, log: &TaskLog, cancel: &CancelFlag) -> Result<std::fs::File, TaskError> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| TaskError::data(format!("cannot open {}", path.display()), e))?;
+    let mut said = false;
+    loop {
+        // SAFETY: flock(2) on a descriptor this function owns; no memory is passed.
+        let got = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        if got {
+            return Ok(file);
+        }
+        if !said {
+            log.line("waiting for another build of this Python environment");
+            said = true;
+        }
+        cancel.check()?;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The path of `program` on PATH.
+fn which(program: &str) -> Option<PathBuf> {
+    if program == "uv" && std::env::var("POLDER_NO_UV").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| {
+            use std::os::unix::fs::PermissionsExt;
+            p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_come_from_the_pipeline_folder_and_polars_is_added_unless_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(requirements(dir.path()).unwrap(), Requirements::Default);
+        std::fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"x\"\ndependencies = [\"numpy>=1\", \"Polars==1.2\"]\n")
+            .unwrap();
+        let r = requirements(dir.path()).unwrap();
+        assert!(matches!(&r, Requirements::Listed(_, d) if d.len() == 2));
+        assert!(r.mentions_polars());
+        std::fs::write(dir.path().join("requirements.txt"), "# tools\nnumpy\npolars-ds\n").unwrap();
+        let r = requirements(dir.path()).unwrap();
+        assert!(matches!(&r, Requirements::File(..)), "requirements.txt wins over pyproject.toml");
+        assert!(!r.mentions_polars(), "polars-ds is not Polars");
+        std::fs::write(dir.path().join("pyproject.toml"), "[project]\ndependencies = \"numpy\"\n").unwrap();
+        std::fs::remove_file(dir.path().join("requirements.txt")).unwrap();
+        assert!(requirements(dir.path()).unwrap_err().contains("list of strings"));
+    }
+}
