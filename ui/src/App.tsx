@@ -8,6 +8,7 @@ import { DagCanvas } from './components/DagCanvas';
 import { Notebook } from './components/notebook/Notebook';
 import { Explorer } from './components/Explorer';
 import { Login } from './components/Login';
+import { ContractMenu } from './components/contract/SchemaContract';
 import { LogView } from './components/LogView';
 import { RunsList, RunTasks } from './components/RunsPanel';
 import { TriggerButton } from './components/runs/TriggerButton';
@@ -533,6 +534,13 @@ function Workbench({
                       client={client}
                       source={{ pipeline: selected, task, runId: runHasTask ? runId : null }}
                       themeKey={theme.effective}
+                      barExtra={
+                        <ContractMenu
+                          task={task}
+                          contract={selectedTaskDef?.schema}
+                          error={runHasTask ? runDetail?.tasks.find((t) => t.task_id === task)?.error : null}
+                        />
+                      }
                     />
                   </Suspense>
                 )}

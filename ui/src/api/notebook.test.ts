@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient, ApiError } from './client';
-import { getNotes, getSchemas, newSourceTask, newSqlTask, parseNotes, previewTask, sqlLocationOf, taskIdProblem } from './notebook';
+import { getNotes, getSchemas, newPythonTask, newSourceTask, newSqlTask, parseNotes, previewTask, saveTaskCode, sqlLocationOf, taskIdProblem } from './notebook';
 
 type Call = { url: string; init?: RequestInit };
 
@@ -66,10 +66,27 @@ describe('previewTask', () => {
     expect(sqlLocationOf(err)).toEqual({ line: 2, column: 7 });
   });
 
+  it("sends a Python cell's unsaved code as `code`", async () => {
+    const { client, calls } = fake({
+      'POST /api/pipelines/p/tasks/py/preview': () => [400, { code: 'bad_request', message: 'File "py.py", line 4', location: { line: 4, column: 1 } }],
+    });
+    const err = await previewTask(client, 'p', 'py', { code: 'def run(params):\n  x' }).catch((e) => e);
+    expect(JSON.parse(String(calls[0]!.init!.body))).toEqual({ limit: 1000, code: 'def run(params):\n  x' });
+    expect(sqlLocationOf(err)).toEqual({ line: 4, column: 1 });
+  });
+
   it('has no location for errors without one', () => {
     expect(sqlLocationOf(new ApiError(400, 'bad_request', 'x', { code: 'bad_request', message: 'x' }))).toBeNull();
     expect(sqlLocationOf(new ApiError(400, 'bad_request', 'x', { location: { line: 0, column: 1 } }))).toBeNull();
     expect(sqlLocationOf(new Error('x'))).toBeNull();
+  });
+});
+
+describe('saveTaskCode', () => {
+  it('PUTs the code to the task\'s /code route and answers the pipeline as saved', async () => {
+    const { client, calls } = fake({ 'PUT /api/pipelines/p/tasks/py/code': () => [200, { name: 'p', tasks: [] }] });
+    expect(await saveTaskCode(client, 'p', 'py', 'import polars as pl\n')).toEqual({ name: 'p', tasks: [] });
+    expect(JSON.parse(String(calls[0]!.init!.body))).toEqual({ code: 'import polars as pl\n' });
   });
 });
 
@@ -81,6 +98,13 @@ describe('new SQL cells', () => {
       settings: { file: 'top_customers.sql', sql: 'SELECT * FROM order_totals\n' },
     });
     expect(newSqlTask('first', null).settings.sql).toBe('SELECT 1 AS one\n');
+  });
+
+  it('new Python cells get their own .py file with a run function reading the task above', () => {
+    const t = newPythonTask('by_region', 'sales');
+    expect(t.kind).toBe('python');
+    expect(t.settings.file).toBe('by_region.py');
+    expect(t.settings.code).toContain('def run(sales: pl.LazyFrame, params: dict) -> pl.LazyFrame:');
   });
 
   it('new source cells read CSV files under data/', () => {

@@ -1,6 +1,7 @@
 // Runner calls of the notebook view: markdown notes, output schemas for completion, cell
 // previews and task edits. Every edit answers the pipeline as the runner now sees it.
 import { ApiError, type ApiClient } from './client';
+import { newPythonSettings } from '../python/template';
 import type { CellValue, ColumnSchema, PipelineDetail, TaskKind } from './types';
 
 const seg = encodeURIComponent;
@@ -84,24 +85,28 @@ export interface PreviewResult {
 export const PREVIEW_LIMIT = 1000;
 
 /**
- * Runs one source or SQL task on its upstreams' newest outputs; `sql` previews unsaved text.
- * Throws ApiError; `sqlLocationOf` reads where a SQL error points.
+ * Runs one source, SQL or Python task on its upstreams' newest outputs; `sql` previews unsaved
+ * SQL, `code` unsaved Python. Throws ApiError; `sqlLocationOf` reads where a SQL or Python error points.
  */
 export function previewTask(
   client: ApiClient,
   pipeline: string,
   task: string,
-  opts: { sql?: string; limit?: number; signal?: AbortSignal } = {},
+  opts: { sql?: string; code?: string; limit?: number; signal?: AbortSignal } = {},
 ): Promise<PreviewResult> {
   return client.json(`/api/pipelines/${seg(pipeline)}/tasks/${seg(task)}/preview`, {
     method: 'POST',
     headers: JSON_HEADERS,
-    body: JSON.stringify({ limit: opts.limit ?? PREVIEW_LIMIT, ...(opts.sql !== undefined ? { sql: opts.sql } : {}) }),
+    body: JSON.stringify({
+      limit: opts.limit ?? PREVIEW_LIMIT,
+      ...(opts.sql !== undefined ? { sql: opts.sql } : {}),
+      ...(opts.code !== undefined ? { code: opts.code } : {}),
+    }),
     signal: opts.signal,
   });
 }
 
-/** The `{line, column}` (1-based) a SQL error's body carries, if valid. */
+/** The `{line, column}` (1-based) a SQL or Python error's body carries, if valid. */
 export function sqlLocationOf(e: unknown): { line: number; column: number } | null {
   if (!(e instanceof ApiError)) return null;
   const loc = e.body?.location as { line?: unknown; column?: unknown } | undefined | null;
@@ -117,6 +122,15 @@ export function saveTaskSql(client: ApiClient, pipeline: string, task: string, s
     method: 'PUT',
     headers: JSON_HEADERS,
     body: JSON.stringify({ sql }),
+  });
+}
+
+/** Writes a Python task's code (into its .py file). Refused (400, files untouched) like a SQL save. */
+export function saveTaskCode(client: ApiClient, pipeline: string, task: string, code: string): Promise<PipelineDetail> {
+  return client.json(`/api/pipelines/${seg(pipeline)}/tasks/${seg(task)}/code`, {
+    method: 'PUT',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ code }),
   });
 }
 
@@ -149,6 +163,11 @@ export function addTask(
 /** The new SQL cell's task: its own `.sql` file, reading the task above it (if any). */
 export function newSqlTask(id: string, above: string | null): { id: string; kind: TaskKind; settings: Record<string, unknown> } {
   return { id, kind: 'sql', settings: { file: `${id}.sql`, sql: above ? `SELECT * FROM ${above}\n` : 'SELECT 1 AS one\n' } };
+}
+
+/** The new Python cell's task: its own `.py` file with a `run` function reading the task above (if any). */
+export function newPythonTask(id: string, above: string | null): { id: string; kind: TaskKind; settings: Record<string, unknown> } {
+  return { id, kind: 'python', settings: newPythonSettings(id, above) };
 }
 
 /** A new source cell: CSV files under data/ until the user points it elsewhere in its form. */

@@ -1,6 +1,6 @@
 // Shapes of the Polder runner HTTP API.
 
-export type TaskKind = 'source' | 'sql' | 'validate' | 'sink' | 'shell';
+export type TaskKind = 'source' | 'sql' | 'validate' | 'sink' | 'shell' | 'python';
 export type RunStatus = 'running' | 'success' | 'failed' | 'cancelled';
 export type TaskStatus =
   | 'pending'
@@ -30,6 +30,23 @@ export interface TaskDef {
   upstream: string[];
   materialize: string | null;
   settings: Record<string, unknown>;
+  /** The output's declared columns (`schema = { … }` in pipeline.toml), checked after each run. */
+  schema?: SchemaContract | null;
+}
+
+/** One declared output column of a task's schema contract. */
+export interface ContractColumn {
+  name: string;
+  /** `str`, `i64`, `f64`, `bool`, `date`, `datetime`, `any`, … */
+  dtype: string;
+  not_null: boolean;
+  unique: boolean;
+}
+
+/** A task's schema contract: its output must have these columns; `strict`: and no others. */
+export interface SchemaContract {
+  columns: ContractColumn[];
+  strict: boolean;
 }
 
 export interface Edge {
@@ -87,6 +104,8 @@ export interface TaskRun {
   schema: string | null;
   artifact: string | null;
   error: string | null;
+  /** Where a failed SQL or Python task's error points in its text (1-based), when known. */
+  error_location?: { line: number; column: number } | null;
   log_path: string | null;
 }
 

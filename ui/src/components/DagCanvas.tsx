@@ -27,7 +27,7 @@ import { NewTaskForm } from './canvas/NewTaskForm';
 import { KIND_MIME, Palette } from './canvas/Palette';
 import { placeNodes } from './canvas/placement';
 import { nodeTypes, RenameContext, type RenameActions, type TaskNode } from './canvas/TaskNode';
-import { defaultSettings, edgeLockedMessage, edgeOrigin, explicitInputs, specFromTask, suggestId, type TaskInfo } from './canvas/taskSpec';
+import { defaultSettings, edgeLockedMessage, edgeOrigin, explicitInputs, pythonCall, specFromTask, suggestId, type TaskInfo } from './canvas/taskSpec';
 import { layoutDag, NODE_H, NODE_W } from './layout';
 import './canvas/canvas.css';
 
@@ -235,6 +235,7 @@ function Canvas(props: DagCanvasProps) {
             engine: t.kind === 'sql' && typeof t.settings?.runs_on === 'string' ? t.settings.runs_on : undefined,
             engineWhy: typeof t.settings?.route === 'string' ? t.settings.route : undefined,
             problem: problems[t.id],
+            call: pythonCall(t) ?? undefined,
           },
         };
       });
@@ -433,18 +434,31 @@ function Canvas(props: DagCanvasProps) {
     });
   };
 
-  /** The upstream a new validate/sink task reads by default: the selected task, else the nearest node left of the drop. */
-  const defaultInputFor = (at: XY): string | null => {
-    if (selectedTask && tasks.some((t) => t.id === selectedTask)) return selectedTask;
+  /**
+   * The upstream a new validate/sink/Python task reads by default: the selected task, else the
+   * nearest node left of the drop; only one of `choices`.
+   */
+  const defaultInputFor = (at: XY, choices: string[]): string | null => {
+    if (selectedTask && choices.includes(selectedTask)) return selectedTask;
     let best: string | null = null;
     let bestD = Infinity;
     for (const t of tasks) {
       const p = posRef.current[t.id];
-      if (!p || p.x > at.x) continue;
+      if (!p || p.x > at.x || !choices.includes(t.id)) continue;
       const d = (p.x + NODE_W - at.x) ** 2 + (p.y + NODE_H / 2 - at.y) ** 2;
       if (d < bestD) [best, bestD] = [t.id, d];
     }
-    return best ?? tasks.at(-1)?.id ?? null;
+    return best ?? [...tasks].reverse().find((t) => choices.includes(t.id))?.id ?? null;
+  };
+
+  /** Tasks a new task of `kind` can read: a Python function is handed frames, so only tasks with an output. */
+  const inputChoicesFor = (kind: TaskKind): string[] => {
+    const ids = pipeline.order ?? tasks.map((t) => t.id);
+    if (kind !== 'python') return ids;
+    return ids.filter((id) => {
+      const k = tasks.find((t) => t.id === id)?.kind;
+      return k !== 'sink' && k !== 'shell';
+    });
   };
 
   const addDropped = async (d: Drop, id: string, input: string | null) => {
@@ -659,8 +673,8 @@ function Canvas(props: DagCanvasProps) {
           at={drop.at}
           suggestion={suggestId(drop.kind, tasks.map((t) => t.id))}
           taken={tasks.map((t) => t.id)}
-          inputChoices={pipeline.order ?? tasks.map((t) => t.id)}
-          defaultInput={defaultInputFor(drop.flow)}
+          inputChoices={inputChoicesFor(drop.kind)}
+          defaultInput={defaultInputFor(drop.flow, inputChoicesFor(drop.kind))}
           onSubmit={(id, input) => void addDropped(drop, id, input)}
           onCancel={() => {
             setDrop(null);

@@ -97,8 +97,8 @@ export function LogView(props: {
           </button>
         )}
       </div>
-      {/* Side by side only when there is SQL to show; a bare message sits above the log. */}
-      <div className={showFailure && failedState && def?.kind === 'sql' ? 'logview-body split' : 'logview-body'}>
+      {/* Side by side only when there is SQL or Python to show; a bare message sits above the log. */}
+      <div className={showFailure && failedState && (def?.kind === 'sql' || def?.kind === 'python') ? 'logview-body split' : 'logview-body'}>
         {showFailure && <FailedSql run={taskRun} def={def ?? null} withSql={state === 'failed'} />}
         {error ? (
           <div className="error-box">{error}</div>

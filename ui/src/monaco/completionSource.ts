@@ -5,7 +5,8 @@ import type { ColumnSchema } from '../api/types';
 import type { CompletionContext } from './sqlCompletion';
 
 export interface CompletionSource {
-  tasks: { id: string; upstream: string[] }[];
+  /** `kind`, when known, tells tasks with an output (what a Python cell can read) from sinks and shells. */
+  tasks: { id: string; upstream: string[]; kind?: string }[];
   schemas: Record<string, ColumnSchema[]>;
 }
 
@@ -15,9 +16,14 @@ export function setCompletionSource(pipeline: string, source: CompletionSource):
   sources.set(pipeline, source);
 }
 
-/** The model uri of a cell: one model per task. */
-export function cellUri(pipeline: string, task: string): { scheme: string; authority: string; path: string } {
-  return { scheme: 'polder', authority: pipeline, path: `/${task}.sql` };
+/** Kinds whose output another task can read. */
+const HAS_OUTPUT = new Set(['source', 'sql', 'validate', 'python']);
+
+export type CellLanguage = 'sql' | 'python';
+
+/** The model uri of a cell: one model per task; the extension says the language. */
+export function cellUri(pipeline: string, task: string, language: CellLanguage = 'sql'): { scheme: string; authority: string; path: string } {
+  return { scheme: 'polder', authority: pipeline, path: `/${task}.${language === 'python' ? 'py' : 'sql'}` };
 }
 
 /** The completion context of the cell whose model has this uri, or null for other models. */
@@ -25,11 +31,13 @@ export function completionContextFor(uri: { scheme: string; authority: string; p
   if (uri.scheme !== 'polder') return null;
   const src = sources.get(uri.authority);
   if (!src) return null;
-  const task = uri.path.replace(/^\//, '').replace(/\.sql$/, '');
+  const python = uri.path.endsWith('.py');
+  const task = uri.path.replace(/^\//, '').replace(/\.(sql|py)$/, '');
   const self = src.tasks.find((t) => t.id === task);
   return {
-    // Every other task can be read; naming it in FROM makes it an upstream.
-    tables: src.tasks.map((t) => t.id).filter((id) => id !== task),
+    // Every other task can be read; naming it in FROM (or as a parameter) makes it an upstream.
+    // A Python function is handed frames, so only tasks with an output are offered there.
+    tables: src.tasks.filter((t) => t.id !== task && (!python || !t.kind || HAS_OUTPUT.has(t.kind))).map((t) => t.id),
     columns: src.schemas,
     defaultTables: self?.upstream ?? [],
   };

@@ -11,5 +11,5 @@ export function loadMonaco(): Promise<Monaco> {
   return loading;
 }
 
-/** Marker owner of engine errors in SQL cells (one owner per source of markers). */
-export const SQL_MARKER_OWNER = 'polder-sql';
+/** Marker owner of engine errors in code cells, SQL and Python (one owner per source of markers). */
+export const ENGINE_MARKER_OWNER = 'polder-engine';

@@ -1,8 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import type { TaskKind } from '../../api/types';
-import { idProblem, needsInput } from './taskSpec';
+import { idProblem, mayReadInput, needsInput } from './taskSpec';
 
-/** Inline form shown where a palette kind was dropped: the new task's id (and `input` if needed). */
+/**
+ * Inline form shown where a palette kind was dropped: the new task's id, and the `input` of
+ * validate and sink tasks, or the upstream a new Python function reads (none allowed).
+ */
 export function NewTaskForm(props: {
   kind: TaskKind;
   at: { left: number; top: number };
@@ -24,7 +27,7 @@ export function NewTaskForm(props: {
   const problem = idProblem(id.trim(), taken);
   const missingInput = needsInput(kind) && !input;
   const submit = () => {
-    if (!problem && !missingInput) onSubmit(id.trim(), needsInput(kind) ? input : null);
+    if (!problem && !missingInput) onSubmit(id.trim(), needsInput(kind) || mayReadInput(kind) ? input : null);
   };
   return (
     <form
@@ -57,6 +60,19 @@ export function NewTaskForm(props: {
         ) : (
           <div className="err small">A {kind} task reads an upstream task: add a source first.</div>
         ))}
+      {mayReadInput(kind) && inputChoices.length > 0 && (
+        <label className="dag-new-task-input">
+          reads
+          <select data-testid="new-task-input" value={input ?? ''} onChange={(e) => setInput(e.target.value || null)}>
+            <option value="">(nothing)</option>
+            {inputChoices.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {problem && id.trim() !== '' && <div className="err small" data-testid="new-task-problem">{problem}</div>}
       <div className="dag-new-task-buttons">
         <button type="button" className="ghost" onClick={onCancel}>

@@ -8,6 +8,7 @@ export const KIND_MIME = 'application/x-polder-kind';
 const HINT: Record<TaskKind, string> = {
   source: 'Read files (CSV, Parquet, JSON…)',
   sql: 'A SQL query over upstream tasks',
+  python: 'A Python function over upstream tasks (Polars frames)',
   validate: 'Data quality checks on one upstream',
   sink: 'Write an upstream out (Parquet, CSV, DuckDB)',
   shell: 'Run a command',

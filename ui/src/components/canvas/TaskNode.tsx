@@ -16,10 +16,12 @@ export type TaskNodeData = {
   engineWhy?: string;
   /** Why the query would fail, planned over its inputs' schemas before any run. */
   problem?: string;
+  /** For Python tasks: the function called and the tasks it reads (`run(sales) in by_region.py`). */
+  call?: string;
 };
 export type TaskNode = Node<TaskNodeData, 'task'>;
 
-export const KIND_ICON: Record<string, string> = { source: '⇥', sql: 'Σ', validate: '✓', sink: '⇲', shell: '$' };
+export const KIND_ICON: Record<string, string> = { source: '⇥', sql: 'Σ', validate: '✓', sink: '⇲', shell: '$', python: 'Py' };
 
 /** Rename callbacks, shared by context so node data stays plain (and nodes stay memoized). */
 export interface RenameActions {
@@ -74,7 +76,7 @@ export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeP
       data-testid={`node-${data.id}`}
       data-state={data.state}
       style={{ width: NODE_W, height: NODE_H }}
-      title={`${data.id} (${data.kind}) — ${data.state === 'none' ? 'not run' : data.state}${data.engineWhy ? `\nruns on DuckDB: ${data.engineWhy}` : ''}`}
+      title={`${data.id} (${data.kind}) — ${data.state === 'none' ? 'not run' : data.state}${data.engineWhy ? `\nruns on DuckDB: ${data.engineWhy}` : ''}${data.call ? `\ncalls ${data.call}` : ''}`}
     >
       <Handle type="target" position={Position.Left} isConnectable={data.editable} data-testid={`handle-in-${data.id}`} />
       <div className="dag-node-head">

@@ -3,8 +3,9 @@
 // may remove), and sensible settings for a new task of each kind.
 import type { TaskSpec } from '../../api/authoring';
 import type { Edge, TaskDef, TaskKind } from '../../api/types';
+import { newPythonSettings } from '../../python/template';
 
-export const KINDS: TaskKind[] = ['source', 'sql', 'validate', 'sink', 'shell'];
+export const KINDS: TaskKind[] = ['source', 'sql', 'python', 'validate', 'sink', 'shell'];
 
 /**
  * A task as the detail route shows it. `inputs` (the explicit edges) and `spec` (the task's
@@ -16,6 +17,20 @@ export type TaskInfo = TaskDef & { inputs?: string[] | null; spec?: Record<strin
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** The upstream tasks a Python task's function takes as parameters (`reads` in its settings). */
+export function pythonReads(t: TaskDef): string[] {
+  const reads = t.settings?.reads;
+  return Array.isArray(reads) ? reads.filter((r): r is string => typeof r === 'string') : [];
+}
+
+/** What a Python task calls, for its node's tooltip: `run(sales) in by_region.py`. */
+export function pythonCall(t: TaskDef): string | null {
+  if (t.kind !== 'python') return null;
+  const fn = str(t.settings?.function) ?? 'run';
+  const file = str(t.settings?.file);
+  return `${fn}(${pythonReads(t).join(', ')})${file ? ` in ${file}` : ''}`;
+}
 
 /** Names of upstream tasks a query mentions as a word (a stand-in for the engine's SQL parser). */
 function sqlMentions(sql: string, names: string[]): Set<string> {
@@ -36,27 +51,33 @@ export function explicitInputs(t: TaskInfo): string[] {
       const mentioned = sqlMentions(str(s.sql) ?? '', t.upstream);
       return t.upstream.filter((u) => !mentioned.has(u));
     }
+    case 'python': {
+      const reads = pythonReads(t);
+      return t.upstream.filter((u) => !reads.includes(u));
+    }
     default:
       return [...t.upstream];
   }
 }
 
-/** Where an edge comes from: the `inputs` list (removable here), the `input` field or the SQL. */
-export type EdgeOrigin = 'inputs' | 'input' | 'sql';
+/** Where an edge comes from: the `inputs` list (removable here), the `input` field, the SQL, or a Python function's parameters. */
+export type EdgeOrigin = 'inputs' | 'input' | 'sql' | 'python';
 
 export function edgeOrigin(edge: Edge, tasks: TaskInfo[]): EdgeOrigin {
   const to = tasks.find((t) => t.id === edge.to);
   if (!to) return 'inputs';
   if (explicitInputs(to).includes(edge.from)) return 'inputs';
   if (to.settings?.input === edge.from) return 'input';
-  return 'sql';
+  return to.kind === 'python' ? 'python' : 'sql';
 }
 
 /** The message shown when an edge cannot be removed on the canvas. */
 export function edgeLockedMessage(edge: Edge, origin: EdgeOrigin): string {
-  return origin === 'sql'
-    ? `The edge ${edge.from} → ${edge.to} comes from the SQL of '${edge.to}' (it reads the table ${edge.from}): edit that SQL to remove it.`
-    : `The edge ${edge.from} → ${edge.to} is the \`input\` of '${edge.to}': change that setting of the task to remove it.`;
+  if (origin === 'sql')
+    return `The edge ${edge.from} → ${edge.to} comes from the SQL of '${edge.to}' (it reads the table ${edge.from}): edit that SQL to remove it.`;
+  if (origin === 'python')
+    return `The edge ${edge.from} → ${edge.to} comes from the code of '${edge.to}' (its function takes ${edge.from} as a parameter): edit that code to remove it.`;
+  return `The edge ${edge.from} → ${edge.to} is the \`input\` of '${edge.to}': change that setting of the task to remove it.`;
 }
 
 /** `kind_1`, `kind_2`, …: the first id of that pattern not taken. */
@@ -76,7 +97,13 @@ export function idProblem(id: string, taken: Iterable<string>): string | null {
 /** Whether a kind reads one upstream through `input` (so a new task of it needs one). */
 export const needsInput = (kind: TaskKind) => kind === 'validate' || kind === 'sink';
 
-/** Valid starting settings of a new task; `input` is the upstream of validate and sink tasks. */
+/** Whether a new task of this kind may start reading an upstream (its code's parameter), none being fine too. */
+export const mayReadInput = (kind: TaskKind) => kind === 'python';
+
+/**
+ * Valid starting settings of a new task; `input` is the upstream of validate and sink tasks, and
+ * the task a new Python function reads (its parameter), if any.
+ */
 export function defaultSettings(kind: TaskKind, id: string, input: string | null): Obj {
   switch (kind) {
     case 'source':
@@ -90,6 +117,9 @@ export function defaultSettings(kind: TaskKind, id: string, input: string | null
       return { input, format: 'parquet', path: `out/${id}.parquet` };
     case 'shell':
       return { command: `echo "${id}"` };
+    case 'python':
+      // Like SQL: the runner writes the .py file when both `file` and `code` are given.
+      return newPythonSettings(id, input);
   }
 }
 
@@ -153,6 +183,9 @@ function kindFields(t: TaskInfo): Obj {
       else if (isObj(s.env) && Object.keys(s.env).length) out.env = s.env;
       return out;
     }
+    case 'python':
+      // With `file`, the runner writes `code` into that file again; `run` is the default function.
+      return compact({ file: s.file, code: s.code, function: s.function === 'run' ? null : s.function });
   }
 }
 

@@ -1,8 +1,10 @@
-// Between cells: "+ SQL cell" and "+ Source" (each asks for the new task's id inline) and "+ Note".
+// Between cells: "+ SQL cell", "+ Python" and "+ Source" (each asks for the new task's id inline) and "+ Note".
 import { useState } from 'react';
 import { taskIdProblem } from '../../api/notebook';
 
-export type NewCellKind = 'sql' | 'source';
+export type NewCellKind = 'sql' | 'python' | 'source';
+
+const WHAT: Record<NewCellKind, string> = { sql: 'SQL task', python: 'Python task', source: 'source' };
 
 export function AddBar({
   slot,
@@ -45,6 +47,9 @@ export function AddBar({
           <button className="ghost small" onClick={() => setAsking('sql')} data-testid={`add-sql-${slot}`}>
             + SQL cell
           </button>
+          <button className="ghost small" onClick={() => setAsking('python')} data-testid={`add-python-${slot}`}>
+            + Python
+          </button>
           <button className="ghost small" onClick={() => setAsking('source')} data-testid={`add-source-${slot}`}>
             + Source
           </button>
@@ -60,7 +65,7 @@ export function AddBar({
             void submit();
           }}
         >
-          <span className="muted">New {asking === 'source' ? 'source' : 'SQL task'} id</span>
+          <span className="muted">New {WHAT[asking]} id</span>
           <input
             autoFocus
             value={id}

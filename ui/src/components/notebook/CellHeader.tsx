@@ -4,12 +4,15 @@ import type { ReactNode } from 'react';
 import { formatCount, formatDuration } from '../../api/runState';
 import type { TaskDef } from '../../api/types';
 
-const KIND_ICON: Record<string, string> = { source: '⇥', sql: 'Σ', validate: '✓', sink: '⇲', shell: '$' };
+const KIND_ICON: Record<string, string> = { source: '⇥', sql: 'Σ', validate: '✓', sink: '⇲', shell: '$', python: 'Py' };
 
 export interface CellRun {
   status: string;
   rows: number | null;
   durationMs: number | null;
+  /** The run's error for the task, when it failed, and where it points in the task's text. */
+  error?: string | null;
+  errorLocation?: { line: number; column: number } | null;
 }
 
 export function CellHeader({ task, dirty, run, children }: { task: TaskDef; dirty: boolean; run: CellRun | null; children?: ReactNode }) {

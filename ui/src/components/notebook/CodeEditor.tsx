@@ -1,30 +1,34 @@
-// One Monaco editor for one SQL cell, mounted when the cell first nears the viewport and
-// disposed with the cell. Its height follows the content up to a maximum, so a notebook of many
-// cells scrolls as one page. The model's uri names the pipeline and task for completion.
+// One Monaco editor for one code cell (SQL or Python), mounted when the cell first nears the
+// viewport and disposed with the cell. Its height follows the content up to a maximum, so a
+// notebook of many cells scrolls as one page. The model's uri names the pipeline, task and
+// language for completion.
 import { useEffect, useRef, useState } from 'react';
 import type * as MonacoApi from 'monaco-editor/editor';
-import { cellUri } from '../../monaco/completionSource';
-import { loadMonaco, SQL_MARKER_OWNER, type Monaco } from '../../monaco/loadMonaco';
+import { cellUri, type CellLanguage } from '../../monaco/completionSource';
+import { loadMonaco, ENGINE_MARKER_OWNER, type Monaco } from '../../monaco/loadMonaco';
 import type { SqlRange } from '../../sql/errorLocation';
 
 const LINE_H = 19;
 const MIN_H = LINE_H * 2 + 12;
 const MAX_H = LINE_H * 24 + 12;
 
-export interface SqlMarker {
+/** An engine error to underline in the cell's text. */
+export interface CodeMarker {
   range: SqlRange;
   message: string;
 }
 
-export interface SqlEditorProps {
+export interface CodeEditorProps {
   pipeline: string;
   task: string;
+  /** Monaco's language (tokenizer and completion); fixed for the editor's life. */
+  language: CellLanguage;
   /** The initial text; later edits are the editor's own, reported through onChange. */
   value: string;
   /** Bump to replace the editor's text with `value` (a change from outside, not typing). */
   valueVersion: number;
   theme: 'light' | 'dark';
-  marker: SqlMarker | null;
+  marker: CodeMarker | null;
   autoFocus?: boolean;
   onChange: (text: string) => void;
   /** Shift+Enter. */
@@ -35,7 +39,7 @@ export interface SqlEditorProps {
   onFocus?: () => void;
 }
 
-export function SqlEditor(props: SqlEditorProps) {
+export function CodeEditor(props: CodeEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const [near, setNear] = useState(false);
   const [failed, setFailed] = useState<string | null>(null);
@@ -74,9 +78,9 @@ export function SqlEditor(props: SqlEditorProps) {
         if (disposed || !el) return;
         monacoRef.current = monaco;
         const p = latest.current;
-        const uri = monaco.Uri.from(cellUri(p.pipeline, p.task));
+        const uri = monaco.Uri.from(cellUri(p.pipeline, p.task, p.language));
         // A model left by an earlier mount of the same cell is reused (and then owned by this one).
-        const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(p.value, 'sql', uri);
+        const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(p.value, p.language, uri);
         if (model.getValue() !== p.value) model.setValue(p.value);
         const editor = monaco.editor.create(el, {
           model,
@@ -93,7 +97,8 @@ export function SqlEditor(props: SqlEditorProps) {
           glyphMargin: false,
           lineNumbersMinChars: 3,
           lineDecorationsWidth: 6,
-          tabSize: 2,
+          // Python's convention is 4 spaces (and its indentation is syntax).
+          tabSize: p.language === 'python' ? 4 : 2,
           padding: { top: 6, bottom: 6 },
           // Suggestions and hovers escape the cell's box instead of being clipped by it.
           fixedOverflowWidgets: true,
@@ -191,10 +196,10 @@ function estimateHeight(text: string): number {
   return Math.min(MAX_H, Math.max(MIN_H, lines * LINE_H + 12));
 }
 
-function applyMarker(monaco: Monaco, model: MonacoApi.editor.ITextModel, marker: SqlMarker | null) {
+function applyMarker(monaco: Monaco, model: MonacoApi.editor.ITextModel, marker: CodeMarker | null) {
   monaco.editor.setModelMarkers(
     model,
-    SQL_MARKER_OWNER,
+    ENGINE_MARKER_OWNER,
     marker
       ? [
           {

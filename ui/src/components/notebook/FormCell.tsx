@@ -2,9 +2,10 @@
 // previews a source's first rows.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { patchTask } from '../../api/notebook';
+import { SchemaContract } from '../contract/SchemaContract';
 import { CellHeader } from './CellHeader';
 import { PreviewPanel } from './PreviewPanel';
-import { CellActions, SaveError, type CellProps } from './SqlCell';
+import { CellActions, SaveError, type CellProps } from './CellParts';
 import { checkLines, fieldVisible, formValues, KIND_FIELDS, rebaseValues, settingsPatch, type FieldSpec, type FormValues } from './taskFields';
 import { usePreview } from './usePreview';
 
@@ -108,6 +109,7 @@ export function FormCell(props: CellProps & { taskIds: string[] }) {
         )}
       </div>
       <SaveError task={task.id} error={saveError} />
+      <SchemaContract task={task.id} contract={task.schema} error={props.run?.error} />
       <PreviewPanel task={task.id} state={preview.state} themeKey={props.theme} onClose={preview.close} />
     </section>
   );

@@ -2,7 +2,7 @@
 // between them. The same tasks and files as the canvas; every edit goes through the runner.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, type ApiClient } from '../../api/client';
-import { addTask, deleteTask, getNotes, getSchemas, newSourceTask, newSqlTask, putNotes, type Note, type Schemas } from '../../api/notebook';
+import { addTask, deleteTask, getNotes, getSchemas, newPythonTask, newSourceTask, newSqlTask, putNotes, type Note, type Schemas } from '../../api/notebook';
 import type { TaskStates } from '../../api/runState';
 import type { ColumnSchema, PipelineDetail, PlanCheck, TaskRun } from '../../api/types';
 import { setCompletionSource } from '../../monaco/completionSource';
@@ -11,13 +11,14 @@ import type { CellRun } from './CellHeader';
 import { FormCell } from './FormCell';
 import { NoteCell } from './NoteCell';
 import { cellOrder, insertNote, newNoteId, notebookGroups } from './order';
+import { PythonCell } from './PythonCell';
 import { SqlCell } from './SqlCell';
 import './notebook.css';
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const TERMINAL = new Set(['success', 'cached', 'skipped', 'failed', 'upstream_failed', 'cancelled']);
-/** Kinds whose output a new SQL cell can read. */
-const READABLE = new Set(['source', 'sql', 'validate']);
+/** Kinds whose output a new SQL or Python cell can read. */
+const READABLE = new Set(['source', 'sql', 'validate', 'python']);
 
 export interface NotebookProps {
   client: ApiClient;
@@ -100,11 +101,11 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
     const status = states[id] ?? tr?.status;
     if (!status) return null;
     const durationMs = tr?.started_at_ms != null && tr.ended_at_ms != null ? tr.ended_at_ms - tr.started_at_ms : null;
-    return { status, rows: tr?.rows ?? null, durationMs };
+    return { status, rows: tr?.rows ?? null, durationMs, error: tr?.error ?? null, errorLocation: tr?.error_location ?? null };
   };
 
   const addCell = async (kind: NewCellKind, id: string, after: string | null): Promise<string | null> => {
-    // A SQL cell reads the nearest task above whose output SQL can read (sinks and shells have none).
+    // A SQL or Python cell reads the nearest task above with an output (sinks and shells have none).
     const upTo = after === null ? -1 : order.indexOf(after);
     let above: string | null = null;
     for (let i = upTo; i >= 0; i--) {
@@ -115,7 +116,8 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
       }
     }
     try {
-      const detail = await addTask(client, name, kind === 'sql' ? newSqlTask(id, above) : newSourceTask(id));
+      const spec = kind === 'sql' ? newSqlTask(id, above) : kind === 'python' ? newPythonTask(id, above) : newSourceTask(id);
+      const detail = await addTask(client, name, spec);
       setFocusTask(id);
       onPipelineChange(detail);
       onSelectTask(id);
@@ -182,8 +184,11 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
                   onSchema: (s: ColumnSchema[]) => onSchema(task.id, s),
                   onDelete: () => void removeTask(task.id),
                 };
+                const planProblem = planProblems.find((p) => p.task === task.id) ?? null;
                 return task.kind === 'sql' ? (
-                  <SqlCell key={task.id} {...common} planProblem={planProblems.find((p) => p.task === task.id) ?? null} />
+                  <SqlCell key={task.id} {...common} planProblem={planProblem} />
+                ) : task.kind === 'python' ? (
+                  <PythonCell key={task.id} {...common} planProblem={planProblem} />
                 ) : (
                   <FormCell key={task.id} {...common} taskIds={taskIds} />
                 );

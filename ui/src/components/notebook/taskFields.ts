@@ -51,7 +51,9 @@ export const KIND_FIELDS: Record<TaskKind, FieldSpec[]> = {
     { key: 'command', label: 'command', type: 'text', wide: true },
     { key: 'env', label: 'env', type: 'env', placeholder: 'NAME=value, …', wide: true },
   ],
+  // Code cells: their text is edited in the editor, not in a form.
   sql: [],
+  python: [],
 };
 
 export type FormValues = Record<string, string>;

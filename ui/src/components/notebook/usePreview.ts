@@ -13,14 +13,14 @@ export function usePreview(client: ApiClient, pipeline: string, task: string, on
   const ctrlRef = useRef<AbortController | null>(null);
   useEffect(() => () => ctrlRef.current?.abort(), []);
 
-  /** Previews the task; `sql` previews unsaved text of a SQL task. */
-  const run = async (sql?: string): Promise<PreviewOutcome> => {
+  /** Previews the task; `text` is the unsaved text of a SQL (`sql`) or Python (`code`) task. */
+  const run = async (text?: { sql: string } | { code: string }): Promise<PreviewOutcome> => {
     ctrlRef.current?.abort();
     const ctrl = new AbortController();
     ctrlRef.current = ctrl;
     setState({ status: 'running' });
     try {
-      const result = await previewTask(client, pipeline, task, { sql, signal: ctrl.signal });
+      const result = await previewTask(client, pipeline, task, { ...text, signal: ctrl.signal });
       if (ctrl.signal.aborted) return null;
       setState({ status: 'ok', result });
       onSchema(result.schema);
