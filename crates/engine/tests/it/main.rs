@@ -14,6 +14,7 @@ mod lakehouse;
 mod medallion;
 mod ndjson;
 mod postgres;
+mod python;
 mod s3;
 mod semantics;
 mod sources;
