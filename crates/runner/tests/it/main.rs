@@ -8,6 +8,7 @@ mod deploy;
 mod holes;
 mod http;
 mod ingest;
+mod python;
 mod restart;
 mod schedule;
 mod ui;
