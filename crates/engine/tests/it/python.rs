@@ -380,3 +380,34 @@ async fn previews_run_unsaved_code_with_a_row_limit() {
     .to_string();
     assert!(e.contains("parameter `nothing` of run() names no task of this pipeline (line 1, column 1)"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_medallion_silver_equals_the_sql_one() {
+    use polder_datagen::medallion::{self, MedallionConfig};
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = std::sync::Arc::new(polder_engine::Workspace::open(tmp.path()).unwrap());
+    let cfg = MedallionConfig { contracts: 2_000, ..MedallionConfig::with_rows(30_000) };
+    let mut outputs = Vec::new();
+    for example in ["medallion", "medallion_python"] {
+        let dir = tmp.path().join(example);
+        crate::common::copy_example(example, &dir);
+        medallion::write(&cfg, &dir.join("data/logs")).unwrap();
+        let run = crate::common::run_dir(&ws, &dir, RunOptions::default()).await;
+        assert_eq!(status(&run, "silver"), TaskStatus::Success, "{example}: {}", error(&run, "silver"));
+        outputs.push(rows(&run, "silver"));
+        if example == "medallion_python" {
+            assert_eq!(run.status, RunStatus::Success, "{}", error(&run, "by_category"));
+            let n: i64 = rows(&run, "by_category").iter().map(|r| i(&r["contracts"])).sum();
+            assert_eq!(n as usize, outputs[1].len());
+        }
+    }
+    let (sql, py) = (&outputs[0], &outputs[1]);
+    assert!(sql.len() > 1_000, "{} contracts", sql.len());
+    assert_eq!(sql.len(), py.len());
+    for (a, b) in sql.iter().zip(py) {
+        assert_eq!(a, b, "silver differs for contract {}", s(&a["contract"]));
+    }
+    // Every category wins somewhere, so the tie-breaking order is exercised.
+    let winners: std::collections::BTreeSet<&str> = py.iter().map(|r| s(&r["most_watched"])).collect();
+    assert!(winners.len() >= 4, "{winners:?}");
+}

@@ -183,10 +183,18 @@ pub async fn schemas(State(state): State<Arc<AppState>>, Path(name): Path<String
     let tasks = tokio::task::spawn_blocking(move || {
         let mut out = BTreeMap::new();
         for t in &p.tasks {
-            // Tasks without an output yet (or whose view cannot be planned) have no columns.
+            // Tasks without an output yet (or whose view cannot be planned) have the columns
+            // their schema contract declares, if any.
             let cols = inspect::latest(&st.ws, &p, &t.id).and_then(|input| inspect::schema(&input));
-            if let Ok(v) = cols {
-                out.insert(t.id.clone(), serde_json::from_value(v).unwrap_or_default());
+            match (cols, &t.schema) {
+                (Ok(v), _) => {
+                    out.insert(t.id.clone(), serde_json::from_value(v).unwrap_or_default());
+                }
+                (Err(_), Some(contract)) => {
+                    let declared = contract.columns.iter().map(|c| Column { name: c.name.clone(), dtype: c.dtype.clone() });
+                    out.insert(t.id.clone(), declared.collect());
+                }
+                (Err(_), None) => {}
             }
         }
         out

@@ -45,6 +45,10 @@ fn a_python_task_is_added_saved_previewed_run_and_its_errors_located() {
     assert_eq!(task["settings"]["code"], CODE);
     assert_eq!(task["schema"]["columns"][0], json!({ "name": "customer", "dtype": "str", "not_null": true, "unique": true }));
 
+    // Before it ever ran, editors complete the columns its contract declares.
+    let schemas = get(addr, "/api/pipelines/shop/schemas").json();
+    assert_eq!(schemas["tasks"]["totals"], json!([{ "name": "customer", "type": "str" }]), "{schemas}");
+
     // A parameter naming no task is refused with its line; the file keeps its text.
     let bad = "import polars as pl\n\n\ndef run(order):\n    return order\n";
     let r = send(addr, "PUT", "/api/pipelines/shop/tasks/totals/code", json!({ "code": bad }));
