@@ -1,9 +1,10 @@
 // What to suggest where in a Python cell: inside `pl.col("…")` the columns of the frames the
 // task reads (its upstream tasks: the parameters of its functions that name tasks, and its saved
 // upstreams); right after `pl.col(` the same columns, quoted; in code the pipeline's tasks with an
-// output (naming one as a parameter reads it). Nothing in comments or other strings. Pure: the
-// Monaco glue lives in setup.ts.
-import { functionParams, stringParts, tokenizePython, type PyToken } from '../python/tokens';
+// output (naming one as a parameter reads it), then the names the code already uses (Monaco's own
+// word list is not asked once a provider answers). Nothing in comments or other strings. Pure:
+// the Monaco glue lives in setup.ts.
+import { functionParams, PY_KEYWORDS, stringParts, tokenizePython, type PyToken } from '../python/tokens';
 import { type CompletionContext, type CompletionResult, type Suggestion } from './sqlCompletion';
 
 /** Where the cursor is, for completion. */
@@ -95,6 +96,13 @@ function columnSuggestions(tables: string[], ctx: CompletionContext, quoted: boo
   }));
 }
 
+/** The names the code uses (not the one being typed at `from`, keywords or tasks), once each. */
+function wordSuggestions(code: string, from: number, skip: Set<string>): Suggestion[] {
+  const words = new Set<string>();
+  for (const t of tokenizePython(code)) if (t.kind === 'word' && t.start !== from && !PY_KEYWORDS.has(t.text) && !skip.has(t.text)) words.add(t.text);
+  return [...words].map((w) => ({ label: w, kind: 'word' as const, detail: '', insertText: w, sortText: `2${w}` }));
+}
+
 /** Suggestions for the cursor at `offset` in `code`. */
 export function completePython(code: string, offset: number, ctx: CompletionContext): CompletionResult {
   const spot = pythonSpot(code, offset);
@@ -102,17 +110,16 @@ export function completePython(code: string, offset: number, ctx: CompletionCont
     case 'col-string':
     case 'col-open':
       return { from: spot.from, suggestions: columnSuggestions(framesRead(code, ctx), ctx, spot.kind === 'col-open') };
-    case 'code':
-      return {
-        from: spot.from,
-        suggestions: ctx.tables.map((t) => ({
-          label: t,
-          kind: 'table' as const,
-          detail: ctx.columns[t] ? `task · ${ctx.columns[t]!.length} columns` : 'task',
-          insertText: t,
-          sortText: `1${t}`,
-        })),
-      };
+    case 'code': {
+      const tasks = ctx.tables.map((t) => ({
+        label: t,
+        kind: 'table' as const,
+        detail: ctx.columns[t] ? `task · ${ctx.columns[t]!.length} columns` : 'task',
+        insertText: t,
+        sortText: `1${t}`,
+      }));
+      return { from: spot.from, suggestions: [...tasks, ...wordSuggestions(code, spot.from, new Set(ctx.tables))] };
+    }
     case 'none':
       return { from: spot.from, suggestions: [] };
   }

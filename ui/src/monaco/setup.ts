@@ -31,6 +31,7 @@ const KIND = {
   table: monaco.languages.CompletionItemKind.Class,
   column: monaco.languages.CompletionItemKind.Field,
   keyword: monaco.languages.CompletionItemKind.Keyword,
+  word: monaco.languages.CompletionItemKind.Text,
 } as const;
 
 // Providers are global per language: register once, and find the cell from the model's uri.

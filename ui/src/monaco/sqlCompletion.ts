@@ -17,7 +17,8 @@ export interface CompletionContext {
   defaultTables?: string[];
 }
 
-export type SuggestionKind = 'table' | 'column' | 'keyword';
+/** `word`: a name used elsewhere in the text (Python cells, where a provider's list replaces Monaco's own words). */
+export type SuggestionKind = 'table' | 'column' | 'keyword' | 'word';
 
 export interface Suggestion {
   label: string;

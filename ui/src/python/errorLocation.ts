@@ -1,12 +1,14 @@
 // Where a Python task's error points, as a range in its code: the notebook underlines it in the
 // editor, the runs view marks it in the failed task's code. The runner sends `location` in error
 // bodies and `error_location` on failed task runs; without one (or outside the code) the position
-// comes from the message: the traceback's deepest `File "<the task's file>", line N`, or a column
-// the message names (`unable to find column "x"`) written as a string literal in the code.
+// comes from the message: `Python error in <the task's file>, line N`, else the traceback's deepest
+// `File "<the task's file>", line N`, else a column the message names (`unable to find column "x"`)
+// written as a string literal in the code.
 import type { SqlLocation, SqlRange } from '../sql/errorLocation';
 import { stringValue, tokenizePython } from './tokens';
 
 const WORD_CHAR = /[\p{L}\p{N}_]/u;
+const basename = (path: string) => path.split(/[\\/]/).pop()!;
 
 /**
  * The range to mark for an error of the task whose code is `code` (from `file`, if it has one),
@@ -50,18 +52,24 @@ function rangeAt(lines: string[], line: number, column: number): SqlRange {
   return { line, column: start + 1, endLine: line, endColumn: end + 1 };
 }
 
+const HEAD = /Python error in ([^,\n]+), line (\d+)/;
 const FRAME = /File "([^"]+)", line (\d+)/g;
 
-/** The line of the deepest traceback frame in the task's file (its basename; `<string>`-like names for inline code). */
+/**
+ * The line of the task's file an error names: the runner's `Python error in <file>, line N` when
+ * that is the task's file, else the deepest traceback frame in it (by basename; `<…>` names for
+ * inline code).
+ */
 export function tracebackLine(message: string, file: string | null): number | null {
-  const base = file ? file.split(/[\\/]/).pop()! : null;
+  const base = file ? basename(file) : null;
+  const own = (name: string) => (base ? basename(name) === base : /^<.*>$/.test(name));
+  const head = HEAD.exec(message);
+  if (head && own(head[1]!)) return Number(head[2]);
   let found: number | null = null;
-  for (const m of message.matchAll(FRAME)) {
-    const name = m[1]!.split(/[\\/]/).pop()!;
-    if (base ? name === base : /^<.*>$/.test(name)) found = Number(m[2]);
-  }
+  for (const m of message.matchAll(FRAME)) if (own(m[1]!)) found = Number(m[2]);
   return found;
 }
+
 
 /** The names a message quotes after a cue word (`column "x"`, `ColumnNotFoundError: x`), the likely unknown one first. */
 function quotedNames(message: string): string[] {
@@ -96,12 +104,12 @@ function quotedColumn(message: string, code: string): SqlRange | null {
  */
 export function pythonChangedSince(message: string | null | undefined, code: string, file: string | null): boolean {
   if (!message || !file) return false;
-  const base = file.split(/[\\/]/).pop()!;
+  const base = basename(file);
   const lines = code.split(/\r?\n/);
   const msgLines = message.split('\n');
   for (let i = 0; i < msgLines.length; i++) {
     const m = /File "([^"]+)", line (\d+)/.exec(msgLines[i]!);
-    if (!m || m[1]!.split(/[\\/]/).pop() !== base) continue;
+    if (!m || basename(m[1]!) !== base) continue;
     const quoted = msgLines[i + 1]?.trim();
     // Python prints the source line under its frame (when it could read it).
     if (!quoted || /^(File |\^|~)/.test(quoted)) continue;

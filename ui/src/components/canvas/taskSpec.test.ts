@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSettings, edgeLockedMessage, edgeOrigin, explicitInputs, idProblem, specFromTask, suggestId, type TaskInfo } from './taskSpec';
+import { pythonTemplate } from '../../python/template';
+import { defaultSettings, edgeLockedMessage, edgeOrigin, explicitInputs, idProblem, pythonCall, specFromTask, suggestId, type TaskInfo } from './taskSpec';
 
 // Tasks as GET /api/pipelines/medallion answers them (settings serialized from the engine's model).
 const bronze: TaskInfo = {
@@ -36,6 +37,10 @@ const shell: TaskInfo = {
   id: 'notify', kind: 'shell', description: null, upstream: ['gold_parquet'], materialize: 'table',
   settings: { kind: 'shell', command: 'echo done', env: [['A', '1']] },
 };
+const py: TaskInfo = {
+  id: 'by_region', kind: 'python', description: null, upstream: ['gold', 'extra'], materialize: 'table',
+  settings: { kind: 'python', file: 'by_region.py', code: 'def run(gold, params):\n    return gold\n', function: 'run', reads: ['gold'], takes_params: true, params: [] },
+};
 
 describe('explicitInputs', () => {
   it('prefers the runner’s `inputs` when it sends them', () => {
@@ -49,6 +54,9 @@ describe('explicitInputs', () => {
     expect(explicitInputs(gold)).toEqual(['extra']);
     expect(explicitInputs({ ...gold, settings: { ...gold.settings, sql: '-- silver\nSELECT 1' } })).toEqual(['silver', 'extra']);
   });
+  it('is the upstream the Python function does not take as a parameter for Python tasks', () => {
+    expect(explicitInputs(py)).toEqual(['extra']);
+  });
   it('is the whole upstream for sources and shell tasks', () => {
     expect(explicitInputs(shell)).toEqual(['gold_parquet']);
   });
@@ -61,6 +69,11 @@ describe('edgeOrigin', () => {
     expect(edgeOrigin({ from: 'gold', to: 'gold_parquet' }, tasks)).toBe('input');
     expect(edgeOrigin({ from: 'silver', to: 'gold' }, tasks)).toBe('sql');
     expect(edgeLockedMessage({ from: 'silver', to: 'gold' }, 'sql')).toContain('edit that SQL');
+  });
+  it('says a Python task’s edge comes from its function’s parameters', () => {
+    expect(edgeOrigin({ from: 'gold', to: 'by_region' }, [py])).toBe('python');
+    expect(edgeOrigin({ from: 'extra', to: 'by_region' }, [py])).toBe('inputs');
+    expect(edgeLockedMessage({ from: 'gold', to: 'by_region' }, 'python')).toContain('takes gold as a parameter');
   });
 });
 
@@ -97,6 +110,10 @@ describe('specFromTask', () => {
     expect(specFromTask(sink).settings).toEqual({ input: 'gold', format: 'parquet', path: 'out/gold_rfm', partition_by: ['segment'], inputs: ['gold_checks'] });
     expect(specFromTask(shell).settings).toEqual({ command: 'echo done', env: { A: '1' }, inputs: ['gold_parquet'] });
   });
+  it('keeps a Python task’s file, code and explicit inputs (and its function unless `run`)', () => {
+    expect(specFromTask(py)).toEqual({ id: 'by_region', kind: 'python', settings: { file: 'by_region.py', code: py.settings.code, inputs: ['extra'] } });
+    expect(specFromTask({ ...py, settings: { ...py.settings, function: 'main' } }).settings.function).toBe('main');
+  });
   it('uses the runner’s spec as is when it sends one', () => {
     expect(specFromTask({ ...sink, spec: { id: 'gold_parquet', kind: 'sink', input: 'gold', retries: 2 } })).toEqual({ id: 'gold_parquet', kind: 'sink', settings: { input: 'gold', retries: 2 } });
   });
@@ -120,5 +137,11 @@ describe('new tasks', () => {
     expect(defaultSettings('validate', 'v', 'gold')).toEqual({ input: 'gold', checks: [{ row_count: { min: 1 } }] });
     expect(defaultSettings('sink', 's', 'gold')).toEqual({ input: 'gold', format: 'parquet', path: 'out/s.parquet' });
     expect(defaultSettings('shell', 'sh', null)).toEqual({ command: 'echo "sh"' });
+    expect(defaultSettings('python', 'share', 'gold')).toEqual({ file: 'share.py', code: pythonTemplate('gold') });
+    expect(defaultSettings('python', 'first', null)).toEqual({ file: 'first.py', code: pythonTemplate(null) });
+  });
+  it('says what a Python task calls', () => {
+    expect(pythonCall(py)).toBe('run(gold) in by_region.py');
+    expect(pythonCall(gold)).toBeNull();
   });
 });
