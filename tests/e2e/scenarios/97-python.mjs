@@ -8,7 +8,7 @@
 // The first Python run builds a virtualenv with Polars: those waits are long.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { acceptSuggestion, assert, editorText, eq, gridColumns, gridRows, setTheme, waitCanvasIdle } from "../lib/ui.mjs";
+import { acceptSuggestion, assert, eq, gridColumns, gridRows, setTheme, waitCanvasIdle } from "../lib/ui.mjs";
 
 const NAME = "py_sales";
 const TASK = "by_region";
@@ -102,12 +102,29 @@ async function scenario({ page, api, check, login, shots }) {
     return detail;
   }
 
-  /** Types at the cursor, then clears the rest of the line (what Monaco closed automatically: `)`, `"`). */
-  async function typeThenClearRest(text) {
+  /** The Python cell's text, line by line in their on-screen order (Monaco renders spaces as U+00A0). */
+  const cellText = () =>
+    editor.evaluate((el) =>
+      [...el.querySelectorAll(".view-line")]
+        .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+        .map((l) => l.textContent.replace(/\u00a0/g, " "))
+        .join("\n")
+        .trimEnd(),
+    );
+
+  /**
+   * Replaces the line holding `find` with `text` (its indentation kept): typed at the start of the
+   * line's text, where Monaco closes no brackets or quotes (the next character is a letter), then
+   * Enter moves the old text to a line of its own, which Ctrl+Shift+K deletes.
+   */
+  async function replaceLine(find, text) {
+    await editor.locator(".view-line", { hasText: find }).click();
+    await page.keyboard.press("End");
+    await page.keyboard.press("Home");
     await page.keyboard.type(text, { delay: 25 });
     await page.keyboard.press("Escape");
-    await page.keyboard.press("Shift+End");
-    await page.keyboard.press("Delete");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Control+Shift+K");
   }
 
   await check("python: the pipeline runs from the UI; the Python task's output is the sums per region from the CSV", async () => {
@@ -128,8 +145,8 @@ async function scenario({ page, api, check, login, shots }) {
     await page.getByTestId("output-grid").waitFor();
     await page.waitForFunction((n) => document.querySelector('[data-testid="output-total"]')?.getAttribute("data-total") === String(n), expected.length);
     eq((await page.getByTestId("output-total").textContent()).trim(), `${expected.length} rows`, "output total");
-    eq(await gridColumns(page, "output-grid"), ["region", "amount"], "output columns");
     eq(await gridRows(page, "output-grid"), expected, "output rows (summed from the CSV)");
+    eq(await gridColumns(page, "output-grid"), ["region", "amount"], "output columns");
     // The declared contract is next to the output.
     const contract = page.getByTestId("output-contract");
     eq((await contract.textContent()).trim(), "Contract · 2 columns ▾", "contract button");
@@ -147,24 +164,22 @@ async function scenario({ page, api, check, login, shots }) {
     await cell.scrollIntoViewIfNeeded();
     eq(await cell.getAttribute("data-kind"), "python", "cell kind");
     // Monaco's Python tokenizer, not SQL's.
-    await editor.locator('.monaco-editor[data-mode-id="python"]').waitFor();
-    assert((await editorText(page, TASK)).includes('return sales.group_by("region")'), `editor text: ${await editorText(page, TASK)}`);
+    await editor.locator('[data-mode-id="python"] .monaco-editor').waitFor();
+    eq(await cellText(), CODE.trimEnd(), "the file's text in the editor");
     await page.getByTestId(`contract-col-${TASK}-amount`).waitFor();
 
-    // A new line under `def run(…):` (Monaco indents it; the test writes its own indentation).
-    await editor.locator(".view-line", { hasText: "def run" }).click();
+    // A new line above `return`: typed at the start of that line's text (where Monaco closes no
+    // brackets or quotes, as the next character is a letter), then Enter splits the line.
+    await editor.locator(".view-line", { hasText: "return" }).click();
     await page.keyboard.press("End");
-    await page.keyboard.press("Enter");
-    await page.keyboard.press("Shift+Home");
-    await page.keyboard.press("Delete");
+    await page.keyboard.press("Home");
     // Inside pl.col("…") the upstream's columns are offered: `am` → amount.
-    const offered = await acceptSuggestion(page, '    sales = sales.filter(pl.col("am', "amount", () => page.screenshot({ path: join(shots, "python-completion.png") }));
+    const offered = await acceptSuggestion(page, 'sales = sales.filter(pl.col("am', "amount", () => page.screenshot({ path: join(shots, "python-completion.png") }));
     eq(offered, ["amount"], 'suggestions for pl.col("am');
-    await page.keyboard.press("Shift+End");
-    await page.keyboard.press("Delete");
-    await typeThenClearRest('"');
-    await typeThenClearRest(") > 6)");
-    eq(await editorText(page, TASK), SAVED.trimEnd(), "editor text");
+    await page.keyboard.type('") > 6)', { delay: 25 });
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Enter");
+    eq(await cellText(), SAVED.trimEnd(), "editor text");
     assert(await page.getByTestId(`cell-dirty-${TASK}`).isVisible(), "unsaved dot while the text differs from the file");
 
     await page.keyboard.press("Shift+Enter");
@@ -177,8 +192,8 @@ async function scenario({ page, api, check, login, shots }) {
     }
     const stats = await page.getByTestId(`cell-preview-stats-${TASK}`).textContent();
     assert(new RegExp(`^${filtered.length} rows · \\d+ ms$`).test(stats), `stats: ${stats}`);
-    eq(await gridColumns(page, `cell-grid-${TASK}`), ["region", "amount"], "preview columns");
     eq(await gridRows(page, `cell-grid-${TASK}`), filtered, "preview rows (amount > 6, summed from the CSV)");
+    eq(await gridColumns(page, `cell-grid-${TASK}`), ["region", "amount"], "preview columns");
     eq(read(`${TASK}.py`), CODE, "the file is untouched by a preview");
   });
 
@@ -202,17 +217,8 @@ async function scenario({ page, api, check, login, shots }) {
   });
 
   await check("python: an unknown column previews to an error naming it, underlined on its line", async () => {
-    // Replace the filter line's text (from its first character to its end).
-    await editor.locator(".view-line", { hasText: "sales.filter" }).click();
-    await page.keyboard.press("End");
-    await page.keyboard.press("Home");
-    await page.keyboard.press("Shift+End");
-    await page.keyboard.press("Delete");
-    await typeThenClearRest('sales = sales.filter(pl.col("nope');
-    await typeThenClearRest('"');
-    await typeThenClearRest(") > 6)");
-    const text = await editorText(page, TASK);
-    assert(text.includes('    sales = sales.filter(pl.col("nope") > 6)\n'), `editor text: ${text}`);
+    await replaceLine("sales.filter", 'sales = sales.filter(pl.col("nope") > 6)');
+    eq(await cellText(), SAVED.trimEnd().replace('"amount") > 6', '"nope") > 6'), "editor text");
     await page.keyboard.press("Shift+Enter");
     const error = page.getByTestId(`cell-error-${TASK}`);
     await error.waitFor({ timeout: RUN_TIMEOUT });
@@ -230,15 +236,8 @@ async function scenario({ page, api, check, login, shots }) {
     await page.screenshot({ path: join(shots, "python-error.png") });
 
     // Put the saved line back (same text as the file: nothing left to save when the editor blurs).
-    await editor.locator(".view-line", { hasText: "sales.filter" }).click();
-    await page.keyboard.press("End");
-    await page.keyboard.press("Home");
-    await page.keyboard.press("Shift+End");
-    await page.keyboard.press("Delete");
-    await typeThenClearRest('sales = sales.filter(pl.col("amount');
-    await typeThenClearRest('"');
-    await typeThenClearRest(") > 6)");
-    eq(await editorText(page, TASK), SAVED.trimEnd(), "editor text restored");
+    await replaceLine("sales.filter", FILTER_LINE.trim());
+    eq(await cellText(), SAVED.trimEnd(), "editor text restored");
     await page.getByTestId(`cell-dirty-${TASK}`).waitFor({ state: "detached" });
     eq(read(`${TASK}.py`).trimEnd(), SAVED.trimEnd(), `${TASK}.py unchanged`);
   });

@@ -37,7 +37,8 @@ describe('pythonSpot', () => {
     expect(spot('x.col("a|")').kind).toBe('none');
     expect(spot('print("a|")').kind).toBe('none');
     expect(spot('# pl.col("a|').kind).toBe('none');
-    expect(spot('pl.col("a")|').kind).toBe('code');
+    expect(spot('pl.col("a") |').kind).toBe('code');
+    expect(spot('pl.col("a"|)').kind).toBe('none');
     expect(spot('pl.col(|)')).toEqual({ kind: 'col-open', from: 7 });
     expect(spot('print(|)').kind).toBe('none');
     expect(spot('def run(|').kind).toBe('code');

@@ -15,7 +15,7 @@ export type PythonSpot =
   | { kind: 'col-open'; from: number }
   /** In code: `from` is where the word being typed starts. */
   | { kind: 'code'; from: number }
-  /** In a comment or another string, or right after the `(` of a call other than `pl.col(`. */
+  /** In a comment or another string, right after the `(` of a call other than `pl.col(`, or right after a string. */
   | { kind: 'none'; from: number };
 
 const significant = (t: PyToken) => t.kind !== 'space' && t.kind !== 'comment';
@@ -42,7 +42,8 @@ export function pythonSpot(code: string, offset: number): PythonSpot {
   if (at?.kind === 'string') {
     const p = stringParts(at);
     const inside = offset >= p.contentStart && (offset <= p.contentEnd || !p.closed);
-    if (!inside) return { kind: 'code', from: offset };
+    // Right after a string's closing quote (a trigger character, typed) nothing is wanted.
+    if (!inside) return { kind: offset === at.end ? 'none' : 'code', from: offset };
     const i = sig.indexOf(at);
     if (p.quote.length === 1 && afterColOpen(sig, i)) return { kind: 'col-string', from: p.contentStart };
     return { kind: 'none', from: offset };
