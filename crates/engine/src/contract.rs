@@ -34,8 +34,8 @@ pub struct ColumnRule {
 
 /// Type names a contract accepts, after aliases are applied.
 const TYPES: &[&str] = &[
-    "any", "str", "bool", "int", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "float", "f32", "f64", "date",
-    "datetime", "time", "duration", "decimal", "binary", "list", "struct",
+    "any", "str", "bool", "int", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "float", "f32", "f64", "date", "datetime",
+    "time", "duration", "decimal", "binary", "list", "struct",
 ];
 
 /// Parses one column's declaration: `"str not null unique"`, `"f64"`, `"not null"` (any type).

@@ -115,17 +115,13 @@ pub fn run(env: &Env, call: &Call, log: &TaskLog, cancel: &CancelFlag) -> Result
         .and_then(|child| supervise(child, log, cancel))
         .and_then(|(status, tail)| {
             cancel.check()?;
-            let outcome: Option<Outcome> =
-                std::fs::read(&result_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            let outcome: Option<Outcome> = std::fs::read(&result_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
             match outcome {
                 Some(o) if o.ok && status.success() => Ok(()),
-                Some(o) if !o.ok => Err(TaskError::Python { file: o.file, line: o.line, message: o.message, traceback: o.traceback }),
-                _ => Err(TaskError::Python {
-                    file: None,
-                    line: None,
-                    message: died(status, &tail),
-                    traceback: String::new(),
-                }),
+                Some(o) if !o.ok => {
+                    Err(TaskError::Python { file: o.file, line: o.line, message: o.message, traceback: o.traceback })
+                }
+                _ => Err(TaskError::Python { file: None, line: None, message: died(status, &tail), traceback: String::new() }),
             }
         });
     cleanup();

@@ -146,10 +146,10 @@ fn interpreter_identity(python: &str) -> Result<String, String> {
     if let Some(id) = SEEN.lock().unwrap_or_else(|p| p.into_inner()).get(python) {
         return Ok(id.clone());
     }
-    let out = Command::new(python)
-        .args(["-c", "import sys; print(sys.executable); print(sys.version)"])
-        .output()
-        .map_err(|e| format!("Python tasks need Python 3: cannot run `{python}` ({e}); install Python 3 or set POLDER_PYTHON to its path"))?;
+    let out =
+        Command::new(python).args(["-c", "import sys; print(sys.executable); print(sys.version)"]).output().map_err(|e| {
+            format!("Python tasks need Python 3: cannot run `{python}` ({e}); install Python 3 or set POLDER_PYTHON to its path")
+        })?;
     if !out.status.success() {
         return Err(format!("`{python}` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
     }
@@ -236,7 +236,8 @@ fn build(python: &str, reqs: &Requirements, env: &Env, dir: &Path, log: &TaskLog
             let mut venv = Command::new(python);
             venv.args(["-m", "venv", &env_path]);
             let mut pip = Command::new(&env.python);
-            pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off"]).args(&install);
+            pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off"])
+                .args(&install);
             vec![("python -m venv".into(), venv), ("pip install".into(), pip)]
         }
     };
@@ -309,8 +310,11 @@ mod tests {
     fn requirements_come_from_the_pipeline_folder_and_polars_is_added_unless_listed() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(requirements(dir.path()).unwrap(), Requirements::Default);
-        std::fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"x\"\ndependencies = [\"numpy>=1\", \"Polars==1.2\"]\n")
-            .unwrap();
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\ndependencies = [\"numpy>=1\", \"Polars==1.2\"]\n",
+        )
+        .unwrap();
         let r = requirements(dir.path()).unwrap();
         assert!(matches!(&r, Requirements::Listed(_, d) if d.len() == 2));
         assert!(r.mentions_polars());

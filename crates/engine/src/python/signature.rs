@@ -29,10 +29,7 @@ pub fn parse(code: &str, function: &str) -> Result<Signature, SignatureError> {
         let start = offset;
         offset += line.len();
         if line.starts_with("async def ") && defines(&line["async ".len()..], function) {
-            return Err(SignatureError {
-                line: i + 1,
-                message: format!("`{function}` must be a plain `def`, not `async def`"),
-            });
+            return Err(SignatureError { line: i + 1, message: format!("`{function}` must be a plain `def`, not `async def`") });
         }
         if !defines(line, function) {
             continue;

@@ -86,7 +86,14 @@ impl SpecDocument {
     /// Appends a task whose SQL or Python code lives in its own `file` (relative to the pipeline
     /// folder): validated as if inline, then the file is written and the spec saved. An existing
     /// file with other content is never overwritten. `kind` is `sql` or `python`.
-    pub fn add_task_in_file(&mut self, id: &str, kind: &str, file: &str, text: &str, fields: Vec<(&str, Value)>) -> Result<Pipeline> {
+    pub fn add_task_in_file(
+        &mut self,
+        id: &str,
+        kind: &str,
+        file: &str,
+        text: &str,
+        fields: Vec<(&str, Value)>,
+    ) -> Result<Pipeline> {
         let (inline_key, what, ext) = inline_key(kind)?;
         let rel = Path::new(file);
         // 255 bytes: the longest file name Linux and macOS file systems take.

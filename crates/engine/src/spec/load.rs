@@ -421,7 +421,10 @@ fn read_contract(p: &mut Problems, f: &mut Fields) -> Option<crate::contract::Co
     let strict = f.bool(p, "schema_strict");
     let Some(item) = f.item("schema") else {
         if strict.is_some() {
-            p.push(f.span_of("schema_strict"), format!("{}: `schema_strict` needs a `schema = {{ column = \"type\" }}` table", f.what));
+            p.push(
+                f.span_of("schema_strict"),
+                format!("{}: `schema_strict` needs a `schema = {{ column = \"type\" }}` table", f.what),
+            );
         }
         return None;
     };
@@ -460,9 +463,10 @@ fn read_python(p: &mut Problems, f: &mut Fields, dir: &Path) -> Option<PythonTas
                 p.push(f.span_of("file"), format!("{}: `file = \"{name}\"` must be a .py file", f.what));
                 return None;
             }
-            let read = crate::paths::pipeline_file(dir, name).map_err(|e| format!("{}: Python file {e}", f.what)).and_then(|path| {
-                std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read Python file `{name}`: {e}", f.what))
-            });
+            let read =
+                crate::paths::pipeline_file(dir, name).map_err(|e| format!("{}: Python file {e}", f.what)).and_then(|path| {
+                    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read Python file `{name}`: {e}", f.what))
+                });
             match read {
                 Ok(s) => s,
                 Err(message) => {

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use polder_engine::{run_pipeline, RunCancel, RunOptions, RunStatus, TaskStatus};
 use crate::common::{error, f, i, rows, s, status, Fixture};
+use polder_engine::{run_pipeline, RunCancel, RunOptions, RunStatus, TaskStatus};
 
 const SALES: &str = "id,region,amount,day\n1,north,10,2024-01-01\n2,south,20,2024-01-01\n3,north,5,2024-01-02\n4,east,12,2024-01-02\n5,south,7,2024-01-03\n";
 
@@ -55,13 +55,11 @@ def run(big: pl.LazyFrame, params: dict) -> pl.LazyFrame:
     return out.with_columns(scaled("total", params["factor"])).sort("region")
 "#;
 
-const HELPERS: &str = "import polars as pl\n\n\ndef scaled(column, factor):\n    return (pl.col(column) * factor).alias(\"scaled\")\n";
+const HELPERS: &str =
+    "import polars as pl\n\n\ndef scaled(column, factor):\n    return (pl.col(column) * factor).alias(\"scaled\")\n";
 
 fn fixture() -> Fixture {
-    Fixture::new(
-        &pipeline(""),
-        &[("data/sales.csv", SALES), ("by_region.py", BY_REGION), ("helpers.py", HELPERS)],
-    )
+    Fixture::new(&pipeline(""), &[("data/sales.csv", SALES), ("by_region.py", BY_REGION), ("helpers.py", HELPERS)])
 }
 
 fn log(fx: &Fixture, run: &polder_engine::RunSummary, task: &str) -> String {
@@ -78,10 +76,7 @@ async fn a_python_task_between_sql_tasks_reads_and_feeds_frames() {
     let got: Vec<(String, i64, f64, i64)> =
         out.iter().map(|r| (s(&r["region"]).to_string(), i(&r["total"]), f(&r["scaled"]), i(&r["n"]))).collect();
     // amount >= 7: north 10, south 20 + 7, east 12.
-    assert_eq!(
-        got,
-        vec![("east".into(), 12, 30.0, 1), ("north".into(), 10, 25.0, 1), ("south".into(), 27, 67.5, 2)]
-    );
+    assert_eq!(got, vec![("east".into(), 12, 30.0, 1), ("north".into(), 10, 25.0, 1), ("south".into(), 27, 67.5, 2)]);
     let report: Vec<(String, i64)> = rows(&run, "report").iter().map(|r| (s(&r["region"]).to_string(), i(&r["total"]))).collect();
     assert_eq!(report, vec![("south".into(), 27), ("east".into(), 12), ("north".into(), 10)]);
     let text = log(&fx, &run, "by_region");
@@ -220,7 +215,10 @@ async fn bad_functions_are_refused_with_what_to_write() {
     };
     let e = load("import polars as pl\n\n\ndef run(bigg, params):\n    return bigg\n");
     assert!(e.contains("by_region.py:") || e.contains("pipeline.toml:"), "{e}");
-    assert!(e.contains("task 'by_region' has a parameter 'bigg', which is not a task of this pipeline (did you mean 'big'?)"), "{e}");
+    assert!(
+        e.contains("task 'by_region' has a parameter 'bigg', which is not a task of this pipeline (did you mean 'big'?)"),
+        "{e}"
+    );
     let e = load("def run(*frames):\n    pass\n");
     assert!(e.contains("by_region.py:1:1") && e.contains("`*frames` is not supported"), "{e}");
     let e = load("import polars as pl\n");
@@ -236,7 +234,10 @@ async fn a_timeout_kills_the_python_process() {
         &[
             ("data/sales.csv", SALES),
             ("helpers.py", HELPERS),
-            ("by_region.py", "import os, time\n\ndef run(big):\n    open('pid', 'w').write(str(os.getpid()))\n    time.sleep(120)\n"),
+            (
+                "by_region.py",
+                "import os, time\n\ndef run(big):\n    open('pid', 'w').write(str(os.getpid()))\n    time.sleep(120)\n",
+            ),
         ],
     );
     let started = Instant::now();
@@ -258,7 +259,10 @@ async fn cancel_kills_the_python_process() {
         &[
             ("data/sales.csv", SALES),
             ("helpers.py", HELPERS),
-            ("by_region.py", "import os, time\n\ndef run(big):\n    open('pid', 'w').write(str(os.getpid()))\n    time.sleep(120)\n"),
+            (
+                "by_region.py",
+                "import os, time\n\ndef run(big):\n    open('pid', 'w').write(str(os.getpid()))\n    time.sleep(120)\n",
+            ),
         ],
     );
     let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
@@ -323,7 +327,10 @@ schema = { x = "i64 not null", y = "str" }
          - column `region` has 2 duplicate value(s), declared unique (e.g. 'north' ×2, 'south' ×2)"
     );
     assert_eq!(status(&run, "frame"), TaskStatus::Failed);
-    assert_eq!(error(&run, "frame"), "schema contract of task 'frame' failed:\n- column `x` has 2 null(s) in 3 rows, declared not null");
+    assert_eq!(
+        error(&run, "frame"),
+        "schema contract of task 'frame' failed:\n- column `x` has 2 null(s) in 3 rows, declared not null"
+    );
     // Broken contracts are not cached as successes.
     fx.write("frame.py", &frame.replace("None, None", "2, 3"));
     let fixed = fx.run(RunOptions::default()).await;

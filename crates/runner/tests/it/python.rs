@@ -95,8 +95,11 @@ fn python_pipeline(dir: &Path, requirements: Option<&str>) {
     )
     .unwrap();
     std::fs::write(dir.join("data/x.csv"), "a\n1\n2\n3\n").unwrap();
-    std::fs::write(dir.join("doubled.py"), "import polars as pl\n\ndef run(src):\n    return src.select((pl.col('a') * 2).sum().alias('s'))\n")
-        .unwrap();
+    std::fs::write(
+        dir.join("doubled.py"),
+        "import polars as pl\n\ndef run(src):\n    return src.select((pl.col('a') * 2).sum().alias('s'))\n",
+    )
+    .unwrap();
     if let Some(r) = requirements {
         std::fs::write(dir.join("requirements.txt"), r).unwrap();
     }
@@ -118,7 +121,10 @@ fn a_deploy_builds_the_python_environment_or_is_refused_with_the_installers_word
     python_pipeline(&bad, Some("polder-no-such-package-anywhere==0.0.1\n"));
     let (ok, text) = deploy(&bad);
     assert!(!ok, "{text}");
-    assert!(text.contains("the bundle's Python environment could not be built") && text.contains("polder-no-such-package-anywhere"), "{text}");
+    assert!(
+        text.contains("the bundle's Python environment could not be built") && text.contains("polder-no-such-package-anywhere"),
+        "{text}"
+    );
     assert!(get(addr, "/api/pipelines/pydep/versions").json().as_array().is_none_or(|v| v.is_empty()));
 
     let good = tmp.path().join("good");
