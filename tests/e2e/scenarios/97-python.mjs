@@ -4,11 +4,13 @@
 // line typed into the Python cell (with `pl.col("am` completed to the upstream's column) previews
 // the expected rows before saving, Ctrl+S writes by_region.py, an unknown column previews to an
 // error that names it and is underlined on its line; a Python task dropped from the palette gets
-// <id>.py with the template reading the chosen upstream, and runs. Light and dark screenshots.
+// <id>.py with the template reading the chosen upstream, and runs; a broken schema contract lists
+// its violations next to the output and under the cell; an exception's line is marked in the
+// failure view and in the cell. Light and dark screenshots.
 // The first Python run builds a virtualenv with Polars: those waits are long.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { acceptSuggestion, assert, eq, gridColumns, gridRows, setTheme, waitCanvasIdle } from "../lib/ui.mjs";
+import { acceptSuggestion, assert, eq, gridColumns, gridRows, setTheme, until, waitCanvasIdle } from "../lib/ui.mjs";
 
 const NAME = "py_sales";
 const TASK = "by_region";
@@ -81,8 +83,8 @@ async function scenario({ page, api, check, login, shots }) {
   const node = (id) => page.getByTestId(`node-${id}`);
   const editor = page.locator(`[data-testid="cell-editor-${TASK}"]`);
 
-  /** Clicks Run, waits for the run it started to end; returns its detail (throws with the failed tasks' errors). */
-  async function runFromUi() {
+  /** Clicks Run, waits for the run it started to end with `want`; returns its detail (throws with the failed tasks' errors). */
+  async function runFromUi(want = "success") {
     const [before] = await api(`/api/runs?pipeline=${NAME}&limit=1`);
     await page.getByTestId("run-pipeline").click();
     const runId = await (
@@ -97,8 +99,8 @@ async function scenario({ page, api, check, login, shots }) {
       )
     ).jsonValue();
     const detail = await api(`/api/runs/${runId}`);
-    const failed = detail.tasks.filter((t) => t.error).map((t) => `${t.task_id}: ${t.error}`);
-    assert(detail.run.status === "success", `run ${runId} ${detail.run.status}: ${failed.join("\n")}`);
+    const failed = detail.tasks.map((t) => `${t.task_id} ${t.status}${t.error ? `: ${t.error}` : ""}`);
+    assert(detail.run.status === want, `run ${runId} ${detail.run.status}: ${failed.join("\n")}`);
     return detail;
   }
 
@@ -159,6 +161,7 @@ async function scenario({ page, api, check, login, shots }) {
 
   const filtered = sums(6);
   await check("python: a line typed into the Python cell, with pl.col(\"am completed, previews the expected rows unsaved", async () => {
+    await page.getByTestId("view-notebook").click();
     await page.getByTestId("view-notebook").click();
     const cell = page.getByTestId(`cell-${TASK}`);
     await cell.scrollIntoViewIfNeeded();
@@ -276,5 +279,59 @@ async function scenario({ page, api, check, login, shots }) {
     await page.waitForFunction((n) => document.querySelector('[data-testid="output-total"]')?.getAttribute("data-total") === String(n), filtered.length);
     eq(await gridRows(page, "output-grid"), filtered, `${NEW} output (by_region's rows)`);
     await page.screenshot({ path: join(shots, "python-canvas.png") });
+  });
+
+  await check("python: a broken schema contract is listed next to the output and under the cell", async () => {
+    // Declared on disk (as in an editor): region_share promises a column it does not make. Its
+    // code changes too: a cached output is not checked against a contract declared after it.
+    writeFileSync(join(dir, `${NEW}.py`), `${TEMPLATE}# share: to do\n`);
+    const toml = read("pipeline.toml");
+    assert(toml.includes(`file = "${NEW}.py"\n`), `pipeline.toml:\n${toml}`);
+    writeFileSync(join(dir, "pipeline.toml"), toml.replace(`file = "${NEW}.py"\n`, `file = "${NEW}.py"\nschema = { region = "str not null", share = "f64 not null" }\n`));
+    await until(async () => (await api(`/api/pipelines/${NAME}`)).tasks.find((t) => t.id === NEW)?.schema, "the runner reads the new schema");
+    const spec = await api(`/api/pipelines/${NAME}`);
+    eq(spec.tasks.find((t) => t.id === NEW)?.schema?.columns.map((c) => c.name), ["region", "share"], "declared columns");
+    const detail = await runFromUi("failed");
+    const tr = detail.tasks.find((t) => t.task_id === NEW);
+    assert(tr?.status === "failed" && tr.error.startsWith(`schema contract of task '${NEW}' failed:`), `${NEW}: ${JSON.stringify(tr)}`);
+    await node(NEW).click();
+    const button = page.getByTestId("output-contract");
+    await page.waitForFunction(() => document.querySelector('[data-testid="output-contract"]')?.getAttribute("data-failed") === "true");
+    await button.click();
+    const violations = await page.getByTestId(`contract-violations-${NEW}`).locator("li").allTextContents();
+    assert(violations.some((v) => v.includes("`share` is missing")), `violations: ${JSON.stringify(violations)}`);
+    await page.screenshot({ path: join(shots, "python-contract.png") });
+    await button.click();
+    await page.getByTestId("view-notebook").click();
+    await page.getByTestId(`cell-${NEW}`).scrollIntoViewIfNeeded();
+    await page.getByTestId(`contract-violations-${NEW}`).waitFor();
+    await page.getByTestId(`contract-col-${NEW}-share`).waitFor();
+  });
+
+  await check("python: an exception marks its line in the failure view and in the cell", async () => {
+    const broken = 'import polars as pl\n\n\ndef run(sales, params):\n    limits = {}\n    return sales.filter(pl.col("amount") > limits["min"])\n';
+    writeFileSync(join(dir, `${TASK}.py`), broken);
+    await until(async () => (await api(`/api/pipelines/${NAME}`)).tasks.find((t) => t.id === TASK)?.settings.code.includes("limits"), "the runner reads the new code");
+    const detail = await runFromUi("failed");
+    const tr = detail.tasks.find((t) => t.task_id === TASK);
+    assert(tr?.status === "failed" && /KeyError: 'min'/.test(tr.error), `${TASK}: ${JSON.stringify(tr)}`);
+    eq(tr.error_location?.line, 6, "error_location line");
+    // The notebook cell underlines line 6 (the run's failure, the code unchanged since).
+    await page.getByTestId("view-notebook").click();
+    const cell = page.getByTestId(`cell-${TASK}`);
+    await cell.scrollIntoViewIfNeeded();
+    const squiggly = editor.locator(".squiggly-error");
+    await squiggly.first().waitFor();
+    const mark = await squiggly.first().boundingBox();
+    const line = await editor.locator(".view-line", { hasText: 'limits["min"]' }).boundingBox();
+    assert(Math.abs(mark.y - line.y) < 3, `marker at y=${mark.y}, line 6 at y=${line.y}`);
+    // The failure view (Log tab) shows the code with line 6 marked.
+    await page.getByTestId("view-canvas").click();
+    await node(TASK).click();
+    await page.getByTestId("tab-log").click();
+    await page.getByTestId("failed-task").waitFor();
+    eq(await page.getByTestId("sql-error-line").getAttribute("data-line"), "6", "marked line");
+    assert((await page.getByTestId("failed-location").textContent()).includes("line 6"), "location text");
+    await page.screenshot({ path: join(shots, "python-failed.png") });
   });
 }
