@@ -5,7 +5,7 @@
 //! `notify` (inotify on Linux) wakes it when something changes in the workspace root, its first
 //! level of folders or a pipeline folder (watched one level deep each: data folders and `.polder/`
 //! stay unwatched, so runs writing artifacts cost nothing). What changed is then decided by
-//! comparing the top-level files of each pipeline folder (`pipeline.toml`, `.sql` files,
+//! comparing the top-level files of each pipeline folder (`pipeline.toml`, `.sql` and `.py` files,
 //! `layout.json`, `notes.md`) with the last look, so bursts of events and temp files of atomic
 //! writes make one clean event. A slow rescan covers dropped events (inotify queue overflow);
 //! where no watcher can be set up (inotify limits) it polls every `POLL` instead.

@@ -53,6 +53,9 @@ pub struct PlannedTask {
     pub cache: bool,
     /// `materialize = "view"`: not run on its own; readers inline it.
     pub view: bool,
+    /// The output's schema contract: part of the fingerprint, so a new or changed contract is
+    /// checked on the next run instead of a cached output passing unchecked.
+    pub schema: Option<crate::contract::Contract>,
 }
 
 /// Tasks of `pipeline` in topological order, with `params` applied and every data path checked
@@ -131,6 +134,7 @@ pub fn plan(pipeline: &Pipeline, params: &Params, paths: &PathPolicy) -> Result<
             memory_limit: t.memory_limit,
             cache: t.cache,
             view: t.materialize == crate::spec::Materialize::View,
+            schema: t.schema.clone(),
         });
     }
     Ok(out)
@@ -299,6 +303,9 @@ struct FingerprintInput<'a> {
     objects: &'a [ObjectId],
     /// Set when an S3 listing failed: such a fingerprint matches nothing cached.
     unlisted: Option<u128>,
+    /// Left out when there is none, so tasks without a contract keep their fingerprints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<&'a crate::contract::Contract>,
 }
 
 /// The task's fingerprint: its rendered settings and SQL, its upstreams' fingerprints, and the
@@ -331,6 +338,7 @@ pub fn fingerprint(task: &PlannedTask, upstream_fps: &[(String, String)]) -> Str
         files,
         objects: &task.objects,
         unlisted,
+        schema: task.schema.as_ref(),
     };
     let json = serde_json::to_vec(&input).expect("fingerprint input serializes");
     blake3::hash(&json).to_hex()[..32].to_string()

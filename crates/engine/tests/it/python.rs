@@ -335,6 +335,14 @@ schema = { x = "i64 not null", y = "str" }
     fx.write("frame.py", &frame.replace("None, None", "2, 3"));
     let fixed = fx.run(RunOptions::default()).await;
     assert_eq!(status(&fixed, "frame"), TaskStatus::Success);
+    assert_eq!(status(&fx.run(RunOptions::default()).await, "frame"), TaskStatus::Cached);
+    // A contract added to a cached task is checked on the next run, not passed by the cache.
+    let stricter =
+        std::fs::read_to_string(fx.dir().join("pipeline.toml")).unwrap().replace("y = \"str\"", "y = \"str\", z = \"f64\"");
+    fx.write("pipeline.toml", &stricter);
+    let checked = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&checked, "frame"), TaskStatus::Failed);
+    assert!(error(&checked, "frame").contains("column `z` is missing"), "{}", error(&checked, "frame"));
 }
 
 #[test]
