@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::env::Env;
 use crate::spec::PythonTask;
-use crate::tasks::shell::{describe_exit, spawn_group, supervise};
+use crate::tasks::shell::{describe_exit, spawn_group, supervise, Supervised};
 use crate::tasks::{CancelFlag, TaskError, TaskLog};
 
 /// The entry script the child runs.
@@ -31,6 +31,9 @@ pub struct Call<'a> {
     pub output: &'a Path,
     /// Most rows written (previews).
     pub limit: Option<usize>,
+    /// The attempt's memory budget in bytes: the process is stopped when its resident memory
+    /// passes it.
+    pub memory: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -112,9 +115,12 @@ pub fn run(env: &Env, call: &Call, log: &TaskLog, cancel: &CancelFlag) -> Result
         .env_remove("PYTHONHOME");
     let result = spawn_group(&mut command)
         .map_err(|e| TaskError::data(format!("cannot start {}", env.python.display()), e))
-        .and_then(|child| supervise(child, log, cancel))
-        .and_then(|(status, tail)| {
+        .and_then(|child| supervise(child, log, cancel, call.memory))
+        .and_then(|Supervised { status, tail, over_budget }| {
             cancel.check()?;
+            if let (Some(used), Some(limit)) = (over_budget, call.memory) {
+                return Err(TaskError::OutOfMemory { task: call.task_id.to_string(), used: Some(used), limit, detail: None });
+            }
             let outcome: Option<Outcome> = std::fs::read(&result_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
             match outcome {
                 Some(o) if o.ok && status.success() => Ok(()),

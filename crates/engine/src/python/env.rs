@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-use crate::tasks::shell::{describe_exit, spawn_group, supervise};
+use crate::tasks::shell::{describe_exit, spawn_group, supervise, Supervised};
 use crate::tasks::{CancelFlag, TaskError, TaskLog};
 
 /// Bumped when the layout of an environment changes; old ones are then rebuilt.
@@ -245,7 +245,7 @@ fn build(python: &str, reqs: &Requirements, env: &Env, dir: &Path, log: &TaskLog
         command.current_dir(dir).env("PYTHONDONTWRITEBYTECODE", "1");
         log.line(format!("$ {what} {}", if what.contains("install") { install.join(" ") } else { env_path.clone() }));
         let child = spawn_group(&mut command).map_err(|e| TaskError::data(format!("cannot start {what}"), e))?;
-        let (status, tail) = supervise(child, log, cancel)?;
+        let Supervised { status, tail, .. } = supervise(child, log, cancel, None)?;
         cancel.check()?;
         if !status.success() {
             let _ = std::fs::remove_dir_all(&env.dir);

@@ -27,8 +27,15 @@ pub fn run(ctx: &TaskContext, task: &PythonTask) -> Result<TaskOutcome, TaskErro
         task.reads.iter().map(String::as_str).chain(task.takes_params.then_some("params")).collect::<Vec<_>>().join(", "),
         env.python.display()
     ));
-    let call =
-        child::Call { task_id: ctx.task_id, task, pipeline_dir: ctx.pipeline_dir, inputs, output: ctx.output, limit: ctx.limit };
+    let call = child::Call {
+        task_id: ctx.task_id,
+        task,
+        pipeline_dir: ctx.pipeline_dir,
+        inputs,
+        output: ctx.output,
+        limit: ctx.limit,
+        memory: ctx.memory.map(|m| m.bytes),
+    };
     child::run(&env, &call, ctx.log, ctx.cancel)?;
     Ok(TaskOutcome { has_output: true, ..Default::default() })
 }

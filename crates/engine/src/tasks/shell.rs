@@ -24,7 +24,7 @@ pub fn run(ctx: &TaskContext, task: &ShellTask) -> Result<TaskOutcome, TaskError
         .envs(task.env.iter().map(|(k, v)| (k, v)))
         .env("POLDER_TASK_ID", ctx.task_id);
     let child = spawn_group(&mut command).map_err(|e| TaskError::data(format!("cannot start `{}`", task.command), e))?;
-    let (status, tail) = supervise(child, ctx.log, ctx.cancel)?;
+    let Supervised { status, tail, .. } = supervise(child, ctx.log, ctx.cancel, None)?;
     ctx.cancel.check()?;
     if status.success() {
         return Ok(TaskOutcome::default());
@@ -37,9 +37,25 @@ pub(crate) fn spawn_group(command: &mut Command) -> std::io::Result<Child> {
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).spawn()
 }
 
+/// How a supervised process ended.
+pub(crate) struct Supervised {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Its last lines of output.
+    pub tail: Vec<String>,
+    /// Set when it was killed for going over its memory budget: the most it was seen using.
+    pub over_budget: Option<u64>,
+}
+
 /// Streams a child's output into `log` (`| line`) as it comes, so a live view can follow it,
-/// kills its whole process group on cancel, and waits for it: its status and last lines.
-pub(crate) fn supervise(mut child: Child, log: &TaskLog, cancel: &CancelFlag) -> Result<(ExitStatus, Vec<String>), TaskError> {
+/// kills its whole process group on cancel or when its resident memory passes `budget` bytes,
+/// and waits for it.
+pub(crate) fn supervise(
+    mut child: Child,
+    log: &TaskLog,
+    cancel: &CancelFlag,
+    budget: Option<u64>,
+) -> Result<Supervised, TaskError> {
     let pgid = child.id() as i32;
     cancel.on_cancel(move || {
         // SAFETY: kill(2) with a negative pid signals the process group we created; no memory is touched.
@@ -55,6 +71,9 @@ pub(crate) fn supervise(mut child: Child, log: &TaskLog, cancel: &CancelFlag) ->
     .into_iter()
     .flatten()
     .collect();
+    let pid = child.id();
+    let mut over_budget = None;
+    let mut polls = 0u32;
     let status = std::thread::scope(|scope| {
         for stream in streams {
             let tail = &tail;
@@ -75,9 +94,21 @@ pub(crate) fn supervise(mut child: Child, log: &TaskLog, cancel: &CancelFlag) ->
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
                 Err(e) => break Err(TaskError::data("cannot wait for the process", e)),
             }
+            polls += 1;
+            // Every 100 ms: the high-water mark catches a peak between two looks.
+            if let (Some(limit), true) = (budget, polls % 5 == 0) {
+                if let Some((_, peak)) = crate::memory::resident(pid).filter(|(_, peak)| *peak > limit) {
+                    over_budget = Some(peak);
+                    // SAFETY: kill(2) on the process group this module created; no memory is touched.
+                    unsafe {
+                        libc::kill(-(pid as i32), libc::SIGKILL);
+                    }
+                }
+            }
         }
     })?;
-    Ok((status, tail.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().collect()))
+    let tail = tail.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().collect();
+    Ok(Supervised { status, tail, over_budget })
 }
 
 /// "exited with code 3", "was killed by signal 9".

@@ -426,3 +426,20 @@ async fn the_python_medallion_silver_equals_the_sql_one() {
     let winners: std::collections::BTreeSet<&str> = py.iter().map(|r| s(&r["most_watched"])).collect();
     assert!(winners.len() >= 4, "{winners:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_task_over_its_memory_budget_is_stopped_and_said_to_be() {
+    let fx = Fixture::new(
+        &pipeline("memory_limit = \"300MB\""),
+        &[
+            ("data/sales.csv", SALES),
+            ("helpers.py", HELPERS),
+            // 2 GB of touched memory, a bit at a time (the watch looks every 100 ms).
+            ("by_region.py", "import time\n\ndef run(big):\n    hog = []\n    for _ in range(200):\n        hog.append(bytearray(10_000_000))\n        time.sleep(0.005)\n    return big\n"),
+        ],
+    );
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(status(&run, "by_region"), TaskStatus::Failed);
+    let e = error(&run, "by_region");
+    assert!(e.starts_with("task 'by_region' used") && e.contains("over its memory budget of 300 MB (memory_limit)"), "{e}");
+}
