@@ -96,7 +96,7 @@ pub(crate) fn supervise(
             }
             polls += 1;
             // Every 100 ms: the high-water mark catches a peak between two looks.
-            if let (Some(limit), true) = (budget, polls % 5 == 0) {
+            if let (Some(limit), true) = (budget, polls.is_multiple_of(5)) {
                 if let Some((_, peak)) = crate::memory::resident(pid).filter(|(_, peak)| *peak > limit) {
                     over_budget = Some(peak);
                     // SAFETY: kill(2) on the process group this module created; no memory is touched.
