@@ -141,6 +141,19 @@ pub fn resident(pid: u32) -> Option<(u64, u64)> {
     Some((rss, peak.max(rss)))
 }
 
+/// `n` with its thousands grouped: `23,528`.
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A `Name:   1234 kB` line of a /proc file, in bytes.
 fn kib_field(text: &str, name: &str) -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with(name))?;
@@ -151,6 +164,14 @@ fn kib_field(text: &str, name: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_group_their_thousands() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(23_528), "23,528");
+        assert_eq!(group_digits(20_000_000), "20,000,000");
+    }
 
     #[test]
     fn sizes_parse_in_decimal_and_binary_units() {

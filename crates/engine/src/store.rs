@@ -181,7 +181,7 @@ pub struct Store {
 /// ends at its last heartbeat.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const MIGRATION_1: &str = "
 CREATE TABLE runs (
@@ -238,6 +238,12 @@ ALTER TABLE runs ADD COLUMN owner TEXT;
 ALTER TABLE runs ADD COLUMN heartbeat_at_ms INTEGER;
 ";
 
+/// Task runs remember the task's definition (a hash of its own settings and text), so an
+/// editor can say a task changed since its last successful run.
+const MIGRATION_4: &str = "
+ALTER TABLE task_runs ADD COLUMN definition TEXT;
+";
+
 /// A run waiting for a free slot on a runner.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -291,6 +297,9 @@ impl Store {
             }
             if version < 3 {
                 tx.execute_batch(MIGRATION_3).map_err(err)?;
+            }
+            if version < 4 {
+                tx.execute_batch(MIGRATION_4).map_err(err)?;
             }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
             tx.commit().map_err(err)?;
@@ -431,6 +440,65 @@ impl Store {
             tx.commit()?;
             Ok(run_id)
         })
+    }
+
+    /// Records each task's definition hash (see [`crate::spec::Task::definition`]) for a new run.
+    pub fn set_definitions(&self, run_id: i64, definitions: &[(String, String)]) -> Result<()> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut stmt = tx.prepare("UPDATE task_runs SET definition = ?3 WHERE run_id = ?1 AND task_id = ?2")?;
+                for (task, def) in definitions {
+                    stmt.execute(params![run_id, task, def])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    /// Each task's definition in its newest successful (or reused) run of `pipeline`.
+    pub fn last_success_definitions(&self, pipeline: &str) -> Result<std::collections::HashMap<String, (i64, Option<String>)>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT task_id, run_id, definition FROM task_runs t
+                 WHERE pipeline = ?1 AND status IN ('success', 'cached')
+                   AND run_id = (SELECT max(run_id) FROM task_runs u
+                                 WHERE u.pipeline = t.pipeline AND u.task_id = t.task_id AND u.status IN ('success', 'cached'))",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([pipeline], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?))))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// The newest `limit` runs of one task, newest first.
+    pub fn task_history(&self, pipeline: &str, task: &str, limit: usize) -> Result<Vec<TaskHistoryEntry>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.run_id, t.status, t.attempts, t.started_at_ms, t.ended_at_ms, t.rows, t.error, r.trigger
+                 FROM task_runs t JOIN runs r ON r.id = t.run_id
+                 WHERE t.pipeline = ?1 AND t.task_id = ?2 ORDER BY t.run_id DESC LIMIT ?3",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![pipeline, task, limit as i64], |r| {
+                let status: String = r.get(1)?;
+                Ok(TaskHistoryEntry {
+                    run_id: r.get(0)?,
+                    status: TaskStatus::parse(&status).unwrap_or(TaskStatus::Failed),
+                    attempts: r.get(2)?,
+                    started_at_ms: r.get(3)?,
+                    ended_at_ms: r.get(4)?,
+                    rows: get_u64(r, 5)?,
+                    error: r.get(6)?,
+                    trigger: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
     /// Sets a pending task's fingerprint, once its inputs are known (an S3 source read after
@@ -598,6 +666,28 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
+}
+
+/// One run of one task, for its history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskHistoryEntry {
+    /// The run.
+    pub run_id: i64,
+    /// How the task ended (or its state now).
+    pub status: TaskStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Start of its first attempt, Unix milliseconds.
+    pub started_at_ms: Option<i64>,
+    /// End, Unix milliseconds.
+    pub ended_at_ms: Option<i64>,
+    /// Rows of its output.
+    pub rows: Option<u64>,
+    /// Its error, if it failed.
+    pub error: Option<String>,
+    /// Who started the run: `cli`, `api`, `schedule`, `retry`…
+    pub trigger: String,
 }
 
 /// SQLite integers are i64; counts are never negative.

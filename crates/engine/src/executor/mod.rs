@@ -238,6 +238,8 @@ pub async fn run_pipeline(
         slots.iter().map(|s| (s.task.id.clone(), s.task.kind.name().to_string(), s.fingerprint.clone())).collect();
     let trigger = if opts.trigger.is_empty() { "cli" } else { opts.trigger.as_str() };
     let run_id = ws.store.create_run(&pipeline.name, &params_json, trigger, &rows)?;
+    let definitions: Vec<(String, String)> = pipeline.tasks.iter().map(|t| (t.id.clone(), t.definition())).collect();
+    ws.store.set_definitions(run_id, &definitions)?;
     emit(RunEvent::RunStarted { run_id, tasks: slots.iter().map(|s| s.task.id.clone()).collect() });
 
     let mut summaries: HashMap<String, TaskSummary> = HashMap::new();
@@ -578,7 +580,11 @@ impl TaskJob {
             });
             match &result {
                 Ok((facts, _, failure)) => {
-                    log.line(format!("rows: {:?}", facts.rows));
+                    // What a person reads: "23,528 rows", "no output".
+                    log.line(match facts.rows {
+                        Some(n) => format!("{} rows", crate::memory::group_digits(n)),
+                        None => "done (no rows)".to_string(),
+                    });
                     if let Some(f) = failure {
                         log.line(format!("error: {f}"));
                     }

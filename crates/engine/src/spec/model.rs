@@ -178,6 +178,14 @@ impl Task {
     pub fn kind_name(&self) -> &'static str {
         self.kind.name()
     }
+
+    /// A hash of what the task's author wrote: its settings and SQL or code (before
+    /// parameters), its contract, extra inputs and materialization. Runs record it, so editors
+    /// can show a task that changed since its last successful run.
+    pub fn definition(&self) -> String {
+        let json = serde_json::to_vec(&(&self.kind, &self.schema, &self.inputs, self.materialize)).unwrap_or_default();
+        blake3::hash(&json).to_hex()[..16].to_string()
+    }
 }
 
 /// How a task's output is kept (dbt's materializations).

@@ -17,6 +17,7 @@ pub mod remote_proxy;
 pub mod remotes;
 pub mod runs;
 pub mod status;
+pub mod task_history;
 pub mod ui;
 
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
         .routes(routes!(runs::retry_run))
         .routes(routes!(status::metrics))
         .routes(routes!(runs::task_log))
+        .routes(routes!(task_history::task_history))
         .routes(routes!(outputs::run_output))
         .routes(routes!(outputs::latest_output))
         .routes(routes!(outputs::run_output_stats))

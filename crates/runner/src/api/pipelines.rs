@@ -48,6 +48,15 @@ pub async fn get_pipeline(State(state): State<Arc<AppState>>, Path(name): Path<S
     let p = find(&state, &name)?;
     let mut v = pipeline_json(&p);
     v["version"] = json!(crate::deploys::active(state.ws.state_dir(), &p.name));
+    // Whether each task's own text or settings changed since its last successful run (null:
+    // it never succeeded, or ran before runs recorded it).
+    let last = state.ws.store.last_success_definitions(&p.name)?;
+    if let Some(tasks) = v["tasks"].as_array_mut() {
+        for (t, task) in tasks.iter_mut().zip(&p.tasks) {
+            let changed = last.get(&task.id).and_then(|(_, def)| def.as_ref()).map(|d| *d != task.definition());
+            t["changed_since_success"] = json!(changed);
+        }
+    }
     Ok(Json(v))
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod authoring;
 mod connections;
 mod deploy;
+mod history;
 mod holes;
 mod http;
 mod ingest;
