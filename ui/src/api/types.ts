@@ -32,6 +32,10 @@ export interface TaskDef {
   settings: Record<string, unknown>;
   /** The output's declared columns (`schema = { … }` in pipeline.toml), checked after each run. */
   schema?: SchemaContract | null;
+  /** The task as written in pipeline.toml (keys as the user wrote them). */
+  spec?: Record<string, unknown> | null;
+  /** Whether its SQL, code or settings differ from what its last successful run used (null: no such run). */
+  changed_since_success?: boolean | null;
 }
 
 /** One declared output column of a task's schema contract. */

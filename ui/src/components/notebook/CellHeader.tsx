@@ -3,6 +3,7 @@
 import type { ReactNode } from 'react';
 import { formatCount, formatDuration } from '../../api/runState';
 import type { TaskDef } from '../../api/types';
+import '../details/details.css';
 
 const KIND_ICON: Record<string, string> = { source: '⇥', sql: 'Σ', validate: '✓', sink: '⇲', shell: '$', python: 'Py' };
 
@@ -29,6 +30,11 @@ export function CellHeader({ task, dirty, run, children }: { task: TaskDef; dirt
         </span>
       )}
       <span className="spacer" />
+      {task.changed_since_success && (
+        <span className="changed-mark" data-testid={`cell-changed-${task.id}`} title="Changed since the last successful run: its saved text or settings differ from what that run used">
+          ● changed
+        </span>
+      )}
       {run && (
         <span className="nb-run muted" data-testid={`cell-run-${task.id}`} data-state={run.status}>
           <span className={`dot state-${run.status}`} /> {run.status.replace('_', ' ')}

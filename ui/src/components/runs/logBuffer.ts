@@ -30,3 +30,103 @@ export function logFromText(text: string, max = MAX_LOG_LINES): LogBuffer {
 export function atBottom(scrollTop: number, clientHeight: number, scrollHeight: number, slackPx = 24): boolean {
   return scrollHeight - (scrollTop + clientHeight) <= slackPx;
 }
+
+// ---- levels, search, pieces of a line ----
+
+/** How a log line is coloured: the runner's errors and warnings, a check's result, a process's output. */
+export type LogLevel = 'error' | 'warn' | 'ok' | 'output' | 'info';
+
+const TIME = /^\d{2}:\d{2}:\d{2}\.\d{3} /;
+
+/** The length of a line's `HH:MM:SS.mmm ` time prefix (0 when it has none). */
+export function timeLength(line: string): number {
+  return TIME.test(line) ? 13 : 0;
+}
+
+/**
+ * A line's level, from what follows its time: `error:` and a failed check's `FAIL` are errors,
+ * `warning:` and `WARN` warnings, a passed check's `ok` is ok, and `| ` starts a process's output.
+ */
+export function lineLevel(line: string): LogLevel {
+  const rest = line.slice(timeLength(line));
+  if (/^(error:|FAIL\b)/.test(rest)) return 'error';
+  if (/^(warning:|WARN\b)/.test(rest)) return 'warn';
+  if (/^ok\s/.test(rest)) return 'ok';
+  if (rest.startsWith('| ') || rest === '|') return 'output';
+  return 'info';
+}
+
+/** One occurrence of the search text: its line and where in it (UTF-16 offsets, end exclusive). */
+export interface LogMatch {
+  line: number;
+  start: number;
+  end: number;
+}
+
+/** Most matches listed (a search for "a" in a big log stays fast). */
+export const MAX_MATCHES = 10_000;
+
+/** Every case-insensitive occurrence of `query` in `lines`, in order (none for an empty query). */
+export function findMatches(lines: string[], query: string, max = MAX_MATCHES): LogMatch[] {
+  const q = query.toLowerCase();
+  const out: LogMatch[] = [];
+  if (!q) return out;
+  for (let i = 0; i < lines.length && out.length < max; i++) {
+    const l = lines[i]!.toLowerCase();
+    for (let at = l.indexOf(q); at >= 0 && out.length < max; at = l.indexOf(q, at + q.length)) out.push({ line: i, start: at, end: at + q.length });
+  }
+  return out;
+}
+
+/** The match after (`step` 1) or before (-1) `current`, wrapping around; 0 when none was current. */
+export function stepMatch(current: number | null, count: number, step: 1 | -1): number | null {
+  if (count === 0) return null;
+  if (current == null) return step === 1 ? 0 : count - 1;
+  return (((current + step) % count) + count) % count;
+}
+
+/** "3 of 12", "no matches", or "" without a query. */
+export function matchCountText(current: number | null, count: number, query: string): string {
+  if (!query) return '';
+  if (count === 0) return 'no matches';
+  const total = count >= MAX_MATCHES ? `${MAX_MATCHES.toLocaleString('en-US')}+` : count.toLocaleString('en-US');
+  return current == null ? `${total} matches` : `${(current + 1).toLocaleString('en-US')} of ${total}`;
+}
+
+/** A piece of a line as shown: the time prefix, plain text, or a match (the current one marked). */
+export interface LinePiece {
+  text: string;
+  time: boolean;
+  /** Index of the match in the whole list, when this piece is one. */
+  match: number | null;
+}
+
+/**
+ * Splits a line at its time prefix and at its matches (`matches`: this line's, in order, with
+ * their index in the whole list), so each piece can be styled on its own.
+ */
+export function linePieces(line: string, matches: { start: number; end: number; index: number }[]): LinePiece[] {
+  const t = timeLength(line);
+  const cuts = new Set<number>([0, line.length]);
+  if (t) cuts.add(t);
+  for (const m of matches) {
+    cuts.add(Math.min(m.start, line.length));
+    cuts.add(Math.min(m.end, line.length));
+  }
+  const at = [...cuts].sort((a, b) => a - b);
+  const out: LinePiece[] = [];
+  for (let k = 0; k + 1 < at.length; k++) {
+    const a = at[k]!;
+    const b = at[k + 1]!;
+    if (a === b) continue;
+    const m = matches.find((x) => x.start <= a && b <= x.end);
+    out.push({ text: line.slice(a, b), time: a < t, match: m ? m.index : null });
+  }
+  return out;
+}
+
+/** The download's file name: `<pipeline>-run<id>-<task>.log`, without characters file systems refuse. */
+export function logFileName(pipeline: string | null | undefined, runId: number, task: string): string {
+  const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
+  return `${pipeline ? `${safe(pipeline)}-` : ''}run${runId}-${safe(task)}.log`;
+}
