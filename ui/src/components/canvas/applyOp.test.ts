@@ -15,6 +15,8 @@ function fakeApi(fail?: string) {
     removeTask: (id) => answer('removeTask', id),
     renameTask: (a, b) => answer('renameTask', a, b),
     setInputs: (t, i) => answer('setInputs', t, i),
+    setSql: (t, q) => answer('setSql', t, q),
+    setCode: (t, c) => answer('setCode', t, c),
   };
   return { api, calls, detail };
 }
@@ -58,5 +60,17 @@ describe('samePositions', () => {
     expect(samePositions({ a: { x: 1, y: 2 } }, { a: { x: 1, y: 3 } })).toBe(false);
     expect(samePositions({ a: { x: 1, y: 2 } }, { b: { x: 1, y: 2 } })).toBe(false);
     expect(samePositions({}, { b: { x: 1, y: 2 } })).toBe(false);
+  });
+
+  it('writes a rewritten query or code through the SQL and code routes, positions untouched', async () => {
+    const f = fakeApi();
+    const pos = { a: { x: 1, y: 2 } };
+    const sql = await applyOp(f.api, { type: 'text', task: 'a', lang: 'sql', before: 'SELECT 1 AS x', after: 'SELECT * FROM g', what: 'read g in a' }, pos);
+    await applyOp(f.api, { type: 'text', task: 'b', lang: 'python', before: 'x', after: 'y', what: 'read g in b' }, pos);
+    expect(f.calls).toEqual([
+      ['setSql', 'a', 'SELECT * FROM g'],
+      ['setCode', 'b', 'y'],
+    ]);
+    expect(sql.layoutChanged).toBe(false);
   });
 });

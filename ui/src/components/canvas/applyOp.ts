@@ -10,6 +10,10 @@ export interface CanvasApi {
   removeTask(id: string): Promise<PipelineDetail>;
   renameTask(from: string, to: string): Promise<PipelineDetail>;
   setInputs(task: string, inputs: string[]): Promise<PipelineDetail>;
+  /** Writes a SQL task's query (PUT …/sql). */
+  setSql(task: string, sql: string): Promise<PipelineDetail>;
+  /** Writes a Python task's code (PUT …/code). */
+  setCode(task: string, code: string): Promise<PipelineDetail>;
 }
 
 export interface Applied {
@@ -35,6 +39,9 @@ export async function applyOp(api: CanvasApi, op: CanvasOp, positions: Positions
       break;
     case 'inputs':
       detail = await api.setInputs(op.task, op.after);
+      break;
+    case 'text':
+      detail = op.lang === 'sql' ? await api.setSql(op.task, op.after) : await api.setCode(op.task, op.after);
       break;
     case 'move':
       break;

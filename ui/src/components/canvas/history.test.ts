@@ -19,6 +19,12 @@ describe('inverse', () => {
       after: { a: { x: 0, y: 0 } },
     });
   });
+  it('swaps a rewritten text back, and says what it did', () => {
+    const op: CanvasOp = { type: 'text', task: 'n', lang: 'sql', before: 'SELECT 1 AS x', after: 'SELECT * FROM gold', what: 'read gold in n' };
+    expect(inverse(op)).toEqual({ ...op, before: 'SELECT * FROM gold', after: 'SELECT 1 AS x' });
+    expect(describeOp(op)).toBe('read gold in n');
+    expect(positionsAfter(op, { n: { x: 1, y: 1 } })).toEqual({ n: { x: 1, y: 1 } });
+  });
 });
 
 describe('undo/redo stacks', () => {

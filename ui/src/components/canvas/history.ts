@@ -9,6 +9,8 @@ export type CanvasOp =
   | { type: 'remove'; spec: TaskSpec; position: XY | null }
   | { type: 'rename'; from: string; to: string }
   | { type: 'inputs'; task: string; before: string[]; after: string[] }
+  /** A SQL task's query or a Python task's code rewritten (to read an upstream); `what` describes it. */
+  | { type: 'text'; task: string; lang: 'sql' | 'python'; before: string; after: string; what: string }
   | { type: 'move'; before: Positions; after: Positions };
 
 export interface History {
@@ -34,6 +36,8 @@ export function inverse(op: CanvasOp): CanvasOp {
       return { type: 'rename', from: op.to, to: op.from };
     case 'inputs':
       return { type: 'inputs', task: op.task, before: op.after, after: op.before };
+    case 'text':
+      return { ...op, before: op.after, after: op.before };
     case 'move':
       return { type: 'move', before: op.after, after: op.before };
   }
@@ -92,6 +96,7 @@ export function positionsAfter(op: CanvasOp, positions: Positions): Positions {
       return pos ? { ...rest, [op.to]: pos } : rest;
     }
     case 'inputs':
+    case 'text':
       return positions;
     case 'move':
       return { ...positions, ...op.after };
@@ -114,6 +119,8 @@ export function describe(op: CanvasOp): string {
       if (removed.length && !added.length) return `disconnect ${removed.join(', ')} → ${op.task}`;
       return `inputs of ${op.task}`;
     }
+    case 'text':
+      return op.what;
     case 'move': {
       const ids = Object.keys(op.after);
       return ids.length === 1 ? `move ${ids[0]}` : `move ${ids.length} nodes`;
