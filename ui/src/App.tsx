@@ -10,6 +10,7 @@ import { Explorer } from './components/Explorer';
 import { Login } from './components/Login';
 import { ContractMenu } from './components/contract/SchemaContract';
 import { LogView } from './components/LogView';
+import { TaskDetails, withChangedFlags } from './components/details/TaskDetails';
 import { RunsList, RunTasks } from './components/RunsPanel';
 import { TriggerButton } from './components/runs/TriggerButton';
 import { triggerRun, type TriggerRequest } from './api/runs';
@@ -570,6 +571,17 @@ function Workbench({
           <IngestTokens client={client} dataset={dataset} canRevoke={!watching} onUnauthorized={onSignOut} />
         ) : selected ? (
           <>
+            <TaskDetails
+              client={client}
+              pipeline={detail}
+              task={task}
+              refreshKey={runs}
+              onViewLog={(id, t) => {
+                selectRun(id);
+                showLog(t);
+              }}
+              onChangedFlags={(f) => setDetail((d) => (d ? withChangedFlags(d, f) : d))}
+            />
             <RunsList
               client={client}
               pipeline={selected}
