@@ -26,6 +26,11 @@ import { DatasetsSection } from './components/datasets/DatasetsSection';
 import { DatasetView } from './components/datasets/DatasetView';
 import { IngestTokens } from './components/datasets/IngestTokens';
 import { remoteBase } from './api/remotes';
+import { usePanelLayout } from './components/panels/usePanelLayout';
+import { PanelSplitter } from './components/panels/Splitter';
+import { PanelRail } from './components/panels/PanelRail';
+import { cycleRegionFocus, trackRegionFocus } from './components/panels/regionFocus';
+import { taskFailure } from './components/outputFailure';
 
 // The output grid (glide-data-grid, apache-arrow) loads when a task's output is first shown,
 // which keeps the app's first chunk small.
@@ -114,7 +119,11 @@ function Workbench({
   // Canvas or notebook in the centre; remembered across sessions.
   const [view, setView] = useState<'canvas' | 'notebook'>(() => (localStorage.getItem('polder.view') === 'notebook' ? 'notebook' : 'canvas'));
   useEffect(() => localStorage.setItem('polder.view', view), [view]);
-  const [triggerMsg, setTriggerMsg] = useState<{ error: boolean; text: string } | null>(null);
+  // Panel sizes, collapsed and maximized panels: remembered per workspace.
+  const panels = usePanelLayout(desktop?.workspace ?? auth.url);
+  useEffect(trackRegionFocus, []);
+  // `runId`: the run it announces ("Run #3 started"), cleared once that run has ended.
+  const [triggerMsg, setTriggerMsg] = useState<{ error: boolean; text: string; runId?: number; after?: number } | null>(null);
   const [stream, setStream] = useState<StreamStatus>('connecting');
   const [now, setNow] = useState(() => Date.now());
   const [runVersion, setRunVersion] = useState(0);
@@ -293,15 +302,23 @@ function Workbench({
       setFollowLatest(true);
       if (res.run_id != null) {
         setRunId(res.run_id);
-        setTriggerMsg({ error: false, text: `Run #${res.run_id} started` });
+        setTriggerMsg({ error: false, text: `Run #${res.run_id} started`, runId: res.run_id });
       } else {
-        setTriggerMsg({ error: false, text: 'Run queued' });
+        setTriggerMsg({ error: false, text: 'Run queued', after: runs?.[0]?.id ?? 0 });
       }
       loadRuns();
     } catch (e) {
       handleError(e, (m) => setTriggerMsg(m ? { error: true, text: m } : null));
     }
   };
+
+  // "Run #3 started" lasts while run #3 runs; "Run queued" until a newer run shows up.
+  useEffect(() => {
+    if (!triggerMsg || triggerMsg.error || !runs) return;
+    const { runId: announced, after } = triggerMsg;
+    const run = announced != null ? runs.find((r) => r.id === announced) : undefined;
+    if ((run && run.status !== 'running') || (after != null && (runs[0]?.id ?? 0) > after)) setTriggerMsg(null);
+  }, [runs, triggerMsg]);
 
   // App-wide shortcuts; handlers read the latest state through a ref.
   const [overlay, setOverlay] = useState<'help' | 'quick-open' | 'runners' | 'connections' | null>(null);
@@ -316,13 +333,18 @@ function Workbench({
     'view-notebook': () => setView('notebook'),
     help: () => setOverlay('help'),
     connections: () => setOverlay('connections'),
+    'focus-next': () => cycleRegionFocus(false),
+    'focus-prev': () => cycleRegionFocus(true),
+    'toggle-explorer': () => panels.toggle('explorer'),
+    'toggle-runs': () => panels.toggle('side'),
+    'toggle-output': () => panels.toggle('output'),
   };
   useEffect(() => {
     const mac = isMac();
     const onKey = (e: KeyboardEvent) => {
       const action = actionFor(e, mac);
-      // Plain keys (like `?`) belong to text fields and editors; modified ones are app-wide.
-      if (!action || (!e.ctrlKey && !e.metaKey && inTextField(e.target))) return;
+      // Plain keys (like `?`) belong to text fields and editors; modified ones and F-keys are app-wide.
+      if (!action || (!e.ctrlKey && !e.metaKey && !/^F\d+$/.test(e.key) && inTextField(e.target))) return;
       const handler = shortcutHandlers.current[action];
       if (!handler) return;
       e.preventDefault();
@@ -371,9 +393,21 @@ function Workbench({
 
   const selectedTaskDef = detail?.tasks.find((t) => t.id === task) ?? null;
   const runHasTask = runDetail?.tasks.some((t) => t.task_id === task) ?? false;
+  // A task that failed (or did not run) in the selected run: its Output tab says why.
+  const failure = task && runId != null && runDetail && runHasTask ? taskFailure(task, runId, runDetail.tasks, states, detail?.tasks ?? []) : null;
+  const { collapsed, maximized } = panels.fitted;
+  const showOutput = (tab: 'output' | 'log') => {
+    setBottomTab(tab);
+    if (collapsed.output) panels.toggle('output');
+  };
 
   return (
-    <div className="app">
+    <div
+      ref={panels.rootRef}
+      className={`app${maximized ? ' output-max' : ''}${collapsed.output ? ' output-collapsed' : ''}`}
+      style={panels.style}
+      data-testid="app"
+    >
       {overlay === 'help' && <ShortcutsHelp onClose={() => setOverlay(null)} />}
       {overlay === 'runners' && <RemotesSettings client={localClient} onClose={() => setOverlay(null)} />}
       {/* This runner's connections (the remote proxy forwards only GET and POST, so no editing a remote's). */}
@@ -391,6 +425,26 @@ function Workbench({
         </span>
         <RunnerSwitch client={localClient} watching={watching} onWatch={watch} refreshKey={overlay} />
         <span className="spacer" />
+        <span className="layout-toggles" role="group" aria-label="Panels">
+          {(
+            [
+              ['explorer', 'left', 'Explorer', 'Mod+B'],
+              ['output', 'bottom', 'Output panel', 'Mod+J'],
+              ['side', 'right', 'Runs panel', 'Mod+Shift+B'],
+            ] as const
+          ).map(([id, where, label, combo]) => (
+            <button
+              key={id}
+              className={`ghost layout-toggle${collapsed[id] ? '' : ' on'}`}
+              aria-pressed={!collapsed[id]}
+              onClick={() => panels.toggle(id)}
+              title={`${collapsed[id] ? 'Show' : 'Hide'} the ${label.toLowerCase()} (${display(combo, isMac())})`}
+              data-testid={`toggle-${id}`}
+            >
+              <span className={`lt-icon lt-${where}`} />
+            </button>
+          ))}
+        </span>
         <button className="ghost" onClick={() => setOverlay('help')} title="Keyboard shortcuts (Shift+?)" data-testid="shortcuts-button">
           ⌨
         </button>
@@ -421,11 +475,15 @@ function Workbench({
         selected={dataset ? null : selected}
         onSelect={openPipeline}
         onReload={loadPipelines}
+        collapsed={collapsed.explorer}
+        onToggle={() => panels.toggle('explorer')}
       >
         <DatasetsSection client={client} selected={dataset} onSelect={setDataset} refreshKey={datasetsKey} onUnauthorized={onSignOut} />
       </Explorer>
+      <PanelSplitter panels={panels} id="explorer" label="Explorer" />
 
       <main className="center">
+        {(dataset || selected) && <PanelSplitter panels={panels} id="output" label="Output panel" />}
         {dataset && (
           <DatasetView
             key={dataset}
@@ -476,7 +534,7 @@ function Workbench({
               )}
               <TriggerButton pipeline={detail} onTrigger={trigger} />
             </div>
-            <div className="canvas">
+            <div className="canvas" data-region="main" tabIndex={-1} aria-label="Main view" aria-hidden={maximized || undefined}>
               {detailError && <div className="error-box pad" data-testid="pipeline-error">{detailError}</div>}
               {!detail && !detailError && <div className="muted center">Loading pipeline…</div>}
               {detail && shownView === 'notebook' && (
@@ -512,12 +570,22 @@ function Workbench({
                 />
               )}
             </div>
-            <div className="bottom">
-              <div className="tabs">
-                <button className={bottomTab === 'output' ? 'tab active' : 'tab'} onClick={() => setBottomTab('output')}>
+            <div
+              className="bottom"
+              id="panel-output"
+              data-region="output"
+              tabIndex={-1}
+              aria-label="Output panel"
+              data-collapsed={collapsed.output || undefined}
+              data-maximized={maximized || undefined}
+              data-testid="output-panel"
+            >
+              {/* A double-click on the bar's empty part maximizes the panel (or restores it). */}
+              <div className="tabs" onDoubleClick={(e) => e.target === e.currentTarget && panels.toggleMaximize()}>
+                <button className={bottomTab === 'output' ? 'tab active' : 'tab'} onClick={() => showOutput('output')} data-testid="tab-output">
                   Output
                 </button>
-                <button className={bottomTab === 'log' ? 'tab active' : 'tab'} onClick={() => setBottomTab('log')} data-testid="tab-log">
+                <button className={bottomTab === 'log' ? 'tab active' : 'tab'} onClick={() => showOutput('log')} data-testid="tab-log">
                   Log
                 </button>
                 {selectedTaskDef && (
@@ -525,6 +593,25 @@ function Workbench({
                     {selectedTaskDef.kind} <span className="mono">{selectedTaskDef.id}</span>
                   </span>
                 )}
+                <span className="spacer" onDoubleClick={() => panels.toggleMaximize()} />
+                <button
+                  className="icon tab-tool"
+                  onClick={panels.toggleMaximize}
+                  title={maximized ? 'Restore the output panel' : 'Maximize the output panel'}
+                  aria-pressed={maximized}
+                  data-testid="output-maximize"
+                >
+                  {maximized ? '⤡' : '⤢'}
+                </button>
+                <button
+                  className="icon tab-tool"
+                  onClick={() => panels.toggle('output')}
+                  title={`${collapsed.output ? 'Show' : 'Hide'} the output panel (${display('Mod+J', isMac())})`}
+                  aria-expanded={!collapsed.output}
+                  data-testid="output-collapse"
+                >
+                  {collapsed.output ? '▴' : '▾'}
+                </button>
               </div>
               <div className="bottom-body">
                 {!task && <div className="empty center">Select a task in the graph to see its output and log.</div>}
@@ -535,6 +622,7 @@ function Workbench({
                       client={client}
                       source={{ pipeline: selected, task, runId: runHasTask ? runId : null }}
                       themeKey={theme.effective}
+                      failure={failure && { ...failure, onShowLog: () => showLog(failure.logTask) }}
                       barExtra={
                         <ContractMenu
                           task={task}
@@ -566,8 +654,18 @@ function Workbench({
         )}
       </main>
 
-      <aside className="side">
-        {dataset ? (
+      <PanelSplitter panels={panels} id="side" label="Runs panel" />
+      <aside
+        className={collapsed.side ? 'side collapsed' : 'side'}
+        id="panel-side"
+        data-region="side"
+        tabIndex={collapsed.side ? undefined : -1}
+        aria-label="Runs panel"
+        data-collapsed={collapsed.side || undefined}
+      >
+        {collapsed.side ? (
+          <PanelRail label={dataset ? 'Tokens' : 'Runs'} edge="right" onExpand={() => panels.toggle('side')} testId="side-rail" />
+        ) : dataset ? (
           <IngestTokens client={client} dataset={dataset} canRevoke={!watching} onUnauthorized={onSignOut} />
         ) : selected ? (
           <>
@@ -592,6 +690,7 @@ function Workbench({
               onSelect={selectRun}
               onFollowLatest={() => setFollowLatest((f) => !f)}
               now={now}
+              onCollapse={() => panels.toggle('side')}
             />
             <RunTasks
               client={client}

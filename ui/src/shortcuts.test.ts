@@ -33,6 +33,14 @@ describe('shortcuts', () => {
     expect(actionFor(key('k', { ctrlKey: true }), false)).toBeNull();
   });
 
+  it('moves the focus between panels with F6 and Shift+F6, and toggles them', () => {
+    expect(actionFor(key('F6'), false)).toBe('focus-next');
+    expect(actionFor(key('F6', { shiftKey: true }), false)).toBe('focus-prev');
+    expect(actionFor(key('b', { ctrlKey: true }), false)).toBe('toggle-explorer');
+    expect(actionFor(key('B', { ctrlKey: true, shiftKey: true }), false)).toBe('toggle-runs');
+    expect(actionFor(key('j', { metaKey: true }), true)).toBe('toggle-output');
+  });
+
   it('refuses extra modifiers', () => {
     expect(matches('Mod+1', key('1', { ctrlKey: true, altKey: true }), false)).toBe(false);
     expect(matches('Mod+1', key('1', { ctrlKey: true, metaKey: true }), false)).toBe(false);

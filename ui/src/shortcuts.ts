@@ -19,6 +19,11 @@ export const SHORTCUTS: Shortcut[] = [
   { id: 'view-canvas', combo: 'Mod+1', label: 'Show the canvas' },
   { id: 'view-notebook', combo: 'Mod+2', label: 'Show the notebook' },
   { id: 'connections', combo: 'Mod+Shift+K', label: 'Show the connections (S3 and other data stores)' },
+  { id: 'focus-next', combo: 'F6', label: 'Move the focus to the next panel (explorer, main view, runs, output)' },
+  { id: 'focus-prev', combo: 'Shift+F6', label: 'Move the focus to the previous panel' },
+  { id: 'toggle-explorer', combo: 'Mod+B', label: 'Show or hide the explorer' },
+  { id: 'toggle-runs', combo: 'Mod+Shift+B', label: 'Show or hide the runs panel' },
+  { id: 'toggle-output', combo: 'Mod+J', label: 'Show or hide the output panel' },
   { id: 'toggle-theme', combo: 'Mod+Shift+L', label: 'Cycle the theme (system, light, dark)' },
   { id: 'help', combo: 'Shift+?', label: 'Show these shortcuts' },
 ];

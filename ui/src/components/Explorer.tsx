@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { PipelineSummary } from '../api/types';
+import { CollapseButton, PanelRail } from './panels/PanelRail';
 
 export function Explorer(props: {
   pipelines: PipelineSummary[] | null;
@@ -9,13 +10,25 @@ export function Explorer(props: {
   onReload: () => void;
   /** Sections below the pipelines (the datasets). */
   children?: ReactNode;
+  /** Collapsed to a rail; `onToggle` collapses or expands. */
+  collapsed?: boolean;
+  onToggle?: () => void;
 }) {
-  const { pipelines, error, selected, onSelect, onReload, children } = props;
+  const { pipelines, error, selected, onSelect, onReload, children, collapsed, onToggle } = props;
+  if (collapsed)
+    return (
+      <aside className="explorer collapsed" id="panel-explorer" data-region="explorer" data-collapsed="true">
+        <PanelRail label="Explorer" edge="left" onExpand={() => onToggle?.()} testId="explorer-rail" />
+      </aside>
+    );
   return (
-    <aside className="explorer">
+    <aside className="explorer" id="panel-explorer" data-region="explorer" tabIndex={-1} aria-label="Explorer">
       <div className="panel-title">
         <span>Pipelines</span>
-        <button className="icon" title="Reload pipelines" onClick={onReload}>⟳</button>
+        <span className="panel-title-tools">
+          <button className="icon" title="Reload pipelines" onClick={onReload}>⟳</button>
+          {onToggle && <CollapseButton edge="left" label="Explorer" onCollapse={onToggle} testId="explorer-collapse" />}
+        </span>
       </div>
       {error && <div className="error-box small">{error}</div>}
       {pipelines === null && !error && <div className="muted pad">Loading…</div>}

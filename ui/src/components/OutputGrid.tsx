@@ -36,6 +36,7 @@ import { StatusLine } from './grid/StatusLine';
 import { buildTsv, copyRegion, copyTooBig, regionCells } from './grid/tsv';
 import { useGridLook } from './grid/useGridLook';
 import { EMPTY_VIEW, nextSort, setSort, viewKey, viewQuery, type SortDir, type ViewSpec } from './grid/viewQuery';
+import type { TaskFailure } from './outputFailure';
 import './grid/grid.css';
 
 /** A task's output (of one run, or its newest) or a dataset's rows: same routes' shape, same view queries. */
@@ -49,6 +50,12 @@ const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 /** Row-number column wide enough for the last row's number (glide's default cuts 8 digits). */
 export function markerWidth(rows: number): number {
   return 14 + String(Math.max(1, rows)).length * 7;
+}
+
+/** Why a task has no output in the run shown (it failed, or did not run), and how to open the log that explains it. */
+export interface OutputFailure extends TaskFailure {
+  /** Opens the log of `logTask` (the Log tab: error, failing line, log). */
+  onShowLog: () => void;
 }
 
 type Load =
@@ -65,8 +72,10 @@ export function OutputGrid(props: {
   refreshKey?: number;
   /** Shown in the grid's bar after the source's name (e.g. a dataset's toggles). */
   barExtra?: ReactNode;
+  /** The task did not succeed in the run shown: said instead of "No output yet" when it has no output. */
+  failure?: OutputFailure | null;
 }) {
-  const { client, themeKey, refreshKey, barExtra } = props;
+  const { client, themeKey, refreshKey, barExtra, failure } = props;
   // One object per output (the caller may pass a new one each render): effects that fetch
   // re-run only when the output changes, or when the caller asks for a reload.
   const key = sourceKey(props.source);
@@ -302,7 +311,8 @@ export function OutputGrid(props: {
   const menuSort: SortDir | null = view.sort.find((s) => s.column === menuColumn)?.dir ?? null;
   const total = shown?.total ?? 0;
   const filtered = view.filters.length > 0;
-  const totalText = !shown
+  // A view the runner refused (a bad filter) has no count: the last good view's would be stale.
+  const totalText = !shown || load.kind === 'error'
     ? ''
     : filtered && baseTotal !== null
       ? `${fmt.format(total)} of ${fmt.format(baseTotal)} rows`
@@ -345,7 +355,8 @@ export function OutputGrid(props: {
         </span>
         {shown && canExport(source) && <ExportMenu onExport={onExport} busy={exporting} />}
       </div>
-      {load.kind === 'no-output' && (
+      {load.kind === 'no-output' && failure && <FailureState failure={failure} />}
+      {load.kind === 'no-output' && !failure && (
         <div className="pg-state" data-testid="grid-empty">
           <div className="pg-state-title">{dataset ? 'No rows' : 'No output yet'}</div>
           <div className="muted">{dataset ? 'The runner does not serve this dataset.' : "Run the pipeline to see this task's output."}</div>
@@ -412,6 +423,32 @@ export function OutputGrid(props: {
           }}
         />
       )}
+    </div>
+  );
+}
+
+/** A task without output because it failed (or did not run) in the run shown: why, and its log. */
+function FailureState({ failure }: { failure: OutputFailure }) {
+  const { status, runId, error, upstream } = failure;
+  const title =
+    status === 'failed'
+      ? `Failed in run #${runId}`
+      : status === 'upstream_failed'
+        ? `Not run in run #${runId}: ${upstream?.length ? `${upstream.join(', ')} failed upstream` : 'an upstream task failed'}`
+        : status === 'cancelled'
+          ? `Cancelled in run #${runId}`
+          : `No output in run #${runId} (${status.replace('_', ' ')})`;
+  return (
+    <div className="pg-state pg-failure" data-testid="output-failure" data-status={status}>
+      <div className="pg-state-title">{title}</div>
+      {error && (
+        <pre className="task-error pg-failure-error" data-testid="output-failure-error">
+          {error}
+        </pre>
+      )}
+      <button className="link" onClick={failure.onShowLog} data-testid="output-failure-log">
+        {status === 'failed' ? 'Show the error and the log →' : `Show the log of ${failure.logTask} →`}
+      </button>
     </div>
   );
 }

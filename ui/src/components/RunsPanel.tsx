@@ -3,6 +3,7 @@ import type { ApiClient } from '../api/client';
 import { cancelRun, triggerQuery, paramsSummary, parseRunParams, retryRun, RUN_STATUSES, TRIGGER_KINDS, triggerKind, type TriggerKind } from '../api/runs';
 import { formatDuration, type TaskStates } from '../api/runState';
 import type { RunDetail, RunStatus } from '../api/types';
+import { CollapseButton } from './panels/PanelRail';
 import { RunTimeline } from './runs/RunTimeline';
 import { useRunHistory } from './runs/useRunHistory';
 import './runs/runs.css';
@@ -34,8 +35,10 @@ export function RunsList(props: {
   onSelect: (id: number) => void;
   onFollowLatest: () => void;
   now: number;
+  /** Hides the runs panel (to a rail). */
+  onCollapse?: () => void;
 }) {
-  const { client, pipeline, refreshKey, selectedRunId, followLatest, onSelect, onFollowLatest, now } = props;
+  const { client, pipeline, refreshKey, selectedRunId, followLatest, onSelect, onFollowLatest, now, onCollapse } = props;
   const [status, setStatus] = useState<RunStatus | null>(null);
   const [trigger, setTrigger] = useState<TriggerKind | 'all'>('all');
   const history = useRunHistory(client, pipeline, status, triggerQuery(trigger), refreshKey);
@@ -48,6 +51,7 @@ export function RunsList(props: {
         <label className="follow" title="Select each new run as it starts">
           <input type="checkbox" data-testid="follow-latest" checked={followLatest} onChange={onFollowLatest} /> follow latest
         </label>
+        {onCollapse && <CollapseButton edge="right" label="Runs" onCollapse={onCollapse} testId="side-collapse" />}
       </div>
       <div className="runs-filters">
         <select

@@ -1,8 +1,9 @@
 // A task's schema contract next to its output: the declared columns (name, type, not null,
 // unique; strict: no other columns allowed) and, when a run failed the contract, its violations.
 // Inline under a notebook cell; behind a "Contract" button in the output panel's bar.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { SchemaContract as Contract } from '../../api/types';
+import { useDismiss } from '../useDismiss';
 import { columnRules, contractFailure } from './violations';
 import './contract.css';
 
@@ -53,21 +54,24 @@ export function SchemaContract({ task, contract, error }: SchemaContractProps) {
 /** "Contract ▾" in the output panel's bar: the same view in a drop-down (flagged when the run broke it). */
 export function ContractMenu(props: SchemaContractProps) {
   const [open, setOpen] = useState(false);
+  const box = useRef<HTMLSpanElement>(null);
+  useDismiss(open, [box], () => setOpen(false));
   const failed = contractFailure(props.error) !== null;
   if (!props.contract && !failed) return null;
   return (
-    <span className="contract-menu" onBlur={(e) => !e.currentTarget.contains(e.relatedTarget as Node) && setOpen(false)}>
+    <span className="contract-menu" ref={box}>
       <button
         className={`pg-link${failed ? ' err' : ''}`}
         onClick={() => setOpen((o) => !o)}
         title="The output's declared schema"
         data-testid="output-contract"
         data-failed={failed ? 'true' : 'false'}
+        aria-expanded={open}
       >
         {failed ? '⚠ Contract broken ▾' : `Contract · ${props.contract!.columns.length} columns ▾`}
       </button>
       {open && (
-        <span className="contract-popup" tabIndex={-1}>
+        <span className="contract-popup" tabIndex={-1} data-testid="output-contract-popup">
           <SchemaContract {...props} />
         </span>
       )}

@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ApiClient } from '../../api/client';
 import { deployTo, describeDeploy, listRemotes, type DeployAnswer, type RemoteRunner } from '../../api/remotes';
+import { useDismiss } from '../useDismiss';
 import './deploy.css';
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -42,6 +43,10 @@ export function DeployButton({
 
   useEffect(() => setState({ status: 'idle' }), [pipeline]);
 
+  // Escape or a press outside closes the panel (it covers the top of the canvas).
+  const box = useRef<HTMLSpanElement>(null);
+  useDismiss(open, [box], () => setOpen(false));
+
   // Managing runners happens in Settings; the list reloads when the panel opens again.
   const manage = () => {
     setOpen(false);
@@ -60,8 +65,14 @@ export function DeployButton({
   };
 
   return (
-    <span className="deploy">
-      <button className="ghost" onClick={() => setOpen((o) => !o)} data-testid="deploy-open" title="Deploy this pipeline to a runner">
+    <span className="deploy" ref={box}>
+      <button
+        className="ghost"
+        onClick={() => setOpen((o) => !o)}
+        data-testid="deploy-open"
+        title="Deploy this pipeline to a runner"
+        aria-expanded={open}
+      >
         ⇪ Deploy
       </button>
       {open && (

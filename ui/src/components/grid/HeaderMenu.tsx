@@ -1,4 +1,5 @@
-import { useEffect, useRef } from 'react';
+import { useRef } from 'react';
+import { useDismiss } from '../useDismiss';
 import type { SortDir } from './viewQuery';
 
 export interface HeaderMenuAction {
@@ -22,20 +23,7 @@ export function HeaderMenu({
   onClose: () => void;
 }) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const down = (e: PointerEvent) => {
-      if (!ref.current?.contains(e.target as Node)) onClose();
-    };
-    const key = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') onClose();
-    };
-    window.addEventListener('pointerdown', down, true);
-    window.addEventListener('keydown', key);
-    return () => {
-      window.removeEventListener('pointerdown', down, true);
-      window.removeEventListener('keydown', key);
-    };
-  }, [onClose]);
+  useDismiss(true, [ref], onClose);
 
   const item = (testId: string, label: string, run: () => void, disabled = false) => (
     <button

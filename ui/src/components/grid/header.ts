@@ -15,11 +15,11 @@ export const HEADER_HEIGHT = 42;
 
 const fmtInt = new Intl.NumberFormat('en-US');
 
-/** The header's second line: type, null count (when any), min … max. */
+/** The header's second line: type, null count (0 too: "no nulls" is worth knowing), min … max. */
 export function headerDetail(h: HeaderInfo): string {
   if (!h.stats) return h.type;
   const parts = [h.type];
-  if (h.stats.nullCount > 0) parts.push(`${fmtInt.format(h.stats.nullCount)} null`);
+  parts.push(`${fmtInt.format(h.stats.nullCount)} null`);
   if (h.stats.min !== null || h.stats.max !== null) parts.push(`${h.stats.min ?? '∅'} … ${h.stats.max ?? '∅'}`);
   return parts.join(' · ');
 }
@@ -101,10 +101,17 @@ export function makeHeaderPainter(info: () => readonly HeaderInfo[], palette: ()
   };
 }
 
+/** Room a header keeps beside the name: both paddings, the menu button (shown on hover) and a sort mark. */
+export const HEADER_NAME_EXTRA = 16 + 30 + 18;
+/** The filter funnel, when the column is filtered. */
+const FUNNEL_W = 13;
+
 /** A starting width that fits the name and the detail line, within sane bounds. */
 export function headerWidth(h: HeaderInfo, sample = ''): number {
-  // The detail line may be cut (the status line and stats route have it whole); names and values may not.
-  const px = Math.max(h.name.length * 7.5 + 36, sample.length * 7 + 24, Math.min(headerDetail(h).length * 6 + 20, 200));
+  // The detail line may be cut (the status line and stats route have it whole); names and values
+  // may not, not even with the sort mark and the hovered menu button beside the name.
+  const name = h.name.length * 7.5 + HEADER_NAME_EXTRA + (h.filtered ? FUNNEL_W : 0);
+  const px = Math.max(name, sample.length * 7 + 24, Math.min(headerDetail(h).length * 6 + 20, 200));
   return Math.round(Math.min(320, Math.max(70, px)));
 }
 

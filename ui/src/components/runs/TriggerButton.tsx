@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 import { buildTriggerRequest, paramDefaults, RUN_DATE, type TriggerRequest } from '../../api/runs';
 import type { PipelineDetail } from '../../api/types';
+import { useDismiss } from '../useDismiss';
 import './runs.css';
 
 /**
@@ -20,9 +21,10 @@ export function TriggerButton(props: {
     void onTrigger(req);
   };
   const plain: TriggerRequest = { params: {}, force: false, only: [] };
+  const anchor = useRef<HTMLSpanElement>(null);
 
   return (
-    <span className="trigger">
+    <span className="trigger" ref={anchor}>
       <button
         className="primary trigger-main"
         data-testid="run-pipeline"
@@ -42,17 +44,20 @@ export function TriggerButton(props: {
       >
         ▾
       </button>
-      {open && pipeline && <TriggerDialog pipeline={pipeline} onRun={run} onClose={() => setOpen(false)} />}
+      {open && pipeline && <TriggerDialog pipeline={pipeline} anchor={anchor} onRun={run} onClose={() => setOpen(false)} />}
     </span>
   );
 }
 
 function TriggerDialog({
   pipeline,
+  anchor,
   onRun,
   onClose,
 }: {
   pipeline: PipelineDetail;
+  /** The Run buttons and the dialog: a press there is not outside (▾ toggles the dialog itself). */
+  anchor: RefObject<HTMLSpanElement | null>;
   onRun: (req: TriggerRequest) => void;
   onClose: () => void;
 }) {
@@ -68,14 +73,9 @@ function TriggerDialog({
 
   useEffect(() => {
     box.current?.querySelector<HTMLInputElement>('input')?.focus();
-    // Close on a click outside the dialog (the ▾ button toggles it itself).
-    const onDown = (e: MouseEvent) => {
-      const t = e.target as HTMLElement;
-      if (!box.current?.contains(t) && !t.closest('[data-testid="run-menu"]')) onClose();
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [onClose]);
+  }, []);
+  // Escape (wherever the focus is) or a press outside closes it.
+  useDismiss(true, [anchor], onClose);
 
   return (
     <form
@@ -87,7 +87,6 @@ function TriggerDialog({
         onRun(buildTriggerRequest(values, defaults, force, onlySome ? only : [], order));
       }}
       onKeyDown={(e) => {
-        if (e.key === 'Escape') onClose();
         // Text fields submit on Enter by themselves; make checkboxes do the same.
         if (e.key === 'Enter' && (e.target as HTMLInputElement).type === 'checkbox') {
           e.preventDefault();
