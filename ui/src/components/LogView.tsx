@@ -8,7 +8,8 @@ import {
   atBottom,
   emptyLog,
   findMatches,
-  lineLevel,
+  lineLevels,
+  type LogLevel,
   linePieces,
   logFileName,
   logFromText,
@@ -90,6 +91,8 @@ export function LogView(props: {
     const el = pre.current;
     if (el && follow) el.scrollTop = el.scrollHeight;
   }, [log, follow]);
+
+  const levels = useMemo(() => lineLevels(log?.lines ?? []), [log]);
 
   // Search: every match of the query, by line; a new query starts at its first match.
   const matches = useMemo(() => findMatches(log?.lines ?? [], query), [log, query]);
@@ -228,7 +231,7 @@ export function LogView(props: {
               ? log.lines.map((l, i) => {
                   const ms = byLine.get(i) ?? NO_MATCHES;
                   const cur = shownCurrent != null && ms.some((m) => m.index === shownCurrent) ? shownCurrent : null;
-                  return <LogLine key={i} text={l} last={i === lines - 1} matches={ms} current={cur} />;
+                  return <LogLine key={i} text={l} level={levels[i] ?? 'info'} last={i === lines - 1} matches={ms} current={cur} />;
                 })
               : streaming
                 ? <span className="muted">Waiting for output…</span>
@@ -243,9 +246,14 @@ export function LogView(props: {
 const NO_MATCHES: { start: number; end: number; index: number }[] = [];
 
 /** One log line: its time dimmed, coloured by level, matches marked; a newline after all but the last. */
-const LogLine = memo(function LogLine(props: { text: string; last: boolean; matches: { start: number; end: number; index: number }[]; current: number | null }) {
-  const { text, last, matches, current } = props;
-  const level = lineLevel(text);
+const LogLine = memo(function LogLine(props: {
+  text: string;
+  level: LogLevel;
+  last: boolean;
+  matches: { start: number; end: number; index: number }[];
+  current: number | null;
+}) {
+  const { text, level, last, matches, current } = props;
   return (
     <span className={`ll ll-${level}`} data-level={level}>
       {linePieces(text, matches).map((p, i) =>

@@ -208,12 +208,13 @@ function DetailsBody(props: {
                   className={it.hasLog ? 'has-log' : undefined}
                   title={it.error ?? undefined}
                 >
-                  <span className={`dot state-${it.status}`} />
                   <span className={`details-chip state-${it.status}`}>{it.statusLabel}</span>
                   <span className="mono details-runid">#{it.runId}</span>
                   <span className="details-rows">{it.rowsText}</span>
                   <span className="details-dur">{it.durationText}</span>
-                  <span className="muted details-when">{whenText(it.startedAtMs)}</span>
+                  <span className="muted details-when" title={it.startedAtMs != null ? new Date(it.startedAtMs).toLocaleString() : undefined}>
+                    {whenText(it.startedAtMs)}
+                  </span>
                   {it.hasLog ? (
                     <button className="link details-log" onClick={() => onViewLog(it.runId, def.id)} data-testid={`details-log-${it.runId}`} title={`The log of run #${it.runId}`}>
                       log

@@ -119,13 +119,13 @@ export function lastFailure(h: TaskHistory): TaskHistoryEntry | null {
   return h.runs.find((r) => r.status === 'failed') ?? null;
 }
 
-/** When a run started: the time today, else the date and time. */
+/** When a run started, short: the time (24 h) today, else the day. */
 export function whenText(ms: number | null, now = Date.now()): string {
   if (ms == null) return '';
   const d = new Date(ms);
   const today = new Date(now).toDateString() === d.toDateString();
-  const hm = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  return today ? hm : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${hm}`;
+  const hms = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return today ? hms : d.toLocaleDateString([], { month: 'short', day: 'numeric' });
 }
 
 // ---- settings ----

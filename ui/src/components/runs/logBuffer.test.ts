@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendLines, atBottom, emptyLog, findMatches, lineLevel, linePieces, logFileName, logFromText, matchCountText, stepMatch } from './logBuffer';
+import { appendLines, atBottom, emptyLog, findMatches, lineLevel, lineLevels, linePieces, logFileName, logFromText, matchCountText, stepMatch } from './logBuffer';
 
 describe('log buffer', () => {
   it('appends lines and drops the oldest beyond the cap, counting them', () => {
@@ -36,6 +36,23 @@ describe('log levels', () => {
     // Only at the start of the message: a word inside it does not count.
     expect(lineLevel('23:20:52.672 engine: duckdb (no error: here)')).toBe('info');
     expect(lineLevel('error: without a time')).toBe('error');
+  });
+});
+
+describe('multi-line messages', () => {
+  it('continue the level of the error or warning they belong to (same time)', () => {
+    const lines = [
+      '12:00:00.100 engine: duckdb',
+      '12:00:00.100 SELECT 1',
+      '12:00:00.200 error: SQL error: Binder Error',
+      '12:00:00.200 Candidate bindings: "amount"',
+      '12:00:00.200 ',
+      '12:00:00.300 next thing',
+      '12:00:00.400 WARN expr(x > 0): 2 rows',
+      '12:00:00.400 detail',
+      '12:00:00.400 | output keeps its own level',
+    ];
+    expect(lineLevels(lines)).toEqual(['info', 'info', 'error', 'error', 'error', 'info', 'warn', 'warn', 'output']);
   });
 });
 

@@ -56,6 +56,27 @@ export function lineLevel(line: string): LogLevel {
   return 'info';
 }
 
+/**
+ * Each line's level. A message of several lines is written at once, so its lines share their
+ * time: a plain line with the same time as an error or warning just before it continues that
+ * message and takes its level (a SQL error's "LINE 4: …" and caret lines).
+ */
+export function lineLevels(lines: string[]): LogLevel[] {
+  const out: LogLevel[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    let level = lineLevel(line);
+    const prev = i > 0 ? out[i - 1]! : null;
+    if (level === 'info' && (prev === 'error' || prev === 'warn')) {
+      const t = timeLength(line);
+      const pt = timeLength(lines[i - 1]!);
+      if (t && pt && line.slice(0, t) === lines[i - 1]!.slice(0, pt)) level = prev;
+    }
+    out.push(level);
+  }
+  return out;
+}
+
 /** One occurrence of the search text: its line and where in it (UTF-16 offsets, end exclusive). */
 export interface LogMatch {
   line: number;
