@@ -5,29 +5,35 @@
 import {
   Background,
   Controls,
+  MarkerType,
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
   useNodesState,
   useReactFlow,
+  useStore,
   type Connection,
-  type Edge as FlowEdge,
   type Node,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type KeyboardEvent } from 'react';
 import { ApiError, type ApiClient } from '../api/client';
 import * as authoring from '../api/authoring';
+import { saveTaskCode, saveTaskSql } from '../api/notebook';
 import type { Positions, XY } from '../api/authoring';
 import type { TaskStates } from '../api/runState';
 import type { Edge, PipelineDetail, PlanCheck, TaskKind, TaskRun } from '../api/types';
 import { applyOp, type CanvasApi } from './canvas/applyOp';
 import { ContextMenu, type MenuItem } from './canvas/ContextMenu';
+import { dataEdgeMessage, planConnect, type ConnectPlan } from './canvas/dataEdge';
+import { EdgeLegend, edgeTypes, type DagFlowEdge } from './canvas/DagEdge';
+import { EdgeChoice, type EdgeChoiceValue } from './canvas/EdgeChoice';
 import { describe, emptyHistory, record, redoStep, undoStep, withCurrentSpec, type CanvasOp, type History } from './canvas/history';
 import { NewTaskForm } from './canvas/NewTaskForm';
 import { KIND_MIME, Palette } from './canvas/Palette';
-import { placeNodes } from './canvas/placement';
+import { placeNodes, spotForNew } from './canvas/placement';
 import { nodeTypes, RenameContext, type RenameActions, type TaskNode } from './canvas/TaskNode';
-import { defaultSettings, edgeLockedMessage, edgeOrigin, explicitInputs, pythonCall, specFromTask, suggestId, type TaskInfo } from './canvas/taskSpec';
+import { defaultSettings, edgeOrigin, explicitInputs, pythonCall, specFromTask, suggestId, type EdgeOrigin, type TaskInfo } from './canvas/taskSpec';
+import { boundsOf, lodFor, readableFit, sameViewport, type Insets } from './canvas/viewport';
 import { layoutDag, NODE_H, NODE_W } from './layout';
 import './canvas/canvas.css';
 
@@ -42,14 +48,30 @@ const STATE_COLOR: Record<string, string> = {
   cancelled: '#8a8a8a',
   none: '#c9ced6',
 };
-const FIT = { padding: 0.2, maxZoom: 1.25 };
+/** Fit zooms in no further than this (a small graph would otherwise fill the canvas). */
+const FIT_MAX_ZOOM = 1.25;
+/** The overview (Fit pressed again when the graph is too big to read whole) goes down to this. */
+const OVERVIEW_MIN_ZOOM = 0.05;
+const FIT_MS = 200;
 const SAVE_DELAY_MS = 300;
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const edgeId = (e: Edge) => `${e.from}->${e.to}`;
 
-type Message = { kind: 'error' | 'info'; text: string };
-type Drop = { kind: TaskKind; flow: XY; at: { left: number; top: number } };
+/** A message; info fades after a while unless `sticky` (an explanation worth reading). */
+type Message = { kind: 'error' | 'info'; text: string; sticky?: boolean };
+type Box = { left: number; top: number; width: number; height: number };
+/** A task being added: its kind, the centre of its node (flow coordinates), where the form shows, and the node's outline. */
+type Drop = { kind: TaskKind; flow: XY; at: { left: number; top: number }; ghost: Box };
+/** The question asked after A → B was drawn onto a SQL or Python task. */
+type Choice = { plan: ConnectPlan; at: { left: number; top: number } };
+
+const ORIGIN_TEXT: Record<EdgeOrigin, string> = {
+  inputs: 'inputs',
+  input: 'its input',
+  sql: 'its SQL names the table',
+  python: 'a parameter of its function',
+};
 type Menu = { at: { left: number; top: number }; node?: string; edge?: Edge };
 
 export interface DagCanvasProps {
@@ -102,8 +124,19 @@ function Canvas(props: DagCanvasProps) {
     return () => ctrl.abort();
   }, [client, pipeline]);
   const [drop, setDrop] = useState<Drop | null>(null);
+  const [choice, setChoice] = useState<Choice | null>(null);
   const [menu, setMenu] = useState<Menu | null>(null);
   const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
+
+  const focusCanvas = () => wrapper.current?.focus({ preventScroll: true });
+
+  // Level of detail: compact nodes with a label that keeps its size on screen when zoomed out.
+  const lodKey = useStore((s) => {
+    const l = lodFor(s.transform[2]);
+    return `${l.level}:${l.labelPx}`;
+  });
+  const [lod, labelPx] = lodKey.split(':') as [string, string];
+  const paneWidth = useStore((s) => s.width);
 
   // Refs mirror state that async edits read after an await (the values of the render that
   // started them would be stale).
@@ -156,6 +189,7 @@ function Canvas(props: DagCanvasProps) {
     setHistory(emptyHistory);
     setMessage(null);
     setDrop(null);
+    setChoice(null);
     setMenu(null);
     setRenaming(null);
     setSelectedEdge(null);
@@ -236,24 +270,35 @@ function Canvas(props: DagCanvasProps) {
             engineWhy: typeof t.settings?.route === 'string' ? t.settings.route : undefined,
             problem: problems[t.id],
             call: pythonCall(t) ?? undefined,
+            changed: t.changed_since_success === true,
           },
         };
       });
     });
   }, [layout, name, tasks, states, hasRun, selectedTask, renaming, runInfo, editable, setNodes, problems]);
 
-  const edges: FlowEdge[] = useMemo(
+  // "Reads from" edges are solid, "runs after" (`inputs`) dashed; edges into a running task carry a moving dot.
+  const edges: DagFlowEdge[] = useMemo(
     () =>
       pipeline.edges.map((e) => {
         const origin = edgeOrigin(e, tasks);
+        const kind = origin === 'inputs' ? 'order' : 'data';
+        const selected = edgeId(e) === selectedEdge;
+        const active = states[e.to] === 'running';
         return {
           id: edgeId(e),
           source: e.from,
           target: e.to,
-          selected: edgeId(e) === selectedEdge,
+          type: 'dag' as const,
+          selected,
           deletable: false,
-          className: `edge-from-${origin}`,
-          animated: states[e.from] === 'running' || states[e.to] === 'running',
+          className: `edge-${kind} edge-from-${origin}${active ? ' edge-active' : ''}`,
+          markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, color: selected ? 'var(--accent)' : 'var(--fg-muted)' },
+          data: {
+            kind,
+            active,
+            title: kind === 'data' ? `${e.to} reads from ${e.from} (${ORIGIN_TEXT[origin]})` : `${e.to} runs after ${e.from} (inputs: order only)`,
+          },
         };
       }),
     [pipeline.edges, tasks, states, selectedEdge],
@@ -268,6 +313,8 @@ function Canvas(props: DagCanvasProps) {
             removeTask: (id) => authoring.removeTask(client, live.current.name, id),
             renameTask: (from, to) => authoring.renameTask(client, live.current.name, from, to),
             setInputs: (task, inputs) => authoring.setInputs(client, live.current.name, task, inputs),
+            setSql: (task, sql) => saveTaskSql(client, live.current.name, task, sql),
+            setCode: (task, code) => saveTaskCode(client, live.current.name, task, code),
           }
         : null,
     [client],
@@ -325,10 +372,21 @@ function Canvas(props: DagCanvasProps) {
     return t ? withCurrentSpec(step, specFromTask(t)) : step;
   };
 
+  /** Why a text step cannot be replayed: the query or code changed since (in the notebook, on disk). */
+  const staleText = (op: CanvasOp): string | null => {
+    if (op.type !== 'text') return null;
+    const t = live.current.tasks.find((x) => x.id === op.task);
+    const now = t?.settings?.[op.lang === 'sql' ? 'sql' : 'code'];
+    if (typeof now === 'string' && now.trimEnd() === op.before.trimEnd()) return null;
+    return `The ${op.lang === 'sql' ? 'SQL' : 'code'} of ${op.task} changed since “${op.what}”: not replayed, so that change is kept.`;
+  };
+
   const undo = useCallback(() => {
     const found = undoStep(historyRef.current);
     if (!found) return;
     const step = fresh(found);
+    const stale = staleText(step.apply);
+    if (stale) return setMessage({ kind: 'error', text: stale });
     void perform(step.apply, () => step.next, `Undone: ${describe(historyRef.current.done.at(-1)!)}`);
   }, [perform]);
 
@@ -336,6 +394,8 @@ function Canvas(props: DagCanvasProps) {
     const found = redoStep(historyRef.current);
     if (!found) return;
     const step = fresh(found);
+    const stale = staleText(step.apply);
+    if (stale) return setMessage({ kind: 'error', text: stale });
     void perform(step.apply, () => step.next, `Redone: ${describe(step.apply)}`);
   }, [perform]);
 
@@ -358,26 +418,71 @@ function Canvas(props: DagCanvasProps) {
     [doRecord],
   );
 
-  const connect = useCallback(
+  /** A → B as order only: A joins B's `inputs`. */
+  const runAfter = useCallback(
     (from: string, to: string) => {
       const t = live.current.tasks.find((x) => x.id === to);
-      if (!t || from === to) return;
-      if (t.upstream.includes(from)) {
-        setMessage({ kind: 'info', text: `${to} already reads ${from}.` });
-        return;
-      }
+      if (!t) return;
       const before = explicitInputs(t);
       void doRecord({ type: 'inputs', task: to, before, after: [...before, from] });
     },
     [doRecord],
   );
 
+  /** Where the connect question shows: under the downstream node, inside the canvas. */
+  const choiceAt = useCallback(
+    (to: string) => {
+      const rect = wrapper.current!.getBoundingClientRect();
+      const p = posRef.current[to] ?? { x: 0, y: 0 };
+      const s = flow.flowToScreenPosition({ x: p.x, y: p.y + NODE_H });
+      return {
+        left: Math.max(8, Math.min(s.x - rect.left, rect.width - 340)),
+        top: Math.max(8, Math.min(s.y - rect.top + 10, rect.height - 190)),
+      };
+    },
+    [flow],
+  );
+
+  /** Drawn A → B: onto a SQL or Python task it asks whether B reads A or only runs after it. */
+  const connect = useCallback(
+    (from: string, to: string) => {
+      const ts = live.current.tasks;
+      const t = ts.find((x) => x.id === to);
+      const f = ts.find((x) => x.id === from);
+      if (!t || !f || from === to) return;
+      if (t.upstream.includes(from)) {
+        setMessage({ kind: 'info', text: `${to} already reads ${from}.` });
+        return;
+      }
+      const plan = planConnect(f, t);
+      if (!plan) return runAfter(from, to);
+      setMenu(null);
+      setDrop(null);
+      setChoice({ plan, at: choiceAt(to) });
+    },
+    [runAfter, choiceAt],
+  );
+
+  const chooseEdge = (c: EdgeChoiceValue) => {
+    const plan = choice?.plan;
+    setChoice(null);
+    focusCanvas();
+    if (!plan) return;
+    if (c === 'after' || !plan.read.ok) return runAfter(plan.from, plan.to);
+    const { lang, before, after } = plan.read;
+    const shown = lang === 'sql' ? `its query is now ${after.trim().split('\n').pop()}` : `${plan.from} is a parameter of its function`;
+    void doRecord(
+      { type: 'text', task: plan.to, lang, before, after, what: `read ${plan.from} in ${plan.to}` },
+      `${plan.to} reads ${plan.from}: ${shown} (Ctrl+Z undoes)`,
+    );
+  };
+
   const removeEdge = useCallback(
     (e: Edge) => {
       const ts = live.current.tasks;
       const origin = edgeOrigin(e, ts);
       if (origin !== 'inputs') {
-        setMessage({ kind: 'error', text: edgeLockedMessage(e, origin) });
+        setMessage({ kind: 'info', sticky: true, text: dataEdgeMessage(e, origin, ts.find((t) => t.id === e.to)) });
         return;
       }
       const before = explicitInputs(ts.find((t) => t.id === e.to)!);
@@ -387,17 +492,40 @@ function Canvas(props: DagCanvasProps) {
     [doRecord],
   );
 
+  // ---- fit: readable first; pressed again when that cannot show everything, the whole graph ----
+  const fit = useCallback(
+    (mode: 'readable' | 'toggle', duration = FIT_MS) => {
+      const el = wrapper.current;
+      const ts = live.current.tasks;
+      const b = boundsOf(
+        ts.flatMap((t) => (posRef.current[t.id] ? [posRef.current[t.id]!] : [])),
+        { width: NODE_W, height: NODE_H },
+      );
+      if (!el || !b) return;
+      const insets = fitInsets(el);
+      const sel = live.current.selectedTask;
+      const sp = sel ? posRef.current[sel] : undefined;
+      const focus = sp ? { x: sp.x + NODE_W / 2, y: sp.y + NODE_H / 2 } : null;
+      const view = { width: el.clientWidth, height: el.clientHeight };
+      let target = readableFit(b, view, insets, { maxZoom: FIT_MAX_ZOOM, focus });
+      if (mode === 'toggle' && !target.whole && sameViewport(flow.getViewport(), target))
+        target = readableFit(b, view, insets, { maxZoom: FIT_MAX_ZOOM, minZoom: OVERVIEW_MIN_ZOOM });
+      void flow.setViewport({ x: target.x, y: target.y, zoom: target.zoom }, { duration });
+    },
+    [flow],
+  );
+
   const autoLayout = useCallback(async () => {
     const ts = live.current.tasks;
     try {
       const elk = await layoutDag(ts, pipeline.edges);
       const before = Object.fromEntries(ts.map((t) => [t.id, posRef.current[t.id] ?? { x: 0, y: 0 }]));
       recordMove(before, elk);
-      requestAnimationFrame(() => void flow.fitView({ ...FIT, duration: 200 }));
+      requestAnimationFrame(() => fit('readable'));
     } catch (e) {
       setMessage({ kind: 'error', text: `Layout failed: ${errText(e)}` });
     }
-  }, [pipeline.edges, recordMove, flow]);
+  }, [pipeline.edges, recordMove, fit]);
 
   const renameActions = useMemo<RenameActions>(
     () => ({
@@ -426,11 +554,50 @@ function Canvas(props: DagCanvasProps) {
     if (!editable || !kind) return;
     e.preventDefault();
     const rect = wrapper.current!.getBoundingClientRect();
+    const zoom = flow.getViewport().zoom;
     setMenu(null);
+    setChoice(null);
     setDrop({
       kind,
       flow: flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
       at: { left: Math.min(e.clientX - rect.left, rect.width - 240), top: Math.min(e.clientY - rect.top, rect.height - 150) },
+      ghost: { left: e.clientX - rect.left - (NODE_W * zoom) / 2, top: e.clientY - rect.top - (NODE_H * zoom) / 2, width: NODE_W * zoom, height: NODE_H * zoom },
+    });
+  };
+
+  /** A palette kind clicked: the new task's place is a free spot beside the selected task (or mid-view), brought into view. */
+  const addFromPalette = (kind: TaskKind) => {
+    const el = wrapper.current;
+    if (!editable || !el) return;
+    const rect = el.getBoundingClientRect();
+    const center = flow.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 });
+    const sel = live.current.selectedTask;
+    const taken = live.current.tasks.flatMap((t) => (posRef.current[t.id] ? [posRef.current[t.id]!] : []));
+    const spot = spotForNew(sel ? (posRef.current[sel] ?? null) : null, center, taken);
+    let vp = flow.getViewport();
+    const box = () => ({ left: spot.x * vp.zoom + vp.x, top: spot.y * vp.zoom + vp.y, width: NODE_W * vp.zoom, height: NODE_H * vp.zoom });
+    const b = box();
+    // The new node and its form (right of it, or below) must be in view and clear of the palette:
+    // else fit the graph with the new node, readably, around it.
+    const ins = fitInsets(el);
+    if (b.left < ins.left || b.top < ins.top || b.left + b.width + 250 > rect.width || b.top + b.height + 60 > rect.height) {
+      const bounds = boundsOf([...taken, spot], { width: NODE_W, height: NODE_H })!;
+      const t = readableFit(bounds, { width: el.clientWidth, height: el.clientHeight }, { ...ins, right: ins.right + 250, bottom: ins.bottom + 40 }, {
+        maxZoom: Math.min(vp.zoom, FIT_MAX_ZOOM),
+        focus: { x: spot.x + NODE_W / 2, y: spot.y + NODE_H / 2 },
+      });
+      vp = { x: t.x, y: t.y, zoom: t.zoom };
+      void flow.setViewport(vp);
+    }
+    const ghost = box();
+    const right = ghost.left + ghost.width + 8;
+    setMenu(null);
+    setChoice(null);
+    setDrop({
+      kind,
+      flow: { x: spot.x + NODE_W / 2, y: spot.y + NODE_H / 2 },
+      at: right + 240 <= rect.width ? { left: right, top: Math.max(8, Math.min(ghost.top, rect.height - 150)) } : { left: Math.max(8, Math.min(ghost.left, rect.width - 240)), top: ghost.top + ghost.height + 8 },
+      ghost,
     });
   };
 
@@ -486,7 +653,7 @@ function Canvas(props: DagCanvasProps) {
       return;
     } else if (key === 'f') {
       e.preventDefault();
-      void flow.fitView({ ...FIT, duration: 200 });
+      fit('toggle');
     } else if (!editable) {
       return;
     } else if (key === 'delete' || key === 'backspace') {
@@ -515,13 +682,12 @@ function Canvas(props: DagCanvasProps) {
 
   // Info messages fade; errors stay until dismissed or the next edit.
   useEffect(() => {
-    if (message?.kind !== 'info') return;
+    if (message?.kind !== 'info' || message.sticky) return;
     const t = setTimeout(() => setMessage((m) => (m === message ? null : m)), 4000);
     return () => clearTimeout(t);
   }, [message]);
 
   const dragStart = useRef<Positions>({});
-  const focusCanvas = () => wrapper.current?.focus({ preventScroll: true });
 
   const menuItems = (m: Menu): MenuItem[] => {
     if (m.node) {
@@ -537,7 +703,7 @@ function Canvas(props: DagCanvasProps) {
     }
     return [
       { label: 'Auto layout', testId: 'ctx-auto-layout', disabled: !editable, run: () => void autoLayout() },
-      { label: 'Fit view', shortcut: 'F', testId: 'ctx-fit', run: () => void flow.fitView({ ...FIT, duration: 200 }) },
+      { label: 'Fit view', shortcut: 'F', testId: 'ctx-fit', run: () => fit('toggle') },
     ];
   };
   const menuAt = (e: { clientX: number; clientY: number }) => {
@@ -556,6 +722,8 @@ function Canvas(props: DagCanvasProps) {
       className="polder-canvas"
       data-testid="dag-canvas"
       data-busy={busy ? 'true' : 'false'}
+      data-lod={lod}
+      style={{ '--dag-label': `${labelPx}px` } as CSSProperties}
       tabIndex={-1}
       onKeyDown={onKeyDown}
       onDragOver={onDragOver}
@@ -565,11 +733,12 @@ function Canvas(props: DagCanvasProps) {
         <div className="muted center">Laying out…</div>
       ) : (
         <RenameContext.Provider value={renameActions}>
-          <ReactFlow<TaskNode, FlowEdge>
+          <ReactFlow<TaskNode, DagFlowEdge>
             key={name}
             nodes={nodes}
             edges={edges}
             nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
             onNodesChange={onNodesChange}
             onNodeClick={(_, n) => {
               setSelectedEdge(null);
@@ -618,8 +787,7 @@ function Canvas(props: DagCanvasProps) {
             deleteKeyCode={null}
             selectionKeyCode={null}
             multiSelectionKeyCode="Shift"
-            fitView
-            fitViewOptions={FIT}
+            onInit={() => fit('readable', 0)}
             minZoom={0.1}
             colorMode={colorMode}
           >
@@ -629,7 +797,7 @@ function Canvas(props: DagCanvasProps) {
               <MiniMap
                 pannable
                 zoomable
-                style={{ width: 160, height: 100 }}
+                style={paneWidth < 1000 ? { width: 120, height: 75 } : { width: 160, height: 100 }}
                 bgColor="var(--bg-alt)"
                 maskColor="rgba(127,127,127,0.15)"
                 nodeColor={(n) => STATE_COLOR[(n.data as TaskNode['data']).state] ?? '#999'}
@@ -639,7 +807,8 @@ function Canvas(props: DagCanvasProps) {
         </RenameContext.Provider>
       )}
 
-      {editable && <Palette />}
+      {editable && <Palette onAdd={addFromPalette} />}
+      {ready && tasks.length > 0 && <EdgeLegend />}
 
       <div className="dag-tools">
         {editable && (
@@ -655,7 +824,11 @@ function Canvas(props: DagCanvasProps) {
             </button>
           </>
         )}
-        <button data-testid="canvas-fit" onClick={() => void flow.fitView({ ...FIT, duration: 200 })} title="Fit the graph in view (F)">
+        <button
+          data-testid="canvas-fit"
+          onClick={() => fit('toggle')}
+          title="Fit the graph in view at a readable size; press again to see all of a graph too big for that (F)"
+        >
           Fit
         </button>
       </div>
@@ -667,8 +840,10 @@ function Canvas(props: DagCanvasProps) {
         </div>
       )}
 
+      {drop && <div className="dag-ghost" data-testid="new-task-ghost" style={drop.ghost} aria-hidden="true" />}
       {drop && (
         <NewTaskForm
+          key={`${drop.kind}@${drop.flow.x},${drop.flow.y}`}
           kind={drop.kind}
           at={drop.at}
           suggestion={suggestId(drop.kind, tasks.map((t) => t.id))}
@@ -678,6 +853,19 @@ function Canvas(props: DagCanvasProps) {
           onSubmit={(id, input) => void addDropped(drop, id, input)}
           onCancel={() => {
             setDrop(null);
+            focusCanvas();
+          }}
+        />
+      )}
+
+      {choice && (
+        <EdgeChoice
+          key={`${choice.plan.from}->${choice.plan.to}`}
+          plan={choice.plan}
+          at={choice.at}
+          onChoose={chooseEdge}
+          onCancel={() => {
+            setChoice(null);
             focusCanvas();
           }}
         />
@@ -704,6 +892,14 @@ function Canvas(props: DagCanvasProps) {
       )}
     </div>
   );
+}
+
+/** Room to keep nodes clear of: the palette and legend (left column) and the tools (top row). */
+function fitInsets(el: HTMLElement): Insets {
+  let left = 16;
+  for (const c of el.querySelectorAll<HTMLElement>('.dag-palette, .dag-legend')) left = Math.max(left, c.offsetLeft + c.offsetWidth + 12);
+  const tools = el.querySelector<HTMLElement>('.dag-tools');
+  return { top: tools ? tools.offsetTop + tools.offsetHeight + 8 : 16, right: 16, bottom: 16, left };
 }
 
 /** Each failing query's message with its place, by task. */

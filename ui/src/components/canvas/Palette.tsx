@@ -14,20 +14,32 @@ const HINT: Record<TaskKind, string> = {
   shell: 'Run a command',
 };
 
-/** Task kinds to drag onto the canvas (HTML5 drag and drop; the canvas handles the drop). */
-export function Palette() {
+/**
+ * Task kinds to add: drag one onto the canvas (HTML5 drag and drop; the canvas handles the drop),
+ * or click it (or Enter on it) to place it in a free spot, beside the selected task if any.
+ */
+export function Palette({ onAdd }: { onAdd: (kind: TaskKind) => void }) {
   return (
-    <div className="dag-palette" data-testid="palette" aria-label="Add a task">
+    <div className="dag-palette" data-testid="palette" role="toolbar" aria-label="Add a task">
       {KINDS.map((k) => (
         <div
           key={k}
           className="dag-palette-item"
           data-testid={`palette-${k}`}
+          role="button"
+          tabIndex={0}
           draggable
-          title={`${HINT[k]} — drag onto the canvas`}
+          title={`${HINT[k]} — click to add, or drag onto the canvas`}
           onDragStart={(e) => {
             e.dataTransfer.setData(KIND_MIME, k);
             e.dataTransfer.effectAllowed = 'copy';
+          }}
+          onClick={() => onAdd(k)}
+          onKeyDown={(e) => {
+            if (e.key !== 'Enter' && e.key !== ' ') return;
+            e.preventDefault();
+            e.stopPropagation();
+            onAdd(k);
           }}
         >
           <span className={`dag-kind-icon kind-${k}`}>{KIND_ICON[k]}</span>

@@ -18,6 +18,8 @@ export type TaskNodeData = {
   problem?: string;
   /** For Python tasks: the function called and the tasks it reads (`run(sales) in by_region.py`). */
   call?: string;
+  /** The task's definition changed since its last successful run. */
+  changed?: boolean;
 };
 export type TaskNode = Node<TaskNodeData, 'task'>;
 
@@ -65,6 +67,22 @@ function RenameInput({ id }: { id: string }) {
   );
 }
 
+/** The id with a line-break opportunity after each `_`: compact nodes wrap long ids there. */
+function breakable(id: string) {
+  const parts = id.split('_');
+  return parts.map((p, i) =>
+    i < parts.length - 1 ? (
+      <span key={i}>
+        {p}_<wbr />
+      </span>
+    ) : (
+      <span key={i}>{p}</span>
+    ),
+  );
+}
+
+const CHANGED = 'changed since the last successful run';
+
 export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeProps<TaskNode>) {
   const actions = useContext(RenameContext);
   const meta = [data.engine ? `${data.kind} · ${data.engine}` : data.kind];
@@ -72,11 +90,11 @@ export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeP
   if (data.durationMs != null) meta.push(formatDuration(data.durationMs));
   return (
     <div
-      className={`dag-node state-${data.state}${selected ? ' is-selected' : ''}${data.problem ? ' has-problem' : ''}`}
+      className={`dag-node state-${data.state}${selected ? ' is-selected' : ''}${data.problem ? ' has-problem' : ''}${data.changed ? ' is-changed' : ''}`}
       data-testid={`node-${data.id}`}
       data-state={data.state}
       style={{ width: NODE_W, height: NODE_H }}
-      title={`${data.id} (${data.kind}) — ${data.state === 'none' ? 'not run' : data.state}${data.engineWhy ? `\nruns on DuckDB: ${data.engineWhy}` : ''}${data.call ? `\ncalls ${data.call}` : ''}`}
+      title={`${data.id} (${data.kind}) — ${data.state === 'none' ? 'not run' : data.state}${data.engineWhy ? `\nruns on DuckDB: ${data.engineWhy}` : ''}${data.call ? `\ncalls ${data.call}` : ''}${data.changed ? `\n${CHANGED}` : ''}`}
     >
       <Handle type="target" position={Position.Left} isConnectable={data.editable} data-testid={`handle-in-${data.id}`} />
       <div className="dag-node-head">
@@ -93,7 +111,7 @@ export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeP
               actions?.start(data.id);
             }}
           >
-            {data.id}
+            {breakable(data.id)}
           </span>
         )}
         {data.problem && (
@@ -108,6 +126,13 @@ export const TaskNodeView = memo(function TaskNodeView({ data, selected }: NodeP
         {/* The dot says success; other states are worth words (failed, running, cached…). */}
         {data.state !== 'none' && data.state !== 'success' && <span className="dag-node-state">{data.state.replace('_', ' ')}</span>}
       </div>
+      {data.changed && (
+        <span className="dag-node-changed" data-testid={`node-changed-${data.id}`} title={CHANGED}>
+          changed
+        </span>
+      )}
+      {/* An indeterminate bar sliding along the node's foot while the task runs. */}
+      {data.state === 'running' && <span className="dag-node-run" data-testid={`node-running-${data.id}`} aria-hidden="true" />}
       <Handle type="source" position={Position.Right} isConnectable={data.editable} data-testid={`handle-out-${data.id}`} />
     </div>
   );

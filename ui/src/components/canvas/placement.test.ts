@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freeSpot, NODE_H, placeNodes } from './placement';
+import { BESIDE_GAP, freeSpot, NODE_H, NODE_W, placeNodes, spotForNew } from './placement';
 
 const edges = [
   { from: 'a', to: 'b' },
@@ -43,5 +43,17 @@ describe('freeSpot', () => {
   it('steps down past every overlapping node', () => {
     const p = freeSpot({ x: 0, y: 0 }, [{ x: 10, y: 0 }, { x: 0, y: NODE_H + 16 }]);
     expect(p.y).toBe(2 * (NODE_H + 16));
+  });
+});
+
+describe('spotForNew', () => {
+  it('goes right of the selected task, below whatever is there already', () => {
+    const sel = { x: 100, y: 40 };
+    expect(spotForNew(sel, { x: 0, y: 0 }, [sel])).toEqual({ x: 100 + NODE_W + BESIDE_GAP, y: 40 });
+    const taken = [sel, { x: 100 + NODE_W + BESIDE_GAP, y: 40 }];
+    expect(spotForNew(sel, { x: 0, y: 0 }, taken).y).toBeGreaterThanOrEqual(40 + NODE_H);
+  });
+  it('is centred on the middle of the view with nothing selected', () => {
+    expect(spotForNew(null, { x: 500, y: 300 }, [])).toEqual({ x: 500 - NODE_W / 2, y: 300 - NODE_H / 2 });
   });
 });

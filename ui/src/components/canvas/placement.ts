@@ -62,3 +62,15 @@ export function freeSpot(p: XY, taken: XY[]): XY {
   for (let i = 0; i < 1000 && taken.some((t) => overlaps(t, pos)); i++) pos = { x: pos.x, y: pos.y + NODE_H + GAP };
   return pos;
 }
+
+/** Horizontal room between a task and one added beside it (ELK's layer spacing plus a little). */
+export const BESIDE_GAP = 64;
+
+/**
+ * Where a task added from the palette by a click goes: right of `beside` (the selected task), else
+ * centred on `center` (the middle of the view); moved down until it overlaps no node.
+ */
+export function spotForNew(beside: XY | null, center: XY, taken: XY[]): XY {
+  const start = beside ? { x: beside.x + NODE_W + BESIDE_GAP, y: beside.y } : { x: center.x - NODE_W / 2, y: center.y - NODE_H / 2 };
+  return freeSpot(start, taken);
+}

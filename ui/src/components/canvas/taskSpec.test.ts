@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pythonTemplate } from '../../python/template';
-import { defaultSettings, edgeLockedMessage, edgeOrigin, explicitInputs, idProblem, pythonCall, specFromTask, suggestId, type TaskInfo } from './taskSpec';
+import { dataEdgeMessage } from './dataEdge';
+import { defaultSettings, edgeOrigin, explicitInputs, idProblem, pythonCall, specFromTask, suggestId, type TaskInfo } from './taskSpec';
 
 // Tasks as GET /api/pipelines/medallion answers them (settings serialized from the engine's model).
 const bronze: TaskInfo = {
@@ -68,12 +69,12 @@ describe('edgeOrigin', () => {
     expect(edgeOrigin({ from: 'gold_checks', to: 'gold_parquet' }, tasks)).toBe('inputs');
     expect(edgeOrigin({ from: 'gold', to: 'gold_parquet' }, tasks)).toBe('input');
     expect(edgeOrigin({ from: 'silver', to: 'gold' }, tasks)).toBe('sql');
-    expect(edgeLockedMessage({ from: 'silver', to: 'gold' }, 'sql')).toContain('edit that SQL');
+    expect(dataEdgeMessage({ from: 'silver', to: 'gold' }, 'sql', gold)).toContain('change line 2 of gold.sql:\n  2 | SELECT * FROM Silver s JOIN x ON true');
   });
   it('says a Python task’s edge comes from its function’s parameters', () => {
     expect(edgeOrigin({ from: 'gold', to: 'by_region' }, [py])).toBe('python');
     expect(edgeOrigin({ from: 'extra', to: 'by_region' }, [py])).toBe('inputs');
-    expect(edgeLockedMessage({ from: 'gold', to: 'by_region' }, 'python')).toContain('takes gold as a parameter');
+    expect(dataEdgeMessage({ from: 'gold', to: 'by_region' }, 'python', py)).toContain('takes gold as a parameter. To remove the edge, drop that parameter on line 1 of by_region.py');
   });
 });
 

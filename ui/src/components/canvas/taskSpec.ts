@@ -71,15 +71,6 @@ export function edgeOrigin(edge: Edge, tasks: TaskInfo[]): EdgeOrigin {
   return to.kind === 'python' ? 'python' : 'sql';
 }
 
-/** The message shown when an edge cannot be removed on the canvas. */
-export function edgeLockedMessage(edge: Edge, origin: EdgeOrigin): string {
-  if (origin === 'sql')
-    return `The edge ${edge.from} → ${edge.to} comes from the SQL of '${edge.to}' (it reads the table ${edge.from}): edit that SQL to remove it.`;
-  if (origin === 'python')
-    return `The edge ${edge.from} → ${edge.to} comes from the code of '${edge.to}' (its function takes ${edge.from} as a parameter): edit that code to remove it.`;
-  return `The edge ${edge.from} → ${edge.to} is the \`input\` of '${edge.to}': change that setting of the task to remove it.`;
-}
-
 /** `kind_1`, `kind_2`, …: the first id of that pattern not taken. */
 export function suggestId(kind: string, taken: Iterable<string>): string {
   const used = new Set(taken);

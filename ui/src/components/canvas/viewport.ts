@@ -11,7 +11,7 @@ import type { XY } from '../../api/authoring';
 export const LABEL_SCREEN_PX = 12;
 /** Label font (flow px) of full nodes. */
 export const FULL_LABEL_PX = 13;
-/** Largest compact label font (flow px): two lines of it fit in a node (NODE_H 58, 4 px padding). */
+/** Largest compact label font (flow px): two lines of it (line height 1.18) fit in a node (NODE_H 58, 2 px padding). */
 export const MAX_LABEL_PX = 22;
 /** From this zoom up nodes are full: 13 px × zoom ≥ LABEL_SCREEN_PX. */
 export const FULL_ZOOM = LABEL_SCREEN_PX / FULL_LABEL_PX;
