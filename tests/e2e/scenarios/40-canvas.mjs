@@ -98,8 +98,12 @@ async function scenario({ page, api, check, login, shots }) {
     await until(() => existsSync(join(dir, "layout.json")) && JSON.parse(readFileSync(join(dir, "layout.json"), "utf8")).positions?.sql_new, "layout.json with sql_new");
   });
 
-  await check("canvas: connect gold → sql_new by dragging between handles; inputs written, comments kept", async () => {
+  await check("canvas: connect gold → sql_new by dragging between handles; choosing 'run after' writes inputs, comments kept", async () => {
     await mouseDrag(page, page.getByTestId("handle-out-gold"), page.getByTestId("handle-in-sql_new"));
+    // Onto a SQL task the canvas asks: read gold in it (45-canvas-day) or only run after it.
+    await page.getByTestId("edge-choice").waitFor();
+    await page.getByTestId("edge-choice-after").check();
+    await page.getByTestId("edge-choice-ok").click();
     await edge(page, "gold", "sql_new").waitFor();
     await waitIdle(page);
     assert(/inputs = \["gold"\]/.test(taskBlock("sql_new") ?? ""), `inputs not written: ${taskBlock("sql_new")}`);
@@ -203,14 +207,14 @@ async function scenario({ page, api, check, login, shots }) {
     await page.getByTestId("canvas-message-close").click();
   });
 
-  await check("canvas: an edge from SQL cannot be removed on the canvas; the message says to edit the SQL", async () => {
+  await check("canvas: an edge from SQL cannot be removed on the canvas; the message names the line of SQL to edit", async () => {
     const text = toml();
     await edge(page, "silver", "gold").click({ force: true });
     await page.keyboard.press("Delete");
     const msg = page.getByTestId("canvas-message");
     await msg.waitFor();
     const t = await msg.textContent();
-    assert(/SQL of 'gold'/.test(t) && /edit that SQL/.test(t), `message: ${t}`);
+    assert(t.includes("reads the table silver in its SQL") && t.includes("change line 11 of gold.sql") && t.includes("11 | FROM silver"), `message: ${t}`);
     assert(toml() === text, "pipeline.toml changed");
     await page.getByTestId("canvas-message-close").click();
   });

@@ -106,6 +106,8 @@ async function day({ page, api, check, login, shots }) {
       const m = await labels(page);
       legible(m, 12);
       assert(m.labels.filter((l) => l.inView).length >= 6, `at ${w}×${h} only ${m.labels.filter((l) => l.inView).map((l) => l.id)} in view`);
+      // What does not fit readably is said, with the way to see it all.
+      if (!m.labels.every((l) => l.inView)) assert(/^\d+ of 12 tasks out of view · F shows all$/.test(await page.getByTestId("canvas-partial").textContent()), "the out-of-view note");
       await page.screenshot({ path: join(shots, `canvas-fit-energy-${w}.png`) });
     }
     await page.setViewportSize({ width: 1440, height: 900 });

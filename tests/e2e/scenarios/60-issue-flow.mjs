@@ -128,11 +128,15 @@ async function flow({ page, api, check, login, shots }) {
     commentsIntact();
   });
 
-  await check("flow: connect gold → segment_counts by dragging between handles", async () => {
+  await check("flow: connect gold → segment_counts by dragging between handles; Enter reads gold (SELECT * FROM gold)", async () => {
     await mouseDrag(page, page.getByTestId("handle-out-gold"), page.getByTestId(`handle-in-${TASK}`));
+    // Onto a fresh SQL task the canvas offers to read gold, by default: the query starts from it.
+    await page.getByTestId("edge-choice").waitFor();
+    await page.keyboard.press("Enter");
     await page.getByTestId(`rf__edge-gold->${TASK}`).waitFor();
     await waitCanvasIdle(page);
-    assert(/inputs = \["gold"\]/.test(taskBlock(TASK) ?? ""), `inputs not written: ${taskBlock(TASK)}`);
+    eq(read(`${TASK}.sql`).trim(), "SELECT * FROM gold", `${TASK}.sql`);
+    assert(!/inputs =/.test(taskBlock(TASK) ?? ""), `order-only inputs written: ${taskBlock(TASK)}`);
     commentsIntact();
     await page.screenshot({ path: join(shots, "flow-canvas-connected.png") });
   });

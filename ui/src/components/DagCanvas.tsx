@@ -33,7 +33,7 @@ import { KIND_MIME, Palette } from './canvas/Palette';
 import { placeNodes, spotForNew } from './canvas/placement';
 import { nodeTypes, RenameContext, type RenameActions, type TaskNode } from './canvas/TaskNode';
 import { defaultSettings, edgeOrigin, explicitInputs, pythonCall, specFromTask, suggestId, type EdgeOrigin, type TaskInfo } from './canvas/taskSpec';
-import { boundsOf, lodFor, readableFit, sameViewport, type Insets } from './canvas/viewport';
+import { boundsOf, lodFor, readableFit, sameViewport, type Insets, type Viewport } from './canvas/viewport';
 import { layoutDag, NODE_H, NODE_W } from './layout';
 import './canvas/canvas.css';
 
@@ -125,6 +125,8 @@ function Canvas(props: DagCanvasProps) {
   }, [client, pipeline]);
   const [drop, setDrop] = useState<Drop | null>(null);
   const [choice, setChoice] = useState<Choice | null>(null);
+  /** After a Fit that could not show every node readably: that viewport, and how many nodes are out of it. */
+  const [partial, setPartial] = useState<{ vp: Viewport; hidden: number } | null>(null);
   const [menu, setMenu] = useState<Menu | null>(null);
   const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
 
@@ -510,6 +512,16 @@ function Canvas(props: DagCanvasProps) {
       let target = readableFit(b, view, insets, { maxZoom: FIT_MAX_ZOOM, focus });
       if (mode === 'toggle' && !target.whole && sameViewport(flow.getViewport(), target))
         target = readableFit(b, view, insets, { maxZoom: FIT_MAX_ZOOM, minZoom: OVERVIEW_MIN_ZOOM });
+      // A readable fit that cannot show everything says how much is out of view.
+      const out = target.whole
+        ? 0
+        : ts.filter((t) => {
+            const p = posRef.current[t.id];
+            if (!p) return false;
+            const [x, y] = [p.x * target.zoom + target.x, p.y * target.zoom + target.y];
+            return x < 0 || y < 0 || x + NODE_W * target.zoom > view.width || y + NODE_H * target.zoom > view.height;
+          }).length;
+      setPartial(out ? { vp: target, hidden: out } : null);
       void flow.setViewport({ x: target.x, y: target.y, zoom: target.zoom }, { duration });
     },
     [flow],
@@ -788,6 +800,7 @@ function Canvas(props: DagCanvasProps) {
             selectionKeyCode={null}
             multiSelectionKeyCode="Shift"
             onInit={() => fit('readable', 0)}
+            onMoveEnd={(_, vp) => setPartial((p) => (p && !sameViewport(vp, p.vp) ? null : p))}
             minZoom={0.1}
             colorMode={colorMode}
           >
@@ -832,6 +845,12 @@ function Canvas(props: DagCanvasProps) {
           Fit
         </button>
       </div>
+
+      {partial && (
+        <button className="dag-partial" data-testid="canvas-partial" onClick={() => fit('toggle')} title="Show the whole graph (labels get small)">
+          {partial.hidden} of {tasks.length} tasks out of view · <kbd>F</kbd> shows all
+        </button>
+      )}
 
       {ready && tasks.length === 0 && (
         <div className="dag-empty" data-testid="canvas-empty">
