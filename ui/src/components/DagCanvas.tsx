@@ -33,7 +33,7 @@ import { KIND_MIME, Palette } from './canvas/Palette';
 import { placeNodes, spotForNew } from './canvas/placement';
 import { nodeTypes, RenameContext, type RenameActions, type TaskNode } from './canvas/TaskNode';
 import { defaultSettings, edgeOrigin, explicitInputs, pythonCall, specFromTask, suggestId, type EdgeOrigin, type TaskInfo } from './canvas/taskSpec';
-import { boundsOf, lodFor, readableFit, sameViewport, type Insets, type Viewport } from './canvas/viewport';
+import { boundsOf, FULL_LABEL_PX, lodFor, readableFit, sameViewport, type Insets, type Viewport } from './canvas/viewport';
 import { layoutDag, NODE_H, NODE_W } from './layout';
 import './canvas/canvas.css';
 
@@ -62,7 +62,7 @@ const edgeId = (e: Edge) => `${e.from}->${e.to}`;
 type Message = { kind: 'error' | 'info'; text: string; sticky?: boolean };
 type Box = { left: number; top: number; width: number; height: number };
 /** A task being added: its kind, the centre of its node (flow coordinates), where the form shows, and the node's outline. */
-type Drop = { kind: TaskKind; flow: XY; at: { left: number; top: number }; ghost: Box };
+type Drop = { kind: TaskKind; flow: XY; at: { left: number; top: number }; ghost: Box; restore?: Viewport };
 /** The question asked after A → B was drawn onto a SQL or Python task. */
 type Choice = { plan: ConnectPlan; at: { left: number; top: number } };
 
@@ -592,12 +592,14 @@ function Canvas(props: DagCanvasProps) {
     // The new node and its form (right of it, or below) must be in view and clear of the palette:
     // else fit the graph with the new node, readably, around it.
     const ins = fitInsets(el);
+    let restore: Viewport | undefined;
     if (b.left < ins.left || b.top < ins.top || b.left + b.width + 250 > rect.width || b.top + b.height + 60 > rect.height) {
       const bounds = boundsOf([...taken, spot], { width: NODE_W, height: NODE_H })!;
       const t = readableFit(bounds, { width: el.clientWidth, height: el.clientHeight }, { ...ins, right: ins.right + 250, bottom: ins.bottom + 40 }, {
         maxZoom: Math.min(vp.zoom, FIT_MAX_ZOOM),
         focus: { x: spot.x + NODE_W / 2, y: spot.y + NODE_H / 2 },
       });
+      restore = vp;
       vp = { x: t.x, y: t.y, zoom: t.zoom };
       void flow.setViewport(vp);
     }
@@ -610,6 +612,7 @@ function Canvas(props: DagCanvasProps) {
       flow: { x: spot.x + NODE_W / 2, y: spot.y + NODE_H / 2 },
       at: right + 240 <= rect.width ? { left: right, top: Math.max(8, Math.min(ghost.top, rect.height - 150)) } : { left: Math.max(8, Math.min(ghost.left, rect.width - 240)), top: ghost.top + ghost.height + 8 },
       ghost,
+      restore,
     });
   };
 
@@ -735,7 +738,7 @@ function Canvas(props: DagCanvasProps) {
       data-testid="dag-canvas"
       data-busy={busy ? 'true' : 'false'}
       data-lod={lod}
-      style={{ '--dag-label': `${labelPx}px` } as CSSProperties}
+      style={{ '--dag-label': `${labelPx}px`, '--dag-k': Number(labelPx) / FULL_LABEL_PX } as CSSProperties}
       tabIndex={-1}
       onKeyDown={onKeyDown}
       onDragOver={onDragOver}
@@ -871,6 +874,8 @@ function Canvas(props: DagCanvasProps) {
           defaultInput={defaultInputFor(drop.flow, inputChoicesFor(drop.kind))}
           onSubmit={(id, input) => void addDropped(drop, id, input)}
           onCancel={() => {
+            // A cancelled click-to-add puts the view back where it was before making room.
+            if (drop.restore) void flow.setViewport(drop.restore, { duration: FIT_MS });
             setDrop(null);
             focusCanvas();
           }}

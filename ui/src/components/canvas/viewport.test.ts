@@ -8,7 +8,7 @@ describe('lodFor', () => {
     expect(FULL_LABEL_PX * FULL_ZOOM).toBeGreaterThanOrEqual(11);
   });
   it('draws compact nodes below, their labels growing so they stay the screen size', () => {
-    for (const z of [0.9, 0.75, 0.6, READABLE_ZOOM]) {
+    for (const z of [0.88, 0.75, 0.6, READABLE_ZOOM]) {
       const l = lodFor(z);
       expect(l.level).toBe('compact');
       expect(l.labelPx * z).toBeGreaterThanOrEqual(LABEL_SCREEN_PX - 1e-9);

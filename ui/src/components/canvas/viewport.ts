@@ -3,12 +3,12 @@
 //
 // Full nodes (zoom ≥ FULL_ZOOM) show the id at 13 px, kind, engine, rows and duration. Below that
 // nodes turn compact: the id alone, in a font that grows as the zoom shrinks so it stays about
-// LABEL_SCREEN_PX on screen, wrapping at `_` onto two lines — until MAX_LABEL_PX, the largest
+// LABEL_SCREEN_PX on screen (11.5 px), wrapping at `_` onto two lines — until MAX_LABEL_PX, the largest
 // font two lines of which fit in a node. READABLE_ZOOM is that point: Fit goes no lower.
 import type { XY } from '../../api/authoring';
 
 /** Size on screen (px) of node labels at any zoom from READABLE_ZOOM up. */
-export const LABEL_SCREEN_PX = 12;
+export const LABEL_SCREEN_PX = 11.5;
 /** Label font (flow px) of full nodes. */
 export const FULL_LABEL_PX = 13;
 /** Largest compact label font (flow px): two lines of it (line height 1.18) fit in a node (NODE_H 58, 2 px padding). */
