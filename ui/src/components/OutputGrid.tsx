@@ -29,7 +29,7 @@ import { ApiError, type ApiClient } from '../api/client';
 import { LOADING_CELL, textCell } from './grid/cells';
 import { ExportMenu } from './grid/ExportMenu';
 import { FilterBar } from './grid/FilterBar';
-import { headerWidth, longestSample, type HeaderInfo } from './grid/header';
+import { headerDetail, headerWidth, longestSample, type HeaderInfo } from './grid/header';
 import { HeaderMenu } from './grid/HeaderMenu';
 import { PagedSource } from './grid/pagedSource';
 import { StatusLine } from './grid/StatusLine';
@@ -47,9 +47,20 @@ const fmt = new Intl.NumberFormat('en-US');
 const EMPTY_SELECTION: GridSelection = { columns: CompactSelection.empty(), rows: CompactSelection.empty() };
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** Row-number column wide enough for the last row's number (glide's default cuts 8 digits). */
-export function markerWidth(rows: number): number {
-  return 14 + String(Math.max(1, rows)).length * 7;
+/**
+ * Row-number column wide enough for the last row's number (glide's default cuts 8 digits):
+ * `digitPx` is a digit's width in glide's marker font (9px), measured; 7 px at least.
+ */
+export function markerWidth(rows: number, digitPx = 7): number {
+  return Math.ceil(14 + String(Math.max(1, rows)).length * Math.max(7, digitPx));
+}
+
+/** A digit's width in glide's row-marker font (its theme's `markerFontStyle`, 9px) in `font`. */
+function markerDigitPx(font: string): number {
+  const ctx = typeof document === 'undefined' ? null : document.createElement('canvas').getContext('2d');
+  if (!ctx) return 7;
+  ctx.font = `9px ${font}`;
+  return ctx.measureText('0000000000').width / 10 + 0.5;
 }
 
 /** Why a task has no output in the run shown (it failed, or did not run), and how to open the log that explains it. */
@@ -92,6 +103,8 @@ export function OutputGrid(props: {
   const shownRef = useRef<PagedSource | null>(null);
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [baseTotal, setBaseTotal] = useState<number | null>(null);
+  // Whether the view on screen is filtered (the next view may differ while it loads).
+  const [shownFiltered, setShownFiltered] = useState(false);
   const [stats, setStats] = useState<Map<string, ColumnStats> | null>(null);
   const [widths, setWidths] = useState<Record<string, number>>({});
   const [selection, setSelection] = useState<GridSelection>(EMPTY_SELECTION);
@@ -115,6 +128,7 @@ export function OutputGrid(props: {
         setShown(ps);
         old?.dispose();
         setLoad({ kind: 'ready' });
+        setShownFiltered(view.filters.length > 0);
         if (view.filters.length === 0) setBaseTotal(ps.total);
         setSelection(EMPTY_SELECTION);
         gridRef.current?.scrollTo(0, 0, 'vertical');
@@ -191,6 +205,7 @@ export function OutputGrid(props: {
   }, [shown, stats, view]);
 
   const { palette, editorProps } = useGridLook(themeKey, headers);
+  const digitPx = useMemo(() => markerDigitPx(palette.fontUi), [palette]);
 
   const columns: GridColumn[] = useMemo(
     () =>
@@ -310,11 +325,12 @@ export function OutputGrid(props: {
   const menuColumn = menu ? names[menu.col] : undefined;
   const menuSort: SortDir | null = view.sort.find((s) => s.column === menuColumn)?.dir ?? null;
   const total = shown?.total ?? 0;
-  const filtered = view.filters.length > 0;
+  const markerPx = markerWidth(total, digitPx);
   // A view the runner refused (a bad filter) has no count: the last good view's would be stale.
+  // While a view loads, the count is the one on screen (with "updating…" beside it).
   const totalText = !shown || load.kind === 'error'
     ? ''
-    : filtered && baseTotal !== null
+    : shownFiltered && baseTotal !== null
       ? `${fmt.format(total)} of ${fmt.format(baseTotal)} rows`
       : `${fmt.format(total)} rows`;
 
@@ -325,6 +341,9 @@ export function OutputGrid(props: {
       data-rows={total}
       data-sort={viewQuery(view).sort ?? ''}
       data-filter={viewQuery(view).filter ?? ''}
+      // What the canvas-painted headers say, as text (for tests and a look without the canvas).
+      data-headers={headers.map((h) => `${h.name}: ${headerDetail(h)}`).join('\n')}
+      data-marker-width={markerPx}
       ref={boxRef}
     >
       <div className="output-bar">
@@ -380,7 +399,7 @@ export function OutputGrid(props: {
           <div className="grid-wrap">
             {total === 0 && (
               <div className="pg-overlay" data-testid="grid-no-rows">
-                {filtered
+                {shownFiltered
                   ? 'No rows match the filters.'
                   : dataset
                     ? source.includeUnflushed
@@ -399,11 +418,16 @@ export function OutputGrid(props: {
               onVisibleRegionChanged={onVisibleRegionChanged}
               onHeaderClicked={onHeaderClicked}
               onHeaderMenuClick={onHeaderMenuClick}
+              onHeaderContextMenu={(col, e) => {
+                // A right-click on a header opens its menu too.
+                e.preventDefault();
+                onHeaderMenuClick(col, e.bounds);
+              }}
               onColumnResize={(col, w) => setWidths((prev) => ({ ...prev, [String(col.id)]: w }))}
               gridSelection={selection}
               onGridSelectionChange={onSelectionChange}
               keybindings={{ copy: false, search: false }}
-              rowMarkers={{ kind: 'number', width: markerWidth(total) }}
+              rowMarkers={{ kind: 'number', width: markerPx }}
             />
           </div>
           <StatusLine source={shown} cell={selection.current?.cell} names={names} notice={notice} />

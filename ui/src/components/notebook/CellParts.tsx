@@ -19,6 +19,9 @@ export interface CellProps {
   /** A preview's columns, so later cells can complete them before the task has run. */
   onSchema: (schema: PreviewResult['schema']) => void;
   onDelete: () => void;
+  /** The cell fills the notebook (the other cells hidden); code cells offer the toggle. */
+  maximized?: boolean;
+  onToggleMaximize?: () => void;
 }
 
 /** Why the runner refused a cell's last save (the text stays as typed). */
@@ -53,12 +56,16 @@ export function CellActions({
   onSave,
   saving,
   onDelete,
+  maximized,
+  onToggleMaximize,
 }: {
   task: string;
   onPreview: (() => void) | null;
   onSave: (() => void) | null;
   saving: boolean;
   onDelete: () => void;
+  maximized?: boolean;
+  onToggleMaximize?: () => void;
 }) {
   const [confirm, setConfirm] = useState(false);
   useEffect(() => {
@@ -76,6 +83,17 @@ export function CellActions({
       {onPreview && (
         <button className="ghost small" onClick={onPreview} title="Preview (Shift+Enter)" data-testid={`cell-run-button-${task}`}>
           ▶ Preview
+        </button>
+      )}
+      {onToggleMaximize && (
+        <button
+          className="ghost small"
+          onClick={onToggleMaximize}
+          title={maximized ? 'Back to all cells' : 'Maximize this cell (the other cells are hidden until you restore it)'}
+          aria-pressed={!!maximized}
+          data-testid={`cell-maximize-${task}`}
+        >
+          {maximized ? '⤡' : '⤢'}
         </button>
       )}
       <button

@@ -30,6 +30,8 @@ export interface CodeEditorProps {
   theme: 'light' | 'dark';
   marker: CodeMarker | null;
   autoFocus?: boolean;
+  /** Fill the height the cell gives it (a maximized cell) instead of following the content. */
+  fill?: boolean;
   onChange: (text: string) => void;
   /** Shift+Enter. */
   onRun: () => void;
@@ -47,6 +49,7 @@ export function CodeEditor(props: CodeEditorProps) {
   const [height, setHeight] = useState(() => estimateHeight(props.value));
   const monacoRef = useRef<Monaco | null>(null);
   const editorRef = useRef<MonacoApi.editor.IStandaloneCodeEditor | null>(null);
+  const fitRef = useRef<() => void>(() => {});
   // Latest props for the editor's callbacks, which are bound once.
   const latest = useRef(props);
   latest.current = props;
@@ -108,10 +111,12 @@ export function CodeEditor(props: CodeEditorProps) {
         editorRef.current = editor;
 
         const fit = () => {
+          if (latest.current.fill) return editor.layout({ width: el.clientWidth, height: el.clientHeight });
           const h = Math.min(MAX_H, Math.max(MIN_H, editor.getContentHeight()));
           setHeight(h);
           editor.layout({ width: el.clientWidth, height: h });
         };
+        fitRef.current = fit;
         const subs = [
           editor.onDidContentSizeChange(fit),
           model.onDidChangeContent(() => latest.current.onChange(model.getValue())),
@@ -169,6 +174,9 @@ export function CodeEditor(props: CodeEditorProps) {
     if (model && model.getValue() !== latest.current.value) model.setValue(latest.current.value);
   }, [props.valueVersion]);
 
+  // Maximized or back: the height follows the cell, or the content again.
+  useEffect(() => fitRef.current(), [props.fill]);
+
   useEffect(() => {
     monacoRef.current?.editor.setTheme(props.theme === 'dark' ? 'polder-dark' : 'polder-light');
   }, [props.theme]);
@@ -180,7 +188,7 @@ export function CodeEditor(props: CodeEditorProps) {
 
   return (
     <div className="nb-editor" data-testid={`cell-editor-${props.task}`}>
-      <div className="nb-editor-host" style={{ height }}>
+      <div className="nb-editor-host" style={props.fill ? undefined : { height }}>
         {/* Monaco owns this element's children; React renders none into it. */}
         <div ref={host} className="nb-monaco" />
         {/* Until Monaco is mounted, the text shows as is (same height, no jump). */}

@@ -1,6 +1,6 @@
 // The notebook view: the pipeline's tasks as cells in topological order, with markdown notes
 // between them. The same tasks and files as the canvas; every edit goes through the runner.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, type ApiClient } from '../../api/client';
 import { addTask, deleteTask, getNotes, getSchemas, newPythonTask, newSourceTask, newSqlTask, putNotes, type Note, type Schemas } from '../../api/notebook';
 import type { TaskStates } from '../../api/runState';
@@ -43,6 +43,18 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
   const [schemas, setSchemas] = useState<Schemas>({});
   const [focusTask, setFocusTask] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  // One cell may fill the notebook; the others stay mounted (hidden) and the scroll position returns with them.
+  const [maximized, setMaximized] = useState<string | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const scrollBack = useRef(0);
+  const toggleMaximize = (id: string) => {
+    if (maximized === null) scrollBack.current = scroller.current?.scrollTop ?? 0;
+    setMaximized((m) => (m === id ? null : id));
+  };
+  useLayoutEffect(() => {
+    if (maximized === null && scroller.current) scroller.current.scrollTop = scrollBack.current;
+  }, [maximized]);
+  if (maximized !== null && !byId.has(maximized)) setMaximized(null);
 
   // Notes
   useEffect(() => {
@@ -153,7 +165,7 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
   const taskIds = pipeline.tasks.map((t) => t.id);
 
   return (
-    <div className="notebook" data-testid="notebook">
+    <div className={maximized ? 'notebook has-max' : 'notebook'} data-testid="notebook" data-maximized={maximized ?? undefined} ref={scroller}>
       {/* Keyed by pipeline: cells of another pipeline with the same task ids start afresh. */}
       <div className="nb-column" key={name}>
         {(notesError || actionError) && <div className="error-box small">{actionError ?? notesError}</div>}
@@ -183,6 +195,8 @@ export function Notebook({ client, pipeline, onPipelineChange, theme, runTasks, 
                   onPipelineChange,
                   onSchema: (s: ColumnSchema[]) => onSchema(task.id, s),
                   onDelete: () => void removeTask(task.id),
+                  maximized: maximized === task.id,
+                  onToggleMaximize: () => toggleMaximize(task.id),
                 };
                 const planProblem = planProblems.find((p) => p.task === task.id) ?? null;
                 return task.kind === 'sql' ? (

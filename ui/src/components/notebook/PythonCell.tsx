@@ -54,14 +54,22 @@ export function PythonCell(props: CellProps & { planProblem?: PlanProblem | null
 
   return (
     <section
-      className={`nb-cell nb-python${props.selected ? ' selected' : ''}`}
+      className={`nb-cell nb-python${props.selected ? ' selected' : ''}${props.maximized ? ' maximized' : ''}`}
       data-testid={`cell-${task.id}`}
       data-kind="python"
       onMouseDown={props.onSelect}
     >
       <CellHeader task={task} dirty={dirty} run={props.run}>
         {file && <span className="muted mono nb-file">{file}</span>}
-        <CellActions task={task.id} onPreview={run} onSave={dirty ? text.save : null} saving={text.saving} onDelete={props.onDelete} />
+        <CellActions
+          task={task.id}
+          onPreview={run}
+          onSave={dirty ? text.save : null}
+          saving={text.saving}
+          onDelete={props.onDelete}
+          maximized={props.maximized}
+          onToggleMaximize={props.onToggleMaximize}
+        />
       </CellHeader>
       <CodeEditor
         pipeline={pipeline}
@@ -72,6 +80,7 @@ export function PythonCell(props: CellProps & { planProblem?: PlanProblem | null
         theme={props.theme}
         marker={marker ?? savedMarker}
         autoFocus={props.autoFocus}
+        fill={props.maximized}
         onChange={text.setDraft}
         onRun={run}
         onSave={text.save}

@@ -44,13 +44,21 @@ export function SqlCell(props: CellProps & { planProblem?: PlanProblem | null })
   }, [planProblem, dirty, draft]);
   return (
     <section
-      className={`nb-cell nb-sql${props.selected ? ' selected' : ''}`}
+      className={`nb-cell nb-sql${props.selected ? ' selected' : ''}${props.maximized ? ' maximized' : ''}`}
       data-testid={`cell-${task.id}`}
       data-kind="sql"
       onMouseDown={props.onSelect}
     >
       <CellHeader task={task} dirty={dirty} run={props.run}>
-        <CellActions task={task.id} onPreview={run} onSave={dirty ? text.save : null} saving={text.saving} onDelete={props.onDelete} />
+        <CellActions
+          task={task.id}
+          onPreview={run}
+          onSave={dirty ? text.save : null}
+          saving={text.saving}
+          onDelete={props.onDelete}
+          maximized={props.maximized}
+          onToggleMaximize={props.onToggleMaximize}
+        />
       </CellHeader>
       <CodeEditor
         pipeline={pipeline}
@@ -61,6 +69,7 @@ export function SqlCell(props: CellProps & { planProblem?: PlanProblem | null })
         theme={props.theme}
         marker={marker ?? planMarker}
         autoFocus={props.autoFocus}
+        fill={props.maximized}
         onChange={text.setDraft}
         onRun={run}
         onSave={text.save}
