@@ -257,6 +257,19 @@ pub enum SourceFormat {
 impl SourceFormat {
     /// The accepted names.
     pub const NAMES: &'static [&'static str] = &["csv", "parquet", "ndjson", "json", "ipc", "postgres", "dataset"];
+
+    /// The name used in `pipeline.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::Csv => "csv",
+            SourceFormat::Parquet => "parquet",
+            SourceFormat::Ndjson => "ndjson",
+            SourceFormat::Json => "json",
+            SourceFormat::Ipc => "ipc",
+            SourceFormat::Postgres => "postgres",
+            SourceFormat::Dataset => "dataset",
+        }
+    }
 }
 
 /// A column computed from each row's source file path.
@@ -495,6 +508,16 @@ pub enum WriteMode {
 impl WriteMode {
     /// The accepted names.
     pub const NAMES: &'static [&'static str] = &["create", "replace", "append", "upsert"];
+
+    /// The name used in `pipeline.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteMode::Create => "create",
+            WriteMode::Replace => "replace",
+            WriteMode::Append => "append",
+            WriteMode::Upsert => "upsert",
+        }
+    }
 }
 
 /// Settings of a `sink` task.

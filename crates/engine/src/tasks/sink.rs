@@ -237,7 +237,7 @@ fn write_duckdb(ctx: &TaskContext, sink: &SinkTask, input: &Path) -> Result<(), 
         WriteMode::Upsert => return Err(TaskError::Data("mode = \"upsert\" is for postgres sinks".into())),
     }
     tx.commit().map_err(err)?;
-    ctx.log.line(format!("wrote table {table} in {} ({:?})", db_path.display(), sink.mode));
+    ctx.log.line(format!("wrote table {table} in {} (mode {})", db_path.display(), sink.mode.as_str()));
     Ok(())
 }
 

@@ -59,7 +59,7 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
         return Err(TaskError::NoFiles { pattern: src.path.clone(), resolved });
     }
     let what = if remote { "object" } else { "file" };
-    ctx.log.line(format!("reading {} {:?} {what}(s) matching {}", files.len(), src.format, src.path));
+    ctx.log.line(format!("reading {} {} {what}(s) matching {}", files.len(), src.format.as_str(), src.path));
     if src.format == SourceFormat::Ndjson && ctx.limit.is_none() && !ndjson::disabled_by_env() {
         let started = std::time::Instant::now();
         match ndjson::write_parquet(src, files, ctx.s3, ctx.output, &ndjson::Options::default(), ctx.cancel)? {
@@ -67,7 +67,7 @@ pub fn run(ctx: &TaskContext, src: &SourceTask) -> Result<TaskOutcome, TaskError
                 let secs = started.elapsed().as_secs_f64();
                 ctx.log.line(format!(
                     "fast NDJSON reader: {} rows, {:.1} MB in {secs:.2} s ({:.0} MB/s); {} chunk(s) parsed fast, {} by Polars' parser",
-                    stats.rows,
+                    crate::memory::group_digits(stats.rows),
                     stats.bytes as f64 / 1e6,
                     stats.bytes as f64 / 1e6 / secs.max(1e-9),
                     stats.fast_chunks,

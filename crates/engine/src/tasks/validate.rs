@@ -19,7 +19,7 @@ pub fn run(ctx: &TaskContext, v: &ValidateTask) -> Result<TaskOutcome, TaskError
     .map_err(db_err(format!("cannot read the output of '{}'", v.input)))?;
     let total: i64 =
         conn.query_row(&format!("SELECT COUNT(*) FROM {view}"), [], |r| r.get(0)).map_err(db_err("cannot count rows".into()))?;
-    ctx.log.line(format!("{} rows in '{}'", total, v.input));
+    ctx.log.line(format!("{} rows in '{}'", crate::memory::group_digits(total.max(0) as u64), v.input));
 
     let mut failures = Vec::new();
     let mut warnings = Vec::new();

@@ -394,7 +394,7 @@ fn produce(
             ndjson::Outcome::Read(stats) => {
                 return Ok(format!(
                     "{} rows, {} of {} column(s), {:.1} MB of NDJSON by the fast reader ({} chunk(s) fast, {} by Polars' parser)",
-                    stats.rows,
+                    crate::memory::group_digits(stats.rows),
                     columns.len(),
                     exposed.schema.len(),
                     stats.bytes as f64 / 1e6,
@@ -413,7 +413,12 @@ fn produce(
         .map_err(|e| source::locate_malformed(&exposed.src, &exposed.files, e))?;
     let rows = df.height();
     send(df)?;
-    Ok(format!("{rows} rows, {} of {} column(s), by Polars' reader", columns.len(), exposed.schema.len()))
+    Ok(format!(
+        "{} rows, {} of {} column(s), by Polars' reader",
+        crate::memory::group_digits(rows as u64),
+        columns.len(),
+        exposed.schema.len()
+    ))
 }
 
 /// Copies `rows` values of `s` into DuckDB's vector.
