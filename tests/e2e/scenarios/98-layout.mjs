@@ -413,9 +413,11 @@ async function scenario({ page, check, login, shots, base, api }) {
   });
 }
 
-/** The main views at two sizes, light and dark, for people to look at (committed in screenshots/main/). */
+/** The main views at two sizes, light and dark, for people to look at. The committed set in
+ * screenshots/main/ is replaced only with POLDER_UPDATE_SCREENSHOTS=1 (they show ports and run
+ * times, so every run would change them); other runs write screenshots/main-latest/. */
 async function mainViews({ page, check, login, shots, base }) {
-  const dir = join(shots, "main");
+  const dir = join(shots, process.env.POLDER_UPDATE_SCREENSHOTS === "1" ? "main" : "main-latest");
   mkdirSync(dir, { recursive: true });
   await check("layout: screenshots of the main views at 1280×720 and 1920×1080, light and dark", async () => {
     await openUi(page, base, login);
