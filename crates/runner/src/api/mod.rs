@@ -2,6 +2,7 @@
 //! same `#[utoipa::path]` annotations, so the spec cannot drift from the routes.
 
 pub mod authoring;
+pub mod body_limit;
 pub mod check;
 pub mod connections;
 pub mod deploys;
@@ -115,6 +116,7 @@ pub fn router(state: Arc<AppState>) -> (Router, OpenApi) {
     let router = router
         .fallback(ui::serve_ui)
         .layer(axum::extract::DefaultBodyLimit::max(crate::heavy::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body_limit::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_auth))
         .with_state(state);
     (router, api)
