@@ -86,9 +86,18 @@ const height = async (page, sel) => (await box(page, sel)).height;
 /** The region (data-region) holding the focused element. */
 const focusedRegion = (page) => page.evaluate(() => document.activeElement?.closest("[data-region]")?.getAttribute("data-region") ?? null);
 
+/** Selects a task on the canvas. A click while Fit still animates the viewport can land where
+ * the node was a moment before (seen under the full suite's load), so it is clicked again. */
 async function selectTask(page, id) {
-  await page.getByTestId(`node-${id}`).click();
-  await page.waitForFunction((t) => document.querySelector(".tab-info .mono")?.textContent === t, id);
+  for (let attempt = 1; ; attempt++) {
+    await page.getByTestId(`node-${id}`).click();
+    try {
+      await page.waitForFunction((t) => document.querySelector(".tab-info .mono")?.textContent === t, id, { timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt === 5) throw e;
+    }
+  }
 }
 
 async function waitTotal(page, n) {
