@@ -18,9 +18,10 @@ const shots = join(root, "tests", "e2e", "screenshots");
 const TOKEN = "e2e-token";
 mkdirSync(shots, { recursive: true });
 
-const only = process.argv[2];
+// A part of the scenarios' file names, or a regular expression (`'^(45|50)'` runs two of them).
+const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 const dir = join(root, "tests", "e2e", "scenarios");
-const files = readdirSync(dir).filter((f) => f.endsWith(".mjs") && (!only || f.includes(only))).sort();
+const files = readdirSync(dir).filter((f) => f.endsWith(".mjs") && (!only || only.test(f))).sort();
 const scenarios = [];
 for (const f of files) scenarios.push({ name: f, mod: await import(pathToFileURL(join(dir, f)).href) });
 

@@ -218,7 +218,24 @@ export async function run({ page, api, check, login, shots, base }) {
     await page.getByTestId(`pipeline-${SLOW}`).click();
     await page.getByTestId("runs-empty").waitFor();
     await page.keyboard.press("Control+Enter");
-    await page.waitForFunction(() => document.querySelector('[data-testid="run-detail"]')?.getAttribute("data-status") === "running");
+    // Under the whole suite's load this wait once timed out (here and in CI); if it does again,
+    // say what the page and the runner knew, to tell a lost key press from a run that waited.
+    try {
+      await page.waitForFunction(() => document.querySelector('[data-testid="run-detail"]')?.getAttribute("data-status") === "running", null, {
+        timeout: 60_000,
+      });
+    } catch (e) {
+      const seen = await page.evaluate(() => ({
+        detail: document.querySelector('[data-testid="run-detail"]')?.getAttribute("data-status") ?? null,
+        focused: document.activeElement?.outerHTML?.slice(0, 120) ?? null,
+        message: document.querySelector('[data-testid="trigger-message"]')?.textContent ?? null,
+      }));
+      const runs = await api(`/api/runs?pipeline=${SLOW}`);
+      const active = await api(`/api/runs?limit=20`);
+      throw new Error(
+        `${e.message}; page: ${JSON.stringify(seen)}; runs of ${SLOW}: ${JSON.stringify(runs)}; newest runs: ${JSON.stringify(active.map((r) => [r.id, r.pipeline, r.status]))}`,
+      );
+    }
     await page.getByTestId("runtask-ticker").click();
     await page.getByTestId("tab-log").click();
     await page.getByTestId("log-live").waitFor();
