@@ -234,6 +234,7 @@ export async function run({ page, api, check, login, shots, base }) {
       const active = await api(`/api/runs?limit=20`);
       throw new Error(
         `${e.message}; page: ${JSON.stringify(seen)}; runs of ${SLOW}: ${JSON.stringify(runs)}; newest runs: ${JSON.stringify(active.map((r) => [r.id, r.pipeline, r.status]))}`,
+        { cause: e },
       );
     }
     await page.getByTestId("runtask-ticker").click();
