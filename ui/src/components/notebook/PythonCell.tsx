@@ -4,17 +4,12 @@
 import { useMemo, useState } from 'react';
 import { ApiError } from '../../api/client';
 import { saveTaskCode, sqlLocationOf } from '../../api/notebook';
-import type { PlanCheck } from '../../api/types';
 import { locatePythonError, pythonChangedSince } from '../../python/errorLocation';
-import { SchemaContract } from '../contract/SchemaContract';
-import { CellActions, ConflictNote, SaveError, type CellProps } from './CellParts';
-import { CellHeader } from './CellHeader';
-import { CodeEditor, type CodeMarker } from './CodeEditor';
-import { PreviewPanel } from './PreviewPanel';
+import type { CellProps } from './CellParts';
+import { CodeCell, type PlanProblem } from './CodeCell';
+import type { CodeMarker } from './CodeEditor';
 import { useCodeDraft } from './useCodeDraft';
 import { usePreview } from './usePreview';
-
-type PlanProblem = PlanCheck['problems'][number];
 
 export function PythonCell(props: CellProps & { planProblem?: PlanProblem | null }) {
   const { client, pipeline, task, planProblem } = props;
@@ -53,50 +48,16 @@ export function PythonCell(props: CellProps & { planProblem?: PlanProblem | null
   }, [dirty, draft, file, props.run, planProblem]);
 
   return (
-    <section
-      className={`nb-cell nb-python${props.selected ? ' selected' : ''}${props.maximized ? ' maximized' : ''}`}
-      data-testid={`cell-${task.id}`}
-      data-kind="python"
-      onMouseDown={props.onSelect}
-    >
-      <CellHeader task={task} dirty={dirty} run={props.run}>
-        {file && <span className="muted mono nb-file">{file}</span>}
-        <CellActions
-          task={task.id}
-          onPreview={run}
-          onSave={dirty ? text.save : null}
-          saving={text.saving}
-          onDelete={props.onDelete}
-          maximized={props.maximized}
-          onToggleMaximize={props.onToggleMaximize}
-        />
-      </CellHeader>
-      <CodeEditor
-        pipeline={pipeline}
-        task={task.id}
-        language="python"
-        value={draft}
-        valueVersion={text.draftVersion}
-        theme={props.theme}
-        marker={marker ?? savedMarker}
-        autoFocus={props.autoFocus}
-        fill={props.maximized}
-        onChange={text.setDraft}
-        onRun={run}
-        onSave={text.save}
-        onBlur={text.saveOnBlur}
-        onFocus={props.onSelect}
-      />
-      <SaveError task={task.id} error={text.saveError} />
-      {planProblem && !dirty && (
-        <div className="error-box small nb-plan-problem" data-testid={`cell-plan-problem-${task.id}`}>
-          Would fail when run{planProblem.line != null && planProblem.file?.endsWith('.py') ? ` (line ${planProblem.line})` : ''}:{' '}
-          {planProblem.message.replace(/^task '[^']*' would fail: /, '')}
-        </div>
-      )}
-      {text.conflict !== null && <ConflictNote task={task.id} what="code" onTake={text.takeFileVersion} onKeep={text.keepMine} />}
-      <SchemaContract task={task.id} contract={task.schema} error={props.run?.error} />
-      <PreviewPanel task={task.id} state={preview.state} themeKey={props.theme} onClose={preview.close} />
-    </section>
+    <CodeCell
+      {...props}
+      language="python"
+      ext=".py"
+      what="code"
+      text={text}
+      preview={preview}
+      onRun={run}
+      marker={marker ?? savedMarker}
+      headerExtra={file && <span className="muted mono nb-file">{file}</span>}
+    />
   );
 }

@@ -3,18 +3,12 @@
 import { useMemo, useState } from 'react';
 import { ApiError } from '../../api/client';
 import { saveTaskSql, sqlLocationOf } from '../../api/notebook';
-import type { PlanCheck } from '../../api/types';
 import { locateSqlError } from '../../sql/errorLocation';
-import { CellActions, ConflictNote, SaveError, type CellProps } from './CellParts';
-import { CellHeader } from './CellHeader';
-import { CodeEditor, type CodeMarker } from './CodeEditor';
-import { PreviewPanel } from './PreviewPanel';
-import { SchemaContract } from '../contract/SchemaContract';
+import type { CellProps } from './CellParts';
+import { CodeCell, type PlanProblem } from './CodeCell';
+import type { CodeMarker } from './CodeEditor';
 import { useCodeDraft } from './useCodeDraft';
 import { usePreview } from './usePreview';
-
-/** Why the saved query would fail, planned over its inputs' schemas (from the pipeline's check). */
-type PlanProblem = PlanCheck['problems'][number];
 
 export function SqlCell(props: CellProps & { planProblem?: PlanProblem | null }) {
   const { client, pipeline, task, planProblem } = props;
@@ -43,49 +37,15 @@ export function SqlCell(props: CellProps & { planProblem?: PlanProblem | null })
     return range ? { range, message: planProblem.message } : null;
   }, [planProblem, dirty, draft]);
   return (
-    <section
-      className={`nb-cell nb-sql${props.selected ? ' selected' : ''}${props.maximized ? ' maximized' : ''}`}
-      data-testid={`cell-${task.id}`}
-      data-kind="sql"
-      onMouseDown={props.onSelect}
-    >
-      <CellHeader task={task} dirty={dirty} run={props.run}>
-        <CellActions
-          task={task.id}
-          onPreview={run}
-          onSave={dirty ? text.save : null}
-          saving={text.saving}
-          onDelete={props.onDelete}
-          maximized={props.maximized}
-          onToggleMaximize={props.onToggleMaximize}
-        />
-      </CellHeader>
-      <CodeEditor
-        pipeline={pipeline}
-        task={task.id}
-        language="sql"
-        value={draft}
-        valueVersion={text.draftVersion}
-        theme={props.theme}
-        marker={marker ?? planMarker}
-        autoFocus={props.autoFocus}
-        fill={props.maximized}
-        onChange={text.setDraft}
-        onRun={run}
-        onSave={text.save}
-        onBlur={text.saveOnBlur}
-        onFocus={props.onSelect}
-      />
-      <SaveError task={task.id} error={text.saveError} />
-      {planProblem && !dirty && (
-        <div className="error-box small nb-plan-problem" data-testid={`cell-plan-problem-${task.id}`}>
-          Would fail when run{planProblem.line != null && planProblem.file?.endsWith('.sql') ? ` (line ${planProblem.line})` : ''}:{' '}
-          {planProblem.message.replace(/^task '[^']*' would fail: /, '')}
-        </div>
-      )}
-      {text.conflict !== null && <ConflictNote task={task.id} what="SQL" onTake={text.takeFileVersion} onKeep={text.keepMine} />}
-      <SchemaContract task={task.id} contract={task.schema} error={props.run?.error} />
-      <PreviewPanel task={task.id} state={preview.state} themeKey={props.theme} onClose={preview.close} />
-    </section>
+    <CodeCell
+      {...props}
+      language="sql"
+      ext=".sql"
+      what="SQL"
+      text={text}
+      preview={preview}
+      onRun={run}
+      marker={marker ?? planMarker}
+    />
   );
 }
