@@ -230,7 +230,14 @@ async function flow({ page, api, check, login, shots }) {
     eq(await node(TASK).getAttribute("data-state"), "success", "new node state");
     await node(TASK).click();
     await page.getByTestId("output-grid").waitFor();
-    await page.waitForFunction((n) => document.querySelector('[data-testid="output-total"]')?.getAttribute("data-total") === String(n), expected.length);
+    // Count and text together: the run's end can make the grid reload its source once more
+    // between two separate reads (seen once: the text read "" right after data-total matched).
+    await page
+      .waitForFunction((n) => {
+        const el = document.querySelector('[data-testid="output-total"]');
+        return el?.getAttribute("data-total") === String(n) && el.textContent.trim() !== "";
+      }, expected.length)
+      .catch(() => {});
     eq((await page.getByTestId("output-total").textContent()).trim(), `${expected.length} rows`, "output total text");
     eq(await gridRows(page, "output-grid"), expected, "bottom grid rows");
     await page.screenshot({ path: join(shots, "flow-run-output.png") });
