@@ -62,6 +62,7 @@ pub fn preview_with(ws: &Workspace, pipeline: &Pipeline, task: &str, limit: usiz
                 }
             }
             py.takes_params = sig.names.iter().any(|n| n == crate::python::signature::PARAMS);
+            py.def_line = sig.line;
             planned.upstream = reads.clone();
             py.reads = reads;
             py.code = text.to_string();

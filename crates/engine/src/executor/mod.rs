@@ -517,7 +517,7 @@ impl TaskJob {
         let out_abs = out_abs.to_path_buf();
         let out_rel = out_rel.to_string();
         let thread_flag = flag.clone();
-        let schema = self.pipeline.task(&self.task.id).and_then(|t| t.schema.clone());
+        let schema = self.task.schema.clone();
         let handle = tokio::task::spawn_blocking(move || -> AttemptResult {
             let log = TaskLog::open(&log_abs).unwrap_or_else(|_| TaskLog::discard());
             log.line(format!("attempt {attempt} of task '{}' ({})", task.id, task.kind.name()));

@@ -69,7 +69,6 @@ struct Outcome {
 pub fn run(env: &Env, call: &Call, log: &TaskLog, cancel: &CancelFlag) -> Result<(), TaskError> {
     let file = call.task.file.clone().unwrap_or_else(|| format!("{}.py", call.task_id));
     let display = call.pipeline_dir.join(&file);
-    let def_line = super::signature::parse(&call.task.code, &call.task.function).map(|s| s.line).unwrap_or(1);
     // The request and the result sit beside the output, which the executor cleans up.
     let request_path = sibling(call.output, "request.json");
     let result_path = sibling(call.output, "result.json");
@@ -80,7 +79,7 @@ pub fn run(env: &Env, call: &Call, log: &TaskLog, cancel: &CancelFlag) -> Result
         display_path: display.to_string_lossy().into_owned(),
         pipeline_dir: call.pipeline_dir.to_string_lossy().into_owned(),
         function: &call.task.function,
-        def_line,
+        def_line: call.task.def_line,
         inputs: &call.inputs,
         takes_params: call.task.takes_params,
         params: &call.task.params,

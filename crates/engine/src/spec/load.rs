@@ -494,7 +494,7 @@ fn read_python(p: &mut Problems, f: &mut Fields, dir: &Path) -> Option<PythonTas
     };
     let takes_params = sig.names.iter().any(|n| n == crate::python::signature::PARAMS);
     let reads = sig.names.into_iter().filter(|n| n != crate::python::signature::PARAMS).collect();
-    Some(PythonTask { file, code, function, reads, takes_params, params: Vec::new() })
+    Some(PythonTask { file, code, function, reads, takes_params, def_line: sig.line, params: Vec::new() })
 }
 
 fn read_source(p: &mut Problems, f: &mut Fields) -> Option<SourceTask> {

@@ -575,6 +575,9 @@ pub struct PythonTask {
     pub reads: Vec<String>,
     /// Whether the function takes `params` (the run's parameters as a dict).
     pub takes_params: bool,
+    /// The line of the function's `def` (errors about what it returned point there).
+    #[serde(default)]
+    pub def_line: usize,
     /// The run's parameters `(name, type, value)`, set when the task is planned.
     #[serde(default)]
     pub params: Vec<(String, String, String)>,
