@@ -180,15 +180,22 @@ function Workbench({
   }, [client, selected, handleError]);
 
   // Runs list
+  // Every run event reloads the list; under a burst of events the answers can come back out of
+  // order, and an older one (without the newest runs) must not replace a newer one.
+  const runsRequest = useRef(0);
   const loadRuns = useCallback(() => {
     if (!selected) return;
+    const mine = ++runsRequest.current;
     client
       .listRuns(selected, 50)
       .then((rs) => {
+        if (mine !== runsRequest.current) return;
         setRunsError(null);
         setRuns(rs);
       })
-      .catch((e) => handleError(e, setRunsError));
+      .catch((e) => {
+        if (mine === runsRequest.current) handleError(e, setRunsError);
+      });
   }, [client, selected, handleError]);
   useEffect(loadRuns, [loadRuns]);
 
