@@ -79,6 +79,40 @@ fn init_run_preview_runs_show() {
 }
 
 #[test]
+fn gc_removes_python_environments_no_task_used_for_the_given_days() {
+    let tmp = tempfile::tempdir().unwrap();
+    let envs = tmp.path().join("envs");
+    let day = std::time::Duration::from_secs(86_400);
+    for (name, unused_for) in [("old", 40 * day), ("recent", 2 * day)] {
+        let dir = envs.join(name);
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::write(dir.join("bin").join("python"), vec![1u8; 5000]).unwrap();
+        std::fs::write(dir.join("polder-ready.json"), "{}").unwrap();
+        let marker = std::fs::File::open(dir.join("polder-ready.json")).unwrap();
+        marker.set_modified(std::time::SystemTime::now() - unused_for).unwrap();
+    }
+    let gc = |days: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_polder"))
+            .args(["--workspace"])
+            .arg(tmp.path().join("ws"))
+            .args(["gc", "--python-envs-unused-days", days])
+            .env("POLDER_PYTHON_ENVS", &envs)
+            .env_remove("POLDER_WORKSPACE")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{:?}", text(&o));
+        text(&o).0
+    };
+    let out = gc("30");
+    assert!(out.contains("removed 1 Python environment(s) unused for 30 days"), "{out}");
+    assert!(out.contains(", 5,002 bytes freed"), "{out}");
+    assert!(!envs.join("old").exists() && envs.join("recent").join("bin").join("python").is_file());
+    let out = gc("1");
+    assert!(out.contains("removed 1 Python environment(s) unused for 1 days"), "{out}");
+    assert!(!envs.join("recent").exists());
+}
+
+#[test]
 fn bad_spec_and_failed_task_exit_non_zero_with_the_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path();

@@ -4,12 +4,14 @@
 //! and pip, and kept in a per-user cache keyed by the requirements' content and the interpreter.
 //! A build holds a lock, so two tasks needing one environment build it once; an environment
 //! counts only once its `ready` marker is written, so a build cut off is redone, never used.
+//! A task using an environment holds the same lock shared and marks the use, so
+//! [`collect_unused`] (`polder gc`) removes only environments nobody used for a while.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{LazyLock, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, SystemTime};
 
 use crate::tasks::shell::{describe_exit, spawn_group, supervise, Supervised};
 use crate::tasks::{CancelFlag, TaskError, TaskLog};
@@ -20,6 +22,9 @@ const FORMAT: &str = "polder-python-env-1";
 /// The marker written last into a finished environment.
 const READY: &str = "polder-ready.json";
 
+/// Touched at every use of an environment: its age is how long the environment went unused.
+const USED: &str = "polder-used";
+
 /// A built environment.
 #[derive(Debug, Clone)]
 pub struct Env {
@@ -27,6 +32,8 @@ pub struct Env {
     pub dir: PathBuf,
     /// Its interpreter.
     pub python: PathBuf,
+    /// The environment's lock, held shared while this value lives: collection leaves it alone.
+    _in_use: Option<Arc<std::fs::File>>,
 }
 
 /// What a pipeline asks to have installed.
@@ -179,15 +186,21 @@ pub fn ensure(dir: &Path, log: &TaskLog, cancel: &CancelFlag) -> Result<Env, Tas
     let key = key(&python, &reqs).map_err(TaskError::Data)?;
     let root = root();
     let env_dir = root.join(&key);
-    let env = Env { python: env_dir.join("bin").join("python"), dir: env_dir.clone() };
+    let lock_path = root.join(format!("{key}.lock"));
+    let env = Env { python: env_dir.join("bin").join("python"), dir: env_dir.clone(), _in_use: None };
     if env_dir.join(READY).is_file() {
-        return Ok(env);
+        if let Some(held) = use_lock(&lock_path) {
+            // Collection may have removed it between the check and the lock.
+            if env_dir.join(READY).is_file() {
+                return Ok(in_use(env, held));
+            }
+        }
     }
     std::fs::create_dir_all(&root).map_err(|e| TaskError::data(format!("cannot create {}", root.display()), e))?;
-    let _lock = lock(&root.join(format!("{key}.lock")), log, cancel)?;
+    let build_lock = lock(&lock_path, log, cancel)?;
     // Another process may have built it while this one waited.
     if env_dir.join(READY).is_file() {
-        return Ok(env);
+        return Ok(in_use(env, downgrade(build_lock)));
     }
     let started = std::time::Instant::now();
     let what = reqs.file().map_or("Polars".to_string(), |f| f.display().to_string());
@@ -205,7 +218,100 @@ pub fn ensure(dir: &Path, log: &TaskLog, cancel: &CancelFlag) -> Result<Env, Tas
     crate::fsutil::write_atomic(&env_dir.join(READY), marker.to_string().as_bytes())
         .map_err(|e| TaskError::data(format!("cannot finish {}", env_dir.display()), e))?;
     log.line(format!("Python environment ready in {:.1} s", started.elapsed().as_secs_f64()));
-    Ok(env)
+    Ok(in_use(env, downgrade(build_lock)))
+}
+
+/// `env` holding its lock shared (`held`), its use marked now.
+fn in_use(mut env: Env, held: std::fs::File) -> Env {
+    // Best effort: a cache that cannot be written still runs tasks; it only looks unused longer.
+    if let Ok(marker) = std::fs::File::create(env.dir.join(USED)) {
+        let _ = marker.set_modified(SystemTime::now());
+    }
+    env._in_use = Some(Arc::new(held));
+    env
+}
+
+/// The environment's lock taken shared without waiting (None: a build or a collection holds it).
+fn use_lock(path: &Path) -> Option<std::fs::File> {
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()?;
+    flock(&file, libc::LOCK_SH | libc::LOCK_NB).then_some(file)
+}
+
+/// The build's exclusive lock turned shared, for the task that goes on to use the environment.
+fn downgrade(file: std::fs::File) -> std::fs::File {
+    // flock converts in place; if it fails the lock stays exclusive, which protects as well.
+    flock(&file, libc::LOCK_SH);
+    file
+}
+
+/// flock(2) on `file`; whether it was granted.
+fn flock(file: &std::fs::File, op: libc::c_int) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock(2) on a descriptor `file` owns; no memory is passed.
+    unsafe { libc::flock(file.as_raw_fd(), op) == 0 }
+}
+
+/// What [`collect_unused`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// The removed environments' folder names.
+    pub envs: Vec<String>,
+    /// Bytes freed.
+    pub bytes: u64,
+}
+
+/// Removes the environments under `root` that no task used for `idle` (judged by their last
+/// use, else by when they were built), and builds cut off that long ago. An environment a task
+/// is using or a process is building holds its lock and is kept.
+pub fn collect_unused(root: &Path, idle: Duration) -> std::io::Result<Collected> {
+    let mut collected = Collected::default();
+    let entries = match std::fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(collected),
+        Err(e) => return Err(e),
+    };
+    let now = SystemTime::now();
+    for entry in entries {
+        let entry = entry?;
+        let dir = entry.path();
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let last = [USED, READY]
+            .iter()
+            .find_map(|m| dir.join(m).metadata().and_then(|m| m.modified()).ok())
+            .or_else(|| entry.metadata().and_then(|m| m.modified()).ok());
+        let idle_for = last.and_then(|t| now.duration_since(t).ok()).unwrap_or_default();
+        if idle_for < idle {
+            continue;
+        }
+        let lock_path = root.join(format!("{name}.lock"));
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+        if !flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
+            continue;
+        }
+        // The lock file stays: a process waiting on it must not end up building beside one that
+        // opened a new file under the same name.
+        collected.bytes += size_of_tree(&dir);
+        std::fs::remove_dir_all(&dir)?;
+        collected.envs.push(name);
+    }
+    collected.envs.sort();
+    Ok(collected)
+}
+
+/// Bytes of the files below `dir` (symbolic links not followed).
+fn size_of_tree(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => size_of_tree(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Creates the environment and installs the requirements (and Polars) into it.
@@ -266,7 +372,6 @@ fn build(python: &str, reqs: &Requirements, env: &Env, dir: &Path, log: &TaskLog
 
 /// An exclusive lock on `path`, held until the file is dropped; waits (cancellably) for another holder.
 fn lock(path: &Path, log: &TaskLog, cancel: &CancelFlag) -> Result<std::fs::File, TaskError> {
-    use std::os::fd::AsRawFd;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -275,9 +380,7 @@ fn lock(path: &Path, log: &TaskLog, cancel: &CancelFlag) -> Result<std::fs::File
         .map_err(|e| TaskError::data(format!("cannot open {}", path.display()), e))?;
     let mut said = false;
     loop {
-        // SAFETY: flock(2) on a descriptor this function owns; no memory is passed.
-        let got = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if got {
+        if flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
             return Ok(file);
         }
         if !said {
@@ -305,6 +408,63 @@ fn which(program: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sets the modification time of `path` (a file or a folder) to `ago` before now.
+    fn age(path: &Path, ago: Duration) {
+        std::fs::File::open(path).unwrap().set_modified(SystemTime::now() - ago).unwrap();
+    }
+
+    #[test]
+    fn collection_removes_environments_unused_for_a_while_and_keeps_those_in_use() {
+        let root = tempfile::tempdir().unwrap();
+        let day = Duration::from_secs(86_400);
+        let make = |name: &str, built: Option<Duration>, used: Option<Duration>| {
+            let dir = root.path().join(name);
+            std::fs::create_dir_all(dir.join("lib")).unwrap();
+            std::fs::write(dir.join("lib").join("module.so"), vec![7u8; 1000]).unwrap();
+            if let Some(ago) = built {
+                std::fs::write(dir.join(READY), "{}").unwrap();
+                age(&dir.join(READY), ago);
+            }
+            if let Some(ago) = used {
+                std::fs::write(dir.join(USED), "").unwrap();
+                age(&dir.join(USED), ago);
+            }
+            dir
+        };
+        make("unused", Some(40 * day), Some(35 * day));
+        make("built_long_ago_used_lately", Some(90 * day), Some(day));
+        make("built_lately", Some(day), None);
+        make("never_used", Some(31 * day), None);
+        let cut_off = make("cut_off", None, None);
+        age(&cut_off, 40 * day);
+        // A task that started using it long ago and still runs: its shared lock keeps it.
+        let running = make("running", Some(40 * day), Some(40 * day));
+        let held = use_lock(&root.path().join("running.lock")).expect("a free lock");
+        // A task starting now marks its use.
+        let reused = make("reused", Some(50 * day), Some(50 * day));
+        let env = in_use(
+            Env { python: reused.join("bin").join("python"), dir: reused.clone(), _in_use: None },
+            use_lock(&root.path().join("reused.lock")).unwrap(),
+        );
+
+        let collected = collect_unused(root.path(), 30 * day).unwrap();
+        assert_eq!(collected.envs, ["cut_off", "never_used", "unused"]);
+        assert_eq!(collected.bytes, 3 * 1000 + 2 * 2, "the files of the three folders");
+        for gone in ["cut_off", "never_used", "unused"] {
+            assert!(!root.path().join(gone).exists(), "{gone}");
+        }
+        for kept in ["built_long_ago_used_lately", "built_lately", "running", "reused"] {
+            assert!(root.path().join(kept).join("lib").join("module.so").is_file(), "{kept}");
+        }
+        // Once their tasks end and time passes, they go too.
+        drop(held);
+        drop(env);
+        age(&reused.join(USED), 31 * day);
+        assert_eq!(collect_unused(root.path(), 30 * day).unwrap().envs, ["reused", "running"]);
+        assert!(!running.exists() && !reused.exists());
+        assert_eq!(collect_unused(&root.path().join("absent"), day).unwrap(), Collected::default());
+    }
 
     #[test]
     fn requirements_come_from_the_pipeline_folder_and_polars_is_added_unless_listed() {
