@@ -386,6 +386,17 @@ fn read_task(p: &mut Problems, dir: &Path, t: &Table, defaults: &TaskDefaults, e
     };
 
     let schema = read_contract(p, &mut f);
+    if materialize == Materialize::View && schema.is_some() {
+        // A view is never stored, so no run would check it: refused rather than passed silently.
+        p.push(
+            f.span_of("schema"),
+            format!(
+                "{}: a schema contract is checked on a stored output, and materialize = \"view\" stores none; \
+                 set materialize = \"table\", or declare the contract on a task that reads this one",
+                f.what
+            ),
+        );
+    }
     let kind = match kind_name.as_deref() {
         Some("source") => read_source(p, &mut f).map(TaskKind::Source),
         Some("sql") => read_sql(p, &mut f, dir).map(TaskKind::Sql),

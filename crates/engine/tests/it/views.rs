@@ -66,6 +66,27 @@ fn only_polars_sql_tasks_can_be_or_read_views() {
 }
 
 #[test]
+fn a_view_with_a_schema_contract_is_refused_since_nothing_would_check_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = SPEC.replace(
+        "sql = \"SELECT id, amount * 2 AS doubled FROM raw WHERE amount > 1\"\nmaterialize = \"view\"\n",
+        "sql = \"SELECT id, amount * 2 AS doubled FROM raw WHERE amount > 1\"\nmaterialize = \"view\"\nschema = { id = \"i64 not null unique\" }\n",
+    );
+    assert!(spec.contains("schema = {"), "the spec was edited");
+    std::fs::write(tmp.path().join("pipeline.toml"), &spec).unwrap();
+    let err = polder_engine::load(tmp.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("task 'big': a schema contract is checked on a stored output, and materialize = \"view\" stores none"),
+        "{err}"
+    );
+    assert!(err.contains("pipeline.toml:17:"), "the error names the line of `schema`: {err}");
+    // The same contract on the stored task that reads the view loads.
+    let spec = SPEC.to_string() + "schema = { n = \"i64 not null\" }\n";
+    std::fs::write(tmp.path().join("pipeline.toml"), spec).unwrap();
+    polder_engine::load(tmp.path()).unwrap();
+}
+
+#[test]
 fn duckdb_readers_of_views_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = SPEC.to_string() + "\n[[task]]\nid = \"duck\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT * FROM big\"\n";
