@@ -26,8 +26,9 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
     println!("removed {} artifact files, {} bytes freed", r.files, crate::table::count(r.bytes));
     let root = polder_engine::python::env::root();
     let idle = Duration::from_secs(args.python_envs_unused_days.saturating_mul(86_400));
-    let envs = polder_engine::python::env::collect_unused(&root, idle)
-        .with_context(|| format!("cannot collect the Python environments in {}", root.display()))?;
+    let envs = polder_engine::python::env::collect_unused(&root, idle).with_context(|| {
+        format!("cannot collect the Python environments in {} (the folder and its files must be writable by you)", root.display())
+    })?;
     println!(
         "removed {} Python environment(s) unused for {} days from {}, {} bytes freed",
         envs.envs.len(),

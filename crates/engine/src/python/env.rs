@@ -233,7 +233,7 @@ fn in_use(mut env: Env, held: std::fs::File) -> Env {
 
 /// The environment's lock taken shared without waiting (None: a build or a collection holds it).
 fn use_lock(path: &Path) -> Option<std::fs::File> {
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()?;
+    let file = open_lock_file(path).ok()?;
     flock(&file, libc::LOCK_SH | libc::LOCK_NB).then_some(file)
 }
 
@@ -242,6 +242,16 @@ fn downgrade(file: std::fs::File) -> std::fs::File {
     // flock converts in place; if it fails the lock stays exclusive, which protects as well.
     flock(&file, libc::LOCK_SH);
     file
+}
+
+/// An error that names the path it happened on.
+fn at(path: &Path) -> impl Fn(std::io::Error) -> std::io::Error + '_ {
+    move |e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// The lock file at `path`, created if missing (its content is never used).
+fn open_lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)
 }
 
 /// flock(2) on `file`; whether it was granted.
@@ -262,19 +272,20 @@ pub struct Collected {
 
 /// Removes the environments under `root` that no task used for `idle` (judged by their last
 /// use, else by when they were built), and builds cut off that long ago. An environment a task
-/// is using or a process is building holds its lock and is kept.
+/// is using or a process is building holds its lock and is kept. An error names the path it
+/// happened on.
 pub fn collect_unused(root: &Path, idle: Duration) -> std::io::Result<Collected> {
     let mut collected = Collected::default();
     let entries = match std::fs::read_dir(root) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(collected),
-        Err(e) => return Err(e),
+        Err(e) => return Err(at(root)(e)),
     };
     let now = SystemTime::now();
     for entry in entries {
-        let entry = entry?;
+        let entry = entry.map_err(at(root))?;
         let dir = entry.path();
-        if !entry.file_type()?.is_dir() {
+        if !entry.file_type().map_err(at(&dir))?.is_dir() {
             continue;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -287,14 +298,14 @@ pub fn collect_unused(root: &Path, idle: Duration) -> std::io::Result<Collected>
             continue;
         }
         let lock_path = root.join(format!("{name}.lock"));
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+        let file = open_lock_file(&lock_path).map_err(at(&lock_path))?;
         if !flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
             continue;
         }
         // The lock file stays: a process waiting on it must not end up building beside one that
         // opened a new file under the same name.
         collected.bytes += size_of_tree(&dir);
-        std::fs::remove_dir_all(&dir)?;
+        std::fs::remove_dir_all(&dir).map_err(at(&dir))?;
         collected.envs.push(name);
     }
     collected.envs.sort();
@@ -372,12 +383,7 @@ fn build(python: &str, reqs: &Requirements, env: &Env, dir: &Path, log: &TaskLog
 
 /// An exclusive lock on `path`, held until the file is dropped; waits (cancellably) for another holder.
 fn lock(path: &Path, log: &TaskLog, cancel: &CancelFlag) -> Result<std::fs::File, TaskError> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| TaskError::data(format!("cannot open {}", path.display()), e))?;
+    let file = open_lock_file(path).map_err(|e| TaskError::data(format!("cannot open {}", path.display()), e))?;
     let mut said = false;
     loop {
         if flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
