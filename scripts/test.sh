@@ -15,6 +15,16 @@ if [ -x "$HOME/.cache/polder/node/bin/node" ]; then export PATH="$HOME/.cache/po
 # The TPC-H data generator test-deps.sh installed (the engine's TPC-H test fails without it).
 export POLDER_TPCHGEN="$HOME/.cache/polder/tpch/bin/tpchgen-cli"
 cargo fmt --all --check
+# The feature sets of `cargo build -p polder-cli` and `cargo test --workspace`, compared before
+# anything compiles (the check after the tests below is the proof; this one fails in seconds).
+features() { cargo tree "$@" --prefix none -f '{p}|{f}' --target "$(rustc -vV | sed -n 's/^host: //p')" | grep -v ' (/' | sed 's/ (\*)//' | sort -u; }
+differ=$(comm -13 <(features --workspace -e normal,build,dev) <(features -p polder-cli -e normal,build))
+if [ -n "$differ" ]; then
+    echo "polder-cli alone would build these registry crates with other features than --workspace:" >&2
+    echo "$differ" >&2
+    echo "regenerate crates/workspace-hack: cargo install cargo-hakari --locked; cargo hakari generate; cargo hakari manage-deps" >&2
+    exit 1
+fi
 
 npm run typecheck
 npm run lint
