@@ -11,13 +11,25 @@ use std::time::{Duration, Instant};
 
 use duckdb::{Config, Connection};
 
+use crate::duckdb_raw::Database;
 use crate::memory::MemoryBudget;
+use crate::tasks::CancelFlag;
 
 /// Settings every DuckDB instance Polder opens gets: no extension downloads (the app works
 /// offline and must not fetch code mid-run), and a thread count that leaves room for Polars.
 pub fn config() -> duckdb::Result<Config> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as i64;
-    Config::default().enable_autoload_extension(false)?.threads(threads)
+    settings().into_iter().try_fold(Config::default(), |config, (key, value)| config.with(key, value))
+}
+
+/// [`config`]'s settings, as DuckDB's configuration options.
+fn settings() -> [(&'static str, String); 4] {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    [
+        ("autoinstall_known_extensions", "false".into()),
+        ("autoload_known_extensions", "false".into()),
+        ("threads", threads.to_string()),
+        ("duckdb_api", "rust".into()),
+    ]
 }
 
 /// Opens an in-memory DuckDB with [`config`].
@@ -64,10 +76,24 @@ pub fn open_confined_with<'a>(
     memory: Option<&'a MemoryBudget>,
     threads: Option<usize>,
 ) -> duckdb::Result<Connection> {
+    let conn = open_in_memory()?;
+    confine(&conn, dirs, memory, threads)?;
+    Ok(conn)
+}
+
+/// Applies [`open_confined_with`]'s budget, thread count and confinement to a fresh instance.
+fn confine<'a>(
+    conn: &Connection,
+    dirs: impl IntoIterator<Item = &'a Path>,
+    memory: Option<&'a MemoryBudget>,
+    threads: Option<usize>,
+) -> duckdb::Result<()> {
     // The budget comes first: once external access is off, DuckDB refuses to change
     // `temp_directory`. The spill folder must also be allowed, or spilling hits the
     // Permission Error the confinement raises for everything else.
-    let conn = open_in_memory_within(memory)?;
+    if let Some(m) = memory {
+        conn.execute_batch(&budget_sql(m))?;
+    }
     if let Some(n) = threads {
         conn.execute_batch(&format!("SET threads = {}", n.max(1)))?;
     }
@@ -82,8 +108,7 @@ pub fn open_confined_with<'a>(
     conn.execute_batch(&format!(
         "SET allowed_directories = [{}]; SET enable_external_access = false; SET lock_configuration = true;",
         list.join(", ")
-    ))?;
-    Ok(conn)
+    ))
 }
 
 /// A confined in-memory DuckDB on loan to one task: a connection of its own (temporary views
@@ -93,9 +118,25 @@ pub fn open_confined_with<'a>(
 /// instance keeps exactly the confinement it was made with.
 pub struct Confined {
     conn: Option<Connection>,
-    root: Option<Connection>,
+    instance: Option<Instance>,
     key: String,
     spill: Option<PathBuf>,
+}
+
+/// A pooled instance: its handle (to run a query through the C API, [`Confined::run_pending`])
+/// and a root connection that holds its settings. Fields drop in order: the connection first.
+struct Instance {
+    root: Connection,
+    db: Database,
+}
+
+impl Confined {
+    /// Runs `setup` then `query` on a new connection of this instance (see [`Database::run`]):
+    /// DuckDB's own loop would spin while another of its threads holds the query's only task.
+    /// Temporary views of this loan's connection are not seen there; `setup` makes its own.
+    pub fn run_pending(&self, setup: &[String], query: &str, cancel: &CancelFlag) -> Result<(), String> {
+        self.instance.as_ref().expect("a loan holds its instance until dropped").db.run(setup, query, cancel)
+    }
 }
 
 impl std::ops::Deref for Confined {
@@ -108,15 +149,15 @@ impl std::ops::Deref for Confined {
 impl Drop for Confined {
     fn drop(&mut self) {
         drop(self.conn.take());
-        let Some(root) = self.root.take() else { return };
+        let Some(instance) = self.instance.take() else { return };
         let mut idle = idle().lock().unwrap_or_else(|p| p.into_inner());
         let total: usize = idle.values().map(Vec::len).sum();
         let same = idle.get(&self.key).map_or(0, Vec::len);
         if total < MAX_IDLE && same < MAX_IDLE_PER_KEY {
-            idle.entry(std::mem::take(&mut self.key)).or_default().push((root, self.spill.take()));
+            idle.entry(std::mem::take(&mut self.key)).or_default().push((instance, self.spill.take()));
         } else {
             drop(idle);
-            drop(root);
+            drop(instance);
             if let Some(spill) = &self.spill {
                 let _ = std::fs::remove_dir_all(spill);
             }
@@ -128,7 +169,7 @@ impl Drop for Confined {
 const MAX_IDLE: usize = 8;
 const MAX_IDLE_PER_KEY: usize = 2;
 
-type IdlePool = Mutex<HashMap<String, Vec<(Connection, Option<PathBuf>)>>>;
+type IdlePool = Mutex<HashMap<String, Vec<(Instance, Option<PathBuf>)>>>;
 
 fn idle() -> &'static IdlePool {
     static IDLE: std::sync::OnceLock<IdlePool> = std::sync::OnceLock::new();
@@ -138,7 +179,7 @@ fn idle() -> &'static IdlePool {
 /// A [`Confined`] instance for `dirs`, `memory` and `threads`: an idle one with the same confinement, or a
 /// new one. A pooled instance spills into a folder of its own beside the attempt's (named like
 /// a temp file of this process, so a later start sweeps it if this process dies).
-pub fn lend_confined(dirs: &[&Path], memory: Option<&MemoryBudget>, threads: Option<usize>) -> duckdb::Result<Confined> {
+pub fn lend_confined(dirs: &[&Path], memory: Option<&MemoryBudget>, threads: Option<usize>) -> Result<Confined, String> {
     let mut sorted: Vec<String> = dirs.iter().map(|d| d.to_string_lossy().trim_end_matches('/').to_string()).collect();
     sorted.sort();
     sorted.dedup();
@@ -151,19 +192,20 @@ pub fn lend_confined(dirs: &[&Path], memory: Option<&MemoryBudget>, threads: Opt
         threads.unwrap_or(0)
     );
     let pooled = idle().lock().unwrap_or_else(|p| p.into_inner()).get_mut(&key).and_then(Vec::pop);
-    let (root, spill) = match pooled {
+    let (instance, spill) = match pooled {
         Some(found) => found,
         None => {
             let own = memory.map(|m| MemoryBudget {
                 bytes: m.bytes,
                 spill_dir: crate::fsutil::temp_path_for(&spill_root.clone().unwrap_or_default().join("duckdb")),
             });
-            let conn = open_confined_with(dirs.iter().copied(), own.as_ref(), threads)?;
-            (conn, own.map(|m| m.spill_dir))
+            let (db, root) = Database::open_in_memory(&settings())?;
+            confine(&root, dirs.iter().copied(), own.as_ref(), threads).map_err(|e| e.to_string())?;
+            (Instance { root, db }, own.map(|m| m.spill_dir))
         }
     };
-    let conn = root.try_clone()?;
-    Ok(Confined { conn: Some(conn), root: Some(root), key, spill })
+    let conn = instance.root.try_clone().map_err(|e| e.to_string())?;
+    Ok(Confined { conn: Some(conn), instance: Some(instance), key, spill })
 }
 
 /// An open database file; lock [`DuckDbFile::conn`] to write.
@@ -286,6 +328,18 @@ mod tests {
         }
         assert!(!sibling.join("out.csv").exists() && !sibling.join("db.duckdb").exists());
         conn.execute_batch(&format!("COPY (SELECT 1 AS x) TO '{}'", inside.join("out.csv").display())).unwrap();
+        // A loaned instance is as confined on the C API connection that runs task queries.
+        let loan = lend_confined(&[inside.as_path()], None, None).unwrap();
+        let cancel = CancelFlag::new();
+        let escape = format!("COPY (SELECT 1) TO '{}'", sibling.join("loan.csv").display());
+        let err = loan.run_pending(&[], &escape, &cancel).unwrap_err();
+        assert!(err.contains("Permission Error"), "{err}");
+        let err = loan.run_pending(&["SET enable_external_access = true".into()], "SELECT 1", &cancel).unwrap_err();
+        assert!(err.contains("Cannot"), "{err}");
+        assert!(!sibling.join("loan.csv").exists());
+        let inside_copy = format!("COPY (SELECT 1 AS x) TO '{}'", inside.join("loan.csv").display());
+        loan.run_pending(&[], &inside_copy, &cancel).unwrap();
+        assert_eq!(std::fs::read_to_string(inside.join("loan.csv")).unwrap(), "x\n1\n");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod contract;
 pub mod dag;
 pub mod datafile;
 pub mod duckdb_files;
+pub mod duckdb_raw;
 pub mod error;
 pub mod executor;
 pub mod fsutil;

@@ -78,15 +78,19 @@ fn run_polars(ctx: &TaskContext, task: &SqlTask, mut lf: LazyFrame) -> Result<()
 
 fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), TaskError> {
     let streams = ctx.upstream.values().any(|i| matches!(i, Input::View(v) if matches!(v.kind, TaskKind::Source(_))));
-    let conn = ctx.confined_duckdb_with(streams.then(view_scan::duckdb_threads))?;
+    let conn = ctx.confined_duckdb_with(if streams { view_scan::duckdb_threads() } else { None })?;
     let handle = conn.interrupt_handle();
     ctx.cancel.on_cancel(move || handle.interrupt());
     // Source views stream into the query (only the columns it reads); stored outputs are scanned.
+    // `setup` makes the same views on the connection that runs the query (see below).
     let mut exposures = Vec::new();
+    let mut setup = Vec::new();
     for (name, input) in ctx.upstream {
         if let Input::View(v) = input {
             if let TaskKind::Source(src) = &v.kind {
-                exposures.push(view_scan::expose(&conn, name, src, &v.files, ctx.cancel, ctx.log)?);
+                let exposure = view_scan::expose(&conn, name, src, &v.files, ctx.cancel, ctx.log)?;
+                setup.push(exposure.view_sql().to_string());
+                exposures.push(exposure);
                 continue;
             }
         }
@@ -97,6 +101,7 @@ fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), Task
             quote_str(&path.to_string_lossy())
         );
         conn.execute_batch(&view).map_err(|e| TaskError::data(format!("cannot expose upstream '{name}' to DuckDB"), e))?;
+        setup.push(view);
     }
     // The query keeps lines of its own inside the wrapper, so DuckDB's `LINE n:` excerpts
     // show the user's text; `wrapper_lines` is subtracted from n in error messages.
@@ -104,17 +109,17 @@ fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), Task
         Some(n) => (format!("SELECT * FROM (\n{query}\n) LIMIT {n}"), 2),
         None => (query.to_string(), 1),
     };
-    let failed = |e: duckdb::Error| {
+    let failed = |message: String| {
         if ctx.cancel.is_set() {
             TaskError::Cancelled
         } else {
-            sql_error(SqlEngine::DuckDb, task, crate::sqlerror::shift_duckdb_lines(&e.to_string(), wrapper_lines))
+            sql_error(SqlEngine::DuckDb, task, crate::sqlerror::shift_duckdb_lines(&message, wrapper_lines))
         }
     };
     // DuckDB writes 128-bit integers (what SUM over integers gives) to Parquet as DOUBLE, which
     // silently loses digits past 2^53; they are written as BIGINT, and a value that does not fit
     // fails the task instead.
-    let wide = wide_integer_columns(&conn, &body).map_err(failed)?;
+    let wide = wide_integer_columns(&conn, &body).map_err(|e| failed(e.to_string()))?;
     let select = if wide.is_empty() {
         body
     } else {
@@ -122,7 +127,9 @@ fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), Task
         format!("SELECT * REPLACE ({}) FROM (\n{body}\n)", replace.join(", "))
     };
     let copy = format!("COPY (\n{select}\n) TO {} (FORMAT parquet)", quote_str(&ctx.output.to_string_lossy()));
-    let copied = conn.execute_batch(&copy).map_err(failed);
+    // Through the C API's pending result: DuckDB's own loop would spin on a core while another
+    // of its threads holds the query's only task (a stream's scan, a final merge).
+    let copied = conn.run_pending(&setup, &copy, ctx.cancel).map_err(failed);
     for exposure in &exposures {
         exposure.log_to(ctx.log);
     }

@@ -57,6 +57,7 @@ struct Exposed {
 pub struct Exposure {
     key: String,
     exposed: Arc<Exposed>,
+    sql: String,
 }
 
 impl Drop for Exposure {
@@ -66,6 +67,11 @@ impl Drop for Exposure {
 }
 
 impl Exposure {
+    /// The statement that made the view (to make it on another connection of the instance).
+    pub fn view_sql(&self) -> &str {
+        &self.sql
+    }
+
     /// Writes what the reads of the view did to `log`.
     pub fn log_to(&self, log: &TaskLog) {
         for line in self.exposed.report.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
@@ -121,20 +127,20 @@ pub fn expose(
     });
     let key = format!("{}-{}", std::process::id(), NEXT_KEY.fetch_add(1, Ordering::Relaxed));
     EXPOSED.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), exposed.clone());
-    let exposure = Exposure { key, exposed };
-    let sql = format!("CREATE TEMP VIEW {} AS SELECT * FROM {FUNCTION}({})", quote_ident(id), quote_str(&exposure.key));
-    conn.execute_batch(&sql).map_err(|e| TaskError::data(format!("cannot expose view '{id}' to DuckDB"), e))?;
+    let sql = format!("CREATE TEMP VIEW {} AS SELECT * FROM {FUNCTION}({})", quote_ident(id), quote_str(&key));
+    let exposure = Exposure { key, exposed, sql };
+    conn.execute_batch(&exposure.sql).map_err(|e| TaskError::data(format!("cannot expose view '{id}' to DuckDB"), e))?;
     Ok(exposure)
 }
 
-/// DuckDB's threads for a query that reads a stream.
+/// DuckDB's threads for a query that reads a stream: one per core (None), like any query.
 ///
-/// A DuckDB thread whose scan waits for the next frame leaves the query's other threads
-/// polling DuckDB's task queue (a profile of the medallion showed a fifth of the CPU in DuckDB's
-/// scheduler locks); with one DuckDB thread nothing polls, and the reader's threads parse on
-/// the other cores while DuckDB aggregates. `POLDER_VIEW_DUCKDB_THREADS` overrides it, to measure.
-pub fn duckdb_threads() -> usize {
-    std::env::var("POLDER_VIEW_DUCKDB_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1)
+/// A DuckDB thread whose scan waits for the next frame used to leave the thread that ran the
+/// query polling DuckDB's task queue, on the core the reader's threads needed (runs took 8.4 s
+/// or 10.5 s at random at 20M rows); queries now run through [`crate::duckdb_raw`], whose
+/// thread sleeps instead. `POLDER_VIEW_DUCKDB_THREADS` sets a count, to measure.
+pub fn duckdb_threads() -> Option<usize> {
+    std::env::var("POLDER_VIEW_DUCKDB_THREADS").ok().and_then(|v| v.parse().ok())
 }
 
 /// Registers the table function once per DuckDB instance (pooled instances keep it).

@@ -170,6 +170,27 @@ async fn cancel_stops_running_and_pending_tasks() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_interrupts_a_duckdb_query_in_the_middle() {
+    // Hours of hashing on DuckDB's threads: only an interrupt ends it.
+    let spec = format!(
+        "{HEADER}\n[[task]]\nid = \"endless\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT sum(hash(i)) AS h FROM range(1000000000000) t(i)\"\n"
+    );
+    let fx = Fixture::new(&spec, &[]);
+    let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
+    let cancel = RunCancel::new();
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        c.cancel();
+    });
+    let started = Instant::now();
+    let run = run_pipeline(fx.ws.clone(), p, RunOptions::default(), None, cancel).await.unwrap();
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    assert_eq!(run.status, RunStatus::Cancelled);
+    assert_eq!(status(&run, "endless"), TaskStatus::Cancelled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn independent_branches_run_on_after_a_failure() {
     let spec = format!(
         "{HEADER}\n[[task]]\nid = \"bad\"\nkind = \"shell\"\ncommand = \"exit 1\"\n\n[[task]]\nid = \"good\"\nkind = \"sql\"\nsql = \"SELECT 42 AS answer\"\n\n[[task]]\nid = \"good_after\"\nkind = \"sql\"\nsql = \"SELECT answer + 1 AS next FROM good\"\n"
