@@ -30,9 +30,10 @@ pub fn run(workspace: &Path, args: Args) -> Result<ExitCode> {
         format!("cannot collect the Python environments in {} (the folder and its files must be writable by you)", root.display())
     })?;
     println!(
-        "removed {} Python environment(s) unused for {} days from {}, {} bytes freed",
+        "removed {} Python environment(s) unused for {} day{} from {}, {} bytes freed",
         envs.envs.len(),
         args.python_envs_unused_days,
+        if args.python_envs_unused_days == 1 { "" } else { "s" },
         root.display(),
         crate::table::count(envs.bytes)
     );

@@ -108,7 +108,7 @@ fn gc_removes_python_environments_no_task_used_for_the_given_days() {
     assert!(out.contains(", 5,002 bytes freed"), "{out}");
     assert!(!envs.join("old").exists() && envs.join("recent").join("bin").join("python").is_file());
     let out = gc("1");
-    assert!(out.contains("removed 1 Python environment(s) unused for 1 days"), "{out}");
+    assert!(out.contains("removed 1 Python environment(s) unused for 1 day from"), "{out}");
     assert!(!envs.join("recent").exists());
 }
 
