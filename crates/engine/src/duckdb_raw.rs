@@ -126,18 +126,8 @@ impl RawConnection {
     /// Runs one statement to its end.
     fn execute(&self, sql: &str) -> Result<(), String> {
         let text = CString::new(sql).map_err(|_| "a statement holds a NUL byte".to_string())?;
-        // SAFETY: the result is destroyed on both paths; the error text is copied before.
-        unsafe {
-            let mut result: ffi::duckdb_result = std::mem::zeroed();
-            let state = ffi::duckdb_query(self.conn, text.as_ptr(), &mut result);
-            let outcome = if state == ffi::DuckDBSuccess {
-                Ok(())
-            } else {
-                Err(message(ffi::duckdb_result_error(&mut result), "DuckDB failed without a message"))
-            };
-            ffi::duckdb_destroy_result(&mut result);
-            outcome
-        }
+        // SAFETY: a live connection and a NUL-terminated statement.
+        finish(|result| unsafe { ffi::duckdb_query(self.conn, text.as_ptr(), result) })
     }
 
     /// Runs one statement through a pending result (see the module's comment).
@@ -160,18 +150,25 @@ impl RawConnection {
                 _ => return Err(pending.error()),
             }
         }
-        // SAFETY: the result is destroyed on both paths; the error text is copied before.
-        unsafe {
-            let mut result: ffi::duckdb_result = std::mem::zeroed();
-            let state = ffi::duckdb_execute_pending(pending.0, &mut result);
-            let outcome = if state == ffi::DuckDBSuccess {
-                Ok(())
-            } else {
-                Err(message(ffi::duckdb_result_error(&mut result), "DuckDB failed without a message"))
-            };
-            ffi::duckdb_destroy_result(&mut result);
-            outcome
-        }
+        // SAFETY: a live pending result, ready.
+        finish(|result| unsafe { ffi::duckdb_execute_pending(pending.0, result) })
+    }
+}
+
+/// Runs `call`, which writes a statement's result, and turns that result into the statement's
+/// outcome (its rows are not read: Polder's task statements write files), then destroys it.
+fn finish(call: impl FnOnce(*mut ffi::duckdb_result) -> ffi::duckdb_state) -> Result<(), String> {
+    // SAFETY: DuckDB fills the zeroed result (or leaves it empty); it is destroyed once, after
+    // the error text is copied out of it.
+    unsafe {
+        let mut result: ffi::duckdb_result = std::mem::zeroed();
+        let outcome = if call(&mut result) == ffi::DuckDBSuccess {
+            Ok(())
+        } else {
+            Err(message(ffi::duckdb_result_error(&mut result), "DuckDB failed without a message"))
+        };
+        ffi::duckdb_destroy_result(&mut result);
+        outcome
     }
 }
 

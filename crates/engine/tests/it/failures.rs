@@ -153,17 +153,7 @@ async fn cancel_stops_running_and_pending_tasks() {
         "{HEADER}\n[[task]]\nid = \"long\"\nkind = \"shell\"\ncommand = \"sleep 30\"\n\n[[task]]\nid = \"src\"\nkind = \"sql\"\nsql = \"SELECT 1 AS a\"\ninputs = [\"long\"]\n"
     );
     let fx = Fixture::new(&spec, &[]);
-    let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
-    let cancel = RunCancel::new();
-    let c = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        c.cancel();
-    });
-    let started = Instant::now();
-    let run = run_pipeline(fx.ws.clone(), p, RunOptions::default(), None, cancel).await.unwrap();
-    assert!(started.elapsed().as_secs() < 10);
-    assert_eq!(run.status, RunStatus::Cancelled);
+    let run = run_cancelled_after(&fx, 300).await;
     assert_eq!(status(&run, "long"), TaskStatus::Cancelled);
     assert_eq!(status(&run, "src"), TaskStatus::Cancelled);
     assert_eq!(fx.ws.store.get_run(run.run_id).unwrap().unwrap().status, RunStatus::Cancelled);
@@ -175,19 +165,25 @@ async fn cancel_interrupts_a_duckdb_query_in_the_middle() {
     let spec = format!(
         "{HEADER}\n[[task]]\nid = \"endless\"\nkind = \"sql\"\nengine = \"duckdb\"\nsql = \"SELECT sum(hash(i)) AS h FROM range(1000000000000) t(i)\"\n"
     );
-    let fx = Fixture::new(&spec, &[]);
+    let run = run_cancelled_after(&Fixture::new(&spec, &[]), 1500).await;
+    assert_eq!(status(&run, "endless"), TaskStatus::Cancelled);
+}
+
+/// Runs the fixture's pipeline and cancels it after `ms` milliseconds; checks that the run
+/// ended cancelled within 10 s.
+async fn run_cancelled_after(fx: &Fixture, ms: u64) -> polder_engine::RunSummary {
     let p = std::sync::Arc::new(polder_engine::load(&fx.dir()).unwrap());
     let cancel = RunCancel::new();
     let c = cancel.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         c.cancel();
     });
     let started = Instant::now();
     let run = run_pipeline(fx.ws.clone(), p, RunOptions::default(), None, cancel).await.unwrap();
     assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
     assert_eq!(run.status, RunStatus::Cancelled);
-    assert_eq!(status(&run, "endless"), TaskStatus::Cancelled);
+    run
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
