@@ -31,9 +31,12 @@ pub fn locate_python(message: &str, code: &str, file: Option<&str>) -> Option<Sq
     let mut found = None;
     if let Some(rest) = message.strip_prefix("Python error in ").or_else(|| message.split("Python error in ").nth(1)) {
         if let Some((name, after)) = rest.split_once(", line ") {
-            let line: Option<usize> = after.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok());
+            let number = |s: &str| s.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse::<usize>().ok());
+            let line = number(after);
+            let column =
+                after.split_once(", column ").filter(|(l, _)| l.bytes().all(|b| b.is_ascii_digit())).and_then(|(_, c)| number(c));
             if is_own(name) {
-                found = line.map(|line| SqlLocation { line, column: 1 });
+                found = line.map(|line| SqlLocation { line, column: column.unwrap_or(1) });
             }
         }
     }
@@ -193,6 +196,9 @@ mod tests {
         let code = "import polars as pl\n\ndef run(sales):\n    return sales.select(pl.col(\"nope\"))\n";
         let at = |m: &str| locate_python(m, code, Some("by_region.py")).map(|l| (l.line, l.column));
         assert_eq!(at("Python error in by_region.py, line 4: KeyError: 'x'"), Some((4, 1)));
+        assert_eq!(at("Python error in by_region.py, line 4, column 12: KeyError: 'x'"), Some((4, 12)));
+        // A message that only mentions a column later on keeps the line's start.
+        assert_eq!(at("Python error in by_region.py, line 4: ValueError: bad value, column 7"), Some((4, 1)));
         let helper = "Python error in helper.py, line 9: KeyError: 'x'\nTraceback (your code, most recent call last):\n  File \"by_region.py\", line 3, in run\n  File \"helper.py\", line 9, in f";
         assert_eq!(at(helper), Some((3, 1)), "the task file's frame, not the helper's");
         assert_eq!(at("error: /p/by_region.py:3:1: task 'by_region': `*x` is not supported"), Some((3, 1)));

@@ -62,6 +62,8 @@ struct Outcome {
     #[serde(default)]
     line: Option<usize>,
     #[serde(default)]
+    column: Option<usize>,
+    #[serde(default)]
     traceback: String,
 }
 
@@ -123,10 +125,20 @@ pub fn run(env: &Env, call: &Call, log: &TaskLog, cancel: &CancelFlag) -> Result
             let outcome: Option<Outcome> = std::fs::read(&result_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
             match outcome {
                 Some(o) if o.ok && status.success() => Ok(()),
-                Some(o) if !o.ok => {
-                    Err(TaskError::Python { file: o.file, line: o.line, message: o.message, traceback: o.traceback })
-                }
-                _ => Err(TaskError::Python { file: None, line: None, message: died(status, &tail), traceback: String::new() }),
+                Some(o) if !o.ok => Err(TaskError::Python {
+                    file: o.file,
+                    line: o.line,
+                    column: o.column,
+                    message: o.message,
+                    traceback: o.traceback,
+                }),
+                _ => Err(TaskError::Python {
+                    file: None,
+                    line: None,
+                    column: None,
+                    message: died(status, &tail),
+                    traceback: String::new(),
+                }),
             }
         });
     cleanup();

@@ -39,6 +39,14 @@ def _user_frames(tb, user_files):
     return frames
 
 
+def _column(filename, lineno, colno):
+    """The 1-based character column of a frame's 0-based UTF-8 byte offset (None: unknown)."""
+    if lineno is None or colno is None:
+        return None
+    text = linecache.getline(filename, lineno)
+    return len(text.encode("utf-8")[:colno].decode("utf-8", "replace")) + 1
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as f:
         req = json.load(f)
@@ -99,11 +107,14 @@ def main():
         frames = _user_frames(e.__traceback__, user_files)
         last = frames[-1] if frames else None
         if isinstance(e, SyntaxError) and e.filename in user_files[:1]:
-            file, line = e.filename, e.lineno
+            # A syntax error's offset is already a 1-based character column.
+            file, line, column = e.filename, e.lineno, e.offset
         elif last is not None:
+            # Where the failing expression starts (Python 3.11+; older ones give the line only).
             file, line = last.filename, last.lineno
+            column = _column(last.filename, last.lineno, getattr(last, "colno", None))
         else:
-            file, line = None, None
+            file, line, column = None, None, None
         message = "".join(traceback.format_exception_only(type(e), e)).strip()
         # Polars appends the whole resolved plan; the first paragraph says what went wrong.
         message = message.split("\n\nResolved plan", 1)[0].strip()
@@ -118,7 +129,7 @@ def main():
         rel = None
         if file is not None:
             rel = os.path.relpath(file, pipeline_dir) if file.startswith(user_files[1]) else os.path.basename(file)
-        _write_result(result_path, {"ok": False, "message": message, "file": rel, "line": line, "traceback": tb})
+        _write_result(result_path, {"ok": False, "message": message, "file": rel, "line": line, "column": column, "traceback": tb})
         return 1
 
 

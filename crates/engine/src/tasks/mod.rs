@@ -69,12 +69,14 @@ pub enum TaskError {
         tail: String,
     },
     /// The task's Python function raised, or its process failed.
-    #[error("{}", python_text(file.as_deref(), *line, message, traceback))]
+    #[error("{}", python_text(file.as_deref(), *line, *column, message, traceback))]
     Python {
         /// The user's file the error points at (the task's `.py` file or a module it imports).
         file: Option<String>,
         /// The line in that file.
         line: Option<usize>,
+        /// The column (1-based, in characters) where the failing expression starts.
+        column: Option<usize>,
         /// `KeyError: 'amount'`, or what happened to the process.
         message: String,
         /// The traceback through the user's code only (empty: none to show).
@@ -114,10 +116,11 @@ pub enum TaskError {
     },
 }
 
-fn python_text(file: Option<&str>, line: Option<usize>, message: &str, traceback: &str) -> String {
-    let at = match (file, line) {
-        (Some(f), Some(l)) => format!(" in {f}, line {l}"),
-        (Some(f), None) => format!(" in {f}"),
+fn python_text(file: Option<&str>, line: Option<usize>, column: Option<usize>, message: &str, traceback: &str) -> String {
+    let at = match (file, line, column) {
+        (Some(f), Some(l), Some(c)) => format!(" in {f}, line {l}, column {c}"),
+        (Some(f), Some(l), None) => format!(" in {f}, line {l}"),
+        (Some(f), None, _) => format!(" in {f}"),
         _ => String::new(),
     };
     if traceback.is_empty() {

@@ -171,7 +171,7 @@ async fn exceptions_point_at_the_users_line_through_helpers() {
     assert_eq!(status(&run, "by_region"), TaskStatus::Failed);
     assert_eq!(status(&run, "report"), TaskStatus::UpstreamFailed);
     let e = error(&run, "by_region");
-    assert!(e.starts_with("Python error in helpers.py, line 3: KeyError: 'total'"), "{e}");
+    assert!(e.starts_with("Python error in helpers.py, line 3, column 12: KeyError: 'total'"), "{e}");
     assert!(e.contains("File \"by_region.py\", line 9, in run"), "the task file's frame:\n{e}");
     assert!(e.contains("File \"helpers.py\", line 3, in scaled"), "{e}");
     assert!(!e.contains("polder_entry"), "no frame of Polder's own entry script:\n{e}");
@@ -194,9 +194,11 @@ async fn exceptions_point_at_the_users_line_through_helpers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_functions_are_refused_with_what_to_write() {
     let fx = fixture();
-    let cases: [(&str, &str); 4] = [
+    let cases: [(&str, &str); 5] = [
         ("import polars as pl\n\ndef run(big):\n    return 42\n", "Python error in by_region.py, line 3: run() returned int, not a Polars DataFrame or LazyFrame"),
-        ("import polars as pl\nimport polder_missing_module\n\ndef run(big):\n    return big\n", "Python error in by_region.py, line 2: ModuleNotFoundError: No module named 'polder_missing_module' (list the package in requirements.txt in the pipeline folder)"),
+        // The column of the failing expression counts characters (é is two bytes in UTF-8).
+        ("def run(big):\n    label = 'é'; return {label: 1}['x']\n", "Python error in by_region.py, line 2, column 25: KeyError: 'x'"),
+        ("import polars as pl\nimport polder_missing_module\n\ndef run(big):\n    return big\n", "Python error in by_region.py, line 2, column 1: ModuleNotFoundError: No module named 'polder_missing_module' (list the package in requirements.txt in the pipeline folder)"),
         ("import polars as pl\n\ndef run(big):\n    return None\n", "run() returned None"),
         ("import os, signal\n\ndef run(big):\n    os.kill(os.getpid(), signal.SIGKILL)\n", "the Python process was killed (SIGKILL), most likely by the kernel's out-of-memory killer"),
     ];

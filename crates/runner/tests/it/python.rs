@@ -82,8 +82,11 @@ fn a_python_task_is_added_saved_previewed_run_and_its_errors_located() {
     let done = wait_for_end(addr, run);
     let t = done["tasks"].as_array().unwrap().iter().find(|t| t["task_id"] == "totals").unwrap().clone();
     assert_eq!(t["status"], "failed");
-    assert!(t["error"].as_str().unwrap().starts_with("Python error in totals.py, line 6: ValueError: too many orders: 3"), "{t}");
-    assert_eq!(t["error_location"], json!({ "line": 6, "column": 1 }));
+    assert!(
+        t["error"].as_str().unwrap().starts_with("Python error in totals.py, line 6, column 5: ValueError: too many orders: 3"),
+        "{t}"
+    );
+    assert_eq!(t["error_location"], json!({ "line": 6, "column": 5 }));
 }
 
 fn python_pipeline(dir: &Path, requirements: Option<&str>) {
