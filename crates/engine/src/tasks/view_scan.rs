@@ -414,11 +414,22 @@ fn produce(
     }
     exposed.cancel.check()?;
     let selected: Vec<Expr> = columns.iter().map(|c| col(c.clone())).collect();
-    let df = source::lazy(&exposed.src, &exposed.files, None)
-        .and_then(|lf| lf.select(selected).collect().map_err(|e| TaskError::data("cannot read source", e)))
-        .map_err(|e| source::locate_malformed(&exposed.src, &exposed.files, e))?;
-    let rows = df.height();
-    send(df)?;
+    let located = |e: TaskError| source::locate_malformed(&exposed.src, &exposed.files, e);
+    // In batches on Polars' streaming engine, in order: memory stays bounded however large the
+    // source (collecting it whole held every row before the first reached DuckDB).
+    let batches = source::lazy(&exposed.src, &exposed.files, None)
+        .and_then(|lf| {
+            lf.select(selected)
+                .collect_batches(Engine::Streaming, true, None, false)
+                .map_err(|e| TaskError::data("cannot read source", e))
+        })
+        .map_err(located)?;
+    let mut rows = 0;
+    for batch in batches {
+        let df = batch.map_err(|e| located(TaskError::data("cannot read source", e)))?;
+        rows += df.height();
+        send(df)?;
+    }
     Ok(format!(
         "{} rows, {} of {} column(s), by Polars' reader",
         crate::memory::group_digits(rows as u64),
