@@ -154,7 +154,7 @@ pub fn violations(
         return Ok(out);
     }
     let dir = artifact.parent().unwrap_or(artifact);
-    let conn = crate::duckdb_files::lend_confined(&[dir], memory, None)
+    let conn = crate::duckdb_files::lend_confined(&[dir], memory, Default::default())
         .map_err(|e| TaskError::data("cannot start DuckDB to check the schema contract", e))?;
     let table = format!("read_parquet({})", quote_str(&artifact.to_string_lossy()));
     let failed = |e: duckdb::Error| TaskError::data("cannot check the schema contract", e);

@@ -321,11 +321,14 @@ impl TaskContext<'_> {
     /// An in-memory DuckDB for the task's own SQL, confined to the pipeline folder, the allowed
     /// data folders and the folders of its upstream artifacts and its output.
     pub fn confined_duckdb(&self) -> Result<crate::duckdb_files::Confined, TaskError> {
-        self.confined_duckdb_with(None)
+        self.confined_duckdb_with(Default::default())
     }
 
-    /// [`Self::confined_duckdb`] with `threads` DuckDB threads (None: one per core).
-    pub fn confined_duckdb_with(&self, threads: Option<usize>) -> Result<crate::duckdb_files::Confined, TaskError> {
+    /// [`Self::confined_duckdb`] with other [`crate::duckdb_files::Settings`].
+    pub fn confined_duckdb_with(
+        &self,
+        settings: crate::duckdb_files::Settings,
+    ) -> Result<crate::duckdb_files::Confined, TaskError> {
         let artifacts = self.upstream.values().filter_map(|i| match i {
             Input::Artifact(p) => Some(artifact_scope(p)),
             Input::View(_) => None,
@@ -335,7 +338,7 @@ impl TaskContext<'_> {
             .chain(Some(artifact_scope(self.output)))
             .chain(artifacts)
             .collect();
-        crate::duckdb_files::lend_confined(&dirs, self.memory, threads).map_err(|e| TaskError::data("cannot start DuckDB", e))
+        crate::duckdb_files::lend_confined(&dirs, self.memory, settings).map_err(|e| TaskError::data("cannot start DuckDB", e))
     }
 
     /// The artifact of upstream `id`.

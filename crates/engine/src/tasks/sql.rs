@@ -3,6 +3,7 @@
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
+use crate::duckdb_files::Settings;
 use crate::polars_sql;
 use crate::spec::{SqlEngine, SqlTask, TaskKind};
 use std::collections::BTreeMap;
@@ -78,7 +79,13 @@ fn run_polars(ctx: &TaskContext, task: &SqlTask, mut lf: LazyFrame) -> Result<()
 
 fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), TaskError> {
     let streams = ctx.upstream.values().any(|i| matches!(i, Input::View(v) if matches!(v.kind, TaskKind::Source(_))));
-    let conn = ctx.confined_duckdb_with(if streams { view_scan::duckdb_threads() } else { None })?;
+    // A stream has no batch indexes: DuckDB would keep its row order by running parts of the
+    // plan on one thread (see `Settings::keep_insertion_order`).
+    let settings = match streams {
+        true => Settings { threads: view_scan::duckdb_threads(), keep_insertion_order: false },
+        false => Settings::default(),
+    };
+    let conn = ctx.confined_duckdb_with(settings)?;
     let handle = conn.interrupt_handle();
     ctx.cancel.on_cancel(move || handle.interrupt());
     // Source views stream into the query (only the columns it reads); stored outputs are scanned.
