@@ -80,9 +80,10 @@ fn run_polars(ctx: &TaskContext, task: &SqlTask, mut lf: LazyFrame) -> Result<()
 fn run_duckdb(ctx: &TaskContext, task: &SqlTask, query: &str) -> Result<(), TaskError> {
     let streams = ctx.upstream.values().any(|i| matches!(i, Input::View(v) if matches!(v.kind, TaskKind::Source(_))));
     // A stream has no batch indexes: DuckDB would keep its row order by running parts of the
-    // plan on one thread (see `Settings::keep_insertion_order`).
+    // plan on one thread (see `Settings::keep_insertion_order`). A preview (a row limit) keeps
+    // it, so the same rows come back each time.
     let settings = match streams {
-        true => Settings { threads: view_scan::duckdb_threads(), keep_insertion_order: false },
+        true => Settings { threads: view_scan::duckdb_threads(), keep_insertion_order: ctx.limit.is_some() },
         false => Settings::default(),
     };
     let conn = ctx.confined_duckdb_with(settings)?;
