@@ -21,8 +21,9 @@ use crate::tasks::CancelFlag;
 /// next to a task (a vector of 2,048 rows takes ~0.1–1 ms), long next to a scheduler poll.
 const IDLE_SLEEP: Duration = Duration::from_micros(200);
 
-/// An in-memory DuckDB instance whose handle Polder holds: closed when dropped, so every
-/// [`Connection`] made from it must be dropped first.
+/// An in-memory DuckDB instance whose handle Polder holds, closed when dropped. A connection
+/// still open keeps the instance itself alive (DuckDB counts its references), so dropping this
+/// first is safe; Polder drops its connections first anyway.
 pub struct Database {
     db: ffi::duckdb_database,
 }
