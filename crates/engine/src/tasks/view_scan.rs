@@ -535,3 +535,57 @@ fn fill_views(out: &mut FlatVector, arr: &BinaryViewArray, rows: usize) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parquet_source_streams_in_batches_in_order_not_collected_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.parquet");
+        let n = 600_000i64;
+        let mut df = df!("id" => (0..n).collect::<Vec<_>>(), "g" => (0..n).map(|i| i % 7).collect::<Vec<_>>()).unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        ParquetWriter::new(file).with_row_group_size(Some(50_000)).finish(&mut df).unwrap();
+        let src = SourceTask {
+            format: SourceFormat::Parquet,
+            path: path.to_string_lossy().into_owned(),
+            connection: None,
+            hive: false,
+            flatten: false,
+            flatten_separator: None,
+            path_column: None,
+            infer_schema_rows: None,
+            delimiter: SourceTask::DEFAULT_DELIMITER,
+            query: None,
+            table: None,
+            dataset: None,
+            include_unflushed: false,
+            dataset_files: None,
+        };
+        let files = vec![path];
+        let schema = source::lazy(&src, &files, None).unwrap().collect_schema().unwrap();
+        let exposed = Exposed {
+            id: "big".into(),
+            src,
+            files,
+            planned: None,
+            schema,
+            cancel: CancelFlag::new(),
+            exposed_at: Instant::now(),
+            report: Mutex::new(Vec::new()),
+        };
+        let mut frames = Vec::new();
+        let how = produce(&exposed, &["id".into()], |df| {
+            frames.push(df);
+            Ok(())
+        })
+        .unwrap();
+        assert!(how.starts_with("600,000 rows, 1 of 2 column(s)"), "{how}");
+        assert!(frames.len() > 1, "the source came in one frame");
+        let ids: Vec<i64> =
+            frames.iter().flat_map(|f| f.column("id").unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>()).collect();
+        assert_eq!(ids, (0..n).collect::<Vec<_>>(), "rows in the source's order");
+    }
+}
