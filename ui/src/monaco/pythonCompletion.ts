@@ -5,7 +5,7 @@
 // word list is not asked once a provider answers). Nothing in comments or other strings. Pure:
 // the Monaco glue lives in setup.ts.
 import { functionParams, PY_KEYWORDS, stringParts, tokenizePython, type PyToken } from '../python/tokens';
-import { type CompletionContext, type CompletionResult, type Suggestion } from './sqlCompletion';
+import { columnSuggestions, tableSuggestions, type CompletionContext, type CompletionResult, type Suggestion } from './sqlCompletion';
 
 /** Where the cursor is, for completion. */
 export type PythonSpot =
@@ -77,26 +77,6 @@ export function pyString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function columnSuggestions(tables: string[], ctx: CompletionContext, quoted: boolean): Suggestion[] {
-  // One entry per column name; the detail says which frames have it and its type.
-  const byName = new Map<string, { types: Set<string>; tables: string[] }>();
-  for (const table of tables) {
-    for (const col of ctx.columns[table] ?? []) {
-      const e = byName.get(col.name) ?? { types: new Set<string>(), tables: [] };
-      e.types.add(col.type);
-      if (!e.tables.includes(table)) e.tables.push(table);
-      byName.set(col.name, e);
-    }
-  }
-  return [...byName].map(([name, e]) => ({
-    label: name,
-    kind: 'column' as const,
-    detail: `${[...e.types].join(' | ')} · ${e.tables.join(', ')}`,
-    insertText: quoted ? pyString(name) : name,
-    sortText: `0${name}`,
-  }));
-}
-
 /** The names the code uses (not the one being typed at `from`, keywords or tasks), once each. */
 function wordSuggestions(code: string, from: number, skip: Set<string>): Suggestion[] {
   const words = new Set<string>();
@@ -110,15 +90,13 @@ export function completePython(code: string, offset: number, ctx: CompletionCont
   switch (spot.kind) {
     case 'col-string':
     case 'col-open':
-      return { from: spot.from, suggestions: columnSuggestions(framesRead(code, ctx), ctx, spot.kind === 'col-open') };
+      // Inside a string the name goes in as it is; after `pl.col(` it is a string literal.
+      return {
+        from: spot.from,
+        suggestions: columnSuggestions(framesRead(code, ctx), ctx, '0', spot.kind === 'col-open' ? pyString : (name) => name),
+      };
     case 'code': {
-      const tasks = ctx.tables.map((t) => ({
-        label: t,
-        kind: 'table' as const,
-        detail: ctx.columns[t] ? `task · ${ctx.columns[t]!.length} columns` : 'task',
-        insertText: t,
-        sortText: `1${t}`,
-      }));
+      const tasks = tableSuggestions(ctx, '1', (name) => name);
       return { from: spot.from, suggestions: [...tasks, ...wordSuggestions(code, spot.from, new Set(ctx.tables))] };
     }
     case 'none':

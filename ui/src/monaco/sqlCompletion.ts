@@ -128,8 +128,16 @@ function findTable(name: string, tables: Iterable<string>): string | null {
   return ci;
 }
 
-function columnSuggestions(tables: string[], ctx: CompletionContext, sortPrefix: string): Suggestion[] {
-  // One entry per column name; the detail says which tables have it and its type.
+/**
+ * One suggestion per column name of `tables` (the detail says which tables have it and its
+ * type), inserted as `insert` writes it. Python cells use it too.
+ */
+export function columnSuggestions(
+  tables: string[],
+  ctx: CompletionContext,
+  sortPrefix: string,
+  insert: (name: string) => string = quoteIdent,
+): Suggestion[] {
   const byName = new Map<string, { types: Set<string>; tables: string[] }>();
   for (const table of tables) {
     for (const col of ctx.columns[table] ?? []) {
@@ -143,17 +151,18 @@ function columnSuggestions(tables: string[], ctx: CompletionContext, sortPrefix:
     label: name,
     kind: 'column' as const,
     detail: `${[...e.types].join(' | ')} · ${e.tables.join(', ')}`,
-    insertText: quoteIdent(name),
+    insertText: insert(name),
     sortText: `${sortPrefix}${name}`,
   }));
 }
 
-function tableSuggestions(ctx: CompletionContext, sortPrefix: string): Suggestion[] {
+/** One suggestion per task, inserted as `insert` writes its name. Python cells use it too. */
+export function tableSuggestions(ctx: CompletionContext, sortPrefix: string, insert: (name: string) => string = quoteIdent): Suggestion[] {
   return ctx.tables.map((t) => ({
     label: t,
     kind: 'table' as const,
     detail: ctx.columns[t] ? `task · ${ctx.columns[t]!.length} columns` : 'task',
-    insertText: quoteIdent(t),
+    insertText: insert(t),
     sortText: `${sortPrefix}${t}`,
   }));
 }
