@@ -548,22 +548,7 @@ mod tests {
         let mut df = df!("id" => (0..n).collect::<Vec<_>>(), "g" => (0..n).map(|i| i % 7).collect::<Vec<_>>()).unwrap();
         let file = std::fs::File::create(&path).unwrap();
         ParquetWriter::new(file).with_row_group_size(Some(50_000)).finish(&mut df).unwrap();
-        let src = SourceTask {
-            format: SourceFormat::Parquet,
-            path: path.to_string_lossy().into_owned(),
-            connection: None,
-            hive: false,
-            flatten: false,
-            flatten_separator: None,
-            path_column: None,
-            infer_schema_rows: None,
-            delimiter: SourceTask::DEFAULT_DELIMITER,
-            query: None,
-            table: None,
-            dataset: None,
-            include_unflushed: false,
-            dataset_files: None,
-        };
+        let src = SourceTask::new(SourceFormat::Parquet, path.to_string_lossy());
         let files = vec![path];
         let schema = source::lazy(&src, &files, None).unwrap().collect_schema().unwrap();
         let exposed = Exposed {
