@@ -285,6 +285,39 @@ fn repeated_keys_lists_and_null_columns_match() {
     assert!(stats.polars_chunks >= 1, "{stats:?}");
 }
 
+/// The parser matches each key against the key the row before had at that place: rows that
+/// spell their keys differently must still land in the right columns. Here a key that begins
+/// another (`a`, `ab`), a key spelled with an escape, a blank before the colon, a key too long to
+/// match at once, keys reordered, dropped and added, a nested object with its own keys, a key
+/// repeated where the last row had another one, and a line whose key ends its chunk.
+#[test]
+fn keys_spelled_unlike_the_row_before_land_in_their_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = concat!(
+        "{\"a\":1,\"ab\":\"x\",\"a_very_long_key_name\":10,\"o\":{\"p\":1,\"q\":\"s\"},\"u\":0}\n",
+        "{\"ab\":\"y\",\"a\":2,\"a_very_long_key_name\":11,\"o\":{\"q\":\"t\",\"p\":2},\"u\":1}\n",
+        "{\"\\u0061\":3,\"a\\u0062\":\"z\",\"a_very_long_key_name\":12,\"o\":{\"p\":3},\"u\":2}\n",
+        "{\"a\" :4,\"ab\"\t:\"w\",\"o\":{\"p\":4,\"q\":\"v\",\"extra\":[1]},\"a_very_long_key_name\":13}\n",
+        "{\"a\":5,\"a\":6,\"ab\":\"r\"}\n",
+        "{\"a\":7,\"ab\":\"q\",\"zz\":{\"p\":9},\"o\":{\"p\":5,\"q\":\"u\"},\"u\":3,\"a_very_long_key_name\":14}\n",
+        "{\"ab\":\"p\"}\n",
+        "{}\n",
+        "{\"a\":8}"
+    );
+    let files = write_files(tmp.path(), &[("t.json", text)]);
+    let mut src = task("t.json");
+    src.infer_schema_rows = Some(2);
+    let stats = same_as_polars(&src, &files);
+    assert_eq!(stats.rows, 9);
+    // Without the repeated key the fast parser reads it all, from the second row on by the keys
+    // it learned (the flattened frame too).
+    let files = write_files(&tmp.path().join("n"), &[("t.json", &text.replace("\"a\":5,\"a\":6,", "\"a\":5,"))]);
+    let stats = same_as_polars(&src, &files);
+    assert_eq!(stats.polars_chunks, 0, "{stats:?}");
+    src.flatten = true;
+    same_as_polars(&src, &files);
+}
+
 #[test]
 fn empty_files_match_polars() {
     let tmp = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@
 
 use polars::prelude::*;
 
-use super::scan::{Cursor, Kind, Number};
+use super::scan::{Cursor, KeyPattern, Kind, Number};
 
 /// The chunk holds something only Polars' parser decides (a conversion or an error).
 #[derive(Debug, PartialEq, Eq)]
@@ -179,13 +179,16 @@ struct Fields {
     set_in: Vec<usize>,
     /// Where the next key is looked up first: keys usually come in the inferred order.
     next: usize,
+    /// The keys of the last row in their order, each with the column it filled (None: skipped),
+    /// so a row spelled like the one before is read without parsing its keys.
+    template: Vec<Option<(KeyPattern, Option<usize>)>>,
     rows: usize,
 }
 
 impl Fields {
     fn new(fields: impl Iterator<Item = (PlSmallStr, DataType)>, capacity: usize) -> Self {
         let (names, cols): (Vec<_>, Vec<_>) = fields.map(|(n, d)| (n.clone(), Col::new(n, &d, capacity))).unzip();
-        Fields { set_in: vec![0; names.len()], names, cols, next: 0, rows: 0 }
+        Fields { set_in: vec![0; names.len()], names, cols, next: 0, template: Vec::new(), rows: 0 }
     }
 
     #[inline]
@@ -204,11 +207,27 @@ impl Fields {
         let row = self.rows + 1;
         cursor.blanks();
         if !cursor.eat(b'}') {
+            let mut k = 0;
             loop {
-                let found = {
-                    let key = cursor.key(text)?;
-                    self.find(key)
+                cursor.blanks();
+                let hinted = match self.template.get(k) {
+                    Some(Some((pattern, target))) if cursor.eat_key(pattern) => Some(*target),
+                    _ => None,
                 };
+                let found = match hinted {
+                    Some(target) => target,
+                    None => {
+                        let key = cursor.key(text)?;
+                        let found = self.find(key);
+                        let learned = KeyPattern::new(key).map(|p| (p, found));
+                        match self.template.get_mut(k) {
+                            Some(slot) => *slot = learned,
+                            None => self.template.push(learned),
+                        }
+                        found
+                    }
+                };
+                k += 1;
                 match found {
                     Some(c) => {
                         if self.set_in[c] == row {

@@ -38,6 +38,32 @@ pub enum Number {
     Float(f64),
 }
 
+/// A key as a line spells it, quotes and colon included (`"name":`), compared 16 bytes at once:
+/// log lines repeat their keys in the same order, so most keys are matched, not parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyPattern {
+    word: u128,
+    mask: u128,
+    len: usize,
+}
+
+impl KeyPattern {
+    /// The pattern of `key`, if it fits 16 bytes with its quotes and colon and needs no escape.
+    pub fn new(key: &str) -> Option<Self> {
+        let len = key.len() + 3;
+        if len > 16 || key.bytes().any(|b| matches!(b, b'"' | b'\\' | 0..0x20)) {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        bytes[0] = b'"';
+        bytes[1..len - 2].copy_from_slice(key.as_bytes());
+        bytes[len - 2] = b'"';
+        bytes[len - 1] = b':';
+        let mask = if len == 16 { u128::MAX } else { (1u128 << (len * 8)) - 1 };
+        Some(KeyPattern { word: u128::from_le_bytes(bytes), mask, len })
+    }
+}
+
 /// A position in the text of a chunk (already checked to be UTF-8).
 pub struct Cursor<'a> {
     text: &'a str,
@@ -353,6 +379,20 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Consumes the key `pattern` spells (and the blanks after its colon) if it comes next.
+    /// Near the end of the text it says no: the caller then reads the key itself.
+    #[inline]
+    pub fn eat_key(&mut self, pattern: &KeyPattern) -> bool {
+        let Some(word) = self.bytes().get(self.at..self.at + 16) else { return false };
+        let word = u128::from_le_bytes(word.try_into().expect("sixteen bytes"));
+        if (word ^ pattern.word) & pattern.mask != 0 {
+            return false;
+        }
+        self.at += pattern.len;
+        self.blanks();
+        true
+    }
+
     /// Reads an object's key and its colon, leaving the cursor at the value.
     #[inline]
     pub fn key<'s>(&mut self, buf: &'s mut String) -> Result<&'s str, Unhandled>
@@ -413,6 +453,35 @@ mod tests {
         let mut c = Cursor::new(json);
         c.skip(&mut String::new())?;
         Ok(c.position())
+    }
+
+    #[test]
+    fn a_key_pattern_matches_only_its_own_spelling() {
+        let pattern = KeyPattern::new("ab").unwrap();
+        let eaten = |text: &str| {
+            let mut c = Cursor::new(text);
+            c.eat_key(&pattern).then(|| c.position())
+        };
+        let pad = "                ";
+        // Matched: the cursor moves past the colon and the blanks after it.
+        assert_eq!(eaten(&format!("\"ab\":  1{pad}")), Some(7));
+        // A longer key, a shorter one, a blank before the colon, an escape: not this pattern.
+        for text in ["\"abc\":1", "\"a\":1", "\"ab\" :1", "\"a\\u0062\":1", "\"AB\":1"] {
+            assert_eq!(eaten(&format!("{text}{pad}")), None, "{text}");
+        }
+        // Fewer than 16 bytes left: the caller reads the key itself.
+        assert_eq!(eaten("\"ab\":1"), None);
+        // 13 bytes with quotes and colon make 16: the longest key matched at once.
+        let long = KeyPattern::new("TotalDuration").unwrap();
+        let mut c = Cursor::new("\"TotalDuration\":5}");
+        assert!(c.eat_key(&long));
+        assert_eq!(c.peek(), Some(b'5'));
+        let mut c = Cursor::new("\"TotalDurationX\":5}");
+        assert!(!c.eat_key(&long));
+        // Keys too long, or that would need an escape, have no pattern.
+        for key in ["TotalDurations", "a\"b", "a\\b", "a\tb"] {
+            assert!(KeyPattern::new(key).is_none(), "{key:?}");
+        }
     }
 
     #[test]
