@@ -273,7 +273,12 @@ try {
   await check("shell: 'watch it there' shows the remote runner's run in the app", async () => {
     await (await byTest("deploy-watch")).click();
     await until("the switch on prod", async () => (await (await byTest("runner-switch")).getValue()) === "prod");
-    await (await byTest(`pipeline-${NAME}`)).click();
+    // The list is reloaded from the remote after the switch: an item found just before the
+    // reload is gone by the click (a stale element once), so find and click it again until it takes.
+    await until(`pipeline ${NAME} on prod clicked`, async () => {
+      await (await byTest(`pipeline-${NAME}`)).click();
+      return true;
+    });
     await (await browser.$('[data-testid="runs-list"] [data-testid^="run-"]')).waitForDisplayed({ timeout: 10_000 });
     writeFileSync(join(shots, "desktop-watching-remote.png"), screenshotX(await browser.getWindowRect()));
     await (await byTest("runner-switch")).selectByAttribute("value", "");
