@@ -461,6 +461,7 @@ fn read_with<T: Send>(
         let reader_done = done_tx.clone();
         scope.spawn(move || {
             let mut seq = 0u64;
+            let mut buffers = Buffers { spare: spare_rx, kept: None };
             for (i, f) in files.iter().enumerate() {
                 let mut emit = |data: Arc<Vec<u8>>, range: std::ops::Range<usize>, offset: u64| -> bool {
                     // Wait for a free slot; none comes back once the consumer has stopped.
@@ -473,7 +474,7 @@ fn read_with<T: Send>(
                 };
                 let read = match s3 {
                     Some(access) if s3::is_s3(&f.to_string_lossy()) => split_object(access, f, options.chunk_bytes, &mut emit),
-                    _ => split_file(f, options.chunk_bytes, &spare_rx, &mut emit),
+                    _ => split_file(f, options.chunk_bytes, &mut buffers, &mut emit),
                 };
                 match read {
                     Ok(true) => {}
@@ -668,11 +669,28 @@ fn lines_before(file: &Path, offset: u64) -> u64 {
     n
 }
 
+/// The reader's chunk buffers: those the parsers gave back, and one it did not fill.
+struct Buffers {
+    spare: mpsc::Receiver<Vec<u8>>,
+    /// A buffer taken for a file's next chunk when the file had ended: kept for the next file
+    /// (dropping it made every file cost a fresh buffer, whose pages the kernel must zero).
+    kept: Option<Vec<u8>>,
+}
+
+impl Buffers {
+    /// An empty buffer of at least `chunk_bytes`, reused when one is free.
+    fn take(&mut self, chunk_bytes: usize) -> Vec<u8> {
+        let mut buf = self.kept.take().or_else(|| self.spare.try_recv().ok()).unwrap_or_else(|| Vec::with_capacity(chunk_bytes));
+        buf.clear();
+        buf
+    }
+}
+
 /// Cuts a local file into chunks of whole lines. `Ok(false)`: the consumer stopped.
 fn split_file(
     path: &Path,
     chunk_bytes: usize,
-    spare: &mpsc::Receiver<Vec<u8>>,
+    buffers: &mut Buffers,
     emit: &mut dyn FnMut(Arc<Vec<u8>>, std::ops::Range<usize>, u64) -> bool,
 ) -> Result<bool, TaskError> {
     let mut f = std::fs::File::open(path).map_err(|e| TaskError::data(format!("cannot open {}", path.display()), e))?;
@@ -682,8 +700,7 @@ fn split_file(
         // A buffer is filled to its capacity and never grown (unless a line is longer than a
         // chunk): growing one copies it into fresh pages the kernel must zero, which a profile
         // showed costing more than a tenth of the reader's time.
-        let mut buf = spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(chunk_bytes));
-        buf.clear();
+        let mut buf = buffers.take(chunk_bytes);
         buf.append(&mut carry);
         // Read until the new bytes hold a newline (a line longer than a chunk grows this one).
         // (At least one byte: reading none would look like the end of the file.)
@@ -705,6 +722,7 @@ fn split_file(
         let Some(end) = end else {
             // End of file: what is left is the last line, without a newline.
             if buf.is_empty() {
+                buffers.kept = Some(buf);
                 return Ok(true);
             }
             let len = buf.len();
@@ -751,4 +769,38 @@ fn split_object(
         start = end;
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file read to its end leaves the buffer taken for its next chunk to the next file: every
+    /// file used to cost a fresh buffer, whose pages the kernel must zero.
+    #[test]
+    fn the_buffer_left_at_the_end_of_a_file_serves_the_next_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        std::fs::write(&path, "{\"a\":1}\n{\"a\":2}\n").unwrap();
+        let (_give_back, spare) = mpsc::channel();
+        let mut buffers = Buffers { spare, kept: None };
+        let mut chunks = Vec::new();
+        let mut emit = |data: Arc<Vec<u8>>, range: std::ops::Range<usize>, _| {
+            chunks.push(data[range].to_vec());
+            true
+        };
+        assert!(split_file(&path, 64, &mut buffers, &mut emit).unwrap());
+        assert_eq!(chunks, [b"{\"a\":1}\n{\"a\":2}\n".to_vec()]);
+        let kept = buffers.kept.as_ref().expect("the buffer taken after the last chunk is kept");
+        let kept_at = kept.as_ptr();
+        assert!(kept.capacity() >= 64);
+        // The next file's first chunk is read into that same buffer.
+        let mut first: Option<*const u8> = None;
+        let mut emit = |data: Arc<Vec<u8>>, _: std::ops::Range<usize>, _| {
+            first.get_or_insert(data.as_ptr());
+            true
+        };
+        assert!(split_file(&path, 64, &mut buffers, &mut emit).unwrap());
+        assert_eq!(first, Some(kept_at));
+    }
 }
