@@ -30,11 +30,12 @@ const VECTOR: usize = 2048;
 /// Frames in flight between the reader and DuckDB (each a reader chunk's worth of rows).
 const IN_FLIGHT: usize = 4;
 
-/// The NDJSON reader's chunk size for a view: a quarter of a stored source's. DuckDB's
+/// The NDJSON reader's chunk size for a view: a sixteenth of a stored source's. DuckDB's
 /// aggregation holds memory of its own beside the stream, and smaller chunks keep the reader's
-/// share small: the 20M-row medallion's view run peaked at 0.83–0.84 GB instead of 0.94–0.96 GB
-/// (DuckDB's own script: 0.83–0.85 GB), at the same speed (bench/README.md).
-const VIEW_CHUNK_BYTES: usize = 8 << 20;
+/// share small: the 20M-row medallion's view run peaked at 0.94–0.96 GB with 32 MB chunks,
+/// 0.87–0.88 GB with 8 MB and 0.79–0.81 GB with 2 MB (DuckDB's own script: 0.79–0.89 GB), at
+/// the same speed; 1 MB chunks were ~2% slower (bench/README.md).
+const VIEW_CHUNK_BYTES: usize = 2 << 20;
 
 /// One piece of a view's stream: a frame, `None` at its end, or why the reader stopped. A stream
 /// that breaks off without its end (a reader thread that died) is an error, never a short table.
