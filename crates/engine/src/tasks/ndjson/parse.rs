@@ -177,8 +177,6 @@ struct Fields {
     /// The row (1-based) each column was last set in: a missing key gets a null, a repeated
     /// one hands the chunk to Polars.
     set_in: Vec<usize>,
-    /// Where the next key is looked up first: keys usually come in the inferred order.
-    next: usize,
     /// The keys of the last row in their order, each with the column it filled (None: skipped),
     /// so a row spelled like the one before is read without parsing its keys.
     template: Vec<Option<(KeyPattern, Option<usize>)>>,
@@ -188,17 +186,12 @@ struct Fields {
 impl Fields {
     fn new(fields: impl Iterator<Item = (PlSmallStr, DataType)>, capacity: usize) -> Self {
         let (names, cols): (Vec<_>, Vec<_>) = fields.map(|(n, d)| (n.clone(), Col::new(n, &d, capacity))).unzip();
-        Fields { set_in: vec![0; names.len()], names, cols, next: 0, template: Vec::new(), rows: 0 }
+        Fields { set_in: vec![0; names.len()], names, cols, template: Vec::new(), rows: 0 }
     }
 
-    #[inline]
-    fn find(&mut self, key: &str) -> Option<usize> {
-        let n = self.names.len();
-        if self.next < n && self.names[self.next] == key {
-            return Some(self.next);
-        }
-        let at = self.names.iter().position(|k| k == key)?;
-        Some(at)
+    /// The column `key` fills (only rows spelled unlike the row before get here: see `template`).
+    fn find(&self, key: &str) -> Option<usize> {
+        self.names.iter().position(|k| k == key)
     }
 
     /// Fills one row from the object that comes next at `cursor`.
@@ -235,7 +228,6 @@ impl Fields {
                         }
                         self.set_in[c] = row;
                         self.cols[c].push(cursor, text)?;
-                        self.next = c + 1;
                     }
                     None => cursor.skip(text)?,
                 }
@@ -255,7 +247,6 @@ impl Fields {
                 col.push_null();
             }
         }
-        self.next = 0;
         self.rows = row;
         Ok(())
     }
