@@ -319,3 +319,45 @@ sql = "SELECT * FROM t ORDER BY id"
     }
     assert_eq!(s(&view[4999]["s"]), format!("{}4999", "ü".repeat(4999 % 9)));
 }
+
+/// A notebook preview of a DuckDB query over a source view: the first matching rows in the
+/// source's order, the same ones each time. Without insertion order DuckDB's two threads race
+/// over the stream's vectors, and a `LIMIT` keeps whichever rows arrive first.
+#[test]
+fn a_preview_of_a_query_over_a_view_gives_the_first_rows_in_the_source_order_each_time() {
+    let spec = r#"
+[pipeline]
+name = "preview_order"
+
+[[task]]
+id = "logs"
+kind = "source"
+format = "ndjson"
+path = "data/*.json"
+materialize = "view"
+
+[[task]]
+id = "picked"
+kind = "sql"
+engine = "duckdb"
+sql = "SELECT id, note FROM logs WHERE id % 7 = 3"
+"#;
+    // 3 files of 6,000 rows: each several of DuckDB's 2,048-row vectors.
+    let texts: Vec<(String, String)> = (0..3)
+        .map(|d| {
+            let rows: String =
+                (0..6000).map(|i| format!("{{\"id\": {}, \"note\": \"row {}\"}}\n", d * 6000 + i, d * 6000 + i)).collect();
+            (format!("data/2024010{}.json", d + 1), rows)
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let fx = Fixture::new(spec, &files);
+    let p = polder_engine::load(&fx.dir()).unwrap();
+    let expected: Vec<i64> = (0..).map(|k| 7 * k + 3).take(50).collect();
+    for attempt in 0..12 {
+        let preview = polder_engine::preview::preview_task(&fx.ws, &p, "picked", 50, None).unwrap();
+        let ids: Vec<i64> = preview.rows.iter().map(|r| i(&r["id"])).collect();
+        assert_eq!(ids, expected, "preview {attempt}");
+        assert_eq!(s(&preview.rows[49]["note"]), "row 346");
+    }
+}
