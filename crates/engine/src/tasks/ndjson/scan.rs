@@ -193,6 +193,24 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Reads the string that comes next (at its opening quote) as an Arrow view (length, then
+    /// the bytes, zero-padded), when it has no escape, is at most 12 bytes long and 16 bytes of
+    /// text follow its opening quote; else `None`, and the cursor stays where it was.
+    #[inline(always)]
+    pub fn short_string_view(&mut self) -> Option<u128> {
+        let b = self.bytes();
+        let start = self.at + 1;
+        let word = b.get(start..start + 16)?;
+        let end = plain_run(b, start);
+        let len = end - start;
+        if len > 12 || b[end] != b'"' {
+            return None;
+        }
+        let raw = u128::from_le_bytes(word.try_into().expect("sixteen bytes"));
+        self.at = end + 1;
+        Some((raw & ((1u128 << (len * 8)) - 1)) << 32 | len as u128)
+    }
+
     /// The rest of a string from its first backslash, unescaped onto `buf`.
     fn escaped(&mut self, buf: &mut String) -> Result<(), Unhandled> {
         let b = self.bytes();
@@ -514,6 +532,24 @@ mod tests {
         // Keys too long, or that would need an escape, have no pattern.
         for key in ["TotalDurations", "a\"b", "a\\b", "a\tb"] {
             assert!(KeyPattern::new(key).is_none(), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn a_short_plain_string_is_read_as_the_view_arrow_makes_of_it() {
+        use polars_arrow::array::View;
+        let pad = "                ";
+        for value in ["", "a", "CHANNEL", "twelve bytes", "zoë €", "SXB881345"] {
+            let text = format!("\"{value}\",{pad}");
+            let mut c = Cursor::new(&text);
+            assert_eq!(c.short_string_view(), Some(View::new_inline(value.as_bytes()).as_u128()), "{value}");
+            assert_eq!(c.peek(), Some(b','), "{value}");
+        }
+        // Longer than 12 bytes, escaped, or too near the end of the text: left to `string`.
+        for text in [format!("\"thirteen byte\",{pad}"), format!("\"a\\nb\",{pad}"), "\"short\"".to_string()] {
+            let mut c = Cursor::new(&text);
+            assert_eq!(c.short_string_view(), None, "{text}");
+            assert_eq!(c.position(), 0, "{text}");
         }
     }
 
