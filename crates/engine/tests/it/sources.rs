@@ -1,4 +1,4 @@
-//! Source formats: CSV, Parquet, NDJSON (nested), JSON arrays, Arrow IPC; globs; path columns.
+//! Source formats: CSV, Parquet, NDJSON (nested), JSON arrays, Arrow IPC; globs; path columns; local file sinks.
 
 use polars::prelude::*;
 use polder_engine::{RunOptions, RunStatus};
@@ -103,4 +103,57 @@ async fn path_column_mismatch_names_the_file() {
     let run = fx.run(RunOptions::default()).await;
     let err = error(&run, "s");
     assert!(err.contains("latest.csv does not match path_column pattern"), "{err}");
+}
+
+/// A local Parquet sink writes its input's rows: the stored artifact, copied whole (not decoded
+/// and encoded again), published atomically; a CSV sink of the same input writes the same rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parquet_sink_writes_its_input_artifact_and_a_csv_sink_the_same_rows() {
+    let spec = r#"
+[pipeline]
+name = "sinks"
+
+[[task]]
+id = "src"
+kind = "source"
+format = "csv"
+path = "data/in.csv"
+
+[[task]]
+id = "totals"
+kind = "sql"
+engine = "duckdb"
+sql = "SELECT name, sum(amount) AS total, count(*) AS n FROM src GROUP BY name ORDER BY name"
+
+[[task]]
+id = "pq"
+kind = "sink"
+input = "totals"
+format = "parquet"
+path = "out/totals.parquet"
+
+[[task]]
+id = "csv"
+kind = "sink"
+input = "totals"
+format = "csv"
+path = "out/totals.csv"
+"#;
+    let csv: String = std::iter::once("name,amount\n".to_string())
+        .chain((0..3000).map(|i| format!("{},{}\n", ["ann", "bob", "zoë"][i % 3], i)))
+        .collect();
+    let fx = Fixture::new(spec, &[("data/in.csv", &csv)]);
+    let run = fx.run(RunOptions::default()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let artifact = run.task("totals").unwrap().artifact.clone().unwrap();
+    let written = fx.dir().join("out/totals.parquet");
+    assert_eq!(std::fs::read(&written).unwrap(), std::fs::read(&artifact).unwrap());
+    let back = polder_engine::inspect::head_json(&written, 100).unwrap();
+    assert_eq!(back, rows(&run, "totals"));
+    let zoe = &back[2];
+    assert_eq!((s(&zoe["name"]), i(&zoe["total"]), i(&zoe["n"])), ("zoë", (2..3000).step_by(3).sum::<usize>() as i64, 1000));
+    assert_eq!(run.task("pq").unwrap().rows, Some(3));
+    let text = std::fs::read_to_string(fx.dir().join("out/totals.csv")).unwrap();
+    assert_eq!(text.lines().nth(3), Some(format!("zoë,{},1000", (2..3000).step_by(3).sum::<usize>()).as_str()), "{text}");
+    assert!(temp_files(&fx.dir().join("out")).is_empty());
 }
