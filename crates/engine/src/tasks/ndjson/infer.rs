@@ -3,20 +3,22 @@
 //! Polars infers an NDJSON file by building a value tree of each of its first rows and a type
 //! per row (~12k instructions a row of logs), then merging the distinct types in the order they
 //! first appear. Rows of one shape (the same keys in the same order, the same kind of value in
-//! each place) always get the same type, so here each row is only parsed to simd-json's tape to
-//! read its shape, and Polars' own inference ([`polars::io::ndjson::infer_schema`]) runs on the
-//! first row of each shape, in order: the same types in the same first-seen order, so the same
-//! schema. Anything this does not decide exactly (a line simd-json rejects, invalid UTF-8, a wide
-//! object whose field order depends on hashing, odd whitespace) returns `None`, and the caller
-//! lets Polars infer the file itself, errors included.
+//! each place) always get the same type, so here each row is only scanned for its shape (with
+//! the reader's own scanner, [`super::scan`], which types numbers as simd-json does), and Polars'
+//! own inference ([`polars::io::ndjson::infer_schema`]) runs on the first row of each shape, in
+//! order: the same types in the same first-seen order, so the same schema. Anything this does not
+//! decide exactly (a line the scanner leaves to Polars, invalid UTF-8, a wide object whose field
+//! order depends on hashing in simd-json's value tree, odd whitespace) returns `None`, and the
+//! caller lets Polars infer the file itself, errors included.
 
 use std::collections::HashSet;
-use std::io::{Cursor, Read};
+use std::io::Read;
 use std::num::NonZeroUsize;
 use std::path::Path;
 
 use polars::prelude::*;
-use simd_json::{Node, StaticNode};
+
+use super::scan::{Cursor, Kind, Number};
 
 /// Bytes read from the file at a time while looking for its first rows.
 const BLOCK: usize = 1 << 20;
@@ -24,6 +26,9 @@ const BLOCK: usize = 1 << 20;
 /// Objects wider than this become hash maps in simd-json's value tree, whose iteration order
 /// (and so Polars' field order) is not the line's: such files are left to Polars.
 const ORDERED_KEYS: usize = 32;
+
+/// Deepest nesting read for a shape (deeper: Polars decides).
+const MAX_DEPTH: u32 = 128;
 
 /// The schema Polars infers from the first `rows` rows of `file` (all rows when `None`), or
 /// `None` when only Polars can tell.
@@ -53,7 +58,7 @@ pub fn schema_of(file: &Path, rows: Option<NonZeroUsize>) -> Option<Schema> {
         return None;
     }
     let firsts = NonZeroUsize::new(shapes.firsts_count)?;
-    polars::io::ndjson::infer_schema(&mut Cursor::new(&shapes.firsts), Some(firsts)).ok()
+    polars::io::ndjson::infer_schema(&mut std::io::Cursor::new(&shapes.firsts), Some(firsts)).ok()
 }
 
 /// Reads until `buf` is full or the file ends.
@@ -77,10 +82,11 @@ struct Shapes {
     /// The first row of each shape, one per line, in the order they came.
     firsts: Vec<u8>,
     firsts_count: usize,
-    line: Vec<u8>,
-    buffers: simd_json::Buffers,
-    nodes: Vec<Node<'static>>,
+    /// The shape of the row being read, and of the row before (most rows repeat it).
     shape: Vec<u8>,
+    last: Vec<u8>,
+    /// Unescaped keys and strings.
+    text: String,
 }
 
 impl Shapes {
@@ -98,14 +104,18 @@ impl Shapes {
             return Some(());
         }
         self.rows += 1;
-        self.line.clear();
-        self.line.extend_from_slice(line);
-        let mut tape = simd_json::Tape(std::mem::take(&mut self.nodes)).reset();
-        let parsed = simd_json::fill_tape(&mut self.line, &mut self.buffers, &mut tape);
         self.shape.clear();
-        let shaped = parsed.ok().and_then(|()| shape(&tape.0, &mut self.shape));
-        self.nodes = tape.reset().0;
-        shaped?;
+        let mut cursor = Cursor::new(text);
+        shape(&mut cursor, &mut self.shape, &mut self.text, 0)?;
+        // One value per line, then only whitespace.
+        cursor.blank_lines();
+        if !cursor.at_end() {
+            return None;
+        }
+        if self.shape == self.last {
+            return Some(());
+        }
+        self.last.clone_from(&self.shape);
         if !self.seen.contains(self.shape.as_slice()) {
             self.seen.insert(self.shape.clone());
             self.firsts.extend_from_slice(line);
@@ -118,53 +128,71 @@ impl Shapes {
     }
 }
 
-/// Writes the shape of the value at the start of `nodes` to `out` and returns the nodes it spans.
-fn shape(nodes: &[Node], out: &mut Vec<u8>) -> Option<usize> {
-    match nodes.first()? {
-        Node::Object { len, .. } => {
-            if *len > ORDERED_KEYS {
-                return None;
+/// Writes the shape of the value at `cursor` to `out`: `{`, the key count, then each key (length,
+/// bytes) and its value's shape; `[`, the length, the elements' shapes; `s` string, `b` bool, `n`
+/// null, `i` an integer Polars types Int64 (one that fits `i64`), `u` a larger one, `f` a float.
+fn shape(cursor: &mut Cursor, out: &mut Vec<u8>, text: &mut String, depth: u32) -> Option<()> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    match cursor.kind().ok()? {
+        Kind::Object | Kind::Array => {
+            let object = cursor.peek() == Some(b'{');
+            let (open, close) = if object { (b'{', b'}') } else { (b'[', b']') };
+            cursor.expect(open).ok()?;
+            out.push(open);
+            let count_at = out.len();
+            out.extend_from_slice(&0u32.to_le_bytes());
+            let mut count = 0usize;
+            cursor.blanks();
+            if !cursor.eat(close) {
+                loop {
+                    if object {
+                        if count == ORDERED_KEYS {
+                            return None;
+                        }
+                        let key = cursor.key(text).ok()?;
+                        out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+                        out.extend_from_slice(key.as_bytes());
+                    }
+                    count += 1;
+                    shape(cursor, out, text, depth + 1)?;
+                    cursor.blanks();
+                    match cursor.peek() {
+                        Some(b',') => cursor.expect(b',').ok()?,
+                        Some(b) if b == close => {
+                            cursor.expect(close).ok()?;
+                            break;
+                        }
+                        _ => return None,
+                    }
+                }
             }
-            out.push(b'{');
-            out.extend_from_slice(&(*len as u32).to_le_bytes());
-            let mut at = 1;
-            for _ in 0..*len {
-                let Node::String(key) = nodes.get(at)? else { return None };
-                out.extend_from_slice(&(key.len() as u32).to_le_bytes());
-                out.extend_from_slice(key.as_bytes());
-                at += 1;
-                at += shape(&nodes[at..], out)?;
-            }
-            Some(at)
+            out[count_at..count_at + 4].copy_from_slice(&(count as u32).to_le_bytes());
         }
-        Node::Array { len, .. } => {
-            out.push(b'[');
-            out.extend_from_slice(&(*len as u32).to_le_bytes());
-            let mut at = 1;
-            for _ in 0..*len {
-                at += shape(&nodes[at..], out)?;
-            }
-            Some(at)
-        }
-        Node::String(_) => {
+        Kind::String => {
+            cursor.string(text).ok()?;
             out.push(b's');
-            Some(1)
         }
-        Node::Static(s) => {
-            out.push(match s {
-                StaticNode::Null => b'n',
-                StaticNode::Bool(_) => b'b',
-                StaticNode::I64(_) => b'i',
-                // Polars types an unsigned number that fits i64 as Int64, a larger one otherwise.
-                StaticNode::U64(v) if *v <= i64::MAX as u64 => b'i',
-                StaticNode::U64(_) => b'u',
-                StaticNode::F64(_) => b'f',
-                #[allow(unreachable_patterns)]
-                _ => return None,
-            });
-            Some(1)
+        Kind::Number => out.push(match cursor.number().ok()? {
+            Number::Int(_) => b'i',
+            Number::UInt(_) => b'u',
+            Number::Float(_) => b'f',
+        }),
+        Kind::True => {
+            cursor.literal("true").ok()?;
+            out.push(b'b');
+        }
+        Kind::False => {
+            cursor.literal("false").ok()?;
+            out.push(b'b');
+        }
+        Kind::Null => {
+            cursor.literal("null").ok()?;
+            out.push(b'n');
         }
     }
+    Some(())
 }
 
 #[cfg(test)]
@@ -202,6 +230,8 @@ mod tests {
             "{\"a\":1,\"b\":null}\n{\"a\":2.5,\"b\":\"s\"}\n{\"c\":true}\n{\"b\":\"t\",\"a\":3}\n",
             // Nested structs whose fields vary, lists of mixed numbers, empty lists and objects.
             "{\"s\":{\"x\":1}}\n{\"s\":{\"y\":\"q\",\"x\":2}}\n{\"l\":[1,2.0],\"e\":[],\"o\":{}}\n",
+            // A shape that comes back after another, then changes in its last value only.
+            "{\"a\":1}\n{\"a\":1}\n{\"b\":[{\"c\":null}]}\n{\"a\":3}\n{\"a\":4.5}\n{\"b\":[{\"c\":\"x\"}]}\n",
             // A number beyond i64, unicode escapes in keys, blank and CRLF lines, no final newline.
             "{\"u\":18446744073709551615}\n\n  \r\n{\"k\\u00e9\":\"v\"}\r\n{\"u\":1}",
         ];
