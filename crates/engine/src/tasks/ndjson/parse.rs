@@ -7,10 +7,9 @@
 //! [`Unhandled`], and the caller re-reads that chunk with Polars' own parser.
 
 use polars::prelude::*;
-use polars_arrow::array::{PrimitiveArray, Utf8ViewArray, View};
+use polars_arrow::array::{Utf8ViewArray, View};
 use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
-use polars_arrow::types::NativeType;
 use polars_buffer::Buffer;
 
 use super::scan::{Cursor, KeyPattern, Kind, Number};
@@ -84,8 +83,8 @@ pub fn parse_chunk(chunk: &[u8], schema: &Schema, scratch: &mut Scratch) -> Resu
 /// A column being built.
 enum Col {
     Bool(BooleanChunkedBuilder),
-    Int(Numbers<i64>),
-    Float(Numbers<f64>),
+    Int(PrimitiveChunkedBuilder<Int64Type>),
+    Float(PrimitiveChunkedBuilder<Float64Type>),
     Str(Strings),
     Null(PlSmallStr, usize),
     Struct(PlSmallStr, Box<Fields>, Vec<bool>),
@@ -95,8 +94,8 @@ impl Col {
     fn new(name: PlSmallStr, dtype: &DataType, capacity: usize) -> Self {
         match dtype {
             DataType::Boolean => Col::Bool(BooleanChunkedBuilder::new(name, capacity)),
-            DataType::Int64 => Col::Int(Numbers::new(name, capacity)),
-            DataType::Float64 => Col::Float(Numbers::new(name, capacity)),
+            DataType::Int64 => Col::Int(PrimitiveChunkedBuilder::new(name, capacity)),
+            DataType::Float64 => Col::Float(PrimitiveChunkedBuilder::new(name, capacity)),
             DataType::String => Col::Str(Strings::new(name, capacity)),
             DataType::Struct(fields) => {
                 let inner = Fields::new(fields.iter().map(|f| (f.name.clone(), f.dtype.clone())), capacity);
@@ -110,8 +109,8 @@ impl Col {
     fn push_null(&mut self) {
         match self {
             Col::Bool(b) => b.append_null(),
-            Col::Int(b) => b.push_null(),
-            Col::Float(b) => b.push_null(),
+            Col::Int(b) => b.append_null(),
+            Col::Float(b) => b.append_null(),
             Col::Str(b) => b.push_null(),
             Col::Null(_, n) => *n += 1,
             Col::Struct(_, fields, valid) => {
@@ -130,14 +129,14 @@ impl Col {
                 col.push_null();
             }
             (Col::Int(b), Kind::Number) => match cursor.number()? {
-                Number::Int(v) => b.push(v),
+                Number::Int(v) => b.append_value(v),
                 // Polars' parser decides what a float or a number beyond i64 becomes.
                 _ => return Err(Unhandled),
             },
             (Col::Float(b), Kind::Number) => match cursor.number()? {
-                Number::Float(v) => b.push(v),
-                Number::Int(v) => b.push(v as f64),
-                Number::UInt(v) => b.push(v as f64),
+                Number::Float(v) => b.append_value(v),
+                Number::Int(v) => b.append_value(v as f64),
+                Number::UInt(v) => b.append_value(v as f64),
             },
             (Col::Str(b), Kind::String) => match cursor.short_string_view() {
                 Some(view) => b.push_view(view),
@@ -163,8 +162,8 @@ impl Col {
     fn finish(self) -> PolarsResult<Series> {
         Ok(match self {
             Col::Bool(b) => b.finish().into_series(),
-            Col::Int(b) => b.finish(ArrowDataType::Int64),
-            Col::Float(b) => b.finish(ArrowDataType::Float64),
+            Col::Int(b) => b.finish().into_series(),
+            Col::Float(b) => b.finish().into_series(),
             Col::Str(b) => b.finish(),
             Col::Null(name, n) => Series::full_null(name, n, &DataType::Null),
             Col::Struct(name, fields, valid) => {
@@ -178,113 +177,43 @@ impl Col {
     }
 }
 
-/// Which values of a column are null: none until the first null comes (most log columns have
-/// none, and a bitmap kept for them would cost a push a value).
-#[derive(Default)]
-struct Nulls(Option<MutableBitmap>);
-
-impl Nulls {
-    #[inline]
-    fn valid(&mut self) {
-        if let Some(bits) = &mut self.0 {
-            bits.push(true);
-        }
-    }
-
-    /// A null at row `row` (the rows before it were pushed).
-    fn null(&mut self, row: usize, capacity: usize) {
-        let bits = self.0.get_or_insert_with(|| {
-            let mut bits = MutableBitmap::with_capacity(capacity.max(row + 1));
-            bits.extend_constant(row, true);
-            bits
-        });
-        bits.push(false);
-    }
-
-    fn finish(self) -> Option<polars_arrow::bitmap::Bitmap> {
-        self.0.map(Into::into)
-    }
-}
-
-/// A number column written straight into its values (Polars' builder checked for a validity
-/// bitmap and went through a few calls a value).
-struct Numbers<T> {
-    name: PlSmallStr,
-    values: Vec<T>,
-    nulls: Nulls,
-}
-
-impl<T: NativeType + Default> Numbers<T> {
-    fn new(name: PlSmallStr, capacity: usize) -> Self {
-        Numbers { name, values: Vec::with_capacity(capacity), nulls: Nulls::default() }
-    }
-
-    #[inline]
-    fn push(&mut self, v: T) {
-        self.values.push(v);
-        self.nulls.valid();
-    }
-
-    fn push_null(&mut self) {
-        let capacity = self.values.capacity();
-        self.nulls.null(self.values.len(), capacity);
-        self.values.push(T::default());
-    }
-
-    fn finish(self, dtype: ArrowDataType) -> Series {
-        let array = PrimitiveArray::new(dtype, self.values.into(), self.nulls.finish());
-        Series::from_arrow(self.name, array.boxed()).expect("an Int64 or Float64 array is a Polars column")
-    }
-}
-
 /// A string column written as Arrow views straight from the text: a value of up to 12 bytes is
 /// its own view, most often cut from the text in one load ([`Cursor::short_string_view`]); a
-/// longer one is copied into the column's buffer. Through Polars' builder each value was a call
-/// that copied its bytes into a view: 8–16% more time a row.
+/// longer one is copied into the column's buffer. Polars' `StringChunkedBuilder` takes no ready
+/// view, and its `MutableBinaryViewArray::push_view` took 104 ns a row where this takes 88-93
+/// (one day file of logs, one thread; `StringChunkedBuilder` alone: 99).
 struct Strings {
     name: PlSmallStr,
     views: Vec<View>,
     /// Filled buffers (a buffer's offsets are u32) and the one being filled.
     done: Vec<Buffer<u8>>,
     buffer: Vec<u8>,
-    nulls: Nulls,
+    /// None until the first null (most log columns have none).
+    validity: Option<MutableBitmap>,
     /// Bytes of all values.
     total: usize,
 }
 
 impl Strings {
     fn new(name: PlSmallStr, capacity: usize) -> Self {
-        Strings {
-            name,
-            views: Vec::with_capacity(capacity),
-            done: Vec::new(),
-            buffer: Vec::new(),
-            nulls: Nulls::default(),
-            total: 0,
-        }
+        Strings { name, views: Vec::with_capacity(capacity), done: Vec::new(), buffer: Vec::new(), validity: None, total: 0 }
     }
 
     #[inline]
     fn push(&mut self, value: &str) {
         let bytes = value.as_bytes();
-        self.total += bytes.len();
-        let view = if bytes.len() <= View::MAX_INLINE_SIZE as usize {
-            // SAFETY: at most 12 bytes.
-            unsafe { View::new_inline_unchecked(bytes) }
-        } else {
-            self.push_long(bytes)
-        };
-        self.views.push(view);
-        self.nulls.valid();
+        let view = if bytes.len() <= View::MAX_INLINE_SIZE as usize { View::new_inline(bytes) } else { self.push_long(bytes) };
+        self.push_view(view);
     }
 
-    /// Appends a value of at most 12 bytes given as its view ([`Cursor::short_string_view`]).
+    /// Appends a value by its view (an inline one, or one `push_long` made).
     #[inline]
-    fn push_view(&mut self, view: u128) {
-        self.total += (view as u32) as usize;
-        // SAFETY: `View` is 16 bytes of plain integers (repr(C)); the word is an inline view.
-        self.views.push(unsafe { std::mem::transmute::<u128, View>(view) });
-        self.nulls.valid();
+    fn push_view(&mut self, view: View) {
+        self.total += view.length as usize;
+        self.views.push(view);
+        if let Some(bits) = &mut self.validity {
+            bits.push(true);
+        }
     }
 
     fn push_long(&mut self, bytes: &[u8]) -> View {
@@ -293,13 +222,18 @@ impl Strings {
         }
         let offset = self.buffer.len() as u32;
         self.buffer.extend_from_slice(bytes);
-        // SAFETY: longer than 12 bytes; the buffer index and offset are where they were put.
-        unsafe { View::new_noninline_unchecked(bytes, self.done.len() as u32, offset) }
+        View::new_from_bytes(bytes, self.done.len() as u32, offset)
     }
 
     fn push_null(&mut self) {
+        let rows = self.views.len();
         let capacity = self.views.capacity();
-        self.nulls.null(self.views.len(), capacity);
+        let bits = self.validity.get_or_insert_with(|| {
+            let mut bits = MutableBitmap::with_capacity(capacity.max(rows + 1));
+            bits.extend_constant(rows, true);
+            bits
+        });
+        bits.push(false);
         self.views.push(View::default());
     }
 
@@ -315,7 +249,7 @@ impl Strings {
                 ArrowDataType::Utf8View,
                 self.views.into(),
                 self.done.into(),
-                self.nulls.finish(),
+                self.validity.map(Into::into),
                 Some(self.total),
                 buffered,
             )

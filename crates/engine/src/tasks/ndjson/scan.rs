@@ -10,6 +10,8 @@
 //! beyond `u64` or `f64`, very deep nesting), so the caller hands that chunk to Polars' parser,
 //! which decides. Accepting less than simd-json is safe; accepting more never happens.
 
+use polars_arrow::array::View;
+
 use super::parse::Unhandled;
 
 /// Deepest nesting a skipped value may have here (deeper: Polars' parser decides).
@@ -197,7 +199,7 @@ impl<'a> Cursor<'a> {
     /// the bytes, zero-padded), when it has no escape, is at most 12 bytes long and 16 bytes of
     /// text follow its opening quote; else `None`, and the cursor stays where it was.
     #[inline(always)]
-    pub fn short_string_view(&mut self) -> Option<u128> {
+    pub fn short_string_view(&mut self) -> Option<View> {
         let b = self.bytes();
         let start = self.at + 1;
         let word = b.get(start..start + 16)?;
@@ -208,7 +210,9 @@ impl<'a> Cursor<'a> {
         }
         let raw = u128::from_le_bytes(word.try_into().expect("sixteen bytes"));
         self.at = end + 1;
-        Some((raw & ((1u128 << (len * 8)) - 1)) << 32 | len as u128)
+        let view = (raw & ((1u128 << (len * 8)) - 1)) << 32 | len as u128;
+        // SAFETY: any 16 bytes are a `View` (it is `Pod`); these are an inline one.
+        Some(unsafe { std::mem::transmute::<u128, View>(view) })
     }
 
     /// The rest of a string from its first backslash, unescaped onto `buf`.
@@ -537,18 +541,17 @@ mod tests {
 
     #[test]
     fn a_short_plain_string_is_read_as_the_view_arrow_makes_of_it() {
-        use polars_arrow::array::View;
         let pad = "                ";
         for value in ["", "a", "CHANNEL", "twelve bytes", "zoë €", "SXB881345"] {
             let text = format!("\"{value}\",{pad}");
             let mut c = Cursor::new(&text);
-            assert_eq!(c.short_string_view(), Some(View::new_inline(value.as_bytes()).as_u128()), "{value}");
+            assert_eq!(c.short_string_view().map(View::as_u128), Some(View::new_inline(value.as_bytes()).as_u128()), "{value}");
             assert_eq!(c.peek(), Some(b','), "{value}");
         }
         // Longer than 12 bytes, escaped, or too near the end of the text: left to `string`.
         for text in [format!("\"thirteen byte\",{pad}"), format!("\"a\\nb\",{pad}"), "\"short\"".to_string()] {
             let mut c = Cursor::new(&text);
-            assert_eq!(c.short_string_view(), None, "{text}");
+            assert!(c.short_string_view().is_none(), "{text}");
             assert_eq!(c.position(), 0, "{text}");
         }
     }
