@@ -1,14 +1,16 @@
 //! How a DuckDB SQL task reads a `materialize = "view"` source: a table function streams the
 //! source's rows into the query as DuckDB asks for them, only the columns the query uses (DuckDB's
-//! projection pushdown), with no artifact written or read between them. NDJSON sources go through
-//! the fast reader ([`super::ndjson::read_columns`]), so their unused fields are skipped, not built;
-//! other sources through Polars' scan of the same columns.
+//! projection pushdown), with no artifact written or read between them. NDJSON sources are parsed
+//! by DuckDB's own scan threads, a chunk at a time, with the fast reader
+//! ([`super::ndjson::OnDemand`]), so their unused fields are skipped, not built; other sources
+//! come from a thread running Polars' scan of the same columns.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, LazyLock, Mutex};
+use std::thread::ThreadId;
 use std::time::Instant;
 
 use duckdb::core::{DataChunkHandle, FlatVector, Inserter, LogicalTypeHandle, LogicalTypeId};
@@ -27,15 +29,15 @@ const FUNCTION: &str = "polder_view";
 /// Rows DuckDB takes per call (its vector size).
 const VECTOR: usize = 2048;
 
-/// Frames in flight between the reader and DuckDB (each a reader chunk's worth of rows).
+/// Frames in flight between Polars' reader and DuckDB.
 const IN_FLIGHT: usize = 4;
 
-/// The NDJSON reader's chunk size for a view: a sixteenth of a stored source's. DuckDB's
-/// aggregation holds memory of its own beside the stream, and smaller chunks keep the reader's
-/// share small: the 20M-row medallion's view run peaked at 0.94–0.96 GB with 32 MB chunks,
-/// 0.87–0.88 GB with 8 MB and 0.79–0.81 GB with 2 MB (DuckDB's own script: 0.79–0.89 GB), at
-/// the same speed; 1 MB chunks were ~2% slower (bench/README.md).
-const VIEW_CHUNK_BYTES: usize = 2 << 20;
+/// The NDJSON chunk a DuckDB thread takes and parses at a time: a thirty-second of a stored
+/// source's. Its columns stay in the core's cache while DuckDB uses them, and DuckDB's
+/// aggregation holds memory of its own beside them (bench/README.md: with a reader thread of
+/// its own, the 20M-row medallion's view run peaked at 0.94–0.96 GB with 32 MB chunks and
+/// 0.79–0.81 GB with 2 MB; parsed by DuckDB's threads, 1 MB chunks were faster than 2 MB).
+const VIEW_CHUNK_BYTES: usize = 1 << 20;
 
 /// One piece of a view's stream: a frame, `None` at its end, or why the reader stopped. A stream
 /// that breaks off without its end (a reader thread that died) is an error, never a short table.
@@ -58,6 +60,20 @@ struct Exposed {
     exposed_at: Instant,
     /// What the last read did, for the task log.
     report: Mutex<Vec<String>>,
+}
+
+impl Exposed {
+    /// What the fast reader read of this source, for the log.
+    fn describe(&self, stats: &ndjson::Stats, columns: usize) -> String {
+        format!(
+            "{} rows, {columns} of {} column(s), {:.1} MB of NDJSON by the fast reader ({} chunk(s) fast, {} by Polars' parser)",
+            crate::memory::group_digits(stats.rows),
+            self.schema.len(),
+            stats.bytes as f64 / 1e6,
+            stats.fast_chunks,
+            stats.polars_chunks
+        )
+    }
 }
 
 /// A source view exposed to one DuckDB connection as a temporary view; withdrawn on drop.
@@ -198,14 +214,30 @@ struct Bound {
     exposed: Arc<Exposed>,
 }
 
-/// One execution's stream of frames, shared by DuckDB's threads.
+/// One execution's stream of rows, shared by DuckDB's threads.
 struct Streaming {
     /// Projected column names, in output order.
     columns: Vec<PlSmallStr>,
     /// For each output vector, the index in `columns` (None: DuckDB's row id, filled with nulls).
     outputs: Vec<Option<usize>>,
-    state: Mutex<StreamState>,
+    rows: Rows,
     exposed: Arc<Exposed>,
+}
+
+/// Where a stream's rows come from.
+enum Rows {
+    /// NDJSON chunks each DuckDB thread takes and parses itself, with what each thread holds.
+    Pulled(Box<ndjson::OnDemand>, Mutex<HashMap<ThreadId, Pulling>>),
+    /// Frames a thread running Polars' reader sends.
+    Sent(Mutex<StreamState>),
+}
+
+/// One DuckDB thread's parsed chunk and its buffers.
+#[derive(Default)]
+struct Pulling {
+    frame: Option<DataFrame>,
+    offset: usize,
+    worker: ndjson::Worker,
 }
 
 struct StreamState {
@@ -220,8 +252,10 @@ struct StreamState {
 
 impl Drop for Streaming {
     fn drop(&mut self) {
-        // The reader stops at its next frame once nobody receives.
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).frames.take();
+        if let Rows::Sent(state) = &self.rows {
+            // The reader stops at its next frame once nobody receives.
+            state.lock().unwrap_or_else(|p| p.into_inner()).frames.take();
+        }
     }
 }
 
@@ -277,17 +311,25 @@ impl VTab for ViewScan {
         }
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         init.set_max_threads(threads as u64);
-        Ok(Streaming {
-            columns,
-            outputs,
-            state: Mutex::new(StreamState { frames: None, started: false, current: None, offset: 0, failed: None }),
-            exposed,
-        })
+        let local = !exposed.files.iter().any(|f| crate::s3::is_s3(&f.to_string_lossy()));
+        let rows = match &exposed.planned {
+            Some(planned) if local => {
+                let reader = ndjson::OnDemand::new(&exposed.src, &exposed.files, planned, &columns, VIEW_CHUNK_BYTES)
+                    .map_err(|e| format!("view '{}': {e}", exposed.id))?;
+                Rows::Pulled(Box::new(reader), Mutex::new(HashMap::new()))
+            }
+            _ => Rows::Sent(Mutex::new(StreamState { frames: None, started: false, current: None, offset: 0, failed: None })),
+        };
+        Ok(Streaming { columns, outputs, rows, exposed })
     }
 
     fn func(func: &TableFunctionInfo<Self>, output: &mut DataChunkHandle) -> Result<(), Box<dyn std::error::Error>> {
         let stream = func.get_init_data();
-        let Some(slice) = stream.next_slice()? else {
+        let next = match &stream.rows {
+            Rows::Pulled(reader, threads) => stream.pull(reader, threads)?,
+            Rows::Sent(state) => stream.next_slice(state)?,
+        };
+        let Some(slice) = next else {
             output.set_len(0);
             return Ok(());
         };
@@ -313,6 +355,52 @@ impl VTab for ViewScan {
 }
 
 impl Streaming {
+    /// The next rows for one DuckDB vector from the calling thread's chunk, which it parses
+    /// when the last one is used up (None: the source is read to its end).
+    fn pull(&self, reader: &ndjson::OnDemand, threads: &Mutex<HashMap<ThreadId, Pulling>>) -> Result<Option<DataFrame>, String> {
+        let me = std::thread::current().id();
+        let mut mine = threads.lock().unwrap_or_else(|p| p.into_inner()).remove(&me).unwrap_or_default();
+        let next = self.pull_into(reader, &mut mine);
+        // A thread done with the source (or failed) lets its buffers go.
+        if matches!(next, Ok(Some(_))) {
+            threads.lock().unwrap_or_else(|p| p.into_inner()).insert(me, mine);
+        }
+        next
+    }
+
+    fn pull_into(&self, reader: &ndjson::OnDemand, mine: &mut Pulling) -> Result<Option<DataFrame>, String> {
+        loop {
+            if let Some(df) = &mine.frame {
+                if mine.offset < df.height() {
+                    let slice = df.slice(mine.offset as i64, VECTOR);
+                    mine.offset += slice.height();
+                    return Ok(Some(slice));
+                }
+            }
+            mine.frame = None;
+            if self.exposed.cancel.is_set() {
+                return Err("cancelled".into());
+            }
+            let Some(pulled) = reader.next(&mut mine.worker).map_err(|e| format!("view '{}': {e}", self.exposed.id))? else {
+                if let Some((stats, took)) = reader.summary() {
+                    let line = format!(
+                        "view '{}' streamed into DuckDB in {:.2} s by its threads: {}",
+                        self.exposed.id,
+                        took.as_secs_f64(),
+                        self.exposed.describe(&stats, self.columns.len())
+                    );
+                    self.exposed.report.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                }
+                return Ok(None);
+            };
+            let mut df = pulled.frame;
+            // One chunk per column: each vector is a slice of one array.
+            df.rechunk_mut();
+            mine.frame = Some(df);
+            mine.offset = 0;
+        }
+    }
+
     /// Starts the reader thread; its frames come through the returned channel.
     fn start(&self) -> std::io::Result<Receiver<Piece>> {
         let (tx, rx) = sync_channel(IN_FLIGHT);
@@ -342,9 +430,10 @@ impl Streaming {
         Ok(rx)
     }
 
-    /// The next rows for one DuckDB vector (None: the view is read to its end).
-    fn next_slice(&self) -> Result<Option<DataFrame>, String> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+    /// The next rows for one DuckDB vector from the reader thread's frames (None: the view is
+    /// read to its end).
+    fn next_slice(&self, state: &Mutex<StreamState>) -> Result<Option<DataFrame>, String> {
+        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         if !state.started {
             state.started = true;
             state.frames = Some(self.start().map_err(|e| e.to_string())?);
@@ -393,32 +482,13 @@ impl Streaming {
     }
 }
 
-/// Reads `columns` of the exposed source into `send`, frame by frame; says how it read.
+/// Reads `columns` of the exposed source with Polars' reader into `send`, frame by frame; says
+/// how it read.
 fn produce(
     exposed: &Exposed,
     columns: &[PlSmallStr],
     mut send: impl FnMut(DataFrame) -> Result<(), TaskError>,
 ) -> Result<String, TaskError> {
-    if let Some(planned) = &exposed.planned {
-        let options = ndjson::Options { chunk_bytes: VIEW_CHUNK_BYTES, ..ndjson::Options::default() };
-        let outcome =
-            ndjson::read_columns(&exposed.src, &exposed.files, None, planned, columns, &options, &exposed.cancel, &mut send)?;
-        match outcome {
-            ndjson::Outcome::Read(stats) => {
-                return Ok(format!(
-                    "{} rows, {} of {} column(s), {:.1} MB of NDJSON by the fast reader ({} chunk(s) fast, {} by Polars' parser)",
-                    crate::memory::group_digits(stats.rows),
-                    columns.len(),
-                    exposed.schema.len(),
-                    stats.bytes as f64 / 1e6,
-                    stats.fast_chunks,
-                    stats.polars_chunks
-                ))
-            }
-            // Nothing was sent: Polars reads it below.
-            ndjson::Outcome::NotCovered(_) => {}
-        }
-    }
     exposed.cancel.check()?;
     let selected: Vec<Expr> = columns.iter().map(|c| col(c.clone())).collect();
     let located = |e: TaskError| source::locate_malformed(&exposed.src, &exposed.files, e);

@@ -74,9 +74,11 @@ fn same_as_polars(src: &SourceTask, files: &[PathBuf]) -> Stats {
     last
 }
 
-/// Reading only some columns (as a DuckDB query over a source view does) gives those columns of
-/// Polars' frame: every other column, the last one first, and the last one alone (a path column
-/// there: no parsed field is wanted, yet the rows must still be counted).
+/// Reading only some columns, a chunk at a time by the threads that use them (as a DuckDB query
+/// over a source view does), gives those columns of Polars' frame: every other column, the last
+/// one first, and the last one alone (a path column there: no parsed field is wanted, yet the
+/// rows must still be counted). One thread gets the chunks in file order; three threads pulling
+/// at once get every chunk exactly once (put back in order by their sequence numbers).
 fn same_columns_as_polars(src: &SourceTask, files: &[PathBuf], reference: &DataFrame) {
     let planned = ndjson::prepare(src, files, None).unwrap_or_else(|e| panic!("not planned: {e}"));
     assert_eq!(*planned.schema, **reference.schema(), "planned schema");
@@ -85,20 +87,40 @@ fn same_columns_as_polars(src: &SourceTask, files: &[PathBuf], reference: &DataF
     every_other.reverse();
     let last: Vec<PlSmallStr> = names.last().into_iter().cloned().collect();
     for columns in [every_other, last] {
-        for opts in [Options { chunk_bytes: 256, threads: 2 }, Options::default()] {
-            let mut got: Option<DataFrame> = None;
-            let outcome = ndjson::read_columns(src, files, None, &planned, &columns, &opts, &Default::default(), &mut |df| {
-                match &mut got {
-                    None => got = Some(df),
-                    Some(acc) => acc.vstack_mut_owned(df).map(|_| ()).unwrap(),
+        let expected = reference.select(columns.iter().cloned()).unwrap();
+        for chunk_bytes in [256, 1 << 20] {
+            for threads in [1, 3] {
+                let what = format!("columns {columns:?}, chunks of {chunk_bytes} bytes, {threads} thread(s)");
+                let reader = ndjson::OnDemand::new(src, files, &planned, &columns, chunk_bytes).unwrap();
+                let mut pulled: Vec<ndjson::Pulled> = std::thread::scope(|scope| {
+                    let pulls: Vec<_> = (0..threads)
+                        .map(|_| {
+                            scope.spawn(|| {
+                                let mut worker = ndjson::Worker::default();
+                                let mut mine = Vec::new();
+                                while let Some(p) = reader.next(&mut worker).unwrap() {
+                                    mine.push(p);
+                                }
+                                mine
+                            })
+                        })
+                        .collect();
+                    pulls.into_iter().flat_map(|h| h.join().unwrap()).collect()
+                });
+                if threads == 1 {
+                    assert!(pulled.windows(2).all(|w| w[0].seq < w[1].seq), "{what}: one thread pulls in file order");
                 }
-                Ok(())
-            })
-            .unwrap();
-            let what = format!("columns {columns:?}, chunks of {} bytes", opts.chunk_bytes);
-            let Outcome::Read(stats) = outcome else { panic!("{what}: not read by the fast reader: {outcome:?}") };
-            assert_eq!(stats.rows as usize, reference.height(), "{what}: rows");
-            assert_same_frame(&got.unwrap(), &reference.select(columns.iter().cloned()).unwrap(), &what);
+                pulled.sort_by_key(|p| p.seq);
+                let (stats, _) = reader.summary().unwrap_or_else(|| panic!("{what}: no summary once read"));
+                assert!(reader.summary().is_none(), "{what}: the summary is given once");
+                assert_eq!(stats.rows as usize, reference.height(), "{what}: rows");
+                assert_eq!(stats.bytes, files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum::<u64>(), "{what}: bytes");
+                let mut got = pulled.first().map(|p| p.frame.clear()).unwrap_or_else(|| expected.clear());
+                for p in pulled {
+                    got.vstack_mut_owned(p.frame).unwrap();
+                }
+                assert_same_frame(&got, &expected, &what);
+            }
         }
     }
 }

@@ -9,8 +9,12 @@
 //! chunk the fast parser does not fill exactly like Polars is re-read by Polars' parser, and
 //! sources it does not cover at all (compressed files, files that disagree on nested fields,
 //! previews with a row limit) are left to Polars' reader by [`Outcome::NotCovered`].
+//!
+//! A DuckDB query over a source view reads the same chunks differently: its own scan threads
+//! take them one at a time and parse them ([`OnDemand`]), only the columns the query uses.
 
 mod infer;
+mod on_demand;
 pub mod parse;
 pub mod row_group;
 mod scan;
@@ -28,6 +32,8 @@ use crate::s3::{self, S3Access};
 use crate::spec::SourceTask;
 use crate::tasks::source::{flatten, has_literal_columns, literal_columns, scan_files_with, INFER_ROWS};
 use crate::tasks::{CancelFlag, TaskError};
+
+pub use on_demand::{OnDemand, Pulled, Worker};
 
 /// Bytes per chunk: large enough that a chunk is a reasonable Parquet row group (~100k+ rows of
 /// typical logs), small enough that a few in flight per thread stay cheap.
@@ -96,7 +102,7 @@ pub fn write_parquet(
         Ok(p) => p,
         Err(reason) => return Ok(Outcome::NotCovered(reason)),
     };
-    let outcome = read_with(src, files, s3, &plans, None, options, cancel, &encode, &mut |encoded| {
+    let outcome = read_with(src, files, s3, &plans, options, cancel, &encode, &mut |encoded| {
         if writer.is_none() {
             if let Some(dir) = output.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| TaskError::data(format!("cannot create {}", dir.display()), e))?;
@@ -158,31 +164,6 @@ pub fn prepare(src: &SourceTask, files: &[PathBuf], s3: Option<&S3Access>) -> Re
     }
     let schema = lf.collect_schema().map_err(|e| format!("schema inference: {e}"))?;
     Ok(Planned { files: plans, schema })
-}
-
-/// Reads only `columns` of the planned source's frames (in that order) and hands them to
-/// `consume`: fields no column comes from are skipped by the parser, not built.
-#[allow(clippy::too_many_arguments)]
-pub fn read_columns(
-    src: &SourceTask,
-    files: &[PathBuf],
-    s3: Option<&S3Access>,
-    planned: &Planned,
-    columns: &[PlSmallStr],
-    options: &Options,
-    cancel: &CancelFlag,
-    consume: &mut dyn FnMut(DataFrame) -> Result<(), TaskError>,
-) -> Result<Outcome, TaskError> {
-    if columns.is_empty() {
-        return Err(TaskError::Data("no columns asked of the source".into()));
-    }
-    for c in columns {
-        if !planned.schema.contains(c) {
-            return Err(TaskError::Data(format!("the source has no column '{c}'")));
-        }
-    }
-    let plans: Vec<FilePlan> = planned.files.iter().map(|p| p.project(src, columns)).collect();
-    read_with(src, files, s3, &plans, Some(columns), options, cancel, &Ok, consume)
 }
 
 /// How one file's chunks become frames of the source's final shape.
@@ -426,18 +407,17 @@ pub fn read(
         Ok(p) => p,
         Err(reason) => return Ok(Outcome::NotCovered(reason)),
     };
-    read_with(src, files, s3, &plans, None, options, cancel, &Ok, consume)
+    read_with(src, files, s3, &plans, options, cancel, &Ok, consume)
 }
 
-/// Reads the source as `plans` say (only `columns`, if given): each frame goes through `prepare`
-/// on its parsing thread, then to `consume` in file order.
+/// Reads the source as `plans` say: each frame goes through `prepare` on its parsing thread,
+/// then to `consume` in file order.
 #[allow(clippy::too_many_arguments)]
 fn read_with<T: Send>(
     src: &SourceTask,
     files: &[PathBuf],
     s3: Option<&S3Access>,
     plans: &[FilePlan],
-    columns: Option<&[PlSmallStr]>,
     options: &Options,
     cancel: &CancelFlag,
     prepare: &(dyn Fn(DataFrame) -> Result<T, TaskError> + Sync),
@@ -495,7 +475,7 @@ fn read_with<T: Send>(
                 loop {
                     let next = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok(chunk) = next else { break };
-                    let out = frame(src, files, &plans[chunk.file], columns, &chunk, &mut scratch).and_then(|(df, fast)| {
+                    let out = frame(src, files, &plans[chunk.file], None, &chunk, &mut scratch).and_then(|(df, fast)| {
                         let rows = df.height();
                         let prepared = if rows > 0 { Some(prepare(df)?) } else { None };
                         Ok((rows, prepared, fast))
@@ -693,24 +673,59 @@ fn split_file(
     buffers: &mut Buffers,
     emit: &mut dyn FnMut(Arc<Vec<u8>>, std::ops::Range<usize>, u64) -> bool,
 ) -> Result<bool, TaskError> {
-    let mut f = std::fs::File::open(path).map_err(|e| TaskError::data(format!("cannot open {}", path.display()), e))?;
-    let mut offset = 0u64;
-    let mut carry: Vec<u8> = Vec::new();
+    let mut chunks = FileChunks::open(path)?;
     loop {
+        let mut buf = buffers.take(chunk_bytes);
+        let Some(offset) = chunks.next(&mut buf, chunk_bytes)? else {
+            buffers.kept = Some(buf);
+            return Ok(true);
+        };
+        let len = buf.len();
+        if !emit(Arc::new(buf), 0..len, offset) {
+            return Ok(false);
+        }
+    }
+}
+
+/// A local file read a chunk of whole lines at a time.
+struct FileChunks {
+    path: PathBuf,
+    file: std::fs::File,
+    /// Where the next chunk starts in the file.
+    offset: u64,
+    /// The start of a line the last read cut, for the next chunk.
+    carry: Vec<u8>,
+    ended: bool,
+}
+
+impl FileChunks {
+    fn open(path: &Path) -> Result<Self, TaskError> {
+        let file = std::fs::File::open(path).map_err(|e| TaskError::data(format!("cannot open {}", path.display()), e))?;
+        Ok(FileChunks { path: path.to_path_buf(), file, offset: 0, carry: Vec::new(), ended: false })
+    }
+
+    /// Fills `buf` (emptied first) with the next chunk, about `chunk_bytes` of whole lines (a
+    /// line longer than that makes a longer chunk; the file's last line may lack its newline);
+    /// returns where the chunk starts in the file, or None at the end.
+    fn next(&mut self, buf: &mut Vec<u8>, chunk_bytes: usize) -> Result<Option<u64>, TaskError> {
+        if self.ended {
+            return Ok(None);
+        }
+        buf.clear();
         // A buffer is filled to its capacity and never grown (unless a line is longer than a
         // chunk): growing one copies it into fresh pages the kernel must zero, which a profile
         // showed costing more than a tenth of the reader's time.
-        let mut buf = buffers.take(chunk_bytes);
-        buf.append(&mut carry);
+        buf.reserve(chunk_bytes);
+        buf.append(&mut self.carry);
         // Read until the new bytes hold a newline (a line longer than a chunk grows this one).
         // (At least one byte: reading none would look like the end of the file.)
         let mut want = (buf.capacity() - buf.len()).clamp(chunk_bytes / 2, chunk_bytes).max(1) as u64;
         let end = loop {
             let start = buf.len();
-            let n = (&mut f)
+            let n = (&mut self.file)
                 .take(want)
-                .read_to_end(&mut buf)
-                .map_err(|e| TaskError::data(format!("cannot read {}", path.display()), e))?;
+                .read_to_end(buf)
+                .map_err(|e| TaskError::data(format!("cannot read {}", self.path.display()), e))?;
             if n == 0 {
                 break None;
             }
@@ -719,21 +734,20 @@ fn split_file(
             }
             want = want.saturating_mul(2);
         };
-        let Some(end) = end else {
-            // End of file: what is left is the last line, without a newline.
-            if buf.is_empty() {
-                buffers.kept = Some(buf);
-                return Ok(true);
+        let at = self.offset;
+        match end {
+            Some(end) => {
+                self.carry.extend_from_slice(&buf[end..]);
+                buf.truncate(end);
+                self.offset += end as u64;
+                Ok(Some(at))
             }
-            let len = buf.len();
-            return Ok(emit(Arc::new(buf), 0..len, offset));
-        };
-        carry.extend_from_slice(&buf[end..]);
-        buf.truncate(end);
-        if !emit(Arc::new(buf), 0..end, offset) {
-            return Ok(false);
+            // End of file: what is left is the last line, without a newline.
+            None => {
+                self.ended = true;
+                Ok((!buf.is_empty()).then_some(at))
+            }
         }
-        offset += end as u64;
     }
 }
 
