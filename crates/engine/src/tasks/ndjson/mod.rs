@@ -186,7 +186,7 @@ fn literal_row(literals: &[Expr]) -> Option<DataFrame> {
     if literals.is_empty() {
         return Some(DataFrame::empty());
     }
-    df!("one" => [0i32]).ok()?.lazy().select(literals.to_vec()).collect().ok()
+    df!("one" => [0i32]).ok()?.lazy().select(literals).collect().ok()
 }
 
 impl FilePlan {
