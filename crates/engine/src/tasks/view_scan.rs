@@ -34,9 +34,9 @@ const IN_FLIGHT: usize = 4;
 
 /// The NDJSON chunk a DuckDB thread takes and parses at a time: a thirty-second of a stored
 /// source's. Its columns stay in the core's cache while DuckDB uses them, and DuckDB's
-/// aggregation holds memory of its own beside them (bench/README.md: with a reader thread of
-/// its own, the 20M-row medallion's view run peaked at 0.94–0.96 GB with 32 MB chunks and
-/// 0.79–0.81 GB with 2 MB; parsed by DuckDB's threads, 1 MB chunks were faster than 2 MB).
+/// aggregation holds memory of its own beside them (bench/README.md: 256 KB to 2 MB ran the
+/// 20M-row medallion's view equally fast, 1 MB with the least memory; a reader of its own with
+/// 32 MB chunks peaked 0.15 GB higher).
 const VIEW_CHUNK_BYTES: usize = 1 << 20;
 
 /// One piece of a view's stream: a frame, `None` at its end, or why the reader stopped. A stream
