@@ -644,4 +644,59 @@ mod tests {
             frames.iter().flat_map(|f| f.column("id").unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>()).collect();
         assert_eq!(ids, (0..n).collect::<Vec<_>>(), "rows in the source's order");
     }
+
+    /// A view's NDJSON pulled by one thread comes in file order and is reported once read; a
+    /// cancel stops a pulling thread at its next chunk, and a stream cut off is not reported.
+    #[test]
+    fn threads_pulling_a_view_stop_at_their_next_chunk_once_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        let lines: String = (0..20_000).map(|id| format!("{{\"id\": {id}, \"tag\": \"t{}\"}}\n", id % 7)).collect();
+        std::fs::write(&path, lines).unwrap();
+        let src = SourceTask::new(SourceFormat::Ndjson, path.to_string_lossy());
+        let files = vec![path];
+        let stream = || {
+            let planned = ndjson::prepare(&src, &files, None).unwrap();
+            let columns: Vec<PlSmallStr> = vec!["id".into()];
+            // 4 KB chunks: ~170 rows each, fewer than a DuckDB vector.
+            let reader = ndjson::OnDemand::new(&src, &files, &planned, &columns, 4096).unwrap();
+            let exposed = Arc::new(Exposed {
+                id: "events".into(),
+                src: src.clone(),
+                files: files.clone(),
+                schema: planned.schema.clone(),
+                planned: Some(planned),
+                cancel: CancelFlag::new(),
+                exposed_at: Instant::now(),
+                report: Mutex::new(Vec::new()),
+            });
+            Streaming {
+                columns,
+                outputs: vec![Some(0)],
+                rows: Rows::Pulled(Box::new(reader), Mutex::new(HashMap::new())),
+                exposed,
+            }
+        };
+        let pull = |s: &Streaming| match &s.rows {
+            Rows::Pulled(reader, threads) => s.pull(reader, threads),
+            Rows::Sent(_) => unreachable!(),
+        };
+
+        let whole = stream();
+        let mut ids = Vec::new();
+        while let Some(df) = pull(&whole).unwrap() {
+            ids.extend(df.column("id").unwrap().i64().unwrap().into_no_null_iter());
+        }
+        assert_eq!(ids, (0..20_000).collect::<Vec<i64>>(), "one thread pulls in file order");
+        let report = whole.exposed.report.lock().unwrap().clone();
+        assert_eq!(report.len(), 1, "{report:?}");
+        assert!(report[0].contains("20,000 rows, 1 of 2 column(s)"), "{report:?}");
+
+        let cut = stream();
+        let first = pull(&cut).unwrap().unwrap();
+        assert_eq!(first.column("id").unwrap().i64().unwrap().get(0), Some(0));
+        cut.exposed.cancel.set();
+        assert_eq!(pull(&cut).unwrap_err(), "cancelled");
+        assert!(cut.exposed.report.lock().unwrap().is_empty(), "a stream cut off is reported as read");
+    }
 }
