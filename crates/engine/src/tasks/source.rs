@@ -345,9 +345,12 @@ pub fn scan_files_with(
     lf.map_err(|e| TaskError::data(what(), e))
 }
 
+/// How many levels of nested structs `flatten = true` unnests.
+pub const FLATTEN_DEPTH: usize = 16;
+
 /// Lifts struct columns' fields to top-level columns until none is left.
 pub fn flatten(mut lf: LazyFrame, separator: Option<&str>) -> Result<LazyFrame, TaskError> {
-    for _ in 0..16 {
+    for _ in 0..FLATTEN_DEPTH {
         let schema = lf.collect_schema().map_err(polars_err("cannot read source schema"))?;
         let structs: Vec<PlSmallStr> =
             schema.iter().filter(|(_, dt)| matches!(dt, DataType::Struct(_))).map(|(n, _)| n.clone()).collect();

@@ -368,6 +368,7 @@ impl Streaming {
         next
     }
 
+    /// [`Self::pull`] with the calling thread's state; writes the report line once the source is read.
     fn pull_into(&self, reader: &ndjson::OnDemand, mine: &mut Pulling) -> Result<Option<DataFrame>, String> {
         loop {
             if let Some(df) = &mine.frame {

@@ -30,7 +30,7 @@ use polars::prelude::*;
 use crate::fsutil::WritebackFile;
 use crate::s3::{self, S3Access};
 use crate::spec::SourceTask;
-use crate::tasks::source::{flatten, has_literal_columns, literal_columns, scan_files_with, INFER_ROWS};
+use crate::tasks::source::{flatten, has_literal_columns, literal_columns, scan_files_with, FLATTEN_DEPTH, INFER_ROWS};
 use crate::tasks::{CancelFlag, TaskError};
 
 pub use on_demand::{OnDemand, Pulled, Worker};
@@ -601,8 +601,7 @@ fn shape(
         df.with_column(c.new_from_index(0, height))?;
     }
     if src.flatten {
-        // As deep as `source::flatten` goes.
-        for _ in 0..16 {
+        for _ in 0..FLATTEN_DEPTH {
             let structs: Vec<PlSmallStr> =
                 df.columns().iter().filter(|c| matches!(c.dtype(), DataType::Struct(_))).map(|c| c.name().clone()).collect();
             if structs.is_empty() {

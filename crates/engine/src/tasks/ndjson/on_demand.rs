@@ -6,7 +6,7 @@
 //! kernel time; bench/README.md).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -28,10 +28,8 @@ pub struct OnDemand {
     parsing: AtomicUsize,
     /// When the first chunk was handed out.
     started: OnceLock<Instant>,
-    rows: AtomicU64,
-    bytes: AtomicU64,
-    fast_chunks: AtomicU64,
-    polars_chunks: AtomicU64,
+    /// What the parsed chunks held.
+    read: Mutex<Stats>,
     summarized: AtomicBool,
 }
 
@@ -84,10 +82,7 @@ impl OnDemand {
             next: Mutex::new(Next { file: 0, open: None, seq: 0, ended: false }),
             parsing: AtomicUsize::new(0),
             started: OnceLock::new(),
-            rows: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            fast_chunks: AtomicU64::new(0),
-            polars_chunks: AtomicU64::new(0),
+            read: Mutex::new(Stats::default()),
             summarized: AtomicBool::new(false),
         })
     }
@@ -104,10 +99,10 @@ impl OnDemand {
                 worker.text = text;
             }
             if let Ok((df, fast)) = &parsed {
-                self.rows.fetch_add(df.height() as u64, Ordering::Relaxed);
-                self.bytes.fetch_add(len as u64, Ordering::Relaxed);
-                let count = if *fast { &self.fast_chunks } else { &self.polars_chunks };
-                count.fetch_add(1, Ordering::Relaxed);
+                let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+                read.rows += df.height() as u64;
+                read.bytes += len as u64;
+                *if *fast { &mut read.fast_chunks } else { &mut read.polars_chunks } += 1;
             }
             // After the counts: whoever sees no chunk left and none being parsed sees them all.
             self.parsing.fetch_sub(1, Ordering::AcqRel);
@@ -125,12 +120,7 @@ impl OnDemand {
         if !ended || self.parsing.load(Ordering::Acquire) > 0 || self.summarized.swap(true, Ordering::AcqRel) {
             return None;
         }
-        let stats = Stats {
-            rows: self.rows.load(Ordering::Relaxed),
-            bytes: self.bytes.load(Ordering::Relaxed),
-            fast_chunks: self.fast_chunks.load(Ordering::Relaxed),
-            polars_chunks: self.polars_chunks.load(Ordering::Relaxed),
-        };
+        let stats = self.read.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Some((stats, self.started.get().map_or(Duration::ZERO, Instant::elapsed)))
     }
 
